@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Devstack configuration, read once from the environment (see `.env.example`).
+ * Every port and limit can be overridden so tests can run several stacks side by side.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+
+const schema = z.object({
+  DEVSTACK_DATA_DIR: z.string().min(1).default('.devstack'),
+  DEVSTACK_PG_PORT: port.default(54322),
+  DEVSTACK_API_PORT: port.default(54321),
+  DEVSTACK_TYPESENSE_PORT: port.default(8108),
+  DEVSTACK_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Hosted Edge Functions: 256 MB memory, 150 s wall clock on the free plan. */
+  DEVSTACK_FUNCTION_MEMORY_MB: z.coerce.number().int().min(16).default(256),
+  DEVSTACK_FUNCTION_WALL_CLOCK_MS: z.coerce.number().int().min(100).default(150_000),
+  /** pg_cron stand-in: how often the export sweep runs. */
+  DEVSTACK_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
+  DEVSTACK_TYPESENSE_API_KEY: z.string().min(1).default('baton-dev-typesense-key'),
+  /** Demo data size: the default demo has at least 100,000 blog posts. */
+  DEVSTACK_DEMO_BLOG_POSTS: z.coerce.number().int().min(0).default(100_000),
+});
+
+export type DevstackConfig = {
+  dataDir: string;
+  host: string;
+  pgPort: number;
+  apiPort: number;
+  typesensePort: number;
+  functionMemoryMb: number;
+  functionWallClockMs: number;
+  sweepIntervalMs: number;
+  typesenseApiKey: string;
+  demoBlogPosts: number;
+};
+
+export function readDevstackConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<DevstackConfig> = {},
+): DevstackConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`Invalid devstack environment: ${z.prettifyError(parsed.error)}`);
+  }
+  const e = parsed.data;
+  return {
+    dataDir: path.resolve(e.DEVSTACK_DATA_DIR),
+    host: e.DEVSTACK_HOST,
+    pgPort: e.DEVSTACK_PG_PORT,
+    apiPort: e.DEVSTACK_API_PORT,
+    typesensePort: e.DEVSTACK_TYPESENSE_PORT,
+    functionMemoryMb: e.DEVSTACK_FUNCTION_MEMORY_MB,
+    functionWallClockMs: e.DEVSTACK_FUNCTION_WALL_CLOCK_MS,
+    sweepIntervalMs: e.DEVSTACK_SWEEP_INTERVAL_MS,
+    typesenseApiKey: e.DEVSTACK_TYPESENSE_API_KEY,
+    demoBlogPosts: e.DEVSTACK_DEMO_BLOG_POSTS,
+    ...overrides,
+  };
+}

@@ -1,0 +1,13 @@
+import net from 'node:net';
+
+/** A TCP port that was free a moment ago, for servers (like Postgres) that cannot listen on port 0. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import type { DevstackContext } from '../context';
+import { faultSettingsSchema, faultTargets } from '../faults';
+import { readBody } from './body';
+import { sendJson } from './respond';
+import type { RouteHandler } from './route';
+
+const faultsPatchSchema = z.partialRecord(z.enum(faultTargets), faultSettingsSchema.partial());
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+}
+
+/**
+ * Devstack-only controls, loopback only: `GET/PUT /_devstack/faults` (latency, 5xx and timeout rates for
+ * the Typesense and Storage stand-ins), `DELETE /_devstack/faults` to clear them.
+ */
+export function createAdminHandler(ctx: DevstackContext): RouteHandler {
+  return async (req, res, subpath) => {
+    if (!isLoopback(req.socket.remoteAddress)) {
+      sendJson(res, 403, { message: 'devstack admin endpoints answer on loopback only' });
+      return;
+    }
+    if (subpath !== '/faults') {
+      sendJson(res, 404, { message: 'Unknown devstack admin endpoint' });
+      return;
+    }
+    if (req.method === 'DELETE') {
+      ctx.faults.reset();
+    } else if (req.method === 'PUT') {
+      let parsed;
+      try {
+        parsed = faultsPatchSchema.safeParse(JSON.parse((await readBody(req, 64 * 1024)).toString('utf8')));
+      } catch {
+        sendJson(res, 400, { message: 'Body must be JSON' });
+        return;
+      }
+      if (!parsed.success) {
+        sendJson(res, 400, { message: z.prettifyError(parsed.error) });
+        return;
+      }
+      for (const target of faultTargets) {
+        const patch = parsed.data[target];
+        if (patch) ctx.faults.set(target, patch);
+      }
+    } else if (req.method !== 'GET') {
+      sendJson(res, 405, { message: 'Use GET, PUT or DELETE' });
+      return;
+    }
+    sendJson(res, 200, Object.fromEntries(faultTargets.map((t) => [t, ctx.faults.get(t)])));
+  };
+}

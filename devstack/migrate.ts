@@ -1,0 +1,55 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Pool } from 'pg';
+
+const baseSchemaFile = path.join(import.meta.dirname, 'sql', 'supabase-base.sql');
+
+/** `20260101000000_create_jobs.sql` → version `20260101000000`, name `create_jobs` (Supabase CLI naming). */
+function parseMigrationFile(file: string): { version: string; name: string } | null {
+  const match = /^(\d+)_(.+)\.sql$/.exec(file);
+  return match ? { version: match[1]!, name: match[2]! } : null;
+}
+
+/**
+ * Applies the Supabase-like base, then every not-yet-applied file of `supabase/migrations/` in
+ * version order, each in its own transaction, recording it as the Supabase CLI does.
+ * Returns the versions applied by this call.
+ */
+export async function migrate(db: Pool, migrationsDir: string): Promise<string[]> {
+  await db.query(await readFile(baseSchemaFile, 'utf8'));
+
+  const files = (await readdir(migrationsDir))
+    .map((file) => ({ file, parsed: parseMigrationFile(file) }))
+    .filter((f): f is { file: string; parsed: { version: string; name: string } } => f.parsed !== null)
+    .sort((a, b) => a.parsed.version.localeCompare(b.parsed.version));
+
+  const applied = new Set(
+    (await db.query<{ version: string }>('select version from supabase_migrations.schema_migrations')).rows.map(
+      (r) => r.version,
+    ),
+  );
+
+  const ran: string[] = [];
+  for (const { file, parsed } of files) {
+    if (applied.has(parsed.version)) continue;
+    const sql = await readFile(path.join(migrationsDir, file), 'utf8');
+    const client = await db.connect();
+    try {
+      await client.query('begin');
+      await client.query(sql);
+      await client.query(
+        'insert into supabase_migrations.schema_migrations (version, name, statements) values ($1, $2, $3)',
+        [parsed.version, parsed.name, [sql]],
+      );
+      await client.query('commit');
+      ran.push(parsed.version);
+    } catch (error) {
+      await client.query('rollback');
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new Error(`Migration ${file} failed: ${detail}`);
+    } finally {
+      client.release();
+    }
+  }
+  return ran;
+}

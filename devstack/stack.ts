@@ -1,0 +1,110 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { createAuthHandler } from './auth/handler';
+import { readDevstackConfig, type DevstackConfig } from './config';
+import type { DevstackContext } from './context';
+import { FaultInjector } from './faults';
+import { createFunctionsHandler } from './functions/handler';
+import { createAdminHandler } from './http/admin';
+import { applyCors } from './http/cors';
+import { sendJson } from './http/respond';
+import type { RouteHandler } from './http/route';
+import { JwtService } from './jwt';
+import { loadOrCreateKeys } from './keys';
+import { migrate } from './migrate';
+import { startPostgres } from './postgres';
+import { attachRealtime } from './realtime/server';
+import { createRestHandler } from './rest/handler';
+import { createStorageHandler } from './storage/handler';
+import { startSweep } from './sweep';
+import { startTypesenseServer } from './typesense/server';
+
+export const projectRoot = path.resolve(import.meta.dirname, '..');
+
+export type StartOptions = {
+  config?: Partial<DevstackConfig>;
+  /** Wipe the data dir first. */
+  reset?: boolean;
+  quiet?: boolean;
+};
+
+export type Devstack = {
+  context: DevstackContext;
+  /** Versions of migrations applied by this start. */
+  appliedMigrations: string[];
+  stop: () => Promise<void>;
+};
+
+/**
+ * Starts the whole local stand-in for hosted Supabase + Typesense: Postgres, then the Supabase API
+ * (REST, Auth, Storage, Realtime, Functions) on one port and the Typesense-compatible server on another.
+ */
+export async function startDevstack(options: StartOptions = {}): Promise<Devstack> {
+  const config = readDevstackConfig(process.env, options.config);
+  const postgres = await startPostgres({ dataDir: config.dataDir, port: config.pgPort, reset: options.reset ?? false });
+  const keys = await loadOrCreateKeys(config.dataDir);
+  const appliedMigrations = await migrate(postgres.pool, path.join(projectRoot, 'supabase', 'migrations'));
+
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(config.apiPort, config.host, resolve));
+  const apiPort = (server.address() as AddressInfo).port;
+
+  const context: DevstackContext = {
+    config: { ...config, apiPort },
+    keys,
+    db: postgres.pool,
+    jwt: new JwtService(keys.jwtSecret),
+    faults: new FaultInjector(),
+    apiUrl: `http://${config.host}:${apiPort}`,
+    typesenseUrl: '',
+    log: (service, message) => {
+      if (!options.quiet) console.log(`[${service}] ${message}`);
+    },
+  };
+
+  const typesense = await startTypesenseServer(context);
+  context.typesenseUrl = typesense.url;
+  context.config.typesensePort = Number(new URL(typesense.url).port);
+
+  const routes: Array<[prefix: string, handler: RouteHandler]> = [
+    ['/rest/v1', createRestHandler(context)],
+    ['/auth/v1', createAuthHandler(context)],
+    ['/storage/v1', createStorageHandler(context)],
+    ['/functions/v1', createFunctionsHandler(context, { functionsDir: path.join(projectRoot, 'supabase', 'functions') })],
+    ['/_devstack', createAdminHandler(context)],
+  ];
+
+  server.on('request', (req, res) => {
+    const url = new URL(req.url ?? '/', context.apiUrl);
+    if (applyCors(req, res)) return;
+    const route = routes.find(([prefix]) => url.pathname === prefix || url.pathname.startsWith(`${prefix}/`));
+    if (!route) {
+      sendJson(res, 404, { message: 'no Route matched with those values' });
+      return;
+    }
+    const [prefix, handler] = route;
+    const subpath = url.pathname.slice(prefix.length) || '/';
+    handler(req, res, subpath, url).catch((error: unknown) => {
+      console.error(`[devstack] ${req.method} ${url.pathname}:`, error);
+      if (!res.headersSent) sendJson(res, 500, { message: 'Internal devstack error' });
+      else res.destroy();
+    });
+  });
+
+  const realtime = await attachRealtime(context, server);
+  const sweep = startSweep(context);
+
+  return {
+    context,
+    appliedMigrations,
+    stop: async () => {
+      sweep.stop();
+      await realtime.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await typesense.close();
+      await postgres.stop();
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import type { DevstackContext } from './context';
+
+/**
+ * Stands in for pg_cron: every `sweepIntervalMs`, runs the export engine's requeue sweep (if the
+ * migrations define it) and kicks the worker for every job it returns, as pg_net does on hosted Supabase.
+ */
+export function startSweep(ctx: DevstackContext): { stop: () => void; runOnce: () => Promise<void> } {
+  let running = false;
+  const runOnce = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const exists = await ctx.db.query<{ fn: string | null }>(
+        "select to_regprocedure('public.sweep_export_jobs()')::text as fn",
+      );
+      if (!exists.rows[0]?.fn) return;
+      const { rows } = await ctx.db.query<{ job_id: string }>('select job_id from public.sweep_export_jobs()');
+      await Promise.all(
+        rows.map((row) =>
+          fetch(`${ctx.apiUrl}/functions/v1/export-worker`, {
+            method: 'POST',
+            headers: { Authorization: `Bearer ${ctx.keys.serviceRoleKey}`, 'Content-Type': 'application/json' },
+            body: JSON.stringify({ jobId: row.job_id }),
+          })
+            .then((res) => res.body?.cancel())
+            .catch((error: unknown) => ctx.log('sweep', `kick for ${row.job_id} failed: ${String(error)}`)),
+        ),
+      );
+    } catch (error) {
+      ctx.log('sweep', `sweep failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void runOnce(), ctx.config.sweepIntervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer), runOnce };
+}

@@ -1,0 +1,43 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { freePort } from '../../devstack/free-port';
+import { startDevstack, projectRoot } from '../../devstack/stack';
+import type { TestStack } from './stack-info';
+
+/**
+ * Starts one devstack for the integration suite on free ports with a fresh data dir, so it can run
+ * beside `npm run dev` and beside another suite.
+ */
+export default async function setup(project: TestProject) {
+  const dataDir = path.join(projectRoot, '.devstack', `test-${process.pid}`);
+  const stack = await startDevstack({
+    reset: true,
+    quiet: true,
+    config: {
+      dataDir,
+      pgPort: await freePort(),
+      apiPort: 0,
+      typesensePort: 0,
+      // Tests start their own runs of the sweep; a timer would race with them.
+      sweepIntervalMs: 3_600_000,
+      demoBlogPosts: 0,
+    },
+  });
+  const { context } = stack;
+  const info: TestStack = {
+    apiUrl: context.apiUrl,
+    typesenseUrl: context.typesenseUrl,
+    typesenseApiKey: context.config.typesenseApiKey,
+    anonKey: context.keys.anonKey,
+    serviceRoleKey: context.keys.serviceRoleKey,
+    jwtSecret: context.keys.jwtSecret,
+    pgConnectionString: `postgres://postgres:postgres@127.0.0.1:${context.config.pgPort}/postgres`,
+    dataDir,
+  };
+  project.provide('stack', info);
+  return async () => {
+    await stack.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+}
