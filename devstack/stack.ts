@@ -27,6 +27,8 @@ export type StartOptions = {
   /** Wipe the data dir first. */
   reset?: boolean;
   quiet?: boolean;
+  /** A second folder of functions served beside `supabase/functions` (test fixtures). */
+  extraFunctionsDir?: string;
 };
 
 export type Devstack = {
@@ -71,7 +73,9 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
     ['/rest/v1', createRestHandler(context)],
     ['/auth/v1', createAuthHandler(context)],
     ['/storage/v1', createStorageHandler(context)],
-    ['/functions/v1', createFunctionsHandler(context, { functionsDir: path.join(projectRoot, 'supabase', 'functions') })],
+    ['/functions/v1', createFunctionsHandler(context, {
+        functionsDirs: [path.join(projectRoot, 'supabase', 'functions'), ...(options.extraFunctionsDir ? [options.extraFunctionsDir] : [])],
+      }),],
     ['/_devstack', createAdminHandler(context)],
   ];
 

@@ -14,6 +14,7 @@ export default async function setup(project: TestProject) {
   const stack = await startDevstack({
     reset: true,
     quiet: true,
+    extraFunctionsDir: path.join(projectRoot, 'tests', 'fixtures', 'functions'),
     config: {
       dataDir,
       pgPort: await freePort(),
