@@ -1,0 +1,35 @@
+import js from '@eslint/js';
+import nextCoreWebVitals from 'eslint-config-next/core-web-vitals';
+import nextTypescript from 'eslint-config-next/typescript';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  {
+    ignores: [
+      'node_modules/**',
+      '.next/**',
+      '.devstack/**',
+      'test-results/**',
+      'playwright-report/**',
+      'next-env.d.ts',
+      // Deno code (npm:/jsr: specifiers, Deno globals) is checked by `deno check` and `deno lint`.
+      'supabase/functions/**',
+      'tests/fixtures/functions/**',
+      'devstack/functions/deno/**',
+    ],
+  },
+  js.configs.recommended,
+  ...nextCoreWebVitals,
+  ...nextTypescript,
+  {
+    files: ['**/*.{ts,tsx,mts}'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { attributes: false } }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+);

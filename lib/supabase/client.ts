@@ -1,0 +1,7 @@
+import { createBrowserClient } from '@supabase/ssr';
+import { publicEnv } from '@/lib/env/public';
+
+/** Supabase client for client components: the session lives in cookies shared with the server. */
+export function createClient() {
+  return createBrowserClient(publicEnv.NEXT_PUBLIC_SUPABASE_URL, publicEnv.NEXT_PUBLIC_SUPABASE_ANON_KEY);
+}

@@ -1,0 +1,26 @@
+import 'server-only';
+import { createServerClient } from '@supabase/ssr';
+import { cookies } from 'next/headers';
+import { publicEnv } from '@/lib/env/public';
+import { nodeWebSocket } from './node-websocket';
+
+/**
+ * Supabase client acting as the signed-in user of the current request (RLS applies). Create one per
+ * request, never a global: it reads that request's cookies.
+ */
+export async function createClient() {
+  const cookieStore = await cookies();
+  return createServerClient(publicEnv.NEXT_PUBLIC_SUPABASE_URL, publicEnv.NEXT_PUBLIC_SUPABASE_ANON_KEY, {
+    cookies: {
+      getAll: () => cookieStore.getAll(),
+      setAll: (toSet) => {
+        try {
+          for (const { name, value, options } of toSet) cookieStore.set(name, value, options);
+        } catch {
+          // Called from a Server Component, where cookies are read-only; the proxy refreshes the session.
+        }
+      },
+    },
+    realtime: { transport: nodeWebSocket },
+  });
+}
