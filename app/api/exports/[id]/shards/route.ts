@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { parseUuidParam } from '@/lib/api/path-params';
+import { handleRoute } from '@/lib/api/route-handler';
+import { routeDeps } from '@/lib/api/server-deps';
+import { getExportOrThrow } from '@/lib/exports/get-export-or-throw';
+import { listShards } from '@/lib/exports/list-shards';
+import { verifyShards } from '@/lib/exports/verify-shards';
+
+type Ctx = { params: Promise<{ id: string }> };
+
+// `verify=1` compares object sizes with the manifest; `verify=checksum` also hashes every object.
+const query = z.object({
+  verify: z
+    .enum(['0', '1', 'size', 'checksum'], { error: 'verify must be 0, 1, size or checksum' })
+    .default('0')
+    .transform((v) => (v === '0' ? null : v === 'checksum' ? 'checksum' : 'size')),
+});
+
+/** The manifest, replaced attempts and invocation timeline; with `verify`, what storage really holds. */
+export const GET = handleRoute<Ctx>(async (request, { params }) => {
+  const id = parseUuidParam((await params).id, 'export id');
+  const { verify } = query.parse(Object.fromEntries(new URL(request.url).searchParams));
+  const deps = await routeDeps(request);
+  const job = await getExportOrThrow(deps.user.supabase, id);
+  const manifest = await listShards(deps.user.supabase, job.id);
+  const verification = verify
+    ? await verifyShards(deps.admin, manifest.shards, { checksums: verify === 'checksum' })
+    : null;
+  return Response.json({ job, ...manifest, verification });
+});

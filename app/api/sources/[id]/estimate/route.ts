@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { parseJsonBody } from '@/lib/api/parse-json-body';
+import { parseUuidParam } from '@/lib/api/path-params';
+import { handleRoute } from '@/lib/api/route-handler';
+import { routeDeps } from '@/lib/api/server-deps';
+import { countMatching } from '@/lib/sources/count-matching';
+import { getSourceOrThrow } from '@/lib/sources/get-source-or-throw';
+import { MAX_USER_FILTER_LENGTH } from '@/supabase/functions/_shared/export-filter.ts';
+
+type Ctx = { params: Promise<{ id: string }> };
+
+const body = z.object({ filter: z.string().max(MAX_USER_FILTER_LENGTH).nullable().default(null) }).strict();
+
+/** Validates a filter as the user types and says how many records it matches (the export's estimate). */
+export const POST = handleRoute<Ctx>(async (request, { params }) => {
+  const id = parseUuidParam((await params).id, 'source id');
+  const deps = await routeDeps(request);
+  const { filter } = await parseJsonBody(request, body);
+  const source = await getSourceOrThrow(deps.user.supabase, id);
+  const found = await countMatching(deps.typesense, source, filter?.trim() || null);
+  return Response.json({ found });
+});

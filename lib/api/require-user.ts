@@ -1,0 +1,35 @@
+import 'server-only';
+import { createClient as createSupabaseClient, type SupabaseClient } from '@supabase/supabase-js';
+import { publicEnv } from '@/lib/env/public';
+import { createClient as createCookieClient } from '@/lib/supabase/server';
+import { nodeWebSocket } from '@/lib/supabase/node-websocket';
+import { AppError } from './app-error';
+
+export type AuthedUser = {
+  /** Acts as the user: RLS decides what it can read. */
+  supabase: SupabaseClient;
+  userId: string;
+  email: string | null;
+};
+
+/**
+ * The signed-in caller of an API route: the dashboard's cookie session, or an `Authorization: Bearer`
+ * access token (scripts, tests). The token is verified by Supabase Auth, never just decoded.
+ */
+export async function requireUser(request: Request): Promise<AuthedUser> {
+  const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
+  const supabase = bearer
+    ? createSupabaseClient(publicEnv.NEXT_PUBLIC_SUPABASE_URL, publicEnv.NEXT_PUBLIC_SUPABASE_ANON_KEY, {
+        auth: { persistSession: false, autoRefreshToken: false },
+        global: { headers: { Authorization: `Bearer ${bearer}` } },
+        realtime: { transport: nodeWebSocket },
+      })
+    : await createCookieClient();
+  const { data, error } = await supabase.auth.getClaims(bearer);
+  const sub = data?.claims?.sub;
+  if (error || typeof sub !== 'string' || data?.claims?.role !== 'authenticated') {
+    throw new AppError('unauthenticated', 'Sign in to use the exports API.');
+  }
+  const email = typeof data.claims.email === 'string' ? data.claims.email : null;
+  return { supabase, userId: sub, email };
+}

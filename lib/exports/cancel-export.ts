@@ -1,0 +1,24 @@
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { AppError } from '@/lib/api/app-error';
+import { getExportOrThrow } from './get-export-or-throw';
+import type { ExportJob } from './types';
+
+/**
+ * Asks a job to stop. Nobody working on it: cancelled at once. A worker holding the lease sees the
+ * request when it records its next shard and stops there (the two-phase "Cancelling…" state).
+ */
+export async function cancelExport(
+  deps: { user: { supabase: SupabaseClient }; admin: SupabaseClient },
+  jobId: string,
+): Promise<ExportJob> {
+  const job = await getExportOrThrow(deps.user.supabase, jobId);
+  if (job.status === 'completed' || job.status === 'failed' || job.status === 'cancelled') {
+    throw new AppError('conflict', `This export is already ${job.status}; there is nothing to cancel.`);
+  }
+  const { data, error } = await deps.admin.rpc('request_export_cancel', { p_job_id: jobId }).single<ExportJob>();
+  if (error) {
+    if (error.code === 'PT409') throw new AppError('conflict', error.message);
+    throw new Error(`Cancelling export ${jobId} failed: ${error.message}`);
+  }
+  return data;
+}

@@ -1,0 +1,31 @@
+import type { SupabaseClient } from '@supabase/supabase-js';
+import type { ExportInvocation, ExportShard, ExportShardAttempt } from './types';
+
+/** PostgREST pages: read the manifest in slices so a 20,000-shard job needs no special server limits. */
+const PAGE = 1000;
+
+async function readAll<T>(fetchPage: (from: number, to: number) => PromiseLike<{ data: T[] | null; error: { message: string } | null }>) {
+  const rows: T[] = [];
+  for (let from = 0; ; from += PAGE) {
+    const { data, error } = await fetchPage(from, from + PAGE - 1);
+    if (error) throw new Error(`Reading the manifest failed: ${error.message}`);
+    rows.push(...(data ?? []));
+    if (!data || data.length < PAGE) return rows;
+  }
+}
+
+/** The manifest of a job (in shard order), the replaced attempts and the invocation timeline. */
+export async function listShards(client: SupabaseClient, jobId: string) {
+  const [shards, attempts, invocations] = await Promise.all([
+    readAll<ExportShard>((from, to) =>
+      client.from('export_shards').select('*').eq('job_id', jobId).order('shard_no').range(from, to),
+    ),
+    readAll<ExportShardAttempt>((from, to) =>
+      client.from('export_shard_attempts').select('*').eq('job_id', jobId).order('shard_no').order('attempt').range(from, to),
+    ),
+    readAll<ExportInvocation>((from, to) =>
+      client.from('export_invocations').select('*').eq('job_id', jobId).order('started_at').range(from, to),
+    ),
+  ]);
+  return { shards, attempts, invocations };
+}

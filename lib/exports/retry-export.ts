@@ -1,0 +1,102 @@
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { z } from 'zod';
+import { AppError } from '@/lib/api/app-error';
+import { getExportOrThrow } from './get-export-or-throw';
+import { kickExportWorker } from './kick-export-worker';
+import { listShards } from './list-shards';
+import type { ExportJob } from './types';
+import { verifyShards, type ShardCheck } from './verify-shards';
+
+export const retryExportInput = z
+  .object({
+    /** Shards support wants re-run whatever verification says. */
+    shardNos: z.array(z.number().int().min(1)).max(100_000).default([]),
+    /** How hard to look for damaged shards: object sizes (cheap), full checksums, or not at all. */
+    verify: z.enum(['none', 'size', 'checksum']).default('size'),
+    /** Only say what would be re-run (the confirm dialog's preview). */
+    dryRun: z.boolean().default(false),
+  })
+  .strict();
+
+export type RetryPlan = {
+  shards: Array<{ shardNo: number; rows: number; reason: string }>;
+  /** Rows in the shards above (they will be written again). */
+  rows: number;
+  /** Whether the never-written tail of the key range will be exported too. */
+  tail: boolean;
+  /** Estimate of the tail's rows: the job's estimate minus what is written. */
+  tailRowsEstimate: number;
+};
+
+function reasonFor(check: ShardCheck): string | null {
+  switch (check.state) {
+    case 'ok':
+      return null;
+    case 'missing':
+      return 'object missing from storage';
+    case 'size_mismatch':
+      return `object is ${check.actualBytes} bytes, manifest says ${check.expectedBytes}`;
+    case 'checksum_mismatch':
+      return 'object checksum does not match the manifest';
+  }
+}
+
+/**
+ * "Retry missing": re-run the shards that storage verification finds missing or damaged, the shards the
+ * caller names, and the unwritten tail — nothing else. Each re-run reads exactly its shard's key range,
+ * so the final file is byte-identical to a single-pass export.
+ */
+export async function retryExport(
+  deps: { user: { supabase: SupabaseClient }; admin: SupabaseClient },
+  jobId: string,
+  rawInput: z.input<typeof retryExportInput>,
+): Promise<{ plan: RetryPlan; job: ExportJob }> {
+  const input = retryExportInput.parse(rawInput);
+  const job = await getExportOrThrow(deps.user.supabase, jobId);
+  if (job.status === 'queued' || job.status === 'running' || job.status === 'retrying') {
+    throw new AppError('conflict', `This export is still ${job.status}. Cancel it or wait for it to end, then retry.`);
+  }
+
+  const { shards } = await listShards(deps.user.supabase, jobId);
+  const byNo = new Map(shards.map((s) => [s.shard_no, s]));
+  const unknown = input.shardNos.filter((n) => !byNo.has(n));
+  if (unknown.length > 0) {
+    throw new AppError('unprocessable', `Shard${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 10).join(', ')} not in this export.`, {
+      field: 'shardNos',
+    });
+  }
+
+  const reasons = new Map<number, string>();
+  for (const shard of shards) if (shard.status === 'rerun_requested') reasons.set(shard.shard_no, shard.problem ?? 'queued for a re-run');
+  if (input.verify !== 'none') {
+    for (const check of await verifyShards(deps.admin, shards, { checksums: input.verify === 'checksum' })) {
+      const reason = reasonFor(check);
+      if (reason) reasons.set(check.shardNo, reason);
+    }
+  }
+  for (const n of input.shardNos) if (!reasons.has(n)) reasons.set(n, 'requested by support');
+
+  const planned = [...reasons.entries()].sort(([a], [b]) => a - b);
+  const plan: RetryPlan = {
+    shards: planned.map(([shardNo, reason]) => ({ shardNo, rows: byNo.get(shardNo)!.rows, reason })),
+    rows: planned.reduce((sum, [n]) => sum + byNo.get(n)!.rows, 0),
+    tail: !job.tail_complete,
+    tailRowsEstimate: job.tail_complete ? 0 : Math.max(0, job.estimated_rows - job.rows_written),
+  };
+  if (plan.shards.length === 0 && !plan.tail) {
+    throw new AppError('unprocessable', `Nothing to re-run: all ${shards.length} shards check out and the export is complete.`);
+  }
+  if (input.dryRun) return { plan, job };
+
+  const summary = [...new Set(plan.shards.map((s) => s.reason))].join('; ') || 'unwritten tail';
+  const { data, error } = await deps.admin
+    .rpc('request_export_rerun', { p_job_id: jobId, p_shard_nos: plan.shards.map((s) => s.shardNo), p_problem: summary })
+    .single<ExportJob>();
+  if (error) {
+    if (error.code === 'PT409') throw new AppError('conflict', error.message);
+    if (error.code === 'PT422') throw new AppError('unprocessable', error.message);
+    throw new Error(`Queuing the re-run of export ${jobId} failed: ${error.message}`);
+  }
+  await kickExportWorker(deps.admin, jobId);
+  return { plan, job: data };
+}

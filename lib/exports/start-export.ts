@@ -1,0 +1,82 @@
+import type { SupabaseClient } from '@supabase/supabase-js';
+import type { Client as TypesenseClient } from 'typesense';
+import { z } from 'zod';
+import { AppError } from '@/lib/api/app-error';
+import { countMatching } from '@/lib/sources/count-matching';
+import { getSourceOrThrow } from '@/lib/sources/get-source-or-throw';
+import { getSourceSchema } from '@/lib/sources/source-schema';
+import { MAX_USER_FILTER_LENGTH } from '@/supabase/functions/_shared/export-filter.ts';
+import { kickExportWorker } from './kick-export-worker';
+import type { ExportJob } from './types';
+
+export const startExportInput = z
+  .object({
+    sourceId: z.uuid({ error: 'sourceId must be the UUID of one of your sources' }),
+    format: z.enum(['csv', 'ndjson'], { error: 'format must be "csv" or "ndjson"' }),
+    /** Columns, in order. Default: every schema field in schema order. */
+    fields: z.array(z.string().min(1).max(128)).min(1).max(500).optional(),
+    filter: z
+      .string()
+      .max(MAX_USER_FILTER_LENGTH)
+      .optional()
+      .nullable()
+      .transform((f) => (f?.trim() ? f.trim() : null)),
+    neutraliseFormulas: z.boolean().default(true),
+  })
+  .strict();
+
+export type StartExportInput = z.input<typeof startExportInput>;
+
+export type StartExportDeps = {
+  user: { supabase: SupabaseClient; userId: string };
+  admin: SupabaseClient;
+  typesense: TypesenseClient;
+};
+
+/**
+ * Validates and records a new export, then starts the worker. Everything the worker will need is fixed
+ * here (collection, key, mandatory filter, columns), so every shard of the job has the same shape.
+ * Answers as soon as the job is queued: if the kick fails, the sweep starts the worker instead.
+ */
+export async function startExport(deps: StartExportDeps, rawInput: StartExportInput): Promise<ExportJob> {
+  const input = startExportInput.parse(rawInput);
+  const source = await getSourceOrThrow(deps.user.supabase, input.sourceId);
+  const schema = await getSourceSchema(deps.typesense, source);
+
+  const known = new Set(schema.fields.map((f) => f.name));
+  const fields = input.fields ?? schema.fields.map((f) => f.name);
+  const unknown = fields.filter((f) => !known.has(f));
+  if (unknown.length > 0) {
+    throw new AppError('unprocessable', `Unknown field${unknown.length > 1 ? 's' : ''} for ${source.collection}: ${unknown.join(', ')}.`, {
+      field: 'fields',
+      unknown,
+    });
+  }
+  if (new Set(fields).size !== fields.length) {
+    throw new AppError('unprocessable', 'Each field may appear only once.', { field: 'fields' });
+  }
+
+  const estimatedRows = await countMatching(deps.typesense, source, input.filter);
+
+  const { data: job, error } = await deps.admin
+    .from('export_jobs')
+    .insert({
+      organisation_id: source.organisation_id,
+      source_id: source.id,
+      requested_by: deps.user.userId,
+      collection: source.collection,
+      key_field: source.key_field,
+      mandatory_filter: source.mandatory_filter,
+      filter: input.filter,
+      fields,
+      format: input.format,
+      neutralise_formulas: input.neutraliseFormulas,
+      estimated_rows: estimatedRows,
+    })
+    .select('*')
+    .single<ExportJob>();
+  if (error) throw new Error(`Creating the export failed: ${error.message}`);
+
+  await kickExportWorker(deps.admin, job.id);
+  return job;
+}

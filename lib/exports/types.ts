@@ -1,0 +1,106 @@
+/** Rows of the export tables as PostgREST returns them (supabase/migrations are the truth). */
+
+export type ExportStatus = 'queued' | 'running' | 'retrying' | 'completed' | 'failed' | 'cancelled';
+export type ExportFormat = 'csv' | 'ndjson';
+
+export type ExportJob = {
+  id: string;
+  organisation_id: string;
+  source_id: string;
+  requested_by: string;
+  collection: string;
+  key_field: string;
+  mandatory_filter: string | null;
+  filter: string | null;
+  fields: string[];
+  format: ExportFormat;
+  page_size: number;
+  neutralise_formulas: boolean;
+  status: ExportStatus;
+  cancel_requested_at: string | null;
+  estimated_rows: number;
+  shards_written: number;
+  rows_written: number;
+  bytes_written: number;
+  tail_complete: boolean;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  lease_generation: number;
+  attempts: number;
+  max_attempts: number;
+  next_retry_at: string | null;
+  last_error: string | null;
+  last_error_kind: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  updated_at: string;
+};
+
+export type ExportShard = {
+  job_id: string;
+  shard_no: number;
+  key_after: number | null;
+  key_last: number;
+  rows: number;
+  bytes: number;
+  header_bytes: number;
+  sha256: string;
+  storage_key: string;
+  generation: number;
+  attempt: number;
+  invocation_id: string;
+  status: 'written' | 'rerun_requested';
+  problem: string | null;
+  written_at: string;
+  duration_ms: number;
+};
+
+export type ExportShardAttempt = {
+  job_id: string;
+  shard_no: number;
+  attempt: number;
+  rows: number;
+  bytes: number;
+  sha256: string;
+  storage_key: string;
+  invocation_id: string;
+  written_at: string;
+  replaced_at: string;
+  replaced_because: string | null;
+};
+
+export type ExportInvocation = {
+  id: string;
+  job_id: string;
+  generation: number | null;
+  started_at: string;
+  ended_at: string | null;
+  shards_written: number;
+  rows_written: number;
+  end_reason: 'handoff' | 'completed' | 'cancelled' | 'error' | 'lease_lost' | 'killed' | 'declined' | null;
+  cpu_ms: number | null;
+  wall_ms: number | null;
+  error: string | null;
+};
+
+export type ExportSource = {
+  id: string;
+  organisation_id: string;
+  collection: string;
+  label: string;
+  key_field: string;
+  mandatory_filter: string | null;
+};
+
+export type Notification = {
+  id: string;
+  user_id: string;
+  organisation_id: string;
+  job_id: string;
+  kind: 'export_completed' | 'export_failed' | 'export_cancelled';
+  title: string;
+  body: string;
+  read_at: string | null;
+  created_at: string;
+};

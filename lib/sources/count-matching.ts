@@ -1,0 +1,42 @@
+import type { Client as TypesenseClient } from 'typesense';
+import { checkUserFilter, composePageFilter } from '@/supabase/functions/_shared/export-filter.ts';
+import { AppError } from '@/lib/api/app-error';
+import { typesenseHttpStatus } from '@/lib/typesense/http-status';
+import type { ExportSource } from '@/lib/exports/types';
+
+
+/**
+ * How many records an export of `source` with `userFilter` would hold — Typesense's `found` — after
+ * checking the filter: it must stay inside its parentheses, and the source must accept it (a bad
+ * filter is a 400 from Typesense, passed on as a 422 with its message).
+ */
+export async function countMatching(
+  typesense: TypesenseClient,
+  source: ExportSource,
+  userFilter: string | null,
+): Promise<number> {
+  if (userFilter) {
+    const check = checkUserFilter(userFilter);
+    if (!check.ok) throw new AppError('unprocessable', check.message, { field: 'filter' });
+  }
+  const filterBy = composePageFilter({
+    keyField: source.key_field,
+    mandatoryFilter: source.mandatory_filter,
+    userFilter,
+    afterKey: null,
+  });
+  try {
+    const result = await typesense
+      .collections(source.collection)
+      .documents()
+      .search({ q: '*', filter_by: filterBy || undefined, per_page: 1, include_fields: source.key_field });
+    return result.found;
+  } catch (error) {
+    const status = typesenseHttpStatus(error);
+    if (status !== undefined && status >= 400 && status < 500) {
+      const message = error instanceof Error ? error.message.replace(/^.*Server said: /, '') : String(error);
+      throw new AppError('unprocessable', `The filter is not valid: ${message}`, { field: 'filter' });
+    }
+    throw new AppError('upstream_unavailable', 'The search service is unavailable; try again in a moment.');
+  }
+}
