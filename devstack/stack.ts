@@ -17,6 +17,7 @@ import { startPostgres } from './postgres';
 import { attachRealtime } from './realtime/server';
 import { createRestHandler } from './rest/handler';
 import { createStorageHandler } from './storage/handler';
+import { ensureStorageSchema } from './storage/schema';
 import { startSweep } from './sweep';
 import { startTypesenseServer } from './typesense/server';
 
@@ -46,6 +47,8 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
   const config = readDevstackConfig(process.env, options.config);
   const postgres = await startPostgres({ dataDir: config.dataDir, port: config.pgPort, reset: options.reset ?? false });
   const keys = await loadOrCreateKeys(config.dataDir);
+  // Hosted projects have the storage schema before any migration runs; migrations may insert buckets.
+  await ensureStorageSchema(postgres.pool);
   const appliedMigrations = await migrate(postgres.pool, path.join(projectRoot, 'supabase', 'migrations'));
 
   const server = http.createServer();

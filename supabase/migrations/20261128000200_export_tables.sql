@@ -110,6 +110,8 @@ create table public.export_invocations (
   end_reason text check (end_reason in ('handoff', 'completed', 'cancelled', 'error', 'lease_lost', 'killed', 'declined')),
   cpu_ms int,
   wall_ms int,
+  -- Largest V8 heap seen after a shard: the evidence that memory is O(page), not O(export).
+  peak_heap_bytes bigint,
   error text
 );
 create index export_invocations_job_idx on public.export_invocations (job_id, started_at);

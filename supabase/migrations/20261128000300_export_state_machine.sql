@@ -382,13 +382,15 @@ create function public.end_export_invocation(
   p_end_reason text,
   p_cpu_ms int,
   p_wall_ms int,
+  p_peak_heap_bytes bigint,
   p_error text
 )
 returns void
 language sql
 as $$
   update public.export_invocations
-  set ended_at = now(), end_reason = p_end_reason, cpu_ms = p_cpu_ms, wall_ms = p_wall_ms, error = left(p_error, 2000)
+  set ended_at = now(), end_reason = p_end_reason, cpu_ms = p_cpu_ms, wall_ms = p_wall_ms,
+      peak_heap_bytes = p_peak_heap_bytes, error = left(p_error, 2000)
   where id = p_invocation_id and (ended_at is null or end_reason = 'declined' and p_end_reason = 'declined')
 $$;
 
@@ -501,7 +503,7 @@ begin
     'public.finish_export_job(uuid, uuid, bigint)',
     'public.acknowledge_export_cancel(uuid, uuid, bigint)',
     'public.fail_export_job(uuid, uuid, bigint, text, text, boolean)',
-    'public.end_export_invocation(uuid, text, int, int, text)',
+    'public.end_export_invocation(uuid, text, int, int, bigint, text)',
     'public.request_export_cancel(uuid)',
     'public.request_export_rerun(uuid, int[], text)',
     'public.sweep_export_jobs()',

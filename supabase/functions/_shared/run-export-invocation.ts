@@ -27,6 +27,8 @@ export type WorkerPorts = {
   uploadShard: (key: string, bytes: Uint8Array, contentType: string) => Promise<void>;
   /** Milliseconds of CPU this process has used (hosted functions allow 2 s of CPU per request). */
   cpuMs: () => number;
+  /** Current V8 heap use; sampled after every shard and recorded as the invocation's peak. */
+  heapUsedBytes: () => number;
   log: (message: string) => void;
 };
 
@@ -115,6 +117,7 @@ export async function runExportInvocation(
   let shardsWritten = 0;
   let rowsWritten = 0;
   let lastPublishAt = 0;
+  let peakHeapBytes = ports.heapUsedBytes();
 
   const end = async (outcome: InvocationOutcome, error?: ExportError) => {
     await ports
@@ -123,6 +126,7 @@ export async function runExportInvocation(
         p_end_reason: outcome,
         p_cpu_ms: Math.round(ports.cpuMs() - cpuAtStart),
         p_wall_ms: Date.now() - startedAt,
+        p_peak_heap_bytes: peakHeapBytes,
         p_error: error ? `${error.kind}: ${error.message}` : null,
       })
       .catch((e: unknown) => ports.log(`job ${jobId}: could not end invocation: ${String(e)}`));
@@ -178,6 +182,8 @@ export async function runExportInvocation(
     if (recorded.outcome === 'cancel_requested') throw new StopSignal('cancelled');
     if (recorded.outcome === 'lease_lost') throw new StopSignal('lease_lost');
     if (publish) lastPublishAt = Date.now();
+    // Sampled while this page's documents and bytes are still reachable: the invocation's high-water mark.
+    peakHeapBytes = Math.max(peakHeapBytes, ports.heapUsedBytes());
     shardsWritten += 1;
     rowsWritten += encoded.rows;
     return { count: documents.length, lastKey: last };

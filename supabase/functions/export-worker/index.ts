@@ -107,15 +107,28 @@ const ports: WorkerPorts = {
     const usage = process.cpuUsage();
     return (usage.user + usage.system) / 1000;
   },
+  heapUsedBytes: () => Deno.memoryUsage().heapUsed,
   log: (message) => console.log(message),
 };
 
+/**
+ * A caller (tests, benchmarks, support; always with the service-role key) may set the budget for this
+ * job's invocations; it travels with every hand-off. Capped at the paid plan's 400 s wall clock.
+ */
+const budgetSchema = z
+  .object({
+    timeMs: z.number().int().min(200).max(400_000).optional(),
+    cpuMs: z.number().int().min(100).max(400_000).optional(),
+  })
+  .strict();
+type Budget = z.infer<typeof budgetSchema>;
+
 /** Starts a fresh copy of this function for the job (the relay's baton pass). */
-function invokeNextCopy(jobId: string): Promise<void> {
+function invokeNextCopy(jobId: string, budget: Budget | undefined): Promise<void> {
   return fetch(`${env.SUPABASE_URL}/functions/v1/export-worker`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${env.SUPABASE_SERVICE_ROLE_KEY}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ jobId }),
+    body: JSON.stringify({ jobId, budget }),
   }).then(
     async (res) => {
       await res.body?.cancel();
@@ -125,7 +138,7 @@ function invokeNextCopy(jobId: string): Promise<void> {
   );
 }
 
-const payloadSchema = z.object({ jobId: z.uuid() });
+const payloadSchema = z.object({ jobId: z.uuid(), budget: budgetSchema.optional() }).strict();
 /** Leases held by invocations still running in this instance. */
 const activeLeases = new Map<string, LeaseArgs>();
 
@@ -139,7 +152,7 @@ addEventListener('beforeunload', (event) => {
     console.warn(`instance stopping (${reason}) while working on ${jobId}: handing off`);
     void supabase
       .rpc('hand_off_export_job', lease)
-      .then(({ data }) => (data === true ? invokeNextCopy(jobId) : undefined));
+      .then(({ data }) => (data === true ? invokeNextCopy(jobId, undefined) : undefined));
   }
 });
 
@@ -149,14 +162,19 @@ Deno.serve(async (req) => {
   try {
     payload = payloadSchema.parse(await req.json());
   } catch {
-    return Response.json({ error: 'Body must be JSON: {"jobId": "<uuid>"}' }, { status: 400 });
+    return Response.json({ error: 'Body must be JSON: {"jobId": "<uuid>", "budget"?: {"timeMs"?, "cpuMs"?}}' }, { status: 400 });
   }
-  const { jobId } = payload;
+  const { jobId, budget } = payload;
+  const invocationLimits: WorkerLimits = {
+    ...limits,
+    timeBudgetMs: budget?.timeMs ?? limits.timeBudgetMs,
+    cpuBudgetMs: budget?.cpuMs ?? limits.cpuBudgetMs,
+  };
   EdgeRuntime.waitUntil(
-    runExportInvocation(jobId, ports, limits, (lease) => activeLeases.set(jobId, lease))
+    runExportInvocation(jobId, ports, invocationLimits, (lease) => activeLeases.set(jobId, lease))
       .then(async (result) => {
         console.log(`job ${jobId}: ${result.outcome}, ${result.shardsWritten} shards, ${result.rowsWritten} rows`);
-        if (result.outcome === 'handoff') await invokeNextCopy(jobId);
+        if (result.outcome === 'handoff') await invokeNextCopy(jobId, budget);
       })
       .catch((error: unknown) => console.error(`job ${jobId}: invocation crashed: ${String(error)}`))
       .finally(() => activeLeases.delete(jobId)),
