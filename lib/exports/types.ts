@@ -81,6 +81,7 @@ export type ExportInvocation = {
   end_reason: 'handoff' | 'completed' | 'cancelled' | 'error' | 'lease_lost' | 'killed' | 'declined' | null;
   cpu_ms: number | null;
   wall_ms: number | null;
+  peak_heap_bytes: number | null;
   error: string | null;
 };
 
