@@ -460,6 +460,15 @@ begin
 end
 $$;
 
+-- A download found a shard missing or damaged: note it on the manifest row so support sees it (and
+-- "retry missing" re-runs it after verification). The shard stays 'written' until a re-run is requested.
+create function public.record_export_shard_problem(p_job_id uuid, p_shard_no int, p_problem text)
+returns void
+language sql
+as $$
+  update public.export_shards set problem = left(p_problem, 500) where job_id = p_job_id and shard_no = p_shard_no
+$$;
+
 -- pg_cron's work (the devstack runs it on a timer): settle what nobody is working on, and return the jobs
 -- that need a worker kicked — queued or retrying jobs that are due, and running jobs whose lease expired
 -- (a killed invocation) or was released by a hand-off whose next invocation never started.
@@ -507,6 +516,7 @@ begin
     'public.request_export_cancel(uuid)',
     'public.request_export_rerun(uuid, int[], text)',
     'public.sweep_export_jobs()',
+    'public.record_export_shard_problem(uuid, int, text)',
     'private.notify_export_outcome(public.export_jobs, text)',
     'private.refresh_export_progress(uuid)',
     'private.finalise_export(uuid, text)',
