@@ -1,0 +1,52 @@
+import { decodeJwt } from 'jose';
+import type { JwtService, SupabaseClaims } from '../jwt';
+
+export type TokenCheck =
+  | { ok: true; claims: SupabaseClaims; exp: number }
+  | { ok: false; kind: 'missing' | 'malformed' | 'expired' | 'signature' | 'claims'; message: string };
+
+/**
+ * Verifies a Realtime token the way the real server does (`ChannelsAuthorization.authorize_conn`):
+ * HS256 with the project secret, and both `role` and `exp` must be present. Messages follow the
+ * real ones so app code that logs them sees familiar text.
+ */
+export async function checkToken(jwt: JwtService, token: string | null | undefined): Promise<TokenCheck> {
+  if (!token) return { ok: false, kind: 'missing', message: 'API key is missing' };
+  const cleaned = token.replace(/\s/g, '');
+  let peeked: ReturnType<typeof decodeJwt>;
+  try {
+    peeked = decodeJwt(cleaned);
+  } catch {
+    return { ok: false, kind: 'malformed', message: 'The token provided is not a valid JWT' };
+  }
+  const verified = await jwt.verify(cleaned);
+  if (!verified.ok) {
+    if (verified.reason === 'expired') {
+      const secondsAgo = typeof peeked.exp === 'number' ? Math.max(0, Math.floor(Date.now() / 1000) - peeked.exp) : 0;
+      return { ok: false, kind: 'expired', message: `Token has expired ${secondsAgo} seconds ago` };
+    }
+    if (typeof peeked.role !== 'string') {
+      return { ok: false, kind: 'claims', message: 'Fields `role` and `exp` are required in JWT' };
+    }
+    return { ok: false, kind: 'signature', message: 'Failed to validate JWT signature' };
+  }
+  const exp = verified.claims.exp;
+  if (typeof exp !== 'number')
+    return { ok: false, kind: 'claims', message: 'Fields `role` and `exp` are required in JWT' };
+  return { ok: true, claims: verified.claims, exp };
+}
+
+/** The `code: message` reason of a join error reply (realtime_channel.ex + logging.ex). */
+export function joinErrorReason(check: Exclude<TokenCheck, { ok: true }>): string {
+  switch (check.kind) {
+    case 'signature':
+      return `JwtSignatureError: ${check.message}`;
+    default:
+      return `InvalidJWTToken: ${check.message}`;
+  }
+}
+
+/** The body of the refused HTTP upgrade (protocols.md §1.1). */
+export function upgradeErrorMessage(check: Exclude<TokenCheck, { ok: true }>): string {
+  return check.kind === 'expired' ? 'Token has expired' : check.message;
+}
