@@ -44,12 +44,18 @@ export async function startPostgres(options: { dataDir: string; port: number; re
 
   const connectionString = `postgres://${SUPERUSER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
   const pool = new pg.Pool({ connectionString, max: 40 });
-  pool.on('error', (error) => console.error(`[postgres] idle client error: ${error.message}`));
+  let stopping = false;
+  pool.on('error', (error) => {
+    // 57P01 "terminating connection due to administrator command" is our own shutdown.
+    if (stopping && (error as { code?: string }).code === '57P01') return;
+    console.error(`[postgres] idle client error: ${error.message}`);
+  });
 
   return {
     pool,
     connectionString,
     stop: async () => {
+      stopping = true;
       await pool.end();
       await server.stop();
     },
