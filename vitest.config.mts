@@ -9,7 +9,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{app,components,lib,devstack,supabase}/**/*.test.{ts,tsx}'],
+          include: ['{app,components,lib,devstack,supabase,scripts}/**/*.test.{ts,tsx}'],
           environment: 'node',
         },
       },
