@@ -32,7 +32,8 @@ export async function startPostgres(options: { dataDir: string; port: number; re
     // Postgres refuses to run as root; the package then runs it as a dedicated system user.
     createPostgresUser: true,
     // wal_level=logical is not needed (realtime uses triggers + LISTEN/NOTIFY); keep the server small.
-    postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+    // UTC like hosted Supabase, so timestamptz renders `+00:00` whatever the developer's timezone.
+    postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'timezone=UTC'],
     onLog: () => {},
     onError: (message) => {
       const text = String(message);
@@ -43,7 +44,8 @@ export async function startPostgres(options: { dataDir: string; port: number; re
   await server.start();
 
   const connectionString = `postgres://${SUPERUSER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
-  const pool = new pg.Pool({ connectionString, max: 40 });
+  // An exhausted pool fails a request after 10 s instead of letting it hang.
+  const pool = new pg.Pool({ connectionString, max: 40, connectionTimeoutMillis: 10_000 });
   let stopping = false;
   pool.on('error', (error) => {
     // 57P01 "terminating connection due to administrator command" is our own shutdown.
