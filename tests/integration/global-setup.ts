@@ -10,6 +10,12 @@ import type { TestStack } from './stack-info';
  * beside `npm run dev` and beside another suite.
  */
 export default async function setup(project: TestProject) {
+  // The export worker reads these (the devstack passes BATON_* through to functions): a 1.5 s slice
+  // forces many hand-offs in every export test, and a short lease grace lets the sweep recover a killed
+  // invocation in seconds rather than the production 30 s.
+  process.env.BATON_WORKER_TIME_BUDGET_MS = '1500';
+  process.env.BATON_WORKER_LEASE_GRACE_SECONDS = '3';
+  process.env.BATON_WORKER_PROGRESS_INTERVAL_MS = '250';
   const dataDir = path.join(projectRoot, '.devstack', `test-${process.pid}`);
   const stack = await startDevstack({
     reset: true,
@@ -23,6 +29,8 @@ export default async function setup(project: TestProject) {
       // Tests start their own runs of the sweep; a timer would race with them.
       sweepIntervalMs: 3_600_000,
       demoBlogPosts: 0,
+      // The worker must complete exports many times larger than its heap (design invariant 1).
+      functionMemoryMb: 64,
     },
   });
   const { context } = stack;
