@@ -83,8 +83,15 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
   ];
 
   server.on('request', (req, res) => {
-    const url = new URL(req.url ?? '/', context.apiUrl);
     if (applyCors(req, res)) return;
+    // `new URL()` resolves `..` and `%2e%2e`: refuse them first, or `/storage/v1/x/../../rest/v1/t`
+    // would be routed to another service.
+    const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
+    if (/(^|\/)(\.|%2e){1,2}(\/|$)/i.test(rawPath)) {
+      sendJson(res, 400, { message: 'Dot segments are not allowed in request paths' });
+      return;
+    }
+    const url = new URL(req.url ?? '/', context.apiUrl);
     const route = routes.find(([prefix]) => url.pathname === prefix || url.pathname.startsWith(`${prefix}/`));
     if (!route) {
       sendJson(res, 404, { message: 'no Route matched with those values' });

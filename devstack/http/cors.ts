@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Headers browsers must be able to read; without Content-Range, postgrest-js reports `count: null`. */
 const EXPOSED_HEADERS =
-  'Content-Encoding, Content-Location, Content-Range, Content-Type, Content-Length, Content-Disposition, Date, Location, Server, Transfer-Encoding, Range-Unit, ETag, Accept-Ranges';
+  'Content-Encoding, Content-Location, Content-Range, Content-Type, Content-Length, Content-Disposition, Date, Location, Server, Transfer-Encoding, Range-Unit, ETag, Accept-Ranges, X-Supabase-Api-Version';
 
 /**
  * CORS as the hosted gateway answers it: any origin, the browser's requested headers echoed back.

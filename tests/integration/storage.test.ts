@@ -1,0 +1,648 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { StorageApiError, createClient, type SupabaseClient } from '@supabase/supabase-js';
+import pg from 'pg';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readDevstackConfig } from '../../devstack/config';
+import type { DevstackContext } from '../../devstack/context';
+import { FaultInjector } from '../../devstack/faults';
+import { applyCors } from '../../devstack/http/cors';
+import { JwtService } from '../../devstack/jwt';
+import { createStorageHandler } from '../../devstack/storage/handler';
+import { anonClient, serviceClient } from './clients';
+import { testStack, type TestStack } from './stack-info';
+
+const MB = 1024 * 1024;
+
+/** Deterministic bytes, generated chunk by chunk so the test itself never holds a whole object. */
+function patternChunk(index: number, size: number): Uint8Array {
+  const chunk = new Uint8Array(size);
+  for (let i = 0; i < size; i += 4) {
+    const v = (index * 2654435761 + i * 40503) >>> 0;
+    chunk[i] = v & 0xff;
+    chunk[i + 1] = (v >>> 8) & 0xff;
+    chunk[i + 2] = (v >>> 16) & 0xff;
+    chunk[i + 3] = (v >>> 24) & 0xff;
+  }
+  return chunk;
+}
+
+function patternStream(
+  totalBytes: number,
+  chunkBytes: number,
+  hash: ReturnType<typeof createHash>,
+): ReadableStream<Uint8Array> {
+  let index = 0;
+  let sent = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent >= totalBytes) {
+        controller.close();
+        return;
+      }
+      const chunk = patternChunk(index++, Math.min(chunkBytes, totalBytes - sent));
+      sent += chunk.length;
+      hash.update(chunk);
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+function clientFor(url: string, key: string): SupabaseClient {
+  return createClient(url, key, {
+    auth: { persistSession: false, autoRefreshToken: false },
+    realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
+  });
+}
+
+/** A raw request whose path is sent exactly as written (fetch and URL would resolve `..` first). */
+function rawRequest(
+  base: string,
+  method: string,
+  rawPath: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; json: unknown }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ hostname, port, method, path: rawPath, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown = text;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          /* not JSON */
+        }
+        resolve({ status: res.statusCode ?? 0, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * A forced full GC, so memory samples count live (retained) bytes rather than garbage V8 has not yet
+ * collected: a streamed transfer churns through ~100 MB of short-lived 64 KB chunks.
+ */
+function forceGc(): () => void {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+}
+
+/** Samples live memory (after a forced GC) while `work` runs; returns the peak growth in MB. */
+async function peakLiveGrowth(work: () => Promise<void>): Promise<{ buffers: number; rss: number }> {
+  const gc = forceGc();
+  gc();
+  const before = process.memoryUsage();
+  let peakBuffers = 0;
+  let peakRss = 0;
+  const sample = () => {
+    gc();
+    const m = process.memoryUsage();
+    peakBuffers = Math.max(peakBuffers, m.arrayBuffers - before.arrayBuffers);
+    peakRss = Math.max(peakRss, m.rss - before.rss);
+  };
+  const timer = setInterval(sample, 100);
+  try {
+    await work();
+  } finally {
+    clearInterval(timer);
+  }
+  sample();
+  return { buffers: peakBuffers / MB, rss: peakRss / MB };
+}
+
+/**
+ * The client half of the 50 MB round trip, run in a child process so the test process holds only the
+ * server: supabase-js uploads a generated stream, then streams it back with `download().asStream()`.
+ */
+const ROUND_TRIP_CLIENT = `
+import { createHash } from 'node:crypto';
+import { createClient } from '@supabase/supabase-js';
+import WebSocket from 'ws';
+const [url, key, bucket, path, total] = process.argv.slice(1);
+const size = Number(total);
+const client = createClient(url, key, { auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: WebSocket } });
+const sent = createHash('sha256');
+let index = 0, produced = 0;
+const body = new ReadableStream({
+  pull(controller) {
+    if (produced >= size) return controller.close();
+    const chunk = new Uint8Array(Math.min(65536, size - produced));
+    for (let i = 0; i < chunk.length; i++) chunk[i] = (index * 31 + i * 7) & 0xff;
+    index++; produced += chunk.length; sent.update(chunk); controller.enqueue(chunk);
+  },
+});
+const up = await client.storage.from(bucket).upload(path, body, { contentType: 'application/octet-stream' });
+if (up.error) throw up.error;
+const { data, error } = await client.storage.from(bucket).download(path).asStream();
+if (error) throw error;
+const received = createHash('sha256');
+let bytes = 0;
+for await (const chunk of data) { bytes += chunk.length; received.update(chunk); }
+console.log(JSON.stringify({ sent: sent.digest('hex'), received: received.digest('hex'), bytes }));
+process.exit(0);
+`;
+
+function runRoundTripClient(args: string[]): Promise<{ sent: string; received: string; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--input-type=module', '--no-warnings', '-e', ROUND_TRIP_CLIENT, ...args],
+      { cwd: path.resolve(import.meta.dirname, '../..'), maxBuffer: 1024 * 1024, timeout: 90_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${error.message}\n${stderr}`));
+        else
+          resolve(
+            JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { sent: string; received: string; bytes: number },
+          );
+      },
+    );
+  });
+}
+
+/** Just the storage handler on its own HTTP server, in this process, so its memory can be measured. */
+async function startLocalStorage(stack: TestStack, maxObjectBytes?: number) {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'baton-storage-'));
+  const db = new pg.Pool({ connectionString: stack.pgConnectionString, max: 5 });
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const ctx: DevstackContext = {
+    config: readDevstackConfig({}, { dataDir }),
+    keys: { jwtSecret: stack.jwtSecret, anonKey: stack.anonKey, serviceRoleKey: stack.serviceRoleKey },
+    db,
+    jwt: new JwtService(stack.jwtSecret),
+    faults: new FaultInjector(),
+    apiUrl,
+    typesenseUrl: '',
+    log: () => {},
+  };
+  const handler = createStorageHandler(ctx, maxObjectBytes === undefined ? {} : { maxObjectBytes });
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const url = new URL(req.url ?? '/', apiUrl);
+    if (applyCors(req, res)) return;
+    handler(req, res, url.pathname.slice('/storage/v1'.length) || '/', url).catch((error: unknown) => {
+      console.error(error);
+      res.destroy();
+    });
+  });
+  return {
+    apiUrl,
+    dataDir,
+    client: clientFor(apiUrl, stack.serviceRoleKey),
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.end();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('storage API through storage-js', () => {
+  const stack = testStack();
+  const service = serviceClient();
+  const anon = anonClient();
+  const suffix = Date.now().toString(36);
+  const privateBucket = `exports-${suffix}`;
+  const publicBucket = `public-${suffix}`;
+  const auth = { apikey: stack.serviceRoleKey, Authorization: `Bearer ${stack.serviceRoleKey}` };
+  const objectUrl = (bucket: string, key: string) => `${stack.apiUrl}/storage/v1/object/${bucket}/${key}`;
+
+  beforeAll(async () => {
+    expect((await service.storage.createBucket(privateBucket, { public: false })).error).toBeNull();
+    expect((await service.storage.createBucket(publicBucket, { public: true })).error).toBeNull();
+  });
+
+  afterAll(async () => {
+    await fetch(`${stack.apiUrl}/_devstack/faults`, { method: 'DELETE' });
+    for (const bucket of [privateBucket, publicBucket]) {
+      await service.storage.emptyBucket(bucket);
+      await service.storage.deleteBucket(bucket);
+    }
+  });
+
+  it('manages buckets and answers errors in Storage shape', async () => {
+    const got = await service.storage.getBucket(privateBucket);
+    expect(got.error).toBeNull();
+    expect(got.data).toMatchObject({ id: privateBucket, name: privateBucket, public: false, file_size_limit: null });
+    const listed = await service.storage.listBuckets();
+    expect(listed.data!.map((b) => b.id)).toEqual(expect.arrayContaining([privateBucket, publicBucket]));
+
+    const dup = await service.storage.createBucket(privateBucket);
+    expect(dup.error).toBeInstanceOf(StorageApiError);
+    expect(dup.error).toMatchObject({ status: 400, statusCode: '409', code: 'BucketAlreadyExists' });
+
+    const missing = await service.storage.getBucket(`nope-${suffix}`);
+    expect(missing.error).toMatchObject({ status: 400, statusCode: '404', code: 'NoSuchBucket' });
+
+    const temp = `temp-${suffix}`;
+    expect((await service.storage.createBucket(temp, { public: false, fileSizeLimit: '1KB' })).error).toBeNull();
+    expect((await service.storage.getBucket(temp)).data!.file_size_limit).toBe(1024);
+    await service.storage.from(temp).upload('x.txt', 'x');
+    const notEmpty = await service.storage.deleteBucket(temp);
+    expect(notEmpty.error).toMatchObject({ statusCode: '409' });
+    expect((await service.storage.emptyBucket(temp)).error).toBeNull();
+    expect((await service.storage.deleteBucket(temp)).error).toBeNull();
+    expect((await service.storage.getBucket(temp)).error).toMatchObject({ code: 'NoSuchBucket' });
+
+    // No storage policies: an anon caller cannot create buckets and sees none.
+    const denied = await anon.storage.createBucket(`anon-${suffix}`);
+    expect(denied.error).toMatchObject({ status: 400, statusCode: '403', code: 'AccessDenied' });
+    expect((await anon.storage.listBuckets()).data).toEqual([]);
+  });
+
+  it('round-trips an object with the stored content type and download headers', async () => {
+    const csv = 'id,name\n1,Ada\n2,Grace\n';
+    const up = await service.storage
+      .from(privateBucket)
+      .upload('jobs/j1/shard-0001.csv', Buffer.from(csv), { contentType: 'text/csv' });
+    expect(up.error).toBeNull();
+    expect(up.data).toMatchObject({
+      path: 'jobs/j1/shard-0001.csv',
+      fullPath: `${privateBucket}/jobs/j1/shard-0001.csv`,
+    });
+    expect(up.data!.id).toMatch(/^[0-9a-f-]{36}$/);
+
+    const { data: stream, error } = await service.storage
+      .from(privateBucket)
+      .download('jobs/j1/shard-0001.csv')
+      .asStream();
+    expect(error).toBeNull();
+    const chunks: Buffer[] = [];
+    for await (const c of Readable.fromWeb(stream as NodeReadableStream<Uint8Array>)) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe(csv);
+
+    const res = await fetch(objectUrl(privateBucket, 'jobs/j1/shard-0001.csv'), { headers: auth });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/csv');
+    expect(res.headers.get('content-length')).toBe(String(csv.length));
+    expect(res.headers.get('etag')).toBe(`"${createHash('md5').update(csv).digest('hex')}"`);
+    expect(res.headers.get('accept-ranges')).toBe('bytes');
+    expect(res.headers.get('cache-control')).toBe('max-age=3600');
+    expect(Date.parse(res.headers.get('last-modified')!)).toBeGreaterThan(Date.now() - 60_000);
+    await res.arrayBuffer();
+
+    const viaAuthenticatedRoute = await fetch(
+      `${stack.apiUrl}/storage/v1/object/authenticated/${privateBucket}/jobs/j1/shard-0001.csv`,
+      { headers: auth },
+    );
+    expect(await viaAuthenticatedRoute.text()).toBe(csv);
+
+    const blob = await service.storage.from(privateBucket).download('jobs/j1/shard-0001.csv');
+    expect(await blob.data!.text()).toBe(csv);
+  });
+
+  it('stores multipart (Blob) uploads streamed from the form', async () => {
+    const body = 'a'.repeat(200_000) + 'tail';
+    const up = await service.storage
+      .from(privateBucket)
+      .upload('blob/file.ndjson', new Blob([body], { type: 'application/x-ndjson' }), {
+        metadata: { shard: 7 },
+      });
+    expect(up.error).toBeNull();
+    const res = await fetch(objectUrl(privateBucket, 'blob/file.ndjson'), { headers: auth });
+    expect(res.headers.get('content-type')).toBe('application/x-ndjson');
+    expect(res.headers.get('cache-control')).toBe('max-age=3600');
+    expect(await res.text()).toBe(body);
+    const info = await service.storage.from(privateBucket).info('blob/file.ndjson');
+    expect(info.data).toMatchObject({ size: body.length, contentType: 'application/x-ndjson', metadata: { shard: 7 } });
+  });
+
+  it('refuses an existing key without upsert (Duplicate), replaces with upsert, updates with PUT', async () => {
+    const files = service.storage.from(privateBucket);
+    expect((await files.upload('dup.txt', 'one')).error).toBeNull();
+    const dup = await files.upload('dup.txt', 'two');
+    expect(dup.error).toBeInstanceOf(StorageApiError);
+    expect(dup.error).toMatchObject({
+      status: 400,
+      statusCode: '409',
+      code: 'KeyAlreadyExists',
+      message: 'The resource already exists',
+    });
+    expect(await (await files.download('dup.txt')).data!.text()).toBe('one');
+
+    const firstId = (await files.info('dup.txt')).data!.id;
+    expect((await files.upload('dup.txt', 'three', { upsert: true })).error).toBeNull();
+    expect(await (await files.download('dup.txt')).data!.text()).toBe('three');
+    expect((await files.info('dup.txt')).data!.id).toBe(firstId);
+
+    expect((await files.update('dup.txt', 'four')).error).toBeNull();
+    expect(await (await files.download('dup.txt')).data!.text()).toBe('four');
+    expect((await files.update('never-there.txt', 'x')).error).toMatchObject({ statusCode: '404', code: 'NoSuchKey' });
+
+    // A large doomed body is refused up front, and the client still gets the Storage error.
+    const big = await files.upload('dup.txt', Buffer.alloc(8 * MB, 1));
+    expect(big.error).toMatchObject({ statusCode: '409', code: 'KeyAlreadyExists' });
+  });
+
+  it('lets exactly one of racing creates win, and never serves a torn object while it is replaced', async () => {
+    const files = service.storage.from(privateBucket);
+    const racers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => files.upload('race/one.txt', Buffer.alloc(256 * 1024, 65 + i))),
+    );
+    expect(racers.filter((r) => r.error === null)).toHaveLength(1);
+    const losers = racers.filter((r) => r.error instanceof StorageApiError && r.error.code === 'KeyAlreadyExists');
+    expect(losers).toHaveLength(5);
+
+    // Each version is one repeated byte; a reader racing upserts must see one whole version, never a mix.
+    const writes = Array.from({ length: 6 }, (_, i) =>
+      files.upload('race/one.txt', Buffer.alloc(256 * 1024, 97 + i), { upsert: true }),
+    );
+    const reads = Array.from({ length: 6 }, async () => {
+      const res = await fetch(objectUrl(privateBucket, 'race/one.txt'), { headers: auth });
+      const bytes = Buffer.from(await res.arrayBuffer());
+      expect(bytes.length).toBe(256 * 1024);
+      expect(bytes.every((b) => b === bytes[0])).toBe(true);
+      expect(res.headers.get('etag')).toBe(`"${createHash('md5').update(bytes).digest('hex')}"`);
+    });
+    const results = await Promise.all([...writes, ...reads]);
+    expect(results.slice(0, 6).every((r) => r !== undefined && r.error === null)).toBe(true);
+  });
+
+  it('answers info() and exists() (NoSuchKey for a missing object)', async () => {
+    const files = service.storage.from(privateBucket);
+    await files.upload('info/one.csv', 'a,b\n', { contentType: 'text/csv' });
+    const info = await files.info('info/one.csv');
+    expect(info.error).toBeNull();
+    expect(info.data).toMatchObject({
+      name: 'info/one.csv',
+      bucketId: privateBucket,
+      size: 4,
+      contentType: 'text/csv',
+    });
+    expect(info.data!.etag).toMatch(/^"[0-9a-f]{32}"$/);
+    expect((await files.exists('info/one.csv')).data).toBe(true);
+    const missing = await files.exists('info/none.csv');
+    expect(missing.data).toBe(false);
+    expect(missing.error).toMatchObject({
+      status: 400,
+      statusCode: '404',
+      code: 'NoSuchKey',
+      message: 'Object not found',
+    });
+  });
+
+  it('lists one folder level with folders as id-null entries, and removes by key', async () => {
+    const files = service.storage.from(privateBucket);
+    for (const key of ['ls/b.csv', 'ls/a.csv', 'ls/sub/c.csv', 'ls/sub/deeper/d.csv', 'ls/zz/e.csv']) {
+      expect((await files.upload(key, key)).error).toBeNull();
+    }
+    const top = await files.list('ls');
+    expect(top.error).toBeNull();
+    expect(top.data!.map((e) => [e.name, e.id === null])).toEqual([
+      ['a.csv', false],
+      ['b.csv', false],
+      ['sub', true],
+      ['zz', true],
+    ]);
+    const file = top.data!.find((e) => e.name === 'a.csv')!;
+    expect(file.metadata).toMatchObject({ size: 8, mimetype: 'text/plain;charset=UTF-8' });
+    expect((await files.list('ls/sub')).data!.map((e) => e.name)).toEqual(['c.csv', 'deeper']);
+    expect((await files.list('ls', { limit: 1, offset: 1 })).data!.map((e) => e.name)).toEqual(['b.csv']);
+    expect((await files.list('ls', { search: 'su' })).data!.map((e) => e.name)).toEqual(['sub']);
+
+    const removed = await files.remove(['ls/a.csv', 'ls/sub/c.csv', 'ls/not-there.csv']);
+    expect(removed.error).toBeNull();
+    expect(removed.data!.map((r) => r.name).sort()).toEqual(['ls/a.csv', 'ls/sub/c.csv']);
+    expect((await files.exists('ls/a.csv')).data).toBe(false);
+  });
+
+  it('serves single byte ranges (206/416) and If-None-Match (304)', async () => {
+    const files = service.storage.from(privateBucket);
+    const body = '0123456789abcdefghij';
+    await files.upload('range.txt', body);
+    const url = objectUrl(privateBucket, 'range.txt');
+
+    const part = await fetch(url, { headers: { ...auth, Range: 'bytes=5-9' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe('bytes 5-9/20');
+    expect(part.headers.get('content-length')).toBe('5');
+    expect(await part.text()).toBe('56789');
+
+    const open = await fetch(url, { headers: { ...auth, Range: 'bytes=15-' } });
+    expect(await open.text()).toBe('fghij');
+    const suffix = await fetch(url, { headers: { ...auth, Range: 'bytes=-3' } });
+    expect(await suffix.text()).toBe('hij');
+
+    const beyond = await fetch(url, { headers: { ...auth, Range: 'bytes=20-30' } });
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get('content-range')).toBe('bytes */20');
+    await beyond.arrayBuffer();
+
+    const first = await fetch(url, { headers: auth });
+    const etag = first.headers.get('etag')!;
+    await first.arrayBuffer();
+    const cached = await fetch(url, { headers: { ...auth, 'If-None-Match': etag } });
+    expect(cached.status).toBe(304);
+    expect(cached.headers.get('etag')).toBe(etag);
+  });
+
+  it('issues signed URLs that work without headers and then expire', async () => {
+    const files = service.storage.from(privateBucket);
+    await files.upload('signed/file.csv', 'x,y\n', { contentType: 'text/csv' });
+    const { data, error } = await files.createSignedUrl('signed/file.csv', 1, { download: 'job.csv' });
+    expect(error).toBeNull();
+    expect(data!.signedUrl).toContain(`/storage/v1/object/sign/${privateBucket}/signed/file.csv?token=`);
+
+    const ok = await fetch(data!.signedUrl);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-disposition')).toContain('attachment; filename="job.csv"');
+    expect(await ok.text()).toBe('x,y\n');
+
+    // A token for one object does not open another.
+    const token = new URL(data!.signedUrl).searchParams.get('token')!;
+    const other = await fetch(
+      `${objectUrl(privateBucket, '').replace('/object/', '/object/sign/')}range.txt?token=${token}`,
+    );
+    expect(other.status).toBe(400);
+    expect(await other.json()).toMatchObject({ statusCode: '400', code: 'InvalidSignature' });
+
+    const many = await files.createSignedUrls(['signed/file.csv', 'signed/missing.csv'], 60);
+    expect(many.data![0]).toMatchObject({ path: 'signed/file.csv', error: null });
+    expect(many.data![0]!.signedUrl).toContain('token=');
+    expect(many.data![1]).toMatchObject({ path: 'signed/missing.csv', signedUrl: null });
+    expect(many.data![1]!.error).toBeTruthy();
+    expect((await files.createSignedUrl('signed/missing.csv', 60)).error).toMatchObject({ code: 'NoSuchKey' });
+
+    await new Promise((r) => setTimeout(r, 2100));
+    const expired = await fetch(data!.signedUrl);
+    expect(expired.status).toBe(400);
+    expect(await expired.json()).toMatchObject({ statusCode: '400', code: 'InvalidJWT', message: 'jwt expired' });
+  });
+
+  it('refuses keys that try to leave the bucket, however they are encoded', async () => {
+    const headers = { ...auth, 'content-type': 'text/plain' };
+    const attempts = [
+      `..%2F..%2F..%2Fescape.txt`,
+      `a/../../../escape.txt`,
+      `a/%2e%2e/%2e%2e/escape.txt`,
+      `%2e%2e%2fescape.txt`,
+      `a%5C..%5C..%5Cescape.txt`,
+      `a%00b.txt`,
+      `%2Fetc%2Fpasswd`,
+      `/etc/passwd`,
+      `a//b.txt`,
+      `.`,
+      `bad%zzescape`,
+    ];
+    for (const key of attempts) {
+      for (const method of ['POST', 'GET']) {
+        const res = await rawRequest(
+          stack.apiUrl,
+          method,
+          `/storage/v1/object/${privateBucket}/${key}`,
+          headers,
+          method === 'POST' ? 'pwned' : undefined,
+        );
+        expect({ key, method, status: res.status }).toEqual({ key, method, status: 400 });
+        expect(res.json).toMatchObject({ statusCode: '400', code: 'InvalidKey' });
+      }
+    }
+    const signAttempt = await rawRequest(
+      stack.apiUrl,
+      'POST',
+      `/storage/v1/object/sign/${privateBucket}/..%2F..%2Fkeys.json`,
+      { ...auth, 'content-type': 'application/json' },
+      '{"expiresIn":60}',
+    );
+    expect(signAttempt.json).toMatchObject({ code: 'InvalidKey' });
+    const listed = await readdir(stack.dataDir, { recursive: true });
+    expect(listed.filter((f) => f.toString().includes('escape'))).toEqual([]);
+  });
+
+  it('keeps a private bucket private from anon callers, and serves public buckets to anyone', async () => {
+    await service.storage.from(privateBucket).upload('secret.csv', 'top secret');
+    const files = anon.storage.from(privateBucket);
+    const read = await files.download('secret.csv');
+    expect(read.data).toBeNull();
+    expect(read.error).toMatchObject({ status: 400, statusCode: '404', code: 'NoSuchKey' });
+    expect((await files.exists('secret.csv')).data).toBe(false);
+    expect((await files.list()).data).toEqual([]);
+    expect((await files.createSignedUrl('secret.csv', 60)).error).toMatchObject({ code: 'NoSuchKey' });
+    const write = await files.upload('planted.csv', 'x');
+    expect(write.error).toMatchObject({
+      status: 400,
+      statusCode: '403',
+      code: 'AccessDenied',
+      message: 'new row violates row-level security policy',
+    });
+    expect((await files.remove(['secret.csv'])).data).toEqual([]);
+    expect((await service.storage.from(privateBucket).exists('secret.csv')).data).toBe(true);
+    // A public URL of a private bucket serves nothing either.
+    const pub = await fetch(service.storage.from(privateBucket).getPublicUrl('secret.csv').data.publicUrl);
+    expect(await pub.json()).toMatchObject({ statusCode: '404', code: 'NoSuchKey' });
+
+    await service.storage.from(publicBucket).upload('hello.txt', 'hello');
+    const publicUrl = anon.storage.from(publicBucket).getPublicUrl('hello.txt').data.publicUrl;
+    expect(await (await fetch(publicUrl)).text()).toBe('hello');
+    expect(await (await anon.storage.from(publicBucket).download('hello.txt')).data!.text()).toBe('hello');
+    expect((await anon.storage.from(publicBucket).upload('nope.txt', 'x')).error).toMatchObject({ statusCode: '403' });
+
+    const badJwt = await fetch(objectUrl(privateBucket, 'secret.csv'), {
+      headers: { apikey: stack.anonKey, Authorization: 'Bearer not-a-jwt' },
+    });
+    expect(badJwt.status).toBe(400);
+    expect(await badJwt.json()).toMatchObject({ statusCode: '400', code: 'InvalidJWT' });
+  });
+
+  it('injects 503s and held requests through the devstack fault controls', async () => {
+    const faults = `${stack.apiUrl}/_devstack/faults`;
+    await service.storage.from(privateBucket).upload('fault.txt', 'ok', { upsert: true });
+    await fetch(faults, { method: 'PUT', body: JSON.stringify({ storage: { failNext: 1 } }) });
+    const failed = await service.storage.from(privateBucket).download('fault.txt');
+    expect(failed.error).toMatchObject({ status: 503 });
+    expect(await (await service.storage.from(privateBucket).download('fault.txt')).data!.text()).toBe('ok');
+
+    await fetch(faults, { method: 'PUT', body: JSON.stringify({ storage: { timeoutRate: 1 } }) });
+    const started = Date.now();
+    const held = await fetch(objectUrl(privateBucket, 'fault.txt'), {
+      headers: auth,
+      signal: AbortSignal.timeout(300),
+    }).then(
+      () => 'answered',
+      (error: Error) => error.name,
+    );
+    expect(held).toBe('TimeoutError');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    await fetch(faults, { method: 'DELETE' });
+  });
+});
+
+describe('storage handler in-process: streaming and limits', () => {
+  const stack = testStack();
+
+  it('round-trips 50 MB through storage-js while server memory stays flat', async () => {
+    const local = await startLocalStorage(stack);
+    try {
+      const bucket = `mem-${Date.now().toString(36)}`;
+      expect((await local.client.storage.createBucket(bucket)).error).toBeNull();
+      // Warm-up so one-off allocations (JIT, pools, first connection) are not counted as growth.
+      await runRoundTripClient([local.apiUrl, stack.serviceRoleKey, bucket, 'warmup.bin', String(2 * MB)]);
+
+      const size = 50 * MB;
+      let result = { sent: '', received: '', bytes: 0 };
+      const server = await peakLiveGrowth(async () => {
+        result = await runRoundTripClient([local.apiUrl, stack.serviceRoleKey, bucket, 'big/shard.bin', String(size)]);
+      });
+      expect(result.bytes).toBe(size);
+      expect(result.received).toBe(result.sent);
+      const info = await local.client.storage.from(bucket).info('big/shard.bin');
+      expect(info.data).toMatchObject({ size, contentType: 'application/octet-stream' });
+
+      // Control: the same meter does see 50 MB held in this process (storage-js `download()` buffers a Blob).
+      let held: Blob | null = null;
+      const buffered = await peakLiveGrowth(async () => {
+        held = (await local.client.storage.from(bucket).download('big/shard.bin')).data;
+      });
+      expect((held as Blob | null)?.size).toBe(size);
+      held = null;
+
+      console.log(
+        `50 MB round trip, server peak live growth: arrayBuffers +${server.buffers.toFixed(1)} MB, rss +${server.rss.toFixed(1)} MB ` +
+          `(control, buffered in-process download: arrayBuffers +${buffered.buffers.toFixed(1)} MB)`,
+      );
+      expect(buffered.buffers).toBeGreaterThan(45);
+      expect(server.buffers).toBeLessThan(25);
+      expect(server.rss).toBeLessThan(40);
+    } finally {
+      await local.stop();
+    }
+  });
+
+  it('refuses objects over the size cap with EntityTooLarge, declared or streamed, and keeps nothing', async () => {
+    const local = await startLocalStorage(stack, 1 * MB);
+    try {
+      const bucket = `cap-${Date.now().toString(36)}`;
+      await local.client.storage.createBucket(bucket);
+      const files = local.client.storage.from(bucket);
+      const declared = await files.upload('big.bin', Buffer.alloc(3 * MB, 7));
+      expect(declared.error).toMatchObject({ status: 400, statusCode: '413', code: 'EntityTooLarge' });
+      const streamed = await files.upload('big.bin', patternStream(3 * MB, 64 * 1024, createHash('sha256')));
+      expect(streamed.error).toMatchObject({ status: 400, statusCode: '413', code: 'EntityTooLarge' });
+      const multipart = await files.upload('big.bin', new Blob([Buffer.alloc(3 * MB, 1)]));
+      expect(multipart.error).toMatchObject({ statusCode: '413', code: 'EntityTooLarge' });
+      expect((await files.exists('big.bin')).data).toBe(false);
+      expect((await files.upload('small.bin', Buffer.alloc(MB, 1))).error).toBeNull();
+      const stored = await readdir(path.join(local.dataDir, 'storage'), { recursive: true, withFileTypes: true });
+      expect(stored.filter((e) => e.isFile())).toHaveLength(1);
+    } finally {
+      await local.stop();
+    }
+  });
+});
