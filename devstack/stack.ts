@@ -76,28 +76,35 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
     ['/rest/v1', createRestHandler(context)],
     ['/auth/v1', createAuthHandler(context)],
     ['/storage/v1', createStorageHandler(context)],
-    ['/functions/v1', createFunctionsHandler(context, {
-        functionsDirs: [path.join(projectRoot, 'supabase', 'functions'), ...(options.extraFunctionsDir ? [options.extraFunctionsDir] : [])],
-      }),],
+    [
+      '/functions/v1',
+      createFunctionsHandler(context, {
+        functionsDirs: [
+          path.join(projectRoot, 'supabase', 'functions'),
+          ...(options.extraFunctionsDir ? [options.extraFunctionsDir] : []),
+        ],
+      }),
+    ],
     ['/_devstack', createAdminHandler(context)],
   ];
 
   server.on('request', (req, res) => {
     if (applyCors(req, res)) return;
-    // `new URL()` resolves `..` and `%2e%2e`: refuse them first, or `/storage/v1/x/../../rest/v1/t`
-    // would be routed to another service.
-    const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
-    if (/(^|\/)(\.|%2e){1,2}(\/|$)/i.test(rawPath)) {
-      sendJson(res, 400, { message: 'Dot segments are not allowed in request paths' });
-      return;
-    }
     const url = new URL(req.url ?? '/', context.apiUrl);
-    const route = routes.find(([prefix]) => url.pathname === prefix || url.pathname.startsWith(`${prefix}/`));
+    // Route on the raw path: `new URL()` resolves `..` and `%2e%2e`, which would send
+    // `/storage/v1/x/../../rest/v1/t` to another service. The service itself judges its dot segments.
+    const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
+    const matches = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+    const route = routes.find(([prefix]) => matches(rawPath, prefix));
     if (!route) {
       sendJson(res, 404, { message: 'no Route matched with those values' });
       return;
     }
     const [prefix, handler] = route;
+    if (!matches(url.pathname, prefix)) {
+      sendJson(res, 400, { message: 'Dot segments may not leave the service path' });
+      return;
+    }
     const subpath = url.pathname.slice(prefix.length) || '/';
     handler(req, res, subpath, url).catch((error: unknown) => {
       console.error(`[devstack] ${req.method} ${url.pathname}:`, error);
