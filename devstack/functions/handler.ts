@@ -1,11 +1,194 @@
-// STUB: replaced by the functions service implementation.
+import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
 import type { DevstackContext } from '../context';
-import { sendJson } from '../http/respond';
+import { sendJson, sendText } from '../http/respond';
 import type { RouteHandler } from '../http/route';
+import { resolveDenoBinary } from './deno-binary';
+import { Invocation, type FunctionLimits } from './invocation';
 
-export function createFunctionsHandler(ctx: DevstackContext, _options: { functionsDirs: string[] }): RouteHandler {
-  void ctx;
-  return async (_req, res) => {
-    sendJson(res, 501, { message: 'functions is not ready yet' });
+export type FunctionsHandlerOptions = {
+  /** Looked up in order: the first `<dir>/<name>/index.ts` that exists serves `/functions/v1/<name>`. */
+  functionsDirs: string[];
+  /** Overrides of `ctx.config.functionMemoryMb` / `functionWallClockMs` and the watchdog knobs. */
+  limits?: Partial<FunctionLimits>;
+  /** Where pass-through variables are read from (default `process.env`). */
+  processEnv?: Record<string, string | undefined>;
+};
+
+/** The route handler, plus `close()` to kill every running function process (devstack shutdown). */
+export type FunctionsHandler = RouteHandler & { close: () => Promise<void> };
+
+/**
+ * Variables of the devstack's own environment that a function also sees. The hosted runtime only has
+ * the SUPABASE_* variables and the project's secrets; the project's secrets are namespaced BATON_* /
+ * TYPESENSE_*. The rest are for Deno itself (reaching the npm registry through a proxy or custom CA).
+ */
+const PASS_THROUGH_PREFIXES = ['BATON_', 'TYPESENSE_'];
+const PASS_THROUGH_NAMES = new Set([
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'NPM_CONFIG_REGISTRY',
+  // Deno's TLS honours these (not SSL_CERT_FILE): behind a TLS-inspecting proxy, as on this project's
+  // CI machine, npm downloads fail with "invalid peer certificate: UnknownIssuer" without them.
+  'NODE_EXTRA_CA_CERTS',
+  'DENO_TLS_CA_STORE',
+  'DENO_CERT',
+]);
+
+/** Hosted: 256 MB memory, 150 s wall clock (free plan). Grace: how long `beforeunload` handlers get. */
+const DEFAULT_BEFORE_UNLOAD_GRACE_MS = 1_000;
+/** A 100 ms RSS sample costs one small /proc read; a function allocating 1 GB/s overshoots by ≤ 100 MB. */
+const DEFAULT_MEMORY_POLL_MS = 100;
+
+const FUNCTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+type FoundFunction = { entrypoint: string; configPath: string | null; lockPath: string | null };
+
+/** `<dir>/<name>/index.ts` in the first dir that has it; config: the function's own deno.json, else its dir's. */
+async function findFunction(dirs: string[], name: string): Promise<FoundFunction | null> {
+  for (const dir of dirs) {
+    const entrypoint = path.join(dir, name, 'index.ts');
+    if (!(await isFile(entrypoint))) continue;
+    for (const candidate of [path.join(dir, name), dir].flatMap((d) => [path.join(d, 'deno.json'), path.join(d, 'deno.jsonc')])) {
+      if (!(await isFile(candidate))) continue;
+      const lock = path.join(path.dirname(candidate), 'deno.lock');
+      return { entrypoint, configPath: candidate, lockPath: (await isFile(lock)) ? lock : null };
+    }
+    return { entrypoint, configPath: null, lockPath: null };
+  }
+  return null;
+}
+
+/**
+ * verify_jwt as the Supabase CLI gateway does it: only the Authorization header counts (not `apikey`),
+ * and its error bodies are `{"msg": …}` (protocols.md §4.1).
+ */
+async function verifyJwt(ctx: DevstackContext, req: IncomingMessage): Promise<string | null> {
+  const header = req.headers.authorization;
+  if (!header) return 'Error: Missing authorization header';
+  const [scheme, token] = header.split(' ');
+  if (scheme !== 'Bearer') return "Error: Auth header is not 'Bearer {token}'";
+  const result = await ctx.jwt.verify(token ?? '');
+  return result.ok ? null : 'Invalid JWT';
+}
+
+/**
+ * `/functions/v1/<name>`: each request runs the function in a fresh Deno process with the hosted
+ * limits (see `invocation.ts`); no global lock, so concurrent requests run side by side.
+ */
+export function createFunctionsHandler(ctx: DevstackContext, options: FunctionsHandlerOptions): FunctionsHandler {
+  const bootstrapPath = path.join(import.meta.dirname, 'deno', 'bootstrap.ts');
+  const processEnv = options.processEnv ?? process.env;
+  const limits: FunctionLimits = {
+    memoryMb: options.limits?.memoryMb ?? ctx.config.functionMemoryMb,
+    wallClockMs: options.limits?.wallClockMs ?? ctx.config.functionWallClockMs,
+    beforeUnloadGraceMs: options.limits?.beforeUnloadGraceMs ?? DEFAULT_BEFORE_UNLOAD_GRACE_MS,
+    memoryPollMs: options.limits?.memoryPollMs ?? DEFAULT_MEMORY_POLL_MS,
+    // Off unless asked for: DevstackConfig has no CPU setting yet (hosted: 2 s per request).
+    cpuTimeMs: options.limits?.cpuTimeMs ?? null,
   };
+  const running = new Set<Invocation>();
+
+  function functionEnv(invocationId: string): Record<string, string> {
+    const env: Record<string, string> = {};
+    // Devstack defaults for the worker's Typesense secrets; an explicit TYPESENSE_* variable wins below.
+    if (ctx.typesenseUrl) {
+      env.TYPESENSE_URL = ctx.typesenseUrl;
+      env.TYPESENSE_API_KEY = ctx.config.typesenseApiKey;
+    }
+    for (const [name, value] of Object.entries(processEnv)) {
+      if (value === undefined) continue;
+      if (PASS_THROUGH_NAMES.has(name) || PASS_THROUGH_PREFIXES.some((prefix) => name.startsWith(prefix))) env[name] = value;
+    }
+    return {
+      ...env,
+      SUPABASE_URL: ctx.apiUrl,
+      SUPABASE_ANON_KEY: ctx.keys.anonKey,
+      SUPABASE_SERVICE_ROLE_KEY: ctx.keys.serviceRoleKey,
+      SUPABASE_DB_URL:
+        ctx.db.options.connectionString ?? `postgres://postgres:postgres@127.0.0.1:${ctx.config.pgPort}/postgres`,
+      // Hosted sets a per-worker execution id; the worker can record it in its invocation rows.
+      SB_EXECUTION_ID: invocationId,
+      // Inside the data dir: reused between runs and wiped with it. Warm, a function boots in ~25 ms
+      // (no npm imports) to ~160–280 ms (supabase-js + typesense + zod); cold, it first downloads them.
+      DENO_DIR: path.join(ctx.config.dataDir, 'deno'),
+      // The repo's package.json must never take part in a function's npm resolution (design.md §5).
+      DENO_NO_PACKAGE_JSON: '1',
+      DENO_NO_UPDATE_CHECK: '1',
+      NO_COLOR: '1',
+    };
+  }
+
+  const handler: RouteHandler = async (req, res, subpath, url) => {
+    const name = subpath.split('/')[1] ?? '';
+    // Folders starting with `_` (e.g. `_shared`) are never functions, as with the Supabase CLI.
+    const found = FUNCTION_NAME.test(name) ? await findFunction(options.functionsDirs, name) : null;
+    if (!found) {
+      sendText(res, 404, 'Function not found', 'text/plain');
+      return;
+    }
+    if (req.method !== 'OPTIONS') {
+      const jwtError = await verifyJwt(ctx, req);
+      if (jwtError) {
+        sendJson(res, 401, { msg: jwtError });
+        return;
+      }
+    }
+
+    let denoBinary: string;
+    try {
+      denoBinary = resolveDenoBinary();
+    } catch (error) {
+      ctx.log('functions', `${name}: ${error instanceof Error ? error.message : String(error)}`);
+      sendJson(res, 503, { code: 'BOOT_ERROR', message: 'Worker failed to boot (please check logs)' });
+      return;
+    }
+
+    const invocationId = randomUUID();
+    const invocation = new Invocation(
+      {
+        name,
+        invocationId,
+        entrypoint: found.entrypoint,
+        configPath: found.configPath,
+        lockPath: found.lockPath,
+        env: functionEnv(invocationId),
+        limits,
+        denoBinary,
+        bootstrapPath,
+        log: (line) => ctx.log('functions', line),
+      },
+      req,
+      res,
+      // Functions see `/<name>/…` (Supabase routing docs: `basePath('/<name>')`).
+      `${subpath}${url.search}`,
+    );
+    running.add(invocation);
+    void invocation.exitedPromise.then(() => running.delete(invocation));
+    await invocation.finished;
+  };
+
+  return Object.assign(handler, {
+    close: async () => {
+      const exits = [...running].map((invocation) => {
+        invocation.kill();
+        return invocation.exitedPromise;
+      });
+      await Promise.all(exits);
+    },
+  });
 }
