@@ -72,19 +72,17 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
   context.typesenseUrl = typesense.url;
   context.config.typesensePort = Number(new URL(typesense.url).port);
 
+  const functions = createFunctionsHandler(context, {
+    functionsDirs: [
+      path.join(projectRoot, 'supabase', 'functions'),
+      ...(options.extraFunctionsDir ? [options.extraFunctionsDir] : []),
+    ],
+  });
   const routes: Array<[prefix: string, handler: RouteHandler]> = [
     ['/rest/v1', createRestHandler(context)],
     ['/auth/v1', createAuthHandler(context)],
     ['/storage/v1', createStorageHandler(context)],
-    [
-      '/functions/v1',
-      createFunctionsHandler(context, {
-        functionsDirs: [
-          path.join(projectRoot, 'supabase', 'functions'),
-          ...(options.extraFunctionsDir ? [options.extraFunctionsDir] : []),
-        ],
-      }),
-    ],
+    ['/functions/v1', functions],
     ['/_devstack', createAdminHandler(context)],
   ];
 
@@ -121,6 +119,7 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
     appliedMigrations,
     stop: async () => {
       sweep.stop();
+      await functions.close();
       await realtime.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
