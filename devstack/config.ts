@@ -15,6 +15,8 @@ const schema = z.object({
   DEVSTACK_HOST: z.string().min(1).default('127.0.0.1'),
   /** Hosted Edge Functions: 256 MB memory, 150 s wall clock on the free plan. */
   DEVSTACK_FUNCTION_MEMORY_MB: z.coerce.number().int().min(16).default(256),
+  /** V8 heap cap of a function (defaults to the memory cap). */
+  DEVSTACK_FUNCTION_HEAP_MB: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(16).optional()),
   DEVSTACK_FUNCTION_WALL_CLOCK_MS: z.coerce.number().int().min(100).default(150_000),
   /** pg_cron stand-in: how often the export sweep runs. */
   DEVSTACK_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
@@ -30,6 +32,7 @@ export type DevstackConfig = {
   apiPort: number;
   typesensePort: number;
   functionMemoryMb: number;
+  functionHeapMb: number | undefined;
   functionWallClockMs: number;
   sweepIntervalMs: number;
   typesenseApiKey: string;
@@ -52,6 +55,7 @@ export function readDevstackConfig(
     apiPort: e.DEVSTACK_API_PORT,
     typesensePort: e.DEVSTACK_TYPESENSE_PORT,
     functionMemoryMb: e.DEVSTACK_FUNCTION_MEMORY_MB,
+    functionHeapMb: e.DEVSTACK_FUNCTION_HEAP_MB,
     functionWallClockMs: e.DEVSTACK_FUNCTION_WALL_CLOCK_MS,
     sweepIntervalMs: e.DEVSTACK_SWEEP_INTERVAL_MS,
     typesenseApiKey: e.DEVSTACK_TYPESENSE_API_KEY,

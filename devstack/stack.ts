@@ -83,7 +83,7 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
     ['/auth/v1', createAuthHandler(context)],
     ['/storage/v1', createStorageHandler(context)],
     ['/functions/v1', functions],
-    ['/_devstack', createAdminHandler(context)],
+    ['/_devstack', createAdminHandler(context, { killFunction: (name) => functions.killAll(name) })],
   ];
 
   server.on('request', (req, res) => {

@@ -18,7 +18,11 @@ export type FunctionsHandlerOptions = {
 };
 
 /** The route handler, plus `close()` to kill every running function process (devstack shutdown). */
-export type FunctionsHandler = RouteHandler & { close: () => Promise<void> };
+export type FunctionsHandler = RouteHandler & {
+  close: () => Promise<void>;
+  /** SIGKILLs every running invocation of `name` with no warning, as a crashed host would; returns how many. */
+  killAll: (name: string) => number;
+};
 
 /**
  * Variables of the devstack's own environment that a function also sees. The hosted runtime only has
@@ -95,6 +99,7 @@ export function createFunctionsHandler(ctx: DevstackContext, options: FunctionsH
   const processEnv = options.processEnv ?? process.env;
   const limits: FunctionLimits = {
     memoryMb: options.limits?.memoryMb ?? ctx.config.functionMemoryMb,
+    heapMb: options.limits?.heapMb ?? ctx.config.functionHeapMb ?? options.limits?.memoryMb ?? ctx.config.functionMemoryMb,
     wallClockMs: options.limits?.wallClockMs ?? ctx.config.functionWallClockMs,
     beforeUnloadGraceMs: options.limits?.beforeUnloadGraceMs ?? DEFAULT_BEFORE_UNLOAD_GRACE_MS,
     memoryPollMs: options.limits?.memoryPollMs ?? DEFAULT_MEMORY_POLL_MS,
@@ -183,6 +188,11 @@ export function createFunctionsHandler(ctx: DevstackContext, options: FunctionsH
   };
 
   return Object.assign(handler, {
+    killAll: (name: string) => {
+      const victims = [...running].filter((invocation) => invocation.functionName === name);
+      for (const invocation of victims) invocation.kill();
+      return victims.length;
+    },
     close: async () => {
       const exits = [...running].map((invocation) => {
         invocation.kill();

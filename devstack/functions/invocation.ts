@@ -8,8 +8,10 @@ import { CONTROL_PREFIX, parseChildMessage, type BeforeUnloadReason, type ChildM
 import { readMainThreadCpuMs, readRssBytes } from './process-stats';
 
 export type FunctionLimits = {
-  /** V8 old space cap and RSS-growth cap (hosted: 256 MB). */
+  /** RSS-growth cap (hosted: 256 MB). */
   memoryMb: number;
+  /** V8 old-space cap; defaults to `memoryMb`. Smaller in tests that prove the worker's heap stays flat. */
+  heapMb: number;
   /** Whole worker lifetime, including boot and waitUntil work (hosted: 150 s free plan). */
   wallClockMs: number;
   /** Time between `beforeunload` and SIGKILL. */
@@ -118,7 +120,7 @@ export class Invocation {
       // (--frozen), because many concurrent processes must never rewrite a repo file. An out-of-date lock
       // is a boot error that says so. Without one, nothing is written either.
       ...(spec.lockPath ? [`--lock=${spec.lockPath}`, '--frozen'] : ['--no-lock']),
-      `--v8-flags=--max-old-space-size=${limits.memoryMb}`,
+      `--v8-flags=--max-old-space-size=${limits.heapMb}`,
       ...(spec.configPath ? ['--config', spec.configPath] : ['--no-config']),
       spec.bootstrapPath,
       pathToFileURL(spec.entrypoint).href,
@@ -340,7 +342,11 @@ export class Invocation {
     this.resolveFinished();
   }
 
-  /** Kills the process now (devstack shutdown). */
+  get functionName(): string {
+    return this.spec.name;
+  }
+
+  /** Kills the process now, without `beforeunload` (devstack shutdown, or a simulated crash). */
   kill(): void {
     if (!this.exited) this.child.kill('SIGKILL');
   }

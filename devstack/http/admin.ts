@@ -6,19 +6,46 @@ import { sendJson } from './respond';
 import type { RouteHandler } from './route';
 
 const faultsPatchSchema = z.partialRecord(z.enum(faultTargets), faultSettingsSchema.partial());
+const killSchema = z.object({ name: z.string().min(1) }).strict();
+
+export type AdminHooks = {
+  /** SIGKILLs the running invocations of a function; returns how many. */
+  killFunction: (name: string) => number;
+};
 
 function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }
 
+async function readJson(req: Parameters<RouteHandler>[0]): Promise<unknown> {
+  return JSON.parse((await readBody(req, 64 * 1024)).toString('utf8'));
+}
+
 /**
  * Devstack-only controls, loopback only: `GET/PUT /_devstack/faults` (latency, 5xx and timeout rates for
- * the Typesense and Storage stand-ins), `DELETE /_devstack/faults` to clear them.
+ * the Typesense and Storage stand-ins), `DELETE /_devstack/faults` to clear them, and
+ * `POST /_devstack/functions/kill {"name"}` to crash a function's running invocations outright
+ * (no `beforeunload`), as a host failure would.
  */
-export function createAdminHandler(ctx: DevstackContext): RouteHandler {
+export function createAdminHandler(ctx: DevstackContext, hooks: AdminHooks): RouteHandler {
   return async (req, res, subpath) => {
     if (!isLoopback(req.socket.remoteAddress)) {
       sendJson(res, 403, { message: 'devstack admin endpoints answer on loopback only' });
+      return;
+    }
+    if (subpath === '/functions/kill' && req.method === 'POST') {
+      let parsed;
+      try {
+        parsed = killSchema.safeParse(await readJson(req));
+      } catch {
+        sendJson(res, 400, { message: 'Body must be JSON' });
+        return;
+      }
+      if (!parsed.success) {
+        sendJson(res, 400, { message: z.prettifyError(parsed.error) });
+        return;
+      }
+      sendJson(res, 200, { killed: hooks.killFunction(parsed.data.name) });
       return;
     }
     if (subpath !== '/faults') {
@@ -30,7 +57,7 @@ export function createAdminHandler(ctx: DevstackContext): RouteHandler {
     } else if (req.method === 'PUT') {
       let parsed;
       try {
-        parsed = faultsPatchSchema.safeParse(JSON.parse((await readBody(req, 64 * 1024)).toString('utf8')));
+        parsed = faultsPatchSchema.safeParse(await readJson(req));
       } catch {
         sendJson(res, 400, { message: 'Body must be JSON' });
         return;

@@ -106,7 +106,7 @@ describe('export worker under trouble', () => {
     // Kill every running copy outright: no beforeunload, no hand-off, the lease is left to expire.
     const res = await fetch(`${testStack().apiUrl}/_devstack/functions/kill`, {
       method: 'POST',
-      body: JSON.stringify({ name: 'export-worker', signal: 'SIGKILL' }),
+      body: JSON.stringify({ name: 'export-worker' }),
     });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { killed: number }).killed).toBeGreaterThanOrEqual(1);

@@ -29,8 +29,8 @@ export default async function setup(project: TestProject) {
       // Tests start their own runs of the sweep; a timer would race with them.
       sweepIntervalMs: 3_600_000,
       demoBlogPosts: 0,
-      // The worker must complete exports many times larger than its heap (design invariant 1).
-      functionMemoryMb: 64,
+      // The worker must complete exports many times larger than its V8 heap (design invariant 1).
+      functionHeapMb: 64,
     },
   });
   const { context } = stack;
