@@ -156,7 +156,9 @@ function toRoutine(row: z.infer<typeof routineRowSchema>): Routine {
   if (row.return_type === 'void') returns = { kind: 'void' };
   else if (row.return_columns)
     returns = { kind: 'composite', set: row.returns_set, columns: new Map(row.return_columns.map((c) => [c.name, c])) };
-  else if (row.return_type === 'record' && outputs.length > 0) {
+  else if (outputs.length > 0) {
+    // OUT / TABLE parameters are named columns even when there is only one (Postgres then reports the
+    // column's own type, not `record`): PostgREST answers objects, `[{"job_id": …}]`, not bare values.
     returns = { kind: 'composite', set: row.returns_set, columns: new Map(outputs.map((c) => [c.name, c])) };
   } else returns = { kind: 'scalar', set: row.returns_set };
   const volatility = row.volatility === 'v' ? 'volatile' : row.volatility === 's' ? 'stable' : 'immutable';

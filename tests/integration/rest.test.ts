@@ -65,6 +65,9 @@ create or replace function public.rest_first_note() returns public.rest_notes la
   select * from public.rest_notes order by id limit 1 $$;
 create or replace function public.rest_stats() returns table(status text, n bigint) language sql stable as $$
   select status, count(*) from public.rest_notes group by status order by status $$;
+create or replace function public.rest_titles() returns table(title text) language sql stable as $$
+  select title from public.rest_notes order by title limit 2 $$;
+create or replace function public.rest_plus_one(num int, out num_plus_one int) language sql immutable as $$ select num + 1 $$;
 create or replace function public.rest_whoami() returns jsonb language sql stable as $$
   select jsonb_build_object('uid', auth.uid(), 'role', current_user, 'method', current_setting('request.method', true),
     'path', current_setting('request.path', true), 'email', auth.jwt() ->> 'email') $$;
@@ -429,6 +432,13 @@ describe('rest: rpc', () => {
       { status: 'queued', n: 2 },
       { status: 'running', n: 1 },
     ]);
+  });
+
+  it('answers objects for a single-column TABLE or a single OUT parameter, as PostgREST does', async () => {
+    const titles = await alice.rpc('rest_titles');
+    expect(titles.data).toEqual([{ title: 'Gamma' }, { title: 'alpha' }]);
+    const plusOne = await alice.rpc('rest_plus_one', { num: 5 });
+    expect(plusOne.data).toEqual({ num_plus_one: 6 });
   });
 
   it('GET rpc passes arrays as {1,2}', async () => {
