@@ -1,13 +1,246 @@
-// STUB: replaced by the Typesense-compatible server.
 import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Pool } from 'pg';
+import { z } from 'zod';
 import type { DevstackContext } from '../context';
+import { BodyTooLargeError, readBody } from '../http/body';
+import { sendJson } from '../http/respond';
+import {
+  handleCreateCollection,
+  handleDropCollection,
+  handleGetCollection,
+  handleImport,
+  handleListCollections,
+} from './collections';
+import { TypesenseError } from './errors';
+import { prepareExport, streamExport } from './export';
+import { searchDocuments } from './search';
+import { ensureStore, getCollection, partitionName } from './store';
+
+/**
+ * A Typesense-compatible HTTP server over Postgres, for the subset Baton uses (protocols.md §5): the
+ * official `typesense` client talks to it unmodified. Routes:
+ *
+ *   GET    /health                                    (no key needed)
+ *   GET    /collections                 POST /collections
+ *   GET    /collections/:name           DELETE /collections/:name
+ *   GET    /collections/:name/documents/search
+ *   GET    /collections/:name/documents/export        (streamed JSONL)
+ *   POST   /collections/:name/documents/import        (?action=create|upsert|update|emplace)
+ *   GET    /collections/:name/documents/:id
+ *   POST   /multi_search
+ */
+
+/** `http_server.cpp`: longer query strings are refused before routing. */
+const MAX_QUERY_STRING = 4000;
+/** Fault 'timeout': hold the request this long, then drop the socket, so nothing leaks past a test. */
+const TIMEOUT_FAULT_HOLD_MS = 30_000;
+/** multi_search bodies are search parameter lists; 4 MB is generous. */
+const MAX_MULTI_SEARCH_BYTES = 4 * 1024 * 1024;
+/** Typesense `limit_multi_searches` default (`core_api.cpp post_multi_search`). */
+const MAX_MULTI_SEARCHES = 50;
+
+const UNAUTHORIZED = 'Forbidden - a valid `x-typesense-api-key` header must be sent.';
 
 export async function startTypesenseServer(ctx: DevstackContext): Promise<{ url: string; close: () => Promise<void> }> {
-  const server = http.createServer((_req, res) => {
-    res.writeHead(501).end();
+  await ensureStore(ctx.db);
+  const heldSockets = new Map<NodeJS.Timeout, IncomingMessage>();
+
+  /** Applies the configured fault; returns true when the request has been answered (or is being held). */
+  const injectFault = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const decision = await ctx.faults.decide('typesense');
+    if (decision === 'error') {
+      sendJson(res, 503, { message: 'Not Ready or Lagging' });
+      return true;
+    }
+    if (decision === 'timeout') {
+      const timer = setTimeout(() => {
+        heldSockets.delete(timer);
+        req.socket.destroy();
+      }, TIMEOUT_FAULT_HOLD_MS);
+      heldSockets.set(timer, req);
+      req.socket.once('close', () => {
+        clearTimeout(timer);
+        heldSockets.delete(timer);
+      });
+      return true;
+    }
+    return false;
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(ctx, req, res, injectFault).catch((error: unknown) => {
+      if (error instanceof TypesenseError) {
+        if (!res.headersSent) sendJson(res, error.status, { message: error.message });
+        else res.destroy();
+        return;
+      }
+      if (error instanceof BodyTooLargeError) {
+        if (!res.headersSent) sendJson(res, 413, { message: 'Request body is too large.' });
+        return;
+      }
+      ctx.log(
+        'typesense',
+        `${req.method ?? '?'} ${req.url ?? ''} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+      if (!res.headersSent) sendJson(res, 500, { message: 'Internal devstack error' });
+      else res.destroy();
+    });
   });
   await new Promise<void>((resolve) => server.listen(ctx.config.typesensePort, ctx.config.host, resolve));
   const port = (server.address() as AddressInfo).port;
-  return { url: `http://${ctx.config.host}:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+  const url = `http://${ctx.config.host}:${port}`;
+  ctx.log('typesense', `listening on ${url}`);
+  return {
+    url,
+    close: async () => {
+      for (const [timer, req] of heldSockets) {
+        clearTimeout(timer);
+        req.socket.destroy();
+      }
+      heldSockets.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+type FaultHook = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+function apiKeyOf(req: IncomingMessage, url: URL): string | undefined {
+  const header = req.headers['x-typesense-api-key'];
+  const fromHeader = Array.isArray(header) ? header[0] : header;
+  return fromHeader ?? url.searchParams.get('x-typesense-api-key') ?? undefined;
+}
+
+function queryOf(url: URL): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) if (k !== 'x-typesense-api-key') out[k] = v;
+  return out;
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new TypesenseError(400, 'Bad URL encoding.');
+  }
+}
+
+async function handle(
+  ctx: DevstackContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  injectFault: FaultHook,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://typesense.local');
+  const method = req.method ?? 'GET';
+  if (url.search.length - 1 > MAX_QUERY_STRING) {
+    throw new TypesenseError(
+      400,
+      'Query string exceeds max allowed length of 4000. Use the /multi_search end-point for larger payloads.',
+    );
+  }
+  const parts = url.pathname
+    .split('/')
+    .filter((s) => s !== '')
+    .map(decodeSegment);
+  if (method === 'GET' && parts.length === 1 && parts[0] === 'health') {
+    sendJson(res, 200, { ok: true });
+    return;
+  }
+  if (apiKeyOf(req, url) !== ctx.config.typesenseApiKey) throw new TypesenseError(401, UNAUTHORIZED);
+
+  const db = ctx.db;
+  const query = queryOf(url);
+  const [root, name, sub, action] = parts;
+
+  if (root === 'multi_search' && parts.length === 1 && method === 'POST') {
+    if (await injectFault(req, res)) return;
+    sendJson(res, 200, await multiSearch(db, req, query));
+    return;
+  }
+  if (root !== 'collections') throw new TypesenseError(404, 'Not Found');
+
+  if (name === undefined) {
+    if (method === 'GET') return sendJson(res, 200, await handleListCollections(db));
+    if (method === 'POST') return sendJson(res, 201, await handleCreateCollection(db, req));
+  } else if (sub === undefined) {
+    if (method === 'GET') return sendJson(res, 200, await handleGetCollection(db, name));
+    if (method === 'DELETE') return sendJson(res, 200, await handleDropCollection(db, name));
+  } else if (sub === 'documents' && parts.length === 4 && action !== undefined) {
+    if (action === 'search' && method === 'GET') {
+      if (await injectFault(req, res)) return;
+      const collection = await getCollection(db, name);
+      return sendJson(res, 200, await searchDocuments(db, collection, query));
+    }
+    if (action === 'export' && method === 'GET') {
+      if (await injectFault(req, res)) return;
+      const collection = await getCollection(db, name);
+      // Validate params and filter before the 200 goes out, so errors still get a proper status.
+      const prepared = prepareExport(collection, query);
+      await streamExport(db, res, prepared);
+      return;
+    }
+    if (action === 'import' && method === 'POST') {
+      const collection = await getCollection(db, name);
+      const body = await handleImport(db, collection, req, query);
+      res.writeHead(200, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Content-Length': String(Buffer.byteLength(body)),
+      });
+      res.end(body);
+      return;
+    }
+    if (method === 'GET') {
+      const collection = await getCollection(db, name);
+      const { rows } = await db.query<{ doc: unknown }>(
+        `select doc from ${partitionName(collection.id)} where id = $1`,
+        [action],
+      );
+      const row = rows[0];
+      if (!row) throw new TypesenseError(404, `Could not find a document with id: ${action}`);
+      return sendJson(res, 200, row.doc);
+    }
+  }
+  throw new TypesenseError(404, 'Not Found');
+}
+
+const multiSearchBody = z.object({ searches: z.array(z.record(z.string(), z.unknown())) }).loose();
+
+/** Per-search failures are embedded as `{code, error}` while the HTTP status stays 200 (protocols.md §5.2). */
+async function multiSearch(
+  db: Pool,
+  req: IncomingMessage,
+  common: Record<string, string>,
+): Promise<{ results: unknown[] }> {
+  let body: unknown;
+  try {
+    body = JSON.parse((await readBody(req, MAX_MULTI_SEARCH_BYTES)).toString('utf8'));
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw error;
+    throw new TypesenseError(400, 'Bad JSON.');
+  }
+  const parsed = multiSearchBody.safeParse(body);
+  if (!parsed.success) throw new TypesenseError(400, 'Missing `searches` array.');
+  if (parsed.data.searches.length > MAX_MULTI_SEARCHES) {
+    throw new TypesenseError(400, `Number of multi searches exceeds \`limit_multi_searches\` parameter.`);
+  }
+  const results = [];
+  for (const search of parsed.data.searches) {
+    const params: Record<string, string> = { ...common };
+    for (const [k, v] of Object.entries(search)) {
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') params[k] = String(v);
+    }
+    try {
+      const collectionName = params.collection;
+      if (collectionName === undefined) throw new TypesenseError(400, 'Parameter `collection` is required.');
+      results.push(await searchDocuments(db, await getCollection(db, collectionName), params));
+    } catch (error) {
+      if (!(error instanceof TypesenseError)) throw error;
+      results.push({ code: error.status, error: error.message });
+    }
+  }
+  return { results };
 }
