@@ -179,8 +179,10 @@ export async function referenceDigest(options: {
     pending = [];
     first = false;
   };
+  // A chunk may end inside a multi-byte character (Japanese, emoji): decode as a stream.
+  const decoder = new TextDecoder();
   for await (const chunk of stream) {
-    const lines = (carry + chunk.toString('utf8')).split('\n');
+    const lines = (carry + decoder.decode(chunk, { stream: true })).split('\n');
     carry = lines.pop() ?? '';
     for (const line of lines) if (line) pending.push(JSON.parse(line) as ExportDocument);
     if (pending.length >= 1000) flush();
