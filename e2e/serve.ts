@@ -26,20 +26,24 @@ const stack = await startDevstack({
 const { context } = stack;
 await prepareDemo(context);
 
-const next = spawn(process.execPath, ['node_modules/next/dist/bin/next', 'dev', '--port', String(e2ePorts.next), '--hostname', '127.0.0.1'], {
-  cwd: projectRoot,
-  stdio: 'inherit',
-  env: {
-    ...process.env,
-    NEXT_PUBLIC_SUPABASE_URL: context.apiUrl,
-    NEXT_PUBLIC_SUPABASE_ANON_KEY: context.keys.anonKey,
-    SUPABASE_SERVICE_ROLE_KEY: context.keys.serviceRoleKey,
-    TYPESENSE_URL: context.typesenseUrl,
-    TYPESENSE_API_KEY: context.config.typesenseApiKey,
-    // A second Next.js build dir: `npm run dev` may be running beside the tests.
-    BATON_NEXT_DIST_DIR: '.next-e2e',
+const next = spawn(
+  process.execPath,
+  ['node_modules/next/dist/bin/next', 'dev', '--port', String(e2ePorts.next), '--hostname', '127.0.0.1'],
+  {
+    cwd: projectRoot,
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      NEXT_PUBLIC_SUPABASE_URL: context.apiUrl,
+      NEXT_PUBLIC_SUPABASE_ANON_KEY: context.keys.anonKey,
+      SUPABASE_SERVICE_ROLE_KEY: context.keys.serviceRoleKey,
+      TYPESENSE_URL: context.typesenseUrl,
+      TYPESENSE_API_KEY: context.config.typesenseApiKey,
+      // A second Next.js build dir: `npm run dev` may be running beside the tests.
+      BATON_NEXT_DIST_DIR: '.next-e2e',
+    },
   },
-});
+);
 
 let stopping = false;
 const stop = async () => {

@@ -19,7 +19,9 @@ export function envTable(example: string): string {
     } else if (/^[A-Z0-9_]+=/.test(line)) {
       const [name, ...value] = line.split('=');
       const fallback = value.join('=');
-      rows.push(`| \`${name}\` | ${fallback ? `\`${fallback}\`` : '—'} | ${comment.join(' ').replaceAll('|', '\\|')} |`);
+      rows.push(
+        `| \`${name}\` | ${fallback ? `\`${fallback}\`` : '—'} | ${comment.join(' ').replaceAll('|', '\\|')} |`,
+      );
       comment = [];
     } else {
       comment = [];

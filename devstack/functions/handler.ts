@@ -67,7 +67,10 @@ async function findFunction(dirs: string[], name: string): Promise<FoundFunction
   for (const dir of dirs) {
     const entrypoint = path.join(dir, name, 'index.ts');
     if (!(await isFile(entrypoint))) continue;
-    for (const candidate of [path.join(dir, name), dir].flatMap((d) => [path.join(d, 'deno.json'), path.join(d, 'deno.jsonc')])) {
+    for (const candidate of [path.join(dir, name), dir].flatMap((d) => [
+      path.join(d, 'deno.json'),
+      path.join(d, 'deno.jsonc'),
+    ])) {
       if (!(await isFile(candidate))) continue;
       const lock = path.join(path.dirname(candidate), 'deno.lock');
       return { entrypoint, configPath: candidate, lockPath: (await isFile(lock)) ? lock : null };
@@ -99,7 +102,8 @@ export function createFunctionsHandler(ctx: DevstackContext, options: FunctionsH
   const processEnv = options.processEnv ?? process.env;
   const limits: FunctionLimits = {
     memoryMb: options.limits?.memoryMb ?? ctx.config.functionMemoryMb,
-    heapMb: options.limits?.heapMb ?? ctx.config.functionHeapMb ?? options.limits?.memoryMb ?? ctx.config.functionMemoryMb,
+    heapMb:
+      options.limits?.heapMb ?? ctx.config.functionHeapMb ?? options.limits?.memoryMb ?? ctx.config.functionMemoryMb,
     wallClockMs: options.limits?.wallClockMs ?? ctx.config.functionWallClockMs,
     beforeUnloadGraceMs: options.limits?.beforeUnloadGraceMs ?? DEFAULT_BEFORE_UNLOAD_GRACE_MS,
     memoryPollMs: options.limits?.memoryPollMs ?? DEFAULT_MEMORY_POLL_MS,
@@ -117,7 +121,8 @@ export function createFunctionsHandler(ctx: DevstackContext, options: FunctionsH
     }
     for (const [name, value] of Object.entries(processEnv)) {
       if (value === undefined) continue;
-      if (PASS_THROUGH_NAMES.has(name) || PASS_THROUGH_PREFIXES.some((prefix) => name.startsWith(prefix))) env[name] = value;
+      if (PASS_THROUGH_NAMES.has(name) || PASS_THROUGH_PREFIXES.some((prefix) => name.startsWith(prefix)))
+        env[name] = value;
     }
     return {
       ...env,

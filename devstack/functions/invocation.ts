@@ -4,7 +4,13 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { sendJson } from '../http/respond';
-import { CONTROL_PREFIX, parseChildMessage, type BeforeUnloadReason, type ChildMessage, type ParentMessage } from './control';
+import {
+  CONTROL_PREFIX,
+  parseChildMessage,
+  type BeforeUnloadReason,
+  type ChildMessage,
+  type ParentMessage,
+} from './control';
 import { readMainThreadCpuMs, readRssBytes } from './process-stats';
 
 export type FunctionLimits = {
@@ -44,7 +50,10 @@ export type InvocationSpec = {
 
 /** Bodies of the Supabase CLI gateway (`supabase/cli internal/functions/serve/templates/main.ts`). */
 const BOOT_ERROR = { code: 'BOOT_ERROR', message: 'Worker failed to boot (please check logs)' };
-const WORKER_LIMIT = { code: 'WORKER_LIMIT', message: 'Worker failed to respond due to a resource limit (please check logs)' };
+const WORKER_LIMIT = {
+  code: 'WORKER_LIMIT',
+  message: 'Worker failed to respond due to a resource limit (please check logs)',
+};
 const WORKER_ERROR = { code: 'WORKER_ERROR', message: 'Function exited due to an error (please check logs)' };
 
 /** Connection-level headers a proxy must not forward (RFC 9110 §7.6.1). */
@@ -239,19 +248,22 @@ export class Invocation {
       sampling = true;
       const baseline = this.bootRss;
       const cpuStart = this.cpuAtListenMs;
-      void Promise.all([readRssBytes(pid), cpuTimeMs !== null && cpuStart !== null ? readMainThreadCpuMs(pid) : null]).then(
-        ([rss, cpu]) => {
-          sampling = false;
-          if (this.exited || this.limitReason) return;
-          if (rss !== null && rss - baseline > capBytes) {
-            this.log(`memory: RSS ${Math.round(rss / MIB)} MB is over boot ${Math.round(baseline / MIB)} MB + cap ${memoryMb} MB`);
-            this.hitLimit('memory');
-          } else if (cpu !== null && cpuStart !== null && cpuTimeMs !== null && cpu - cpuStart > cpuTimeMs) {
-            this.log(`cpu: ${cpu - cpuStart} ms of CPU since listening is over the ${cpuTimeMs} ms limit`);
-            this.hitLimit('cpu');
-          }
-        },
-      );
+      void Promise.all([
+        readRssBytes(pid),
+        cpuTimeMs !== null && cpuStart !== null ? readMainThreadCpuMs(pid) : null,
+      ]).then(([rss, cpu]) => {
+        sampling = false;
+        if (this.exited || this.limitReason) return;
+        if (rss !== null && rss - baseline > capBytes) {
+          this.log(
+            `memory: RSS ${Math.round(rss / MIB)} MB is over boot ${Math.round(baseline / MIB)} MB + cap ${memoryMb} MB`,
+          );
+          this.hitLimit('memory');
+        } else if (cpu !== null && cpuStart !== null && cpuTimeMs !== null && cpu - cpuStart > cpuTimeMs) {
+          this.log(`cpu: ${cpu - cpuStart} ms of CPU since listening is over the ${cpuTimeMs} ms limit`);
+          this.hitLimit('cpu');
+        }
+      });
     }, memoryPollMs);
   }
 
@@ -329,7 +341,9 @@ export class Invocation {
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     const v8OutOfMemory = this.stderrTail.some((line) => /out of memory/i.test(line));
     const limit = this.limitReason ?? (v8OutOfMemory ? 'memory' : null);
-    this.log(`exit code=${code ?? '-'} signal=${signal ?? '-'}${limit ? ` limit=${limit}` : ''} after ${this.elapsedMs()} ms`);
+    this.log(
+      `exit code=${code ?? '-'} signal=${signal ?? '-'}${limit ? ` limit=${limit}` : ''} after ${this.elapsedMs()} ms`,
+    );
     if (!this.res.headersSent) {
       if (limit) this.respondError(546, WORKER_LIMIT);
       else if (!this.listening) this.respondError(503, BOOT_ERROR);

@@ -15,7 +15,12 @@ export function sendJson(
   res.end(payload);
 }
 
-export function sendText(res: ServerResponse, status: number, text: string, contentType = 'text/plain; charset=utf-8'): void {
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  contentType = 'text/plain; charset=utf-8',
+): void {
   const payload = Buffer.from(text);
   res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': String(payload.length) });
   res.end(payload);

@@ -49,6 +49,8 @@ export function errorResponse(error: unknown): Response {
     return Response.json(body, { status: 422 });
   }
   console.error('[api] unexpected error', error);
-  const body: ErrorBody = { error: { code: 'internal', message: 'Something went wrong on our side. Please try again.' } };
+  const body: ErrorBody = {
+    error: { code: 'internal', message: 'Something went wrong on our side. Please try again.' },
+  };
   return Response.json(body, { status: 500 });
 }

@@ -38,7 +38,13 @@ describe('sliceSegments', () => {
   const segments = [shard(1, 10, 0), shard(2, 10, 4), shard(3, 10, 4)];
 
   it('maps a range spanning several shards onto each shard’s own window', () => {
-    expect(sliceSegments(segments, { start: 8, end: 17 }).map((s) => [s.segment.kind === 'shard' && s.segment.shardNo, s.from, s.to])).toEqual([
+    expect(
+      sliceSegments(segments, { start: 8, end: 17 }).map((s) => [
+        s.segment.kind === 'shard' && s.segment.shardNo,
+        s.from,
+        s.to,
+      ]),
+    ).toEqual([
       [1, 8, 10],
       [2, 0, 6],
       [3, 0, 2],

@@ -18,7 +18,10 @@ export const downloadQuery = z.object({
 });
 
 /** `blog_posts-2026-11-28-1a2b3c4d.csv`: collection, creation date, job id prefix; only safe characters. */
-export function downloadFilename(job: Pick<ExportJob, 'id' | 'collection' | 'created_at' | 'format'>, partial: boolean): string {
+export function downloadFilename(
+  job: Pick<ExportJob, 'id' | 'collection' | 'created_at' | 'format'>,
+  partial: boolean,
+): string {
   const collection = job.collection.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 64) || 'export';
   const date = job.created_at.slice(0, 10);
   return `${collection}-${date}-${job.id.slice(0, 8)}${partial ? '-partial' : ''}.${job.format}`;
@@ -68,7 +71,9 @@ export async function downloadExport(
   if (range === 'unsatisfiable') {
     headers.set('Content-Range', `bytes */${plan.size}`);
     return Response.json(
-      { error: { code: 'range_not_satisfiable', message: `The file is ${plan.size} bytes; that range is outside it.` } },
+      {
+        error: { code: 'range_not_satisfiable', message: `The file is ${plan.size} bytes; that range is outside it.` },
+      },
       { status: 416, headers: { 'Content-Range': `bytes */${plan.size}` } },
     );
   }

@@ -35,7 +35,10 @@ export function segmentLength(segment: Segment): number {
   return segment.kind === 'literal' ? segment.bytes.length : segment.objectBytes - segment.skip;
 }
 
-export function planDownload(job: Pick<ExportJob, 'id' | 'format' | 'fields'>, shards: readonly ExportShard[]): DownloadPlan {
+export function planDownload(
+  job: Pick<ExportJob, 'id' | 'format' | 'fields'>,
+  shards: readonly ExportShard[],
+): DownloadPlan {
   const written = [...shards].filter((s) => s.status === 'written').sort((a, b) => a.shard_no - b.shard_no);
   const segments: Segment[] = written.map((shard, index) => ({
     kind: 'shard',
@@ -51,7 +54,9 @@ export function planDownload(job: Pick<ExportJob, 'id' | 'format' | 'fields'>, s
   }
   const etagSource = createHash('sha256').update(`${job.id}\n${job.format}\n`);
   for (const segment of segments) {
-    etagSource.update(segment.kind === 'shard' ? `${segment.shardNo}:${segment.sha256}:${segment.skip}\n` : 'literal\n');
+    etagSource.update(
+      segment.kind === 'shard' ? `${segment.shardNo}:${segment.sha256}:${segment.skip}\n` : 'literal\n',
+    );
     if (segment.kind === 'literal') etagSource.update(segment.bytes);
   }
   return {

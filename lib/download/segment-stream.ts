@@ -91,7 +91,11 @@ export function streamSlices(
               return;
             }
             if (sha256 !== segment.sha256) {
-              fail(controller, { shardNo: segment.shardNo, kind: 'checksum_mismatch', message: 'object checksum differs from the manifest' });
+              fail(controller, {
+                shardNo: segment.shardNo,
+                kind: 'checksum_mismatch',
+                message: 'object checksum differs from the manifest',
+              });
               return;
             }
             if (shard.held) {

@@ -4,7 +4,9 @@ import type { ExportInvocation, ExportShard, ExportShardAttempt } from './types'
 /** PostgREST pages: read the manifest in slices so a 20,000-shard job needs no special server limits. */
 const PAGE = 1000;
 
-async function readAll<T>(fetchPage: (from: number, to: number) => PromiseLike<{ data: T[] | null; error: { message: string } | null }>) {
+async function readAll<T>(
+  fetchPage: (from: number, to: number) => PromiseLike<{ data: T[] | null; error: { message: string } | null }>,
+) {
   const rows: T[] = [];
   for (let from = 0; ; from += PAGE) {
     const { data, error } = await fetchPage(from, from + PAGE - 1);
@@ -21,7 +23,13 @@ export async function listShards(client: SupabaseClient, jobId: string) {
       client.from('export_shards').select('*').eq('job_id', jobId).order('shard_no').range(from, to),
     ),
     readAll<ExportShardAttempt>((from, to) =>
-      client.from('export_shard_attempts').select('*').eq('job_id', jobId).order('shard_no').order('attempt').range(from, to),
+      client
+        .from('export_shard_attempts')
+        .select('*')
+        .eq('job_id', jobId)
+        .order('shard_no')
+        .order('attempt')
+        .range(from, to),
     ),
     readAll<ExportInvocation>((from, to) =>
       client.from('export_invocations').select('*').eq('job_id', jobId).order('started_at').range(from, to),

@@ -61,13 +61,18 @@ export async function retryExport(
   const byNo = new Map(shards.map((s) => [s.shard_no, s]));
   const unknown = input.shardNos.filter((n) => !byNo.has(n));
   if (unknown.length > 0) {
-    throw new AppError('unprocessable', `Shard${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 10).join(', ')} not in this export.`, {
-      field: 'shardNos',
-    });
+    throw new AppError(
+      'unprocessable',
+      `Shard${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 10).join(', ')} not in this export.`,
+      {
+        field: 'shardNos',
+      },
+    );
   }
 
   const reasons = new Map<number, string>();
-  for (const shard of shards) if (shard.status === 'rerun_requested') reasons.set(shard.shard_no, shard.problem ?? 'queued for a re-run');
+  for (const shard of shards)
+    if (shard.status === 'rerun_requested') reasons.set(shard.shard_no, shard.problem ?? 'queued for a re-run');
   if (input.verify !== 'none') {
     for (const check of await verifyShards(deps.admin, shards, { checksums: input.verify === 'checksum' })) {
       const reason = reasonFor(check);
@@ -84,13 +89,20 @@ export async function retryExport(
     tailRowsEstimate: job.tail_complete ? 0 : Math.max(0, job.estimated_rows - job.rows_written),
   };
   if (plan.shards.length === 0 && !plan.tail) {
-    throw new AppError('unprocessable', `Nothing to re-run: all ${shards.length} shards check out and the export is complete.`);
+    throw new AppError(
+      'unprocessable',
+      `Nothing to re-run: all ${shards.length} shards check out and the export is complete.`,
+    );
   }
   if (input.dryRun) return { plan, job };
 
   const summary = [...new Set(plan.shards.map((s) => s.reason))].join('; ') || 'unwritten tail';
   const { data, error } = await deps.admin
-    .rpc('request_export_rerun', { p_job_id: jobId, p_shard_nos: plan.shards.map((s) => s.shardNo), p_problem: summary })
+    .rpc('request_export_rerun', {
+      p_job_id: jobId,
+      p_shard_nos: plan.shards.map((s) => s.shardNo),
+      p_problem: summary,
+    })
     .single<ExportJob>();
   if (error) {
     if (error.code === 'PT409') throw new AppError('conflict', error.message);

@@ -47,10 +47,14 @@ export async function startExport(deps: StartExportDeps, rawInput: StartExportIn
   const fields = input.fields ?? schema.fields.map((f) => f.name);
   const unknown = fields.filter((f) => !known.has(f));
   if (unknown.length > 0) {
-    throw new AppError('unprocessable', `Unknown field${unknown.length > 1 ? 's' : ''} for ${source.collection}: ${unknown.join(', ')}.`, {
-      field: 'fields',
-      unknown,
-    });
+    throw new AppError(
+      'unprocessable',
+      `Unknown field${unknown.length > 1 ? 's' : ''} for ${source.collection}: ${unknown.join(', ')}.`,
+      {
+        field: 'fields',
+        unknown,
+      },
+    );
   }
   if (new Set(fields).size !== fields.length) {
     throw new AppError('unprocessable', 'Each field may appear only once.', { field: 'fields' });

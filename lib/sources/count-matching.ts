@@ -4,7 +4,6 @@ import { AppError } from '@/lib/api/app-error';
 import { typesenseHttpStatus } from '@/lib/typesense/http-status';
 import type { ExportSource } from '@/lib/exports/types';
 
-
 /**
  * How many records an export of `source` with `userFilter` would hold — Typesense's `found` — after
  * checking the filter: it must stay inside its parentheses, and the source must accept it (a bad

@@ -12,7 +12,6 @@ export type SourceSchema = {
 
 const KEY_TYPES = new Set(['int32', 'int64']);
 
-
 /**
  * The exportable fields of a source's collection, in schema order (the default column order), after
  * checking the source is usable: the collection exists and its key field is a unique integer field

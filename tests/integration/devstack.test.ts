@@ -20,7 +20,7 @@ describe('devstack', () => {
     try {
       await client.query('begin');
       await client.query(
-        "select set_config('request.jwt.claims', '{\"sub\":\"6f1b0d1e-6a43-4a8e-9d8a-2f7f1b1c0a11\",\"role\":\"authenticated\"}', true)",
+        'select set_config(\'request.jwt.claims\', \'{"sub":"6f1b0d1e-6a43-4a8e-9d8a-2f7f1b1c0a11","role":"authenticated"}\', true)',
       );
       const uid = await client.query<{ uid: string; role: string }>('select auth.uid() as uid, auth.role() as role');
       expect(uid.rows[0]).toEqual({ uid: '6f1b0d1e-6a43-4a8e-9d8a-2f7f1b1c0a11', role: 'authenticated' });

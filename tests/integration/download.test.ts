@@ -60,7 +60,11 @@ function countingAdmin(): SupabaseClient {
 }
 
 const admin = countingAdmin();
-const deps = (t: Tenant = tenant) => ({ user: { supabase: t.client, userId: t.userId }, admin, typesense: typesenseClient() });
+const deps = (t: Tenant = tenant) => ({
+  user: { supabase: t.client, userId: t.userId },
+  admin,
+  typesense: typesenseClient(),
+});
 
 function request(jobId: string, headers: Record<string, string> = {}, query = ''): Request {
   return new Request(`http://localhost/api/exports/${jobId}/download${query}`, { headers });
@@ -87,26 +91,45 @@ beforeAll(async () => {
 afterAll(() => db.end());
 
 describe('download', () => {
-  it.each(['csv', 'ndjson'] as const)('serves the %s export byte-identical to a single-pass encoding', async (format) => {
-    const job = await completedExport(format);
-    const res = await downloadExport(deps(), job.id, request(job.id));
-    expect(res.status).toBe(200);
-    const bytes = await body(res);
-    const reference = await referenceDigest({ collection: COLLECTION, filterBy: `portal_id:=${PORTAL}`, fields: testFields, format });
-    expect(Number(res.headers.get('content-length'))).toBe(reference.bytes);
-    expect(bytes.length).toBe(reference.bytes);
-    expect(sha(bytes)).toBe(reference.sha256);
-    expect(res.headers.get('accept-ranges')).toBe('bytes');
-    expect(res.headers.get('content-type')).toBe(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
-    expect(res.headers.get('content-disposition')).toMatch(new RegExp(`^attachment; filename="download_posts-\\d{4}-\\d{2}-\\d{2}-${job.id.slice(0, 8)}\\.${format}"$`));
-    expect(res.headers.get('etag')).toMatch(/^"[0-9a-f]{40}"$/);
-  }, 180_000);
+  it.each(['csv', 'ndjson'] as const)(
+    'serves the %s export byte-identical to a single-pass encoding',
+    async (format) => {
+      const job = await completedExport(format);
+      const res = await downloadExport(deps(), job.id, request(job.id));
+      expect(res.status).toBe(200);
+      const bytes = await body(res);
+      const reference = await referenceDigest({
+        collection: COLLECTION,
+        filterBy: `portal_id:=${PORTAL}`,
+        fields: testFields,
+        format,
+      });
+      expect(Number(res.headers.get('content-length'))).toBe(reference.bytes);
+      expect(bytes.length).toBe(reference.bytes);
+      expect(sha(bytes)).toBe(reference.sha256);
+      expect(res.headers.get('accept-ranges')).toBe('bytes');
+      expect(res.headers.get('content-type')).toBe(
+        format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+      );
+      expect(res.headers.get('content-disposition')).toMatch(
+        new RegExp(`^attachment; filename="download_posts-\\d{4}-\\d{2}-\\d{2}-${job.id.slice(0, 8)}\\.${format}"$`),
+      );
+      expect(res.headers.get('etag')).toMatch(/^"[0-9a-f]{40}"$/);
+    },
+    180_000,
+  );
 
   it('reassembles the file from many random byte ranges, including ranges around stripped headers', async () => {
     const job = await completedExport('csv', 'state:=DRAFT');
     const full = await body(await downloadExport(deps(), job.id, request(job.id)));
-    const etag = (await downloadExport(deps(), job.id, new Request(`http://x/`, { method: 'HEAD' }))).headers.get('etag')!;
-    const { data: shards } = await admin.from('export_shards').select('bytes, header_bytes').eq('job_id', job.id).order('shard_no');
+    const etag = (await downloadExport(deps(), job.id, new Request(`http://x/`, { method: 'HEAD' }))).headers.get(
+      'etag',
+    )!;
+    const { data: shards } = await admin
+      .from('export_shards')
+      .select('bytes, header_bytes')
+      .eq('job_id', job.id)
+      .order('shard_no');
     // File offsets where shard n+1 begins: the neighbourhood of each stripped header.
     const boundaries: number[] = [];
     let offset = 0;
@@ -121,7 +144,11 @@ describe('download', () => {
       ranges.push([start, Math.min(full.length - 1, start + randomInt(0, 300_000))]);
     }
     for (const [start, end] of ranges) {
-      const res = await downloadExport(deps(), job.id, request(job.id, { Range: `bytes=${start}-${end}`, 'If-Range': etag }));
+      const res = await downloadExport(
+        deps(),
+        job.id,
+        request(job.id, { Range: `bytes=${start}-${end}`, 'If-Range': etag }),
+      );
       expect(res.status).toBe(206);
       expect(res.headers.get('content-range')).toBe(`bytes ${start}-${end}/${full.length}`);
       expect(sha(await body(res))).toBe(sha(full.subarray(start, end + 1)));
@@ -130,7 +157,9 @@ describe('download', () => {
     const pieces: Uint8Array[] = [];
     for (let start = 0; start < full.length; start += 777_777) {
       const end = Math.min(full.length - 1, start + 777_776);
-      pieces.push(await body(await downloadExport(deps(), job.id, request(job.id, { Range: `bytes=${start}-${end}` }))));
+      pieces.push(
+        await body(await downloadExport(deps(), job.id, request(job.id, { Range: `bytes=${start}-${end}` }))),
+      );
     }
     expect(sha(Buffer.concat(pieces))).toBe(sha(full));
 
@@ -157,13 +186,30 @@ async function syntheticExport(shardCount: number, shardBytes: number): Promise<
   for (let n = 1; n <= shardCount; n += 1) {
     const docs = Array.from({ length: 100 }, (_, i) => ({ hs_object_id: n * 1000 + i, body: `${line}` }));
     const shard = encodeShard(docs, { format: 'csv', fields: ['hs_object_id', 'body'], neutraliseFormulas: true });
-    const key = shardStorageKey({ organisationId: tenant.organisationId, jobId, shardNo: n, generation: 1, format: 'csv' });
-    const { error } = await serviceClient().storage.from(EXPORTS_BUCKET).upload(key, shard.bytes, { upsert: true, contentType: 'text/csv' });
+    const key = shardStorageKey({
+      organisationId: tenant.organisationId,
+      jobId,
+      shardNo: n,
+      generation: 1,
+      format: 'csv',
+    });
+    const { error } = await serviceClient()
+      .storage.from(EXPORTS_BUCKET)
+      .upload(key, shard.bytes, { upsert: true, contentType: 'text/csv' });
     if (error) throw error;
     await db.query(
       `insert into public.export_shards (job_id, shard_no, key_after, key_last, rows, bytes, header_bytes, sha256, storage_key, generation, invocation_id)
        values ($1, $2, $3, $4, 100, $5, $6, $7, $8, 1, gen_random_uuid())`,
-      [jobId, n, n === 1 ? null : (n - 1) * 1000 + 99, n * 1000 + 99, shard.bytes.length, shard.headerBytes, sha(shard.bytes), key],
+      [
+        jobId,
+        n,
+        n === 1 ? null : (n - 1) * 1000 + 99,
+        n * 1000 + 99,
+        shard.bytes.length,
+        shard.headerBytes,
+        sha(shard.bytes),
+        key,
+      ],
     );
   }
   return jobId;
@@ -207,18 +253,31 @@ describe('download at scale', () => {
 describe('download failures', () => {
   it('fails clearly on a missing or corrupt shard and records it on the manifest', async () => {
     const jobId = await syntheticExport(3, 10_000);
-    const { data } = await admin.from('export_shards').select('storage_key').eq('job_id', jobId).eq('shard_no', 2).single<{ storage_key: string }>();
-    await serviceClient().storage.from(EXPORTS_BUCKET).upload(data!.storage_key, new TextEncoder().encode('tampered'), { upsert: true });
+    const { data } = await admin
+      .from('export_shards')
+      .select('storage_key')
+      .eq('job_id', jobId)
+      .eq('shard_no', 2)
+      .single<{ storage_key: string }>();
+    await serviceClient()
+      .storage.from(EXPORTS_BUCKET)
+      .upload(data!.storage_key, new TextEncoder().encode('tampered'), { upsert: true });
     const res = await downloadExport(deps(), jobId, request(jobId));
     expect(res.status).toBe(200);
     await expect(res.arrayBuffer()).rejects.toThrow();
     await new Promise((r) => setTimeout(r, 300));
-    const { rows } = await db.query<{ problem: string | null }>('select problem from public.export_shards where job_id = $1 and shard_no = 2', [jobId]);
+    const { rows } = await db.query<{ problem: string | null }>(
+      'select problem from public.export_shards where job_id = $1 and shard_no = 2',
+      [jobId],
+    );
     expect(rows[0]!.problem).toMatch(/download: object is 8 bytes/);
 
     await serviceClient().storage.from(EXPORTS_BUCKET).remove([data!.storage_key]);
     await expect((await downloadExport(deps(), jobId, request(jobId))).arrayBuffer()).rejects.toThrow();
-    const after = await db.query<{ problem: string | null }>('select problem from public.export_shards where job_id = $1 and shard_no = 2', [jobId]);
+    const after = await db.query<{ problem: string | null }>(
+      'select problem from public.export_shards where job_id = $1 and shard_no = 2',
+      [jobId],
+    );
     expect(after.rows[0]!.problem).toMatch(/missing/);
   }, 60_000);
 
@@ -228,14 +287,24 @@ describe('download failures', () => {
     await expect(downloadExport(deps(other), jobId, request(jobId))).rejects.toMatchObject({ code: 'not_found' });
 
     await db.query(`update public.export_jobs set status = 'running', finished_at = null where id = $1`, [jobId]);
-    await expect(downloadExport(deps(), jobId, request(jobId))).rejects.toMatchObject({ code: 'conflict', message: /still running/ });
-    await expect(downloadExport(deps(), jobId, request(jobId, {}, '?partial=1'))).rejects.toMatchObject({ code: 'conflict' });
+    await expect(downloadExport(deps(), jobId, request(jobId))).rejects.toMatchObject({
+      code: 'conflict',
+      message: /still running/,
+    });
+    await expect(downloadExport(deps(), jobId, request(jobId, {}, '?partial=1'))).rejects.toMatchObject({
+      code: 'conflict',
+    });
 
     await db.query(`update public.export_jobs set status = 'cancelled', finished_at = now() where id = $1`, [jobId]);
-    await expect(downloadExport(deps(), jobId, request(jobId))).rejects.toMatchObject({ code: 'conflict', message: /partial=1/ });
+    await expect(downloadExport(deps(), jobId, request(jobId))).rejects.toMatchObject({
+      code: 'conflict',
+      message: /partial=1/,
+    });
     const partial = await downloadExport(deps(), jobId, request(jobId, {}, '?partial=1'));
     expect(partial.status).toBe(200);
     expect(partial.headers.get('content-disposition')).toMatch(/-partial\.csv"$/);
-    await expect(downloadExport(deps(), jobId, request(jobId, {}, '?partial=yes'))).rejects.toMatchObject({ name: 'ZodError' });
+    await expect(downloadExport(deps(), jobId, request(jobId, {}, '?partial=yes'))).rejects.toMatchObject({
+      name: 'ZodError',
+    });
   }, 60_000);
 });

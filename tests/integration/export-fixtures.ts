@@ -49,10 +49,20 @@ export async function createTenant(db: pg.Pool, name: string): Promise<Tenant> {
   });
   const signedIn = await client.auth.signInWithPassword({ email, password });
   if (signedIn.error) throw signedIn.error;
-  const organisationId = (await db.query<{ id: string }>('insert into public.organisations (name) values ($1) returning id', [name]))
-    .rows[0]!.id;
-  await db.query('insert into public.memberships (organisation_id, user_id) values ($1, $2)', [organisationId, created.data.user.id]);
-  return { organisationId, userId: created.data.user.id, email, client, accessToken: signedIn.data.session.access_token };
+  const organisationId = (
+    await db.query<{ id: string }>('insert into public.organisations (name) values ($1) returning id', [name])
+  ).rows[0]!.id;
+  await db.query('insert into public.memberships (organisation_id, user_id) values ($1, $2)', [
+    organisationId,
+    created.data.user.id,
+  ]);
+  return {
+    organisationId,
+    userId: created.data.user.id,
+    email,
+    client,
+    accessToken: signedIn.data.session.access_token,
+  };
 }
 
 export async function createSource(
@@ -104,12 +114,25 @@ export function testRecord(i: number, portalId: number, bodyBytes = 400): Export
   return record;
 }
 
-export const testFields = ['hs_object_id', 'portal_id', 'title', 'state', 'tags', 'archived', 'updated_at', 'meta_description', 'body'];
+export const testFields = [
+  'hs_object_id',
+  'portal_id',
+  'title',
+  'state',
+  'tags',
+  'archived',
+  'updated_at',
+  'meta_description',
+  'body',
+];
 
 /** Creates `name` and imports `count` test records (keys ascending, so insertion order = key order). */
 export async function seedCollection(name: string, count: number, options: { portalId: number; bodyBytes?: number }) {
   const typesense = typesenseClient();
-  await typesense.collections(name).delete().catch(() => undefined);
+  await typesense
+    .collections(name)
+    .delete()
+    .catch(() => undefined);
   await typesense.collections().create({
     name,
     fields: [
@@ -209,7 +232,8 @@ export async function shardsDigest(jobId: string): Promise<Digest & { shards: Ex
     const { data, error: downloadError } = await admin.storage.from(EXPORTS_BUCKET).download(shard.storage_key);
     if (downloadError) throw downloadError;
     const body = new Uint8Array(await data.arrayBuffer());
-    if (createHash('sha256').update(body).digest('hex') !== shard.sha256) throw new Error(`shard ${shard.shard_no} checksum`);
+    if (createHash('sha256').update(body).digest('hex') !== shard.sha256)
+      throw new Error(`shard ${shard.shard_no} checksum`);
     const part = shard.shard_no === 1 ? body : body.subarray(shard.header_bytes);
     hash.update(part);
     bytes += part.length;
@@ -238,7 +262,8 @@ export async function waitForJob(
   for (;;) {
     const job = await readJob(jobId);
     if (done(job)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status} (${job.shards_written} shards) at the deadline`);
+    if (Date.now() > deadline)
+      throw new Error(`job ${jobId} still ${job.status} (${job.shards_written} shards) at the deadline`);
     if (options.sweep && Date.now() - lastSweep > 1000) {
       lastSweep = Date.now();
       await kickSweep();

@@ -17,7 +17,9 @@ async function asService<T extends pg.QueryResultRow>(sql: string, params: unkno
   const client = await db.connect();
   try {
     await client.query('begin');
-    await client.query("select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{\"role\":\"service_role\"}', true)");
+    await client.query(
+      "select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{\"role\":\"service_role\"}', true)",
+    );
     const { rows } = await client.query<T>(sql, params);
     await client.query('commit');
     return rows;
@@ -51,19 +53,37 @@ async function newJob(overrides: Partial<{ max_attempts: number }> = {}): Promis
 const sha = 'a'.repeat(64);
 
 function shardArgs(jobId: string, lease: Json, shardNo: number, after: number | null, last: number): unknown[] {
-  return [jobId, lease.invocation_id, lease.generation, shardNo, after, last, 250, 1000, 30, sha, `k/${shardNo}`, 5, false];
+  return [
+    jobId,
+    lease.invocation_id,
+    lease.generation,
+    shardNo,
+    after,
+    last,
+    250,
+    1000,
+    30,
+    sha,
+    `k/${shardNo}`,
+    5,
+    false,
+  ];
 }
 const RECORD = 'public.record_export_shard';
 const RECORD_SIG = `${RECORD}($1::uuid, $2::uuid, $3::bigint, $4::int, $5::bigint, $6::bigint, $7::int, $8::bigint, $9::int, $10::text, $11::text, $12::int, $13::boolean)`;
 
 async function record(jobId: string, lease: Json, shardNo: number, after: number | null, last: number) {
-  const rows = await asService<{ result: Json }>(`select ${RECORD_SIG} as result`, shardArgs(jobId, lease, shardNo, after, last));
+  const rows = await asService<{ result: Json }>(
+    `select ${RECORD_SIG} as result`,
+    shardArgs(jobId, lease, shardNo, after, last),
+  );
   return rows[0]!.result;
 }
 
 async function job(jobId: string): Promise<Json> {
   // to_jsonb, as PostgREST answers: bigint columns come back as numbers.
-  return (await asService<{ j: Json }>('select to_jsonb(j) as j from public.export_jobs j where id = $1', [jobId]))[0]!.j;
+  return (await asService<{ j: Json }>('select to_jsonb(j) as j from public.export_jobs j where id = $1', [jobId]))[0]!
+    .j;
 }
 
 async function notifications(jobId: string): Promise<Json[]> {
@@ -72,8 +92,13 @@ async function notifications(jobId: string): Promise<Json[]> {
 
 beforeAll(async () => {
   userId = randomUUID();
-  await db.query(`insert into auth.users (id, email, encrypted_password) values ($1, $2, 'x')`, [userId, `${userId}@test.local`]);
-  orgId = (await db.query<{ id: string }>(`insert into public.organisations (name) values ('State machine org') returning id`)).rows[0]!.id;
+  await db.query(`insert into auth.users (id, email, encrypted_password) values ($1, $2, 'x')`, [
+    userId,
+    `${userId}@test.local`,
+  ]);
+  orgId = (
+    await db.query<{ id: string }>(`insert into public.organisations (name) values ('State machine org') returning id`)
+  ).rows[0]!.id;
   await db.query('insert into public.memberships (organisation_id, user_id) values ($1, $2)', [orgId, userId]);
   sourceId = (
     await db.query<{ id: string }>(
@@ -98,17 +123,23 @@ describe('claim_export_job', () => {
     const next = await rpc('public.claim_export_job', [jobId, 60]);
     expect(next.claimed).toBe(true);
     expect(next.generation).toBe(2);
-    const invocations = await asService<Json>('select end_reason from public.export_invocations where job_id = $1', [jobId]);
+    const invocations = await asService<Json>('select end_reason from public.export_invocations where job_id = $1', [
+      jobId,
+    ]);
     expect(invocations.filter((i) => i.end_reason === 'declined')).toHaveLength(4);
   });
 
   it('lets a new invocation take over an expired lease and marks the old one killed', async () => {
     const jobId = await newJob();
     const first = await rpc('public.claim_export_job', [jobId, 60]);
-    await db.query(`update public.export_jobs set lease_expires_at = now() - interval '1 second' where id = $1`, [jobId]);
+    await db.query(`update public.export_jobs set lease_expires_at = now() - interval '1 second' where id = $1`, [
+      jobId,
+    ]);
     const second = await rpc('public.claim_export_job', [jobId, 60]);
     expect(second.claimed).toBe(true);
-    const [old] = await asService<Json>('select end_reason from public.export_invocations where id = $1', [first.invocation_id]);
+    const [old] = await asService<Json>('select end_reason from public.export_invocations where id = $1', [
+      first.invocation_id,
+    ]);
     expect(old!.end_reason).toBe('killed');
   });
 });
@@ -131,10 +162,14 @@ describe('record_export_shard', () => {
   it('fences off an invocation that lost its lease: nothing it sends is recorded', async () => {
     const jobId = await newJob();
     const stale = await rpc('public.claim_export_job', [jobId, 60]);
-    await db.query(`update public.export_jobs set lease_expires_at = now() - interval '1 second' where id = $1`, [jobId]);
+    await db.query(`update public.export_jobs set lease_expires_at = now() - interval '1 second' where id = $1`, [
+      jobId,
+    ]);
     const fresh = await rpc('public.claim_export_job', [jobId, 60]);
     expect((await record(jobId, stale, 1, null, 250)).outcome).toBe('lease_lost');
-    expect(await rpc('public.finish_export_job', [jobId, stale.invocation_id, stale.generation])).toEqual({ outcome: 'lease_lost' });
+    expect(await rpc('public.finish_export_job', [jobId, stale.invocation_id, stale.generation])).toEqual({
+      outcome: 'lease_lost',
+    });
     expect((await record(jobId, fresh, 1, null, 250)).outcome).toBe('recorded');
     const shards = await asService<Json>('select generation::int from public.export_shards where job_id = $1', [jobId]);
     expect(shards).toEqual([{ generation: fresh.generation }]);
@@ -157,7 +192,14 @@ describe('failures and retries', () => {
   it('backs off retryable failures, resets attempts after a good shard, and fails for good at the cap', async () => {
     const jobId = await newJob({ max_attempts: 3 });
     let lease = await rpc('public.claim_export_job', [jobId, 60]);
-    const first = await rpc('public.fail_export_job', [jobId, lease.invocation_id, lease.generation, 'source_unavailable', '503', true]);
+    const first = await rpc('public.fail_export_job', [
+      jobId,
+      lease.invocation_id,
+      lease.generation,
+      'source_unavailable',
+      '503',
+      true,
+    ]);
     expect(first.outcome).toBe('retrying');
     expect(await rpc('public.claim_export_job', [jobId, 60])).toMatchObject({ claimed: false, reason: 'not_due' });
 
@@ -167,7 +209,14 @@ describe('failures and retries', () => {
     expect(await job(jobId)).toMatchObject({ attempts: 0, last_error: null });
 
     for (let attempt = 1; attempt <= 3; attempt += 1) {
-      const failed = await rpc('public.fail_export_job', [jobId, lease.invocation_id, lease.generation, 'storage_failed', 'timeout', true]);
+      const failed = await rpc('public.fail_export_job', [
+        jobId,
+        lease.invocation_id,
+        lease.generation,
+        'storage_failed',
+        'timeout',
+        true,
+      ]);
       expect(failed.outcome).toBe(attempt < 3 ? 'retrying' : 'failed');
       await db.query('update public.export_jobs set next_retry_at = now() where id = $1', [jobId]);
       lease = await rpc('public.claim_export_job', [jobId, 60]);
@@ -180,7 +229,14 @@ describe('failures and retries', () => {
   it('fails a permanent error at once', async () => {
     const jobId = await newJob();
     const lease = await rpc('public.claim_export_job', [jobId, 60]);
-    const failed = await rpc('public.fail_export_job', [jobId, lease.invocation_id, lease.generation, 'bad_filter', 'no field x', false]);
+    const failed = await rpc('public.fail_export_job', [
+      jobId,
+      lease.invocation_id,
+      lease.generation,
+      'bad_filter',
+      'no field x',
+      false,
+    ]);
     expect(failed).toEqual({ outcome: 'failed', attempts: 1 });
   });
 });
@@ -190,10 +246,17 @@ describe('notifications', () => {
     const jobId = await newJob();
     const lease = await rpc('public.claim_export_job', [jobId, 60]);
     await record(jobId, lease, 1, null, 250);
-    expect((await rpc('public.finish_export_job', [jobId, lease.invocation_id, lease.generation])).outcome).toBe('completed');
+    expect((await rpc('public.finish_export_job', [jobId, lease.invocation_id, lease.generation])).outcome).toBe(
+      'completed',
+    );
     // A second finish from the same (now released) lease is refused; a direct duplicate insert is a no-op.
-    expect((await rpc('public.finish_export_job', [jobId, lease.invocation_id, lease.generation])).outcome).toBe('lease_lost');
-    await asService(`select private.notify_export_outcome(j, 'export_completed') from public.export_jobs j where id = $1`, [jobId]);
+    expect((await rpc('public.finish_export_job', [jobId, lease.invocation_id, lease.generation])).outcome).toBe(
+      'lease_lost',
+    );
+    await asService(
+      `select private.notify_export_outcome(j, 'export_completed') from public.export_jobs j where id = $1`,
+      [jobId],
+    );
     expect(await notifications(jobId)).toEqual([{ kind: 'export_completed' }]);
   });
 });
@@ -212,11 +275,19 @@ describe('re-runs', () => {
     expect(lease.reruns).toEqual([{ shard_no: 1, key_after: null, key_last: 250 }]);
     await expect(record(jobId, lease, 1, null, 300)).rejects.toThrow(/already recorded for keys/);
     expect((await record(jobId, lease, 1, null, 250)).outcome).toBe('recorded');
-    expect((await rpc('public.finish_export_job', [jobId, lease.invocation_id, lease.generation])).outcome).toBe('completed');
+    expect((await rpc('public.finish_export_job', [jobId, lease.invocation_id, lease.generation])).outcome).toBe(
+      'completed',
+    );
 
-    const [shard] = await asService<Json>('select attempt, status from public.export_shards where job_id = $1 and shard_no = 1', [jobId]);
+    const [shard] = await asService<Json>(
+      'select attempt, status from public.export_shards where job_id = $1 and shard_no = 1',
+      [jobId],
+    );
     expect(shard).toEqual({ attempt: 2, status: 'written' });
-    const history = await asService<Json>('select attempt, replaced_because from public.export_shard_attempts where job_id = $1', [jobId]);
+    const history = await asService<Json>(
+      'select attempt, replaced_because from public.export_shard_attempts where job_id = $1',
+      [jobId],
+    );
     expect(history).toEqual([{ attempt: 1, replaced_because: 'missing in storage' }]);
   });
 
@@ -231,7 +302,9 @@ describe('sweep_export_jobs', () => {
   it('returns jobs whose lease expired and settles cancels nobody is working on', async () => {
     const killed = await newJob();
     await rpc('public.claim_export_job', [killed, 60]);
-    await db.query(`update public.export_jobs set lease_expires_at = now() - interval '1 second' where id = $1`, [killed]);
+    await db.query(`update public.export_jobs set lease_expires_at = now() - interval '1 second' where id = $1`, [
+      killed,
+    ]);
 
     const abandoned = await newJob();
     await rpc('public.claim_export_job', [abandoned, 60]);
@@ -240,7 +313,9 @@ describe('sweep_export_jobs', () => {
       [abandoned],
     );
 
-    const swept = (await asService<{ job_id: string }>('select job_id from public.sweep_export_jobs()')).map((r) => r.job_id);
+    const swept = (await asService<{ job_id: string }>('select job_id from public.sweep_export_jobs()')).map(
+      (r) => r.job_id,
+    );
     expect(swept).toContain(killed);
     expect(swept).not.toContain(abandoned);
     expect(await job(abandoned)).toMatchObject({ status: 'cancelled' });
@@ -253,10 +328,13 @@ describe('privileges', () => {
     const client = await db.connect();
     try {
       await client.query('begin');
-      await client.query("select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)", [
-        JSON.stringify({ role: 'authenticated', sub: userId }),
-      ]);
-      await expect(client.query('select public.claim_export_job($1, 60)', [randomUUID()])).rejects.toThrow(/permission denied/);
+      await client.query(
+        "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)",
+        [JSON.stringify({ role: 'authenticated', sub: userId })],
+      );
+      await expect(client.query('select public.claim_export_job($1, 60)', [randomUUID()])).rejects.toThrow(
+        /permission denied/,
+      );
     } finally {
       await client.query('rollback');
       client.release();

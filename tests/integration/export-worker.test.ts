@@ -118,7 +118,12 @@ describe('export worker under trouble', () => {
 
     const [actual, reference] = await Promise.all([
       shardsDigest(job.id),
-      referenceDigest({ collection: COLLECTION, filterBy: `portal_id:=${PORTAL} && state:=DRAFT`, fields, format: 'csv' }),
+      referenceDigest({
+        collection: COLLECTION,
+        filterBy: `portal_id:=${PORTAL} && state:=DRAFT`,
+        fields,
+        format: 'csv',
+      }),
     ]);
     expect(actual.sha256).toBe(reference.sha256);
     expect(await notificationKinds(job.id)).toEqual(['export_completed']);
@@ -135,7 +140,12 @@ describe('export worker under trouble', () => {
     expect(timeline.filter((i) => i.end_reason === 'declined').length).toBeGreaterThanOrEqual(1);
     const [actual, reference] = await Promise.all([
       shardsDigest(job.id),
-      referenceDigest({ collection: COLLECTION, filterBy: `portal_id:=${PORTAL} && archived:=true`, fields, format: 'ndjson' }),
+      referenceDigest({
+        collection: COLLECTION,
+        filterBy: `portal_id:=${PORTAL} && archived:=true`,
+        fields,
+        format: 'ndjson',
+      }),
     ]);
     expect(actual.rows).toBe(reference.rows);
     expect(actual.sha256).toBe(reference.sha256);
@@ -168,7 +178,12 @@ describe('export worker under trouble', () => {
 
     const [actual, reference] = await Promise.all([
       shardsDigest(job.id),
-      referenceDigest({ collection: COLLECTION, filterBy: `portal_id:=${PORTAL} && state:=SCHEDULED`, fields, format: 'csv' }),
+      referenceDigest({
+        collection: COLLECTION,
+        filterBy: `portal_id:=${PORTAL} && state:=SCHEDULED`,
+        fields,
+        format: 'csv',
+      }),
     ]);
     expect(actual.sha256).toBe(reference.sha256);
   }, 180_000);
@@ -233,8 +248,16 @@ describe('starting an export: bad input is refused and nothing is written', () =
     ['an unknown source', () => ({ sourceId: '00000000-0000-4000-8000-000000000000', format: 'csv' }), 'not_found'],
     ['an unknown field', () => ({ sourceId, format: 'csv', fields: ['hs_object_id', 'nope'] }), 'unprocessable'],
     ['a malformed filter', () => ({ sourceId, format: 'csv', filter: 'state:=[DRAFT' }), 'unprocessable'],
-    ['a filter that breaks out of its parentheses', () => ({ sourceId, format: 'csv', filter: 'state:=DRAFT) || (portal_id:>0' }), 'unprocessable'],
-    ['a filter on a field the collection lacks', () => ({ sourceId, format: 'csv', filter: 'nope:=1' }), 'unprocessable'],
+    [
+      'a filter that breaks out of its parentheses',
+      () => ({ sourceId, format: 'csv', filter: 'state:=DRAFT) || (portal_id:>0' }),
+      'unprocessable',
+    ],
+    [
+      'a filter on a field the collection lacks',
+      () => ({ sourceId, format: 'csv', filter: 'nope:=1' }),
+      'unprocessable',
+    ],
   ])('%s', async (_label, input, code) => {
     const before = await jobCount();
     await expect(startExport(deps(), input() as never)).rejects.toMatchObject({ code });
@@ -254,8 +277,15 @@ describe('starting an export: bad input is refused and nothing is written', () =
   it("another organisation's source is a 404, not a 403", async () => {
     const other = await createTenant(db, 'Other agency');
     const otherSource = await createSource(db, other.organisationId, COLLECTION, 'portal_id:=1');
-    await expect(startExport(deps(), { sourceId: otherSource, format: 'csv' })).rejects.toMatchObject({ code: 'not_found' });
-    const job = await startExport(deps(), { sourceId, format: 'csv', fields: ['hs_object_id'], filter: 'hs_object_id:<1000010' });
+    await expect(startExport(deps(), { sourceId: otherSource, format: 'csv' })).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    const job = await startExport(deps(), {
+      sourceId,
+      format: 'csv',
+      fields: ['hs_object_id'],
+      filter: 'hs_object_id:<1000010',
+    });
     const otherDeps = { user: { supabase: other.client, userId: other.userId }, admin, typesense };
     await expect(cancelExport(otherDeps, job.id)).rejects.toMatchObject({ code: 'not_found' });
     await waitForJob(job.id, isFinished, { timeoutMs: 60_000, sweep: true });

@@ -8,7 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDevstackConfig } from '../../devstack/config';
 import type { DevstackContext } from '../../devstack/context';
 import { FaultInjector } from '../../devstack/faults';
-import { createFunctionsHandler, type FunctionsHandler, type FunctionsHandlerOptions } from '../../devstack/functions/handler';
+import {
+  createFunctionsHandler,
+  type FunctionsHandler,
+  type FunctionsHandlerOptions,
+} from '../../devstack/functions/handler';
 import { JwtService } from '../../devstack/jwt';
 import { testStack } from './stack-info';
 
@@ -126,7 +130,9 @@ describe('functions on the shared devstack', () => {
       },
     });
     const names = data?.env.names ?? [];
-    expect(names).toEqual(expect.arrayContaining(['SUPABASE_URL', 'SUPABASE_ANON_KEY', 'SUPABASE_SERVICE_ROLE_KEY', 'SUPABASE_DB_URL']));
+    expect(names).toEqual(
+      expect.arrayContaining(['SUPABASE_URL', 'SUPABASE_ANON_KEY', 'SUPABASE_SERVICE_ROLE_KEY', 'SUPABASE_DB_URL']),
+    );
     // Nothing of the devstack's own environment leaks in (the vitest process sets VITEST and NODE_ENV;
     // PATH is not checked: Deno itself puts one into its environment).
     for (const leaked of ['HOME', 'VITEST', 'NODE_ENV', 'PWD']) expect(names).not.toContain(leaked);
@@ -162,15 +168,24 @@ describe('functions on the shared devstack', () => {
   });
 
   it('verifies the JWT in Authorization as the CLI gateway does (401 bodies)', async () => {
-    const missing = await fetch(`${stack.apiUrl}/functions/v1/echo`, { method: 'POST', headers: { apikey: stack.anonKey } });
+    const missing = await fetch(`${stack.apiUrl}/functions/v1/echo`, {
+      method: 'POST',
+      headers: { apikey: stack.anonKey },
+    });
     expect(missing.status).toBe(401);
     expect(await missing.json()).toEqual({ msg: 'Error: Missing authorization header' });
 
-    const forged = await new JwtService('not-the-project-secret-but-32-characters-long').sign({ role: 'service_role' }, 600);
+    const forged = await new JwtService('not-the-project-secret-but-32-characters-long').sign(
+      { role: 'service_role' },
+      600,
+    );
     const forgedResult = await clientAt(stack.apiUrl, forged).functions.invoke('echo', { body: {} });
     expect(await failure(forgedResult.error)).toEqual({ status: 401, body: JSON.stringify({ msg: 'Invalid JWT' }) });
 
-    const expired = await new JwtService(stack.jwtSecret).sign({ role: 'authenticated', sub: crypto.randomUUID() }, -60);
+    const expired = await new JwtService(stack.jwtSecret).sign(
+      { role: 'authenticated', sub: crypto.randomUUID() },
+      -60,
+    );
     const expiredResult = await clientAt(stack.apiUrl, stack.anonKey).functions.invoke('echo', {
       body: {},
       headers: { Authorization: `Bearer ${expired}` },
@@ -185,7 +200,9 @@ describe('functions on the shared devstack', () => {
 
   it('runs a function importing supabase-js, typesense and zod through the pinned import map', async () => {
     // First run in a fresh data dir downloads the packages from the npm registry into DENO_DIR.
-    const { data, error } = await service.functions.invoke<{ nested: EchoBody; typesenseClient: string }>('npm-imports');
+    const { data, error } = await service.functions.invoke<{ nested: EchoBody; typesenseClient: string }>(
+      'npm-imports',
+    );
     expect(error).toBeNull();
     // createClient() inside Deno, then a real functions.invoke back into the devstack.
     expect(data?.nested).toMatchObject({ path: '/echo', body: '{"from":"npm-imports"}', servedByThisProcess: 1 });
@@ -243,7 +260,9 @@ type MountedHandler = { service: SupabaseClient; logs: string[]; close: () => Pr
  * A Functions handler of our own on its own loopback server, with a hand-made DevstackContext: the way
  * to run the service with small limits (the shared stack keeps the hosted ones).
  */
-async function mountFunctions(limits: FunctionsHandlerOptions['limits'] & { memoryMb: number; wallClockMs: number }): Promise<MountedHandler> {
+async function mountFunctions(
+  limits: FunctionsHandlerOptions['limits'] & { memoryMb: number; wallClockMs: number },
+): Promise<MountedHandler> {
   const stack = testStack();
   const logs: string[] = [];
   const server = http.createServer();
@@ -253,7 +272,10 @@ async function mountFunctions(limits: FunctionsHandlerOptions['limits'] & { memo
   const db = new pg.Pool({ connectionString: stack.pgConnectionString });
   const ctx: DevstackContext = {
     // The shared stack's data dir, so DENO_DIR (the npm cache) is shared and warm.
-    config: readDevstackConfig({}, { dataDir: stack.dataDir, functionWallClockMs: limits.wallClockMs, functionMemoryMb: limits.memoryMb }),
+    config: readDevstackConfig(
+      {},
+      { dataDir: stack.dataDir, functionWallClockMs: limits.wallClockMs, functionMemoryMb: limits.memoryMb },
+    ),
     keys: { jwtSecret: stack.jwtSecret, anonKey: stack.anonKey, serviceRoleKey: stack.serviceRoleKey },
     db,
     jwt: new JwtService(stack.jwtSecret),
@@ -311,7 +333,10 @@ describe('functions limits (own handler: 2.5 s wall clock, 64 MB)', () => {
     const answeredAt = Date.now();
     expect(await failure(error)).toEqual({
       status: 546,
-      body: JSON.stringify({ code: 'WORKER_LIMIT', message: 'Worker failed to respond due to a resource limit (please check logs)' }),
+      body: JSON.stringify({
+        code: 'WORKER_LIMIT',
+        message: 'Worker failed to respond due to a resource limit (please check logs)',
+      }),
     });
     const marker = await collector.waitFor('/wall-clock', 1_000);
     const { reason, pid } = JSON.parse(marker.body) as { reason: string; pid: number };
@@ -360,11 +385,18 @@ describe('functions limits (own handler: 2.5 s wall clock, 64 MB)', () => {
 
 describe('functions CPU limit (own handler: 300 ms of CPU)', () => {
   it('fires beforeunload "cpu" and answers 546 when a function burns CPU past the limit', async () => {
-    const mounted = await mountFunctions({ wallClockMs: 20_000, memoryMb: 256, cpuTimeMs: 300, beforeUnloadGraceMs: 500 });
+    const mounted = await mountFunctions({
+      wallClockMs: 20_000,
+      memoryMb: 256,
+      cpuTimeMs: 300,
+      beforeUnloadGraceMs: 500,
+    });
     const collector = await startCollector();
     try {
       const started = Date.now();
-      const { error } = await mounted.service.functions.invoke('burn-cpu', { body: { markerUrl: `${collector.url}/cpu` } });
+      const { error } = await mounted.service.functions.invoke('burn-cpu', {
+        body: { markerUrl: `${collector.url}/cpu` },
+      });
       expect((await failure(error)).status).toBe(546);
       // Well before the 20 s wall clock: the CPU limit ended it.
       expect(Date.now() - started).toBeLessThan(10_000);

@@ -19,7 +19,11 @@ const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).defa
 export const GET = handleRoute(async (request) => {
   const { supabase } = await requireUser(request);
   const { limit } = listQuery.parse(Object.fromEntries(new URL(request.url).searchParams));
-  const { data, error } = await supabase.from('export_jobs').select('*').order('created_at', { ascending: false }).limit(limit);
+  const { data, error } = await supabase
+    .from('export_jobs')
+    .select('*')
+    .order('created_at', { ascending: false })
+    .limit(limit);
   if (error) throw new Error(`Listing exports failed: ${error.message}`);
   return Response.json(data);
 });

@@ -34,7 +34,9 @@ describe('encodeShard (CSV)', () => {
 
   it('neutralises formula triggers (= + - @ tab CR) unless the job turns it off', () => {
     const docs = ['=SUM(A1)', '+1', '-2', '@cmd', '\tx', '\rx', 'safe'].map((title, i) => ({ hs_object_id: i, title }));
-    const on = decode(encodeShard(docs, { ...csv, fields: ['title'] }).bytes).split('\r\n').slice(1, -1);
+    const on = decode(encodeShard(docs, { ...csv, fields: ['title'] }).bytes)
+      .split('\r\n')
+      .slice(1, -1);
     expect(on).toEqual(["'=SUM(A1)", "'+1", "'-2", "'@cmd", "'\tx", `"'\rx"`, 'safe']);
     const off = decode(encodeShard(docs, { ...csv, fields: ['title'], neutraliseFormulas: false }).bytes);
     expect(off).toContain('\r\n=SUM(A1)\r\n');

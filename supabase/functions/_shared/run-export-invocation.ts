@@ -162,7 +162,13 @@ export async function runExportInvocation(
       fields: job.fields,
       neutraliseFormulas: job.neutralise_formulas,
     });
-    const key = shardStorageKey({ organisationId: job.organisation_id, jobId, shardNo, generation, format: job.format });
+    const key = shardStorageKey({
+      organisationId: job.organisation_id,
+      jobId,
+      shardNo,
+      generation,
+      format: job.format,
+    });
     await ports.uploadShard(key, encoded.bytes, contentTypes[job.format]);
 
     const publish = Date.now() - lastPublishAt >= limits.progressIntervalMs;

@@ -43,7 +43,10 @@ const limits: WorkerLimits = {
 const supabase = createClient(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY, {
   auth: { persistSession: false, autoRefreshToken: false },
   // A hung storage request must fail (and be retried) rather than eat the time budget.
-  global: { fetch: (input, init) => fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(env.BATON_STORAGE_TIMEOUT_MS) }) },
+  global: {
+    fetch: (input, init) =>
+      fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(env.BATON_STORAGE_TIMEOUT_MS) }),
+  },
 });
 
 const typesenseUrl = new URL(env.TYPESENSE_URL);
@@ -162,7 +165,10 @@ Deno.serve(async (req) => {
   try {
     payload = payloadSchema.parse(await req.json());
   } catch {
-    return Response.json({ error: 'Body must be JSON: {"jobId": "<uuid>", "budget"?: {"timeMs"?, "cpuMs"?}}' }, { status: 400 });
+    return Response.json(
+      { error: 'Body must be JSON: {"jobId": "<uuid>", "budget"?: {"timeMs"?, "cpuMs"?}}' },
+      { status: 400 },
+    );
   }
   const { jobId, budget } = payload;
   const invocationLimits: WorkerLimits = {
