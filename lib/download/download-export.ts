@@ -91,15 +91,14 @@ export async function downloadExport(
       const { data, error } = await bucket.download(key, {}, { signal }).asStream();
       return error ? null : (data as ReadableStream<Uint8Array>);
     },
-    (problem: IntegrityProblem) => {
+    async (problem: IntegrityProblem) => {
       console.error(`[download] export ${job.id} shard ${problem.shardNo}: ${problem.message}`);
-      void deps.admin
-        .rpc('record_export_shard_problem', {
-          p_job_id: job.id,
-          p_shard_no: problem.shardNo,
-          p_problem: `download: ${problem.message}`,
-        })
-        .then(({ error }) => error && console.error(`[download] could not record the problem: ${error.message}`));
+      const { error } = await deps.admin.rpc('record_export_shard_problem', {
+        p_job_id: job.id,
+        p_shard_no: problem.shardNo,
+        p_problem: `download: ${problem.message}`,
+      });
+      if (error) console.error(`[download] could not record the problem: ${error.message}`);
     },
   );
   return new Response(body, { status, headers });

@@ -61,9 +61,9 @@ describe('streamSlices', () => {
   it('fails the stream, and reports it, when a shard is corrupt — the bad shard’s last bytes never go out', async () => {
     const store = fakeStore({ a, b: enc.encode('h,x\r\n2,X\r\n') });
     const problems: IntegrityProblem[] = [];
-    const reader = streamSlices(sliceSegments(segments, { start: 0, end: 14 }), store.open, (p) =>
-      problems.push(p),
-    ).getReader();
+    const reader = streamSlices(sliceSegments(segments, { start: 0, end: 14 }), store.open, (p) => {
+      problems.push(p);
+    }).getReader();
     let received = '';
     await expect(
       (async () => {
@@ -82,7 +82,7 @@ describe('streamSlices', () => {
     const store = fakeStore({ a });
     const problems: IntegrityProblem[] = [];
     await expect(
-      readAll(streamSlices(sliceSegments(segments, { start: 0, end: 14 }), store.open, (p) => problems.push(p))),
+      readAll(streamSlices(sliceSegments(segments, { start: 0, end: 14 }), store.open, (p) => void problems.push(p))),
     ).rejects.toThrow(/missing/);
     expect(problems.map((p) => p.kind)).toEqual(['missing']);
   });

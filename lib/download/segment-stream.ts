@@ -32,13 +32,14 @@ type OpenShard = {
 export function streamSlices(
   slices: readonly SegmentSlice[],
   openObject: OpenObject,
-  onProblem: (problem: IntegrityProblem) => void,
+  /** Awaited before the stream errors, so the problem is on record by the time the client sees the failure. */
+  onProblem: (problem: IntegrityProblem) => Promise<void> | void,
 ): ReadableStream<Uint8Array> {
   let index = 0;
   let current: OpenShard | null = null;
 
-  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, problem: IntegrityProblem) => {
-    onProblem(problem);
+  const fail = async (controller: ReadableStreamDefaultController<Uint8Array>, problem: IntegrityProblem) => {
+    await Promise.resolve(onProblem(problem)).catch(() => undefined);
     controller.error(new Error(`Shard ${problem.shardNo}: ${problem.message}`));
   };
 
@@ -61,7 +62,11 @@ export function streamSlices(
             const abort = new AbortController();
             const body = await openObject(segment.storageKey, abort.signal);
             if (!body) {
-              fail(controller, { shardNo: segment.shardNo, kind: 'missing', message: 'object missing from storage' });
+              await fail(controller, {
+                shardNo: segment.shardNo,
+                kind: 'missing',
+                message: 'object missing from storage',
+              });
               return;
             }
             current = {
@@ -83,7 +88,7 @@ export function streamSlices(
             current = null;
             index += 1;
             if (size !== segment.objectBytes) {
-              fail(controller, {
+              await fail(controller, {
                 shardNo: segment.shardNo,
                 kind: 'size_mismatch',
                 message: `object is ${size} bytes, the manifest says ${segment.objectBytes}`,
@@ -91,7 +96,7 @@ export function streamSlices(
               return;
             }
             if (sha256 !== segment.sha256) {
-              fail(controller, {
+              await fail(controller, {
                 shardNo: segment.shardNo,
                 kind: 'checksum_mismatch',
                 message: 'object checksum differs from the manifest',

@@ -265,7 +265,6 @@ describe('download failures', () => {
     const res = await downloadExport(deps(), jobId, request(jobId));
     expect(res.status).toBe(200);
     await expect(res.arrayBuffer()).rejects.toThrow();
-    await new Promise((r) => setTimeout(r, 300));
     const { rows } = await db.query<{ problem: string | null }>(
       'select problem from public.export_shards where job_id = $1 and shard_no = 2',
       [jobId],
