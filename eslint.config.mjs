@@ -8,6 +8,8 @@ export default tseslint.config(
     ignores: [
       'node_modules/**',
       '.next/**',
+      '.next-e2e/**',
+      'bench/results/**',
       '.devstack/**',
       'test-results/**',
       'playwright-report/**',

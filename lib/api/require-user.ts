@@ -1,7 +1,6 @@
-import 'server-only';
+import { createServerClient, parseCookieHeader } from '@supabase/ssr';
 import { createClient as createSupabaseClient, type SupabaseClient } from '@supabase/supabase-js';
 import { publicEnv } from '@/lib/env/public';
-import { createClient as createCookieClient } from '@/lib/supabase/server';
 import { nodeWebSocket } from '@/lib/supabase/node-websocket';
 import { AppError } from './app-error';
 
@@ -11,6 +10,22 @@ export type AuthedUser = {
   userId: string;
   email: string | null;
 };
+
+/** A client for the request's session cookie, read from the Cookie header (App and Pages routes alike). */
+function cookieClient(request: Request): SupabaseClient {
+  const cookies = parseCookieHeader(request.headers.get('cookie') ?? '').map(({ name, value }) => ({
+    name,
+    value: value ?? '',
+  }));
+  return createServerClient(publicEnv.NEXT_PUBLIC_SUPABASE_URL, publicEnv.NEXT_PUBLIC_SUPABASE_ANON_KEY, {
+    cookies: {
+      getAll: () => cookies,
+      // API routes only read the session; the proxy (proxy.ts) refreshes it on page loads.
+      setAll: () => {},
+    },
+    realtime: { transport: nodeWebSocket },
+  });
+}
 
 /**
  * The signed-in caller of an API route: the dashboard's cookie session, or an `Authorization: Bearer`
@@ -24,7 +39,7 @@ export async function requireUser(request: Request): Promise<AuthedUser> {
         global: { headers: { Authorization: `Bearer ${bearer}` } },
         realtime: { transport: nodeWebSocket },
       })
-    : await createCookieClient();
+    : cookieClient(request);
   const { data, error } = await supabase.auth.getClaims(bearer);
   const sub = data?.claims?.sub;
   if (error || typeof sub !== 'string' || data?.claims?.role !== 'authenticated') {

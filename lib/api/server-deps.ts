@@ -1,4 +1,3 @@
-import 'server-only';
 import { createAdminClient } from '@/lib/supabase/admin';
 import { createTypesenseClient } from '@/lib/typesense/client';
 import { requireUser } from './require-user';

@@ -60,7 +60,9 @@ export async function downloadExport(
     'Content-Disposition': `attachment; filename="${downloadFilename(job, job.status !== 'completed')}"`,
     'Accept-Ranges': 'bytes',
     ETag: plan.etag,
-    'Cache-Control': 'private, no-cache',
+    // no-transform: Next.js (and proxies) must not gzip the body, which would drop Content-Length and
+    // make byte ranges refer to another representation (see README, "Downloads on hosted platforms").
+    'Cache-Control': 'private, no-cache, no-transform',
     'X-Content-Type-Options': 'nosniff',
   });
 

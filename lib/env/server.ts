@@ -1,4 +1,3 @@
-import 'server-only';
 import { z } from 'zod';
 
 /** Server-only secrets and service URLs; validated on first use so a missing variable names itself. */
@@ -13,6 +12,9 @@ export type ServerEnv = z.infer<typeof serverEnvSchema>;
 let cached: ServerEnv | undefined;
 
 export function serverEnv(): ServerEnv {
+  // Not `import 'server-only'`: the download is a Pages API route (see pages/api/exports/[id]/download.ts),
+  // where that package throws at import. This runtime guard keeps secrets out of browser code instead.
+  if (typeof window !== 'undefined') throw new Error('Server-only code ran in the browser');
   if (!cached) {
     const parsed = serverEnvSchema.safeParse(process.env);
     if (!parsed.success) throw new Error(`Invalid server environment: ${z.prettifyError(parsed.error)}`);

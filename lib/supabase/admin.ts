@@ -1,4 +1,3 @@
-import 'server-only';
 import { createClient as createSupabaseClient } from '@supabase/supabase-js';
 import { publicEnv } from '@/lib/env/public';
 import { serverEnv } from '@/lib/env/server';
@@ -9,6 +8,9 @@ import { nodeWebSocket } from './node-websocket';
  * (e.g. reading shard objects from the private bucket for a download).
  */
 export function createAdminClient() {
+  // Not `import 'server-only'`: the download is a Pages API route (see pages/api/exports/[id]/download.ts),
+  // where that package throws at import. This runtime guard keeps secrets out of browser code instead.
+  if (typeof window !== 'undefined') throw new Error('Server-only code ran in the browser');
   return createSupabaseClient(publicEnv.NEXT_PUBLIC_SUPABASE_URL, serverEnv().SUPABASE_SERVICE_ROLE_KEY, {
     auth: { persistSession: false, autoRefreshToken: false },
     realtime: { transport: nodeWebSocket },

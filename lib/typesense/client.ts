@@ -1,4 +1,3 @@
-import 'server-only';
 import Typesense from 'typesense';
 import { serverEnv } from '@/lib/env/server';
 

@@ -1,0 +1,15 @@
+import type { Metadata } from 'next';
+import { Suspense } from 'react';
+import { ExportsTable } from '@/components/exports/exports-table';
+import { requireCurrentUser } from '@/lib/auth/current-user';
+
+export const metadata: Metadata = { title: 'Exports — Baton' };
+
+export default async function ExportsPage() {
+  const user = await requireCurrentUser('/exports');
+  return (
+    <Suspense>
+      <ExportsTable currentUserId={user.userId} />
+    </Suspense>
+  );
+}

@@ -1,0 +1,21 @@
+import type { ReactNode } from 'react';
+import { AppHeader } from '@/components/layout/app-header';
+import { requireCurrentUser } from '@/lib/auth/current-user';
+
+export default async function DashboardLayout({ children }: { children: ReactNode }) {
+  const user = await requireCurrentUser('/exports');
+  return (
+    <>
+      <a
+        href="#main"
+        className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:shadow"
+      >
+        Skip to content
+      </a>
+      <AppHeader userId={user.userId} email={user.email} />
+      <main id="main" className="mx-auto max-w-7xl px-4 py-8">
+        {children}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,60 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createClient } from '@supabase/supabase-js';
+import WebSocket from 'ws';
+import { downloadExport } from '../../lib/download/download-export';
+import { chunksOf } from '../lib/streams';
+
+/**
+ * The download "server" of scenario 4, alone in its own process so its RSS is the route's and nothing
+ * else's: GET /download/<jobId> calls downloadExport exactly as the Next.js route does (a user client for
+ * the RLS checks, the service-role client for storage) and writes the stream to the socket, honouring
+ * backpressure. Prints {"port": n} once listening.
+ *
+ * Env: API_URL, ANON_KEY, SERVICE_ROLE_KEY, ACCESS_TOKEN (the demo user's).
+ */
+const env = (name: string) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is required`);
+  return value;
+};
+const transport = WebSocket as unknown as typeof globalThis.WebSocket;
+const user = createClient(env('API_URL'), env('ANON_KEY'), {
+  auth: { persistSession: false, autoRefreshToken: false },
+  realtime: { transport },
+  global: { headers: { Authorization: `Bearer ${env('ACCESS_TOKEN')}` } },
+});
+const admin = createClient(env('API_URL'), env('SERVICE_ROLE_KEY'), {
+  auth: { persistSession: false, autoRefreshToken: false },
+  realtime: { transport },
+});
+
+const server = http.createServer((req, res) => {
+  void (async () => {
+    const jobId = /^\/download\/([0-9a-f-]{36})$/.exec(req.url ?? '')?.[1];
+    if (!jobId) {
+      res.writeHead(404).end();
+      return;
+    }
+    try {
+      const response = await downloadExport(
+        { user: { supabase: user }, admin },
+        jobId,
+        new Request(`http://localhost${req.url}`),
+      );
+      res.writeHead(response.status, Object.fromEntries(response.headers));
+      if (response.body) {
+        for await (const chunk of chunksOf(response.body)) {
+          if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+        }
+      }
+      res.end();
+    } catch (error) {
+      console.error(error);
+      if (!res.headersSent) res.writeHead(500);
+      res.destroy();
+    }
+  })();
+});
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: (server.address() as AddressInfo).port })));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));

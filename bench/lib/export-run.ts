@@ -1,0 +1,237 @@
+import type { RealtimePostgresUpdatePayload } from '@supabase/supabase-js';
+import { startExport } from '../../lib/exports/start-export';
+import type { ExportJob } from '../../lib/exports/types';
+import { demoObjectId } from '../../devstack/seed/demo-data';
+import { sampleWorkerProcesses, type WorkerProcess } from './proc';
+import { setLatency, type BenchStack } from './stack';
+
+/**
+ * One real export of the demo `blog_posts` through the whole chain — startExport (the API's domain
+ * function), the export-worker Edge Function in Deno with its hand-offs, storage, the manifest — with
+ * everything the scenarios read afterwards: the invocation timeline, the manifest's timestamps, the
+ * worker processes' RSS and CPU from /proc, and the job-row updates a subscribed client received.
+ * Several scenarios read the same run (memory, throughput, hand-offs, realtime), so runs are memoised.
+ */
+
+export type ExportRunSpec = {
+  records: number;
+  /** Injected into Typesense and Storage for the whole run (models remote services). */
+  latencyMs: number;
+  /** BATON_WORKER_TIME_BUDGET_MS for every invocation of the job; undefined: the worker's default (45 s). */
+  timeBudgetMs?: number;
+};
+
+export type InvocationRow = {
+  id: string;
+  started_ms: number;
+  ended_ms: number | null;
+  end_reason: string | null;
+  cpu_ms: number | null;
+  wall_ms: number | null;
+  peak_heap_bytes: number | null;
+  shards_written: number;
+  rows_written: number;
+};
+
+export type ShardRow = {
+  shard_no: number;
+  invocation_id: string;
+  written_ms: number;
+  duration_ms: number;
+  bytes: number;
+  rows: number;
+};
+
+/** A job-row UPDATE as a subscribed supabase-js client received it. */
+export type RealtimeReceipt = { updatedMs: number; receivedMs: number; shardsWritten: number; status: string };
+
+export type ExportRun = {
+  spec: ExportRunSpec;
+  jobId: string;
+  status: string;
+  /** Job created → finished, from the database's own clock. */
+  wallMs: number;
+  rows: number;
+  bytes: number;
+  shards: ShardRow[];
+  invocations: InvocationRow[];
+  processes: WorkerProcess[];
+  realtime: RealtimeReceipt[];
+  /** Times the bench had to run the sweep because the job stalled (should be 0: hand-offs are direct). */
+  sweepRescues: number;
+  filter: string | null;
+};
+
+/**
+ * The `hs_object_id` below which exactly `records` demo posts lie. Demo keys are idBase + 7·j + 3 for
+ * j < count (shuffled within blocks of 1,000; see demoObjectId), so for whole thousands this is exact;
+ * startExport's estimate (`found`) confirms it.
+ */
+export function demoKeyBound(records: number): number {
+  return demoObjectId('blog_posts', 0) + 7 * records;
+}
+
+export function filterFor(stack: BenchStack, records: number): string | null {
+  if (records > stack.blogPosts) throw new Error(`${records} records asked for, ${stack.blogPosts} seeded`);
+  return records === stack.blogPosts ? null : `hs_object_id:<${demoKeyBound(records)}`;
+}
+
+/** `2026-11-28 10:00:00.123456+00` (Postgres text) or ISO → epoch ms with the microseconds kept. */
+export function parseTimestamp(text: string): number {
+  const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d(?::?\d\d)?)$/.exec(text.replace(' ', 'T'));
+  if (!match) return Date.parse(text);
+  const [, base, fraction = '', zone = 'Z'] = match;
+  const offset =
+    zone === 'Z'
+      ? 'Z'
+      : zone.length === 3
+        ? `${zone}:00`
+        : zone.includes(':')
+          ? zone
+          : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+  return Date.parse(`${base}${offset}`) + (fraction ? Number(fraction) * 1000 : 0);
+}
+
+const runs = new Map<string, Promise<ExportRun>>();
+
+export function runExport(stack: BenchStack, spec: ExportRunSpec, log: (message: string) => void): Promise<ExportRun> {
+  const key = JSON.stringify([spec.records, spec.latencyMs, spec.timeBudgetMs ?? null]);
+  let run = runs.get(key);
+  if (!run) {
+    run = exportOnce(stack, spec, log);
+    runs.set(key, run);
+  }
+  return run;
+}
+
+async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message: string) => void): Promise<ExportRun> {
+  const label = `${spec.records.toLocaleString('en-US')} records, ${spec.latencyMs} ms latency, budget ${spec.timeBudgetMs ?? 'default'}`;
+  log(`export: ${label} …`);
+  const filter = filterFor(stack, spec.records);
+  await setLatency(stack, spec.latencyMs);
+  // The devstack hands BATON_* of its own environment to every function process it spawns, hand-offs too.
+  const previousBudget = process.env.BATON_WORKER_TIME_BUDGET_MS;
+  if (spec.timeBudgetMs === undefined) delete process.env.BATON_WORKER_TIME_BUDGET_MS;
+  else process.env.BATON_WORKER_TIME_BUDGET_MS = String(spec.timeBudgetMs);
+
+  // Subscribed before the job exists, like a dashboard listing the organisation's jobs, so no update
+  // of this job is missed; receipts of other jobs are ignored.
+  const realtime: RealtimeReceipt[] = [];
+  let jobId: string | null = null;
+  const early: Array<RealtimeReceipt & { id: string }> = [];
+  const channel = stack.user.client.channel(`bench-${Date.now()}`).on(
+    'postgres_changes',
+    {
+      event: 'UPDATE',
+      schema: 'public',
+      table: 'export_jobs',
+      filter: `organisation_id=eq.${stack.user.organisationId}`,
+    },
+    (payload: RealtimePostgresUpdatePayload<ExportJob>) => {
+      const receivedMs = Date.now();
+      const row = payload.new;
+      const receipt = {
+        updatedMs: parseTimestamp(row.updated_at),
+        receivedMs,
+        shardsWritten: row.shards_written,
+        status: row.status,
+      };
+      if (jobId === null) early.push({ ...receipt, id: row.id });
+      else if (row.id === jobId) realtime.push(receipt);
+    },
+  );
+  await new Promise<void>((resolve, reject) =>
+    channel.subscribe((status, error) => {
+      if (status === 'SUBSCRIBED') resolve();
+      else if (status === 'CHANNEL_ERROR' || status === 'TIMED_OUT') reject(error ?? new Error(status));
+    }),
+  );
+
+  const sampler = sampleWorkerProcesses('export-worker');
+  let sweepRescues = 0;
+  try {
+    const job = await startExport(
+      {
+        user: { supabase: stack.user.client, userId: stack.user.userId },
+        admin: stack.admin,
+        typesense: stack.typesense,
+      },
+      { sourceId: stack.user.sourceId, format: 'csv', filter },
+    );
+    jobId = job.id;
+    realtime.push(...early.filter((r) => r.id === job.id));
+    if (job.estimated_rows !== spec.records)
+      throw new Error(`expected ${spec.records} records, the source has ${job.estimated_rows}`);
+
+    let lastProgress = { shards: -1, at: Date.now() };
+    for (;;) {
+      const { rows } = await stack.db.query<{ status: string; shards: number }>(
+        `select status, (select count(*)::int from public.export_shards where job_id = $1) as shards from public.export_jobs where id = $1`,
+        [job.id],
+      );
+      const current = rows[0];
+      if (!current) throw new Error(`job ${job.id} vanished`);
+      if (['completed', 'failed', 'cancelled'].includes(current.status)) break;
+      if (current.shards !== lastProgress.shards) lastProgress = { shards: current.shards, at: Date.now() };
+      // A stalled chain (a hand-off lost) would wait for the lease to expire; run the sweep as pg_cron would.
+      if (Date.now() - lastProgress.at > 90_000) {
+        sweepRescues += 1;
+        lastProgress.at = Date.now();
+        const { data } = await stack.admin.rpc('sweep_export_jobs');
+        for (const { job_id } of (data ?? []) as Array<{ job_id: string }>) {
+          await stack.admin.functions.invoke('export-worker', { body: { jobId: job_id } });
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    // Let the last invocation's process exit and the final realtime messages arrive.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const processes = await sampler.stop();
+
+    const result = await collect(stack, job.id);
+    log(
+      `export: ${label}: ${result.status} in ${(result.wallMs / 1000).toFixed(1)} s, ${result.invocations.length} invocations, ${processes.length} worker processes seen`,
+    );
+    return { spec, jobId: job.id, ...result, processes, realtime, sweepRescues, filter };
+  } finally {
+    await sampler.stop();
+    await stack.user.client.removeChannel(channel);
+    if (previousBudget === undefined) delete process.env.BATON_WORKER_TIME_BUDGET_MS;
+    else process.env.BATON_WORKER_TIME_BUDGET_MS = previousBudget;
+    await setLatency(stack, 0);
+  }
+}
+
+async function collect(stack: BenchStack, jobId: string) {
+  const job = await stack.db.query<{ status: string; wall_ms: number; rows: string; bytes: string }>(
+    `select status, extract(epoch from finished_at - created_at) * 1000 as wall_ms, rows_written as rows, bytes_written as bytes
+     from public.export_jobs where id = $1`,
+    [jobId],
+  );
+  const invocations = await stack.db.query<InvocationRow>(
+    `select id, extract(epoch from started_at) * 1000 as started_ms, extract(epoch from ended_at) * 1000 as ended_ms,
+            end_reason, cpu_ms, wall_ms, peak_heap_bytes::float8 as peak_heap_bytes, shards_written, rows_written::int as rows_written
+     from public.export_invocations where job_id = $1 order by started_at`,
+    [jobId],
+  );
+  const shards = await stack.db.query<ShardRow>(
+    `select shard_no, invocation_id, extract(epoch from written_at) * 1000 as written_ms, duration_ms, bytes::int as bytes, rows
+     from public.export_shards where job_id = $1 order by shard_no`,
+    [jobId],
+  );
+  const row = job.rows[0];
+  if (!row) throw new Error(`job ${jobId} vanished`);
+  // node-pg returns numeric (extract …) as strings: make every timing a number once, here.
+  return {
+    status: row.status,
+    wallMs: Number(row.wall_ms),
+    rows: Number(row.rows),
+    bytes: Number(row.bytes),
+    invocations: invocations.rows.map((i) => ({
+      ...i,
+      started_ms: Number(i.started_ms),
+      ended_ms: i.ended_ms === null ? null : Number(i.ended_ms),
+    })),
+    shards: shards.rows.map((s) => ({ ...s, written_ms: Number(s.written_ms) })),
+  };
+}

@@ -1,0 +1,136 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import pg from 'pg';
+import Typesense from 'typesense';
+import type { Client as TypesenseClient } from 'typesense';
+import WebSocket from 'ws';
+import { demoUsers, prepareDemo } from '../../devstack/demo';
+import { freePort } from '../../devstack/free-port';
+import { projectRoot, startDevstack, type Devstack } from '../../devstack/stack';
+
+/**
+ * One devstack per benchmark run: a fresh data dir under `.devstack/bench`, free ports, quiet, demo data
+ * (the Acme agency and its `blog_posts` source) of the size the run needs. Everything the scenarios use
+ * goes through the official clients, as the app does.
+ */
+
+/** V8 old-space cap of every worker invocation: a quarter of the hosted 256 MB, as in the integration tests. */
+export const FUNCTION_HEAP_MB = 64;
+
+export type BenchStack = {
+  devstack: Devstack;
+  apiUrl: string;
+  typesenseUrl: string;
+  typesenseApiKey: string;
+  anonKey: string;
+  serviceRoleKey: string;
+  dataDir: string;
+  /** Superuser pool: reads timing columns that PostgREST would also return, without RLS in the way. */
+  db: pg.Pool;
+  admin: SupabaseClient;
+  typesense: TypesenseClient;
+  /** The demo agency's signed-in member (RLS applies), its organisation and blog_posts source. */
+  user: { client: SupabaseClient; userId: string; accessToken: string; organisationId: string; sourceId: string };
+  blogPosts: number;
+  stop: () => Promise<void>;
+};
+
+/** Node 20 has no global WebSocket; supabase-js ≥ 2.100 needs one (design.md §5). */
+export const wsTransport = WebSocket as unknown as typeof globalThis.WebSocket;
+
+export function serviceClient(apiUrl: string, serviceRoleKey: string): SupabaseClient {
+  return createClient(apiUrl, serviceRoleKey, {
+    auth: { persistSession: false, autoRefreshToken: false },
+    realtime: { transport: wsTransport },
+  });
+}
+
+export function typesenseClient(url: string, apiKey: string): TypesenseClient {
+  const parsed = new URL(url);
+  return new Typesense.Client({
+    nodes: [{ host: parsed.hostname, port: Number(parsed.port), protocol: parsed.protocol.replace(':', '') }],
+    apiKey,
+    connectionTimeoutSeconds: 120,
+    logLevel: 'silent',
+  });
+}
+
+export async function startBenchStack(options: { blogPosts: number }): Promise<BenchStack> {
+  const dataDir = path.join(projectRoot, '.devstack', 'bench', `run-${process.pid}`);
+  const devstack = await startDevstack({
+    reset: true,
+    quiet: true,
+    config: {
+      dataDir,
+      pgPort: await freePort(),
+      apiPort: 0,
+      typesensePort: 0,
+      // The bench drives the worker itself; a sweep firing mid-measurement would only add noise.
+      sweepIntervalMs: 3_600_000,
+      demoBlogPosts: options.blogPosts,
+      functionHeapMb: FUNCTION_HEAP_MB,
+    },
+  });
+  const { context } = devstack;
+  await prepareDemo(context, { blogPosts: options.blogPosts });
+
+  const demo = demoUsers[0];
+  const client = createClient(context.apiUrl, context.keys.anonKey, {
+    auth: { persistSession: false, autoRefreshToken: false },
+    realtime: { transport: wsTransport },
+  });
+  const signedIn = await client.auth.signInWithPassword({ email: demo.email, password: demo.password });
+  if (signedIn.error) throw signedIn.error;
+  const db = new pg.Pool({
+    connectionString: `postgres://postgres:postgres@127.0.0.1:${context.config.pgPort}/postgres`,
+    max: 4,
+  });
+  const source = await db.query<{ id: string }>(
+    `select id from public.export_sources where organisation_id = $1 and collection = 'blog_posts'`,
+    [demo.organisationId],
+  );
+  const sourceId = source.rows[0]?.id;
+  if (!sourceId) throw new Error('demo blog_posts source missing');
+
+  const admin = serviceClient(context.apiUrl, context.keys.serviceRoleKey);
+  return {
+    devstack,
+    apiUrl: context.apiUrl,
+    typesenseUrl: context.typesenseUrl,
+    typesenseApiKey: context.config.typesenseApiKey,
+    anonKey: context.keys.anonKey,
+    serviceRoleKey: context.keys.serviceRoleKey,
+    dataDir,
+    db,
+    admin,
+    typesense: typesenseClient(context.typesenseUrl, context.config.typesenseApiKey),
+    user: {
+      client,
+      userId: signedIn.data.user.id,
+      accessToken: signedIn.data.session.access_token,
+      organisationId: demo.organisationId,
+      sourceId,
+    },
+    blogPosts: options.blogPosts,
+    stop: async () => {
+      await client.removeAllChannels();
+      await admin.removeAllChannels();
+      await db.end();
+      await devstack.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Latency injected into the Typesense and Storage stand-ins; 0 clears every fault. */
+export async function setLatency(stack: BenchStack, latencyMs: number): Promise<void> {
+  const res =
+    latencyMs === 0
+      ? await fetch(`${stack.apiUrl}/_devstack/faults`, { method: 'DELETE' })
+      : await fetch(`${stack.apiUrl}/_devstack/faults`, {
+          method: 'PUT',
+          body: JSON.stringify({ typesense: { latencyMs }, storage: { latencyMs } }),
+        });
+  if (!res.ok) throw new Error(`faults: ${res.status} ${await res.text()}`);
+}

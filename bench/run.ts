@@ -1,0 +1,117 @@
+import { parseArgs } from 'node:util';
+import { renderTable } from './lib/format';
+import { machineInfo } from './lib/machine';
+import { tableTexts, writeLatest, writeScenarioRecord } from './lib/results';
+import type { BenchOptions, Scenario } from './lib/scenario';
+import { startBenchStack, type BenchStack } from './lib/stack';
+import { download } from './scenarios/download';
+import { exportMemory } from './scenarios/export-memory';
+import { exportThroughput } from './scenarios/export-throughput';
+import { handoff } from './scenarios/handoff';
+import { pagination } from './scenarios/pagination';
+import { realtime } from './scenarios/realtime';
+
+/**
+ * `npm run bench` runs every scenario on a fresh devstack; `npx tsx bench/run.ts <scenario…> [flags]`
+ * runs some. Benchmarks never fail on a timing: they print tables and write bench/results/.
+ *
+ * Flags (defaults fit ~15 minutes on 2 cores):
+ *   --sizes 10000,100000        export-memory sizes; add 1000000 for the 1M point (~20 min more)
+ *   --records 100000            export of the throughput, hand-off and realtime scenarios
+ *   --short-budget-records 50000  export run with the 1.5 s time budget (hand-off scenario)
+ *   --latencies 0,20            injected Typesense + Storage latency (ms a request) for scenarios 2–5
+ *   --download-mib 1024         size of the synthetic export the download scenario streams
+ *   --pages 1,40,400,4000       pagination depths (pages past the seeded collection are skipped)
+ */
+const scenarios: Scenario[] = [exportMemory, exportThroughput, handoff, download, realtime, pagination];
+
+const list = (text: string) =>
+  text
+    .split(',')
+    .map((v) => Number(v.trim()))
+    .filter((v) => Number.isFinite(v));
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    sizes: { type: 'string', default: '10000,100000' },
+    records: { type: 'string', default: '100000' },
+    'short-budget-records': { type: 'string', default: '50000' },
+    latencies: { type: 'string', default: '0,20' },
+    'download-mib': { type: 'string', default: '1024' },
+    pages: { type: 'string', default: '1,40,400,4000' },
+  },
+});
+
+const options: BenchOptions = {
+  sizes: list(values.sizes),
+  records: Number(values.records),
+  shortBudgetRecords: Number(values['short-budget-records']),
+  latencies: list(values.latencies),
+  downloadMiB: Number(values['download-mib']),
+  pages: list(values.pages),
+};
+
+const unknown = positionals.filter((name) => !scenarios.some((s) => s.name === name));
+if (unknown.length > 0) {
+  console.error(`Unknown scenario(s): ${unknown.join(', ')}. Known: ${scenarios.map((s) => s.name).join(', ')}`);
+  process.exit(2);
+}
+const selected = positionals.length > 0 ? scenarios.filter((s) => positionals.includes(s.name)) : scenarios;
+const command = process.argv.length > 2 ? `npx tsx bench/run.ts ${process.argv.slice(2).join(' ')}` : 'npm run bench';
+
+const runStarted = Date.now();
+const log = (message: string) =>
+  console.log(`[bench ${((Date.now() - runStarted) / 1000).toFixed(0).padStart(4)} s] ${message}`);
+
+// Whole thousands keep the demo key arithmetic exact (see demoKeyBound); 100,000 is the demo's minimum.
+const blogPosts = Math.max(100_000, ...selected.map((s) => s.recordsNeeded(options)));
+log(`starting a devstack with ${blogPosts.toLocaleString('en-US')} demo blog posts …`);
+let stack: BenchStack | undefined;
+const stopStack = async () => {
+  const running = stack;
+  stack = undefined;
+  await running?.stop();
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void stopStack().finally(() => process.exit(130)));
+}
+
+try {
+  stack = await startBenchStack({ blogPosts });
+  log(`devstack ready (${stack.apiUrl})`);
+  for (const scenario of selected) {
+    log(`${scenario.title} …`);
+    const started = Date.now();
+    const machine = machineInfo();
+    let record;
+    try {
+      const result = await scenario.run({ stack, options, log });
+      record = { tables: tableTexts(result.tables), data: result.data };
+    } catch (error) {
+      // One broken scenario must not cost the others' results.
+      console.error(error);
+      record = { tables: [], data: null, error: error instanceof Error ? error.message : String(error) };
+    }
+    await writeScenarioRecord({
+      scenario: scenario.name,
+      title: scenario.title,
+      date: new Date(started).toISOString(),
+      durationMs: Date.now() - started,
+      command,
+      machine,
+      options,
+      ...record,
+    });
+    for (const table of record.tables) console.log(`\n${renderTable(table)}\n`);
+  }
+} finally {
+  await stopStack();
+}
+await writeLatest(
+  scenarios.map((s) => s.name),
+  { command, durationMs: Date.now() - runStarted, date: new Date(runStarted).toISOString() },
+);
+log(
+  `done in ${((Date.now() - runStarted) / 60_000).toFixed(1)} min; results in bench/results/ (latest.md, latest.json, <scenario>.json)`,
+);

@@ -1,0 +1,117 @@
+import { runExport, type ExportRun } from '../lib/export-run';
+import { ms, num, seconds, type Table } from '../lib/format';
+import type { BenchContext, Scenario } from '../lib/scenario';
+import { median, p95, sum } from '../lib/stats';
+
+/**
+ * Scenario 3 — what a baton pass costs. For each hand-off: the gap between the last shard one invocation
+ * recorded and the first shard the next one recorded (manifest `written_at`), split into the outgoing
+ * invocation's wrap-up (last shard → ended), the platform's start of a fresh copy (ended → next started:
+ * HTTP call, Deno process, imports) and the incoming one's ramp (started → first shard: claim + one page).
+ */
+
+const SHORT_BUDGET_MS = 1500;
+/** The worker's default CPU budget (BATON_WORKER_CPU_BUDGET_MS): an invocation hands off at whichever comes first. */
+const CPU_BUDGET_MS = 1500;
+
+export function handoffGaps(run: ExportRun) {
+  const byInvocation = new Map<string, number[]>();
+  for (const shard of run.shards) {
+    const list = byInvocation.get(shard.invocation_id) ?? [];
+    list.push(shard.written_ms);
+    byInvocation.set(shard.invocation_id, list);
+  }
+  const working = run.invocations.filter((i) => byInvocation.has(i.id));
+  const gaps: number[] = [];
+  const wrapUp: number[] = [];
+  const restart: number[] = [];
+  const ramp: number[] = [];
+  for (let k = 0; k + 1 < working.length; k += 1) {
+    const out = working[k];
+    const next = working[k + 1];
+    if (!out || !next || out.end_reason !== 'handoff' || out.ended_ms === null) continue;
+    const last = Math.max(...(byInvocation.get(out.id) ?? []));
+    const first = Math.min(...(byInvocation.get(next.id) ?? []));
+    gaps.push(first - last);
+    wrapUp.push(out.ended_ms - last);
+    restart.push(next.started_ms - out.ended_ms);
+    ramp.push(first - next.started_ms);
+  }
+  const handoffs = run.invocations.filter((i) => i.end_reason === 'handoff');
+  // Which budget ended each invocation: the one it reached (CPU is checked with wall time before each page).
+  const byCpu = handoffs.filter((i) => (i.cpu_ms ?? 0) >= CPU_BUDGET_MS).length;
+  return { gaps, wrapUp, restart, ramp, handoffs: handoffs.length, byCpu, byWall: handoffs.length - byCpu };
+}
+
+export const handoff: Scenario = {
+  name: 'handoff',
+  title: '3. Hand-off overhead',
+  recordsNeeded: (options) => Math.max(options.records, options.shortBudgetRecords),
+  run: async (ctx: BenchContext) => {
+    const { stack, options } = ctx;
+    const rows: Table['rows'] = [];
+    const data = [];
+    for (const latencyMs of options.latencies) {
+      for (const budget of [undefined, SHORT_BUDGET_MS]) {
+        const records = budget === undefined ? options.records : options.shortBudgetRecords;
+        const run = await runExport(stack, { records, latencyMs, timeBudgetMs: budget }, ctx.log);
+        const h = handoffGaps(run);
+        const lost = sum(h.gaps);
+        rows.push([
+          latencyMs === 0 ? 'as is' : `+${latencyMs} ms/request`,
+          budget === undefined ? '45 s (default)' : `${budget / 1000} s`,
+          num(run.rows),
+          num(h.handoffs),
+          `${h.byCpu} CPU / ${h.byWall} wall`,
+          num((h.handoffs / run.rows) * 100_000),
+          `${ms(median(h.gaps))} / ${ms(p95(h.gaps))}`,
+          `${ms(median(h.wrapUp))} / ${ms(median(h.restart))} / ${ms(median(h.ramp))}`,
+          `${seconds(lost)} (${num((lost / run.wallMs) * 100, 0)}%)`,
+        ]);
+        data.push({
+          latencyMs,
+          timeBudgetMs: budget ?? 45_000,
+          records: run.rows,
+          wallMs: run.wallMs,
+          handoffs: h.handoffs,
+          endedByCpuBudget: h.byCpu,
+          endedByWallBudget: h.byWall,
+          handoffsPer100k: (h.handoffs / run.rows) * 100_000,
+          gapMs: { median: median(h.gaps), p95: p95(h.gaps), n: h.gaps.length },
+          wrapUpMs: { median: median(h.wrapUp), p95: p95(h.wrapUp) },
+          restartMs: { median: median(h.restart), p95: p95(h.restart) },
+          rampMs: { median: median(h.ramp), p95: p95(h.ramp) },
+          lostMs: lost,
+          sweepRescues: run.sweepRescues,
+        });
+      }
+    }
+    return {
+      tables: [
+        {
+          title: handoff.title,
+          columns: [
+            'latency',
+            'time budget',
+            'records',
+            'hand-offs',
+            'ended by',
+            'per 100k',
+            'gap median / p95',
+            'wrap-up / restart / ramp (median)',
+            'time in gaps',
+          ],
+          rows,
+          notes: [
+            'gap: last shard of one invocation → first shard of the next (export_shards.written_at).',
+            'wrap-up: last shard → invocation ended (hand_off_export_job); restart: → next invocation started (HTTP + fresh Deno process + imports + claim);',
+            '  ramp: → its first shard (one page fetched, encoded, uploaded, recorded).',
+            `The worker also hands off after ${CPU_BUDGET_MS} ms of CPU (BATON_WORKER_CPU_BUDGET_MS): with the 45 s wall budget that is what ends invocations.`,
+            `1.5 s-budget runs export ${num(options.shortBudgetRecords)} records (time in the default set); per 100k is scaled.`,
+          ],
+        },
+      ],
+      data,
+    };
+  },
+};

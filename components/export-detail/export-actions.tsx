@@ -1,0 +1,142 @@
+'use client';
+
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { DownloadIcon, Loader2Icon, RotateCcwIcon, SquareIcon } from 'lucide-react';
+import { useState } from 'react';
+import { toast } from 'sonner';
+import { formatBytes, formatCount } from '@/components/export-progress/format';
+import { isActive } from '@/components/shard-map/shard-states';
+import {
+  AlertDialog,
+  AlertDialogAction,
+  AlertDialogCancel,
+  AlertDialogContent,
+  AlertDialogDescription,
+  AlertDialogFooter,
+  AlertDialogHeader,
+  AlertDialogTitle,
+  AlertDialogTrigger,
+} from '@/components/ui/alert-dialog';
+import { Button } from '@/components/ui/button';
+import type { ExportJob } from '@/lib/exports/types';
+import { errorMessage } from '@/lib/queries/api-fetch';
+import { cancelExportMutationOptions } from '@/lib/queries/export-mutations';
+import { RetryDialog } from './retry-dialog';
+
+/** Cancel, retry missing, download: what a job's state allows, nothing it does not. */
+export function ExportActions({ job }: { job: ExportJob }) {
+  const active = isActive(job.status);
+  const cancelling = active && Boolean(job.cancel_requested_at);
+  return (
+    <div className="flex flex-wrap items-center gap-2">
+      {active ? <CancelButton job={job} cancelling={cancelling} /> : null}
+      {!active ? (
+        <RetryDialog
+          jobId={job.id}
+          title="Retry what is missing"
+          trigger={
+            <Button variant={job.status === 'completed' ? 'outline' : 'default'}>
+              <RotateCcwIcon aria-hidden />
+              {job.status === 'completed' ? 'Verify & repair' : 'Retry missing'}
+            </Button>
+          }
+        />
+      ) : null}
+      <DownloadButton job={job} />
+    </div>
+  );
+}
+
+function CancelButton({ job, cancelling }: { job: ExportJob; cancelling: boolean }) {
+  const queryClient = useQueryClient();
+  const cancel = useMutation(cancelExportMutationOptions(queryClient, job.id));
+  const [open, setOpen] = useState(false);
+  if (cancelling || cancel.isPending) {
+    return (
+      <Button variant="outline" disabled>
+        <Loader2Icon aria-hidden className="motion-safe:animate-spin" />
+        Cancelling…
+      </Button>
+    );
+  }
+  return (
+    <AlertDialog open={open} onOpenChange={setOpen}>
+      <AlertDialogTrigger asChild>
+        <Button variant="outline">
+          <SquareIcon aria-hidden />
+          Cancel export
+        </Button>
+      </AlertDialogTrigger>
+      <AlertDialogContent>
+        <AlertDialogHeader>
+          <AlertDialogTitle>Cancel this export?</AlertDialogTitle>
+          <AlertDialogDescription>
+            The worker stops after the shard it is writing. The {formatCount(job.shards_written)} shards already written
+            ({formatCount(job.rows_written)} records) stay available as a partial download, and you can resume the rest
+            later with “Retry missing”.
+          </AlertDialogDescription>
+        </AlertDialogHeader>
+        <AlertDialogFooter>
+          <AlertDialogCancel>Keep running</AlertDialogCancel>
+          <AlertDialogAction
+            variant="destructive"
+            onClick={() => {
+              toast.promise(cancel.mutateAsync(), {
+                loading: 'Asking the worker to stop…',
+                success: (j) =>
+                  j.status === 'cancelled'
+                    ? 'Export cancelled.'
+                    : 'Cancelling: the worker stops after its current shard.',
+                error: (e: unknown) => `Cancel failed: ${errorMessage(e)}`,
+              });
+            }}
+          >
+            Cancel export
+          </AlertDialogAction>
+        </AlertDialogFooter>
+      </AlertDialogContent>
+    </AlertDialog>
+  );
+}
+
+/** A plain link to the streaming route: the browser's own download manager resumes it (Range). */
+function DownloadButton({ job }: { job: ExportJob }) {
+  const format = job.format.toUpperCase();
+  if (job.status === 'completed') {
+    return (
+      <Button asChild>
+        <a href={`/api/exports/${job.id}/download`} download title={`${formatCount(job.bytes_written)} bytes`}>
+          <DownloadIcon aria-hidden />
+          Download {format}
+          <span className="font-normal opacity-80">· {formatBytes(job.bytes_written)}</span>
+          <span className="sr-only"> ({formatCount(job.bytes_written)} bytes)</span>
+        </a>
+      </Button>
+    );
+  }
+  if ((job.status === 'cancelled' || job.status === 'failed') && job.shards_written > 0) {
+    return (
+      <Button asChild variant="outline">
+        <a
+          href={`/api/exports/${job.id}/download?partial=1`}
+          download
+          title={`Partial file: ${formatCount(job.rows_written)} records, ${formatCount(job.bytes_written)} bytes`}
+        >
+          <DownloadIcon aria-hidden />
+          Download partial {format}
+          <span className="font-normal opacity-80">· {formatBytes(job.bytes_written)}</span>
+          <span className="sr-only">
+            {' '}
+            ({formatCount(job.rows_written)} records, {formatCount(job.bytes_written)} bytes)
+          </span>
+        </a>
+      </Button>
+    );
+  }
+  return (
+    <Button disabled title="The file can be downloaded once the export has completed">
+      <DownloadIcon aria-hidden />
+      Download {format}
+    </Button>
+  );
+}

@@ -1,0 +1,90 @@
+import {
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatEtaRange,
+  formatRate,
+} from '@/components/export-progress/format';
+import { estimateEta, type RateEstimate } from '@/components/export-progress/rate';
+import { jobDurationMs, jobProgress } from '@/components/exports/job-status';
+import { Progress } from '@/components/ui/progress';
+import type { ExportJob } from '@/lib/exports/types';
+import { cn } from '@/lib/utils';
+
+function Stat({ label, value, hint }: { label: string; value: React.ReactNode; hint?: React.ReactNode }) {
+  return (
+    <div className="flex flex-col gap-0.5 rounded-lg border border-neutral-200 bg-white px-4 py-3">
+      <dt className="text-xs font-medium text-neutral-600 uppercase">{label}</dt>
+      <dd className="text-lg font-semibold tabular-nums">{value}</dd>
+      {hint ? <dd className="text-xs text-neutral-600 tabular-nums">{hint}</dd> : null}
+    </div>
+  );
+}
+
+/**
+ * Honest progress: shards, records, bytes, elapsed time and records/s always; an ETA only once the rate
+ * has settled, and then as a range.
+ */
+export function ExportCounters({ job, rate, now }: { job: ExportJob; rate: RateEstimate; now: number }) {
+  const progress = jobProgress(job);
+  const elapsed = jobDurationMs(job, now || Date.parse(job.updated_at));
+  const averageRate = elapsed && elapsed > 0 ? (job.rows_written / elapsed) * 1000 : null;
+  const running = job.status === 'running';
+  const shownRate = running ? (rate.perSecond ?? averageRate) : averageRate;
+  const eta = running ? estimateEta(rate, Math.max(0, job.estimated_rows - job.rows_written)) : null;
+
+  return (
+    <section aria-label="Progress" className="flex flex-col gap-3">
+      <div className="flex flex-col gap-1">
+        <Progress
+          value={progress.done}
+          max={Math.max(1, progress.expected)}
+          aria-label="Shards written"
+          getValueLabel={() => `${formatCount(progress.done)} of ${formatCount(progress.expected)} shards`}
+          className="h-3"
+          indicatorClassName={cn(
+            job.status === 'completed' && 'bg-state-done',
+            job.status === 'failed' && 'bg-state-failed',
+            job.status === 'cancelled' && 'bg-state-cancelled',
+          )}
+        />
+        <p className="text-sm text-neutral-700 tabular-nums">
+          {formatCount(progress.done)} of {formatCount(progress.expected)} shards ({Math.round(progress.fraction * 100)}
+          %)
+        </p>
+      </div>
+      <dl className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
+        <Stat
+          label="Shards"
+          value={formatCount(job.shards_written)}
+          hint={`of ${formatCount(progress.expected)} expected`}
+        />
+        <Stat
+          label="Records"
+          value={formatCount(job.rows_written)}
+          hint={
+            job.status === 'completed' && job.rows_written === job.estimated_rows
+              ? 'as estimated'
+              : `of ~${formatCount(job.estimated_rows)}`
+          }
+        />
+        <Stat label="Size" value={formatBytes(job.bytes_written)} hint={`${formatCount(job.bytes_written)} bytes`} />
+        <Stat
+          label="Rate"
+          value={formatRate(shownRate)}
+          hint={running ? (rate.perSecond ? 'last minute' : 'average') : 'average'}
+        />
+        <Stat
+          label="Elapsed"
+          value={elapsed === null ? '—' : formatDuration(elapsed)}
+          hint={job.finished_at ? 'finished' : job.started_at ? 'so far' : 'not started'}
+        />
+        <Stat
+          label="Time left"
+          value={eta ? formatEtaRange(eta) : '—'}
+          hint={running ? (eta ? 'estimated range' : 'estimating…') : job.finished_at ? 'done' : undefined}
+        />
+      </dl>
+    </section>
+  );
+}

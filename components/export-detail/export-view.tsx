@@ -1,0 +1,302 @@
+'use client';
+
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  AlertTriangleIcon,
+  ArrowLeftIcon,
+  CircleSlashIcon,
+  ClipboardCopyIcon,
+  LifeBuoyIcon,
+  MapIcon,
+} from 'lucide-react';
+import Link from 'next/link';
+import { parseAsArrayOf, parseAsInteger, parseAsStringLiteral, useQueryStates } from 'nuqs';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import { toast } from 'sonner';
+import { formatBytes, formatCount } from '@/components/export-progress/format';
+import { milestoneMessage } from '@/components/export-progress/milestones';
+import { ExportStatusBadge } from '@/components/exports/export-status-badge';
+import { jobStatusKey } from '@/components/exports/job-status';
+import { useNow } from '@/components/hooks/use-now';
+import { formatRunLengthSummary, shardRuns } from '@/components/shard-map/run-length';
+import { ShardLegend } from '@/components/shard-map/shard-legend';
+import { ShardMap } from '@/components/shard-map/shard-map';
+import {
+  deriveShardStates,
+  isActive,
+  SHARD_STATE_LABEL,
+  SHARD_STATES,
+  shardsInStates,
+  stateAt,
+} from '@/components/shard-map/shard-states';
+import { Button } from '@/components/ui/button';
+import { RelativeTime } from '@/components/ui/relative-time';
+import { Tabs, TabsContent, TabsList, TabsTrigger } from '@/components/ui/tabs';
+import type { ExportJob } from '@/lib/exports/types';
+import { exportManifestQueryOptions, exportVerificationQueryOptions } from '@/lib/queries/export-manifest-query';
+import { storeJob } from '@/lib/queries/export-mutations';
+import { exportQueryOptions } from '@/lib/queries/exports-query';
+import { queryKeys } from '@/lib/queries/keys';
+import { useExportJobSubscription } from '@/lib/realtime/use-export-job-subscription';
+import { ConnectionIndicator } from './connection-indicator';
+import { ExportActions } from './export-actions';
+import { ExportCounters } from './export-counters';
+import { ShardInspector } from './shard-inspector';
+import { SupportPanel } from './support-panel';
+import { useRate } from './use-rate';
+import { useThrottledEffect } from './use-throttled-effect';
+
+/** Tab, open shard and legend filter live in the URL: a support ticket can link straight to a shard. */
+const urlState = {
+  tab: parseAsStringLiteral(['shards', 'support'] as const).withDefault('shards'),
+  shard: parseAsInteger,
+  state: parseAsArrayOf(parseAsStringLiteral(SHARD_STATES)).withDefault([]),
+};
+
+/**
+ * How often the manifest is re-read while shards land: the job row streams in over Realtime, the
+ * manifest (1,000 rows per request) follows at most every 1.5 s, slower for very large jobs.
+ */
+function manifestInterval(shards: number): number {
+  return Math.min(10_000, Math.max(1500, shards));
+}
+
+export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJob; currentUserId: string }) {
+  const id = initialJob.id;
+  const queryClient = useQueryClient();
+  const connection = useExportJobSubscription(id);
+  const { data: job = initialJob } = useQuery({ ...exportQueryOptions(id), initialData: initialJob });
+  const manifest = useQuery(exportManifestQueryOptions(id));
+  const sizes = useQuery(exportVerificationQueryOptions(id, false));
+  const sums = useQuery(exportVerificationQueryOptions(id, true));
+  const [{ tab, shard, state: stateFilter }, setUrl] = useQueryStates(urlState, { history: 'replace' });
+  const summaryId = useId();
+  const active = isActive(job.status);
+  const now = useNow(1000, job.status === 'running' || job.status === 'queued' || job.status === 'retrying');
+  const rate = useRate(job);
+
+  // The manifest carries the job row too: keep whichever is newer.
+  useEffect(() => {
+    if (manifest.data) storeJob(queryClient, manifest.data.job);
+  }, [manifest.data, queryClient]);
+
+  // Re-read the manifest when the live row says shards or status changed (throttled), never on a timer.
+  useThrottledEffect(
+    `${job.shards_written}|${job.status}|${job.cancel_requested_at ?? ''}|${job.updated_at}`,
+    manifestInterval(job.shards_written),
+    () => void queryClient.invalidateQueries({ queryKey: queryKeys.exports.manifest(id) }),
+  );
+
+  const verification = (sums.dataUpdatedAt > sizes.dataUpdatedAt ? sums.data : sizes.data)?.verification ?? null;
+  const damaged = useMemo(
+    () => (verification ? new Set(verification.filter((c) => c.state !== 'ok').map((c) => c.shardNo)) : undefined),
+    [verification],
+  );
+  const model = useMemo(
+    () => deriveShardStates({ job, shards: manifest.data?.shards, damaged }),
+    [job, manifest.data?.shards, damaged],
+  );
+  const runs = useMemo(() => shardRuns(model), [model]);
+  const summary = formatRunLengthSummary(runs);
+  const visible = useMemo(() => shardsInStates(model, new Set(stateFilter)), [model, stateFilter]);
+  const shardsByNo = useMemo(
+    () => new Map((manifest.data?.shards ?? []).map((s) => [s.shard_no, s])),
+    [manifest.data?.shards],
+  );
+
+  // A failed job opens on its first failed shard (once the manifest says where that is).
+  const openedFailure = useRef(false);
+  const firstFailed = manifest.data && job.status === 'failed' ? model.firstFailed : null;
+  useEffect(() => {
+    if (openedFailure.current || firstFailed === null) return;
+    openedFailure.current = true;
+    if (shard === null) void setUrl({ tab: 'support', shard: firstFailed });
+  }, [firstFailed, shard, setUrl]);
+
+  // Milestones for the polite live region: status changes and quarters, not every shard.
+  const [announced, setAnnounced] = useState<{ job: ExportJob; message: string }>({ job, message: '' });
+  if (announced.job !== job) {
+    const message = milestoneMessage(announced.job, job);
+    setAnnounced({ job, message: message ?? announced.message });
+  }
+
+  const describe = (no: number) => {
+    const s = shardsByNo.get(no);
+    const label = SHARD_STATE_LABEL[stateAt(model, no)];
+    return s
+      ? `Shard ${formatCount(no)} · ${label} · ${formatCount(s.rows)} records · ${formatBytes(s.bytes)} · keys (${s.key_after ?? '−∞'}, ${s.key_last}] · attempt ${s.attempt}`
+      : `Shard ${formatCount(no)} · ${label}`;
+  };
+
+  const statusKey = jobStatusKey(job);
+  return (
+    <div className="flex flex-col gap-6">
+      <div className="flex flex-col gap-3">
+        <Link
+          href="/exports"
+          className="inline-flex w-fit items-center gap-1 text-sm text-neutral-700 hover:text-neutral-900"
+        >
+          <ArrowLeftIcon aria-hidden className="size-4" />
+          Exports
+        </Link>
+        <div className="flex flex-wrap items-start justify-between gap-4">
+          <div className="flex flex-col gap-1.5">
+            <div className="flex flex-wrap items-center gap-3">
+              <h1 className="text-2xl font-semibold">
+                {job.collection} <span className="font-normal text-neutral-600">→ {job.format.toUpperCase()}</span>
+              </h1>
+              <ExportStatusBadge job={job} />
+              <ConnectionIndicator state={connection} />
+            </div>
+            <p className="text-sm text-neutral-600">
+              {job.fields.length} column{job.fields.length === 1 ? '' : 's'} ·{' '}
+              {job.filter ? (
+                <>
+                  filter <code className="rounded bg-neutral-100 px-1 font-mono text-neutral-800">{job.filter}</code>
+                </>
+              ) : (
+                'all records'
+              )}{' '}
+              · requested by {job.requested_by === currentUserId ? 'you' : 'a teammate'}{' '}
+              <RelativeTime iso={job.created_at} />
+            </p>
+          </div>
+          <ExportActions job={job} />
+        </div>
+      </div>
+
+      <StatusBanner job={job} statusKey={statusKey} />
+
+      <ExportCounters job={job} rate={rate} now={now} />
+
+      <Tabs value={tab} onValueChange={(v) => void setUrl({ tab: v === 'support' ? 'support' : null })}>
+        <TabsList aria-label="Export views">
+          <TabsTrigger value="shards">
+            <MapIcon aria-hidden />
+            Shards
+          </TabsTrigger>
+          <TabsTrigger value="support">
+            <LifeBuoyIcon aria-hidden />
+            Support
+          </TabsTrigger>
+        </TabsList>
+        <TabsContent value="shards" className="flex flex-col gap-3">
+          <ShardLegend
+            model={model}
+            selected={stateFilter}
+            onToggle={(s) => {
+              const next = stateFilter.includes(s) ? stateFilter.filter((x) => x !== s) : [...stateFilter, s];
+              void setUrl({ state: next.length ? next : null });
+            }}
+            onClear={() => void setUrl({ state: null })}
+          />
+          {manifest.isError ? (
+            <p role="alert" className="text-sm text-red-700">
+              The shard manifest could not be loaded: {manifest.error.message}. The map follows the live job row.
+            </p>
+          ) : null}
+          <ShardMap
+            model={model}
+            visible={visible}
+            selected={shard}
+            onSelect={(no) => void setUrl({ shard: no })}
+            describe={describe}
+            summaryId={summaryId}
+          />
+          <div className="flex items-start gap-2">
+            <p id={summaryId} className="flex-1 text-sm text-neutral-700 tabular-nums" data-testid="run-length-summary">
+              <span className="sr-only">Shards: </span>
+              {summary}
+            </p>
+            <Button
+              variant="ghost"
+              size="sm"
+              onClick={() =>
+                void navigator.clipboard.writeText(summary).then(
+                  () => toast.success('Summary copied'),
+                  () => toast.error('Could not copy the summary'),
+                )
+              }
+            >
+              <ClipboardCopyIcon aria-hidden />
+              Copy summary
+            </Button>
+          </div>
+        </TabsContent>
+        <TabsContent value="support">
+          <SupportPanel job={job} manifest={manifest.data} onOpenShard={(no) => void setUrl({ shard: no })} />
+        </TabsContent>
+      </Tabs>
+
+      <ShardInspector
+        job={job}
+        shardNo={shard !== null && shard >= 1 && shard <= Math.max(model.total, 1) ? shard : null}
+        state={shard !== null ? stateAt(model, shard) : null}
+        manifest={manifest.data}
+        check={verification?.find((c) => c.shardNo === shard)}
+        onClose={() => void setUrl({ shard: null })}
+      />
+
+      <div role="status" aria-live="polite" className="sr-only" data-testid="milestones">
+        {active || announced.message ? announced.message : ''}
+      </div>
+    </div>
+  );
+}
+
+function StatusBanner({ job, statusKey }: { job: ExportJob; statusKey: ReturnType<typeof jobStatusKey> }) {
+  if (statusKey === 'cancelling') {
+    return (
+      <div className="border-state-cancelled/40 bg-state-cancelled/5 rounded-md border px-4 py-3 text-sm">
+        <strong>Cancelling…</strong> The worker stops after the shard it is writing; nothing is written after it sees
+        the cancel.
+      </div>
+    );
+  }
+  if (job.status === 'cancelled') {
+    return (
+      <div className="border-state-cancelled/40 bg-state-cancelled/5 flex items-center gap-2 rounded-md border px-4 py-3 text-sm">
+        <CircleSlashIcon aria-hidden className="text-state-cancelled-ink size-4" />
+        <span>
+          <strong>
+            Cancelled — {formatCount(job.shards_written)} shard{job.shards_written === 1 ? '' : 's'} (
+            {formatCount(job.rows_written)} records) written.
+          </strong>{' '}
+          Download the partial file, or resume the rest with “Retry missing”.
+        </span>
+      </div>
+    );
+  }
+  if ((job.status === 'failed' || job.status === 'retrying') && job.last_error) {
+    return (
+      <div
+        role="alert"
+        className="border-state-failed/40 bg-state-failed/5 flex items-start gap-2 rounded-md border px-4 py-3 text-sm"
+      >
+        <AlertTriangleIcon aria-hidden className="text-state-failed-ink mt-0.5 size-4 shrink-0" />
+        <span>
+          <strong>
+            {job.status === 'failed' ? 'Export failed' : `Retrying (attempt ${job.attempts} of ${job.max_attempts})`}
+          </strong>
+          {job.last_error_kind ? (
+            <>
+              {' '}
+              — <code>{job.last_error_kind}</code>
+            </>
+          ) : null}
+          : {job.last_error}
+          {job.status === 'failed' ? ' Retry re-runs only what is missing.' : ''}
+        </span>
+      </div>
+    );
+  }
+  if (job.status === 'completed' && job.estimated_rows !== job.rows_written) {
+    return (
+      <div className="rounded-md border border-neutral-300 bg-white px-4 py-3 text-sm text-neutral-700">
+        Completed with {formatCount(job.rows_written)} records; the estimate at the start was{' '}
+        {formatCount(job.estimated_rows)} (records changed while it ran).
+      </div>
+    );
+  }
+  return null;
+}

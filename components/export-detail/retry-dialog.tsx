@@ -1,0 +1,159 @@
+'use client';
+
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { Loader2Icon } from 'lucide-react';
+import { useState, type ReactNode } from 'react';
+import { toast } from 'sonner';
+import { formatCount } from '@/components/export-progress/format';
+import {
+  AlertDialog,
+  AlertDialogCancel,
+  AlertDialogContent,
+  AlertDialogDescription,
+  AlertDialogFooter,
+  AlertDialogHeader,
+  AlertDialogTitle,
+  AlertDialogTrigger,
+} from '@/components/ui/alert-dialog';
+import { Button } from '@/components/ui/button';
+import { errorMessage } from '@/lib/queries/api-fetch';
+import { retryExportMutationOptions, type RetryPlan } from '@/lib/queries/export-mutations';
+
+/** Plan rows shown in the preview; the rest is summarised (a re-run can cover thousands of shards). */
+const PREVIEW_ROWS = 12;
+
+/**
+ * Retry with a preview: opening the dialog asks the API for the plan (`dryRun`), the dialog shows what
+ * will be re-run (shards, records, the unwritten tail), and only "Re-run" queues it. With `shardNos`
+ * it re-runs those shards (support's "re-run selected"); without, only what is missing or damaged.
+ */
+export function RetryDialog({
+  jobId,
+  shardNos,
+  title,
+  trigger,
+  onDone,
+}: {
+  jobId: string;
+  shardNos?: number[];
+  title: string;
+  trigger: ReactNode;
+  onDone?: () => void;
+}) {
+  const queryClient = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const preview = useMutation(retryExportMutationOptions(queryClient, jobId));
+  const run = useMutation(retryExportMutationOptions(queryClient, jobId));
+  const body = { shardNos: shardNos ?? [], verify: 'size' as const };
+
+  const onOpenChange = (next: boolean) => {
+    setOpen(next);
+    if (next) preview.mutate({ ...body, dryRun: true });
+    else preview.reset();
+  };
+
+  const confirm = () => {
+    const promise = run.mutateAsync({ ...body, dryRun: false });
+    toast.promise(promise, {
+      loading: 'Queuing the re-run…',
+      success: ({ plan }) => `Re-run queued: ${describePlan(plan)}.`,
+      error: (e: unknown) => `The re-run could not be queued: ${errorMessage(e)}`,
+    });
+    promise.then(
+      () => {
+        setOpen(false);
+        onDone?.();
+      },
+      () => undefined,
+    );
+  };
+
+  const plan = preview.data?.plan;
+  return (
+    <AlertDialog open={open} onOpenChange={onOpenChange}>
+      <AlertDialogTrigger asChild>{trigger}</AlertDialogTrigger>
+      <AlertDialogContent>
+        <AlertDialogHeader>
+          <AlertDialogTitle>{title}</AlertDialogTitle>
+          <AlertDialogDescription>
+            Each re-run reads exactly its shard&apos;s key range, so the finished file is the same as a single-pass
+            export.
+          </AlertDialogDescription>
+        </AlertDialogHeader>
+        <div aria-live="polite" className="text-sm">
+          {preview.isPending ? (
+            <p className="inline-flex items-center gap-2 text-neutral-600">
+              <Loader2Icon aria-hidden className="size-4 motion-safe:animate-spin" />
+              Checking storage for missing or damaged shards…
+            </p>
+          ) : preview.isError ? (
+            <p role="alert" className="text-red-700">
+              {errorMessage(preview.error)}
+            </p>
+          ) : plan ? (
+            <PlanPreview plan={plan} />
+          ) : null}
+        </div>
+        <AlertDialogFooter>
+          <AlertDialogCancel>Close</AlertDialogCancel>
+          {/* Not an AlertDialogAction: it would close the dialog before the request is accepted. */}
+          <Button onClick={confirm} disabled={!plan || run.isPending}>
+            {run.isPending ? <Loader2Icon aria-hidden className="motion-safe:animate-spin" /> : null}
+            Re-run {plan ? describePlan(plan) : ''}
+          </Button>
+        </AlertDialogFooter>
+      </AlertDialogContent>
+    </AlertDialog>
+  );
+}
+
+export function describePlan(plan: RetryPlan): string {
+  const parts: string[] = [];
+  if (plan.shards.length > 0) {
+    parts.push(
+      `${formatCount(plan.shards.length)} shard${plan.shards.length === 1 ? '' : 's'} (${formatCount(plan.rows)} records)`,
+    );
+  }
+  if (plan.tail) parts.push(`the unwritten rest (~${formatCount(plan.tailRowsEstimate)} records)`);
+  return parts.join(' and ') || 'nothing';
+}
+
+function PlanPreview({ plan }: { plan: RetryPlan }) {
+  return (
+    <div className="flex flex-col gap-3">
+      <p>
+        This will re-run <strong>{describePlan(plan)}</strong>.
+      </p>
+      {plan.shards.length > 0 ? (
+        <table className="w-full text-left text-xs">
+          <caption className="sr-only">Shards to re-run</caption>
+          <thead className="text-neutral-600">
+            <tr>
+              <th scope="col" className="py-1 font-medium">
+                Shard
+              </th>
+              <th scope="col" className="py-1 font-medium">
+                Records
+              </th>
+              <th scope="col" className="py-1 font-medium">
+                Why
+              </th>
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-neutral-100">
+            {plan.shards.slice(0, PREVIEW_ROWS).map((s) => (
+              <tr key={s.shardNo}>
+                <td className="py-1 tabular-nums">{formatCount(s.shardNo)}</td>
+                <td className="py-1 tabular-nums">{formatCount(s.rows)}</td>
+                <td className="py-1">{s.reason}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {plan.shards.length > PREVIEW_ROWS ? (
+        <p className="text-xs text-neutral-600">and {formatCount(plan.shards.length - PREVIEW_ROWS)} more shards.</p>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,234 @@
+'use client';
+
+import { format } from 'date-fns';
+import { CopyIcon, LinkIcon, RotateCcwIcon } from 'lucide-react';
+import { toast } from 'sonner';
+import { formatBytes, formatCount } from '@/components/export-progress/format';
+import { SHARD_STATE_STYLE } from '@/components/shard-map/shard-style';
+import { isActive, SHARD_STATE_LABEL, type ShardState } from '@/components/shard-map/shard-states';
+import { Button } from '@/components/ui/button';
+import { Sheet, SheetContent, SheetDescription, SheetHeader, SheetTitle } from '@/components/ui/sheet';
+import type { ExportJob, ExportShard } from '@/lib/exports/types';
+import type { ExportManifest, ShardCheck } from '@/lib/queries/export-manifest-query';
+import { cn } from '@/lib/utils';
+import { RetryDialog } from './retry-dialog';
+
+function Row({ label, children, mono }: { label: string; children: React.ReactNode; mono?: boolean }) {
+  return (
+    <div className="grid grid-cols-[9rem_1fr] gap-2 py-1.5 text-sm">
+      <dt className="text-neutral-600">{label}</dt>
+      <dd className={cn('min-w-0 break-all', mono && 'font-mono text-xs')}>{children}</dd>
+    </div>
+  );
+}
+
+const stamp = (iso: string) => format(new Date(iso), 'd MMM yyyy HH:mm:ss.SSS');
+
+function checkText(check: ShardCheck): string {
+  switch (check.state) {
+    case 'ok':
+      return 'Object present with the manifest’s size';
+    case 'missing':
+      return 'Object missing from storage';
+    case 'size_mismatch':
+      return `Size mismatch: storage has ${formatCount(check.actualBytes)} bytes, manifest says ${formatCount(check.expectedBytes)}`;
+    case 'checksum_mismatch':
+      return `Checksum mismatch: storage has ${check.actualSha256}`;
+  }
+}
+
+/**
+ * Everything support needs about one shard, in a side sheet deep-linked by `?shard=N`: key range, size,
+ * checksum, storage key, attempt, invocation, timing, problem, earlier attempts, verification.
+ */
+export function ShardInspector({
+  job,
+  shardNo,
+  state,
+  manifest,
+  check,
+  onClose,
+}: {
+  job: ExportJob;
+  shardNo: number | null;
+  state: ShardState | null;
+  manifest: ExportManifest | undefined;
+  check: ShardCheck | undefined;
+  onClose: () => void;
+}) {
+  const shard: ExportShard | undefined = manifest?.shards.find((s) => s.shard_no === shardNo);
+  const previous = shardNo === null ? undefined : manifest?.shards.find((s) => s.shard_no === shardNo - 1);
+  const attempts = manifest?.attempts.filter((a) => a.shard_no === shardNo) ?? [];
+  const invocation = shard ? manifest?.invocations.find((i) => i.id === shard.invocation_id) : undefined;
+  const style = state ? SHARD_STATE_STYLE[state] : null;
+
+  const link = () => {
+    const url = new URL(window.location.href);
+    url.search = '';
+    url.searchParams.set('tab', 'support');
+    if (shardNo !== null) url.searchParams.set('shard', String(shardNo));
+    return url.toString();
+  };
+  const copy = (text: string, what: string) =>
+    navigator.clipboard.writeText(text).then(
+      () => toast.success(`${what} copied`),
+      () => toast.error(`Could not copy the ${what.toLowerCase()}`),
+    );
+
+  return (
+    <Sheet open={shardNo !== null} onOpenChange={(open) => (open ? undefined : onClose())}>
+      <SheetContent>
+        {shardNo === null ? null : (
+          <>
+            <SheetHeader>
+              <SheetTitle>Shard {formatCount(shardNo)}</SheetTitle>
+              <SheetDescription className="flex items-center gap-2">
+                {style && state ? (
+                  <>
+                    <span
+                      aria-hidden
+                      className={cn('flex size-4 items-center justify-center rounded-[3px]', style.swatch)}
+                    >
+                      <style.Icon strokeWidth={3} className="size-3" />
+                    </span>
+                    <span className="capitalize">{SHARD_STATE_LABEL[state]}</span>
+                  </>
+                ) : null}
+                <span>
+                  · {job.collection} · {job.format.toUpperCase()}
+                </span>
+              </SheetDescription>
+            </SheetHeader>
+
+            <div className="flex flex-wrap gap-2">
+              <Button variant="outline" size="sm" onClick={() => void copy(link(), 'Link')}>
+                <LinkIcon aria-hidden />
+                Copy link
+              </Button>
+              {shard ? (
+                <Button
+                  variant="outline"
+                  size="sm"
+                  onClick={() => void copy(JSON.stringify({ shard, attempts, check }, null, 2), 'JSON')}
+                >
+                  <CopyIcon aria-hidden />
+                  Copy as JSON
+                </Button>
+              ) : null}
+              {shard && !isActive(job.status) ? (
+                <RetryDialog
+                  jobId={job.id}
+                  shardNos={[shard.shard_no]}
+                  title={`Re-run shard ${formatCount(shard.shard_no)}`}
+                  trigger={
+                    <Button variant="outline" size="sm">
+                      <RotateCcwIcon aria-hidden />
+                      Re-run shard
+                    </Button>
+                  }
+                />
+              ) : null}
+            </div>
+
+            {shard ? (
+              <dl className="divide-y divide-neutral-100">
+                <Row label="Key range" mono>
+                  ({shard.key_after ?? '−∞'}, {shard.key_last}] on {job.key_field}
+                </Row>
+                <Row label="Records">{formatCount(shard.rows)}</Row>
+                <Row label="Bytes">
+                  {formatBytes(shard.bytes, true)}
+                  {shard.header_bytes > 0 ? ` · header ${formatCount(shard.header_bytes)} bytes` : ''}
+                </Row>
+                <Row label="SHA-256" mono>
+                  {shard.sha256}
+                </Row>
+                <Row label="Storage key" mono>
+                  {shard.storage_key}
+                </Row>
+                <Row label="Attempt">
+                  {shard.attempt} · generation {shard.generation}
+                </Row>
+                <Row label="Manifest status">{shard.status === 'written' ? 'written' : 're-run requested'}</Row>
+                <Row label="Invocation" mono>
+                  {shard.invocation_id}
+                  {invocation ? (
+                    <span className="block font-sans text-neutral-600">
+                      started {stamp(invocation.started_at)}
+                      {invocation.end_reason ? `, ended: ${invocation.end_reason}` : ', still running'}
+                    </span>
+                  ) : null}
+                </Row>
+                <Row label="Written">{stamp(shard.written_at)}</Row>
+                <Row label="Took">{formatCount(shard.duration_ms)} ms</Row>
+                <Row label="Problem">
+                  {shard.problem ? (
+                    <span className="text-state-failed-ink">{shard.problem}</span>
+                  ) : (
+                    <span className="text-neutral-500">none recorded</span>
+                  )}
+                </Row>
+                <Row label="Storage check">
+                  {check ? (
+                    <span className={check.state === 'ok' ? 'text-state-done-ink' : 'text-state-failed-ink'}>
+                      {checkText(check)}
+                    </span>
+                  ) : (
+                    <span className="text-neutral-500">not verified (Support → Verify storage)</span>
+                  )}
+                </Row>
+              </dl>
+            ) : (
+              <div className="flex flex-col gap-2 text-sm">
+                <p>
+                  {state === 'failed'
+                    ? 'The worker failed while writing this shard; nothing of it is in the manifest.'
+                    : state === 'skipped'
+                      ? 'This shard was never written: the export stopped before it.'
+                      : 'This shard has not been written yet.'}
+                </p>
+                {previous ? (
+                  <p className="text-neutral-700">
+                    It starts after key <code className="font-mono">{previous.key_last}</code> ({job.key_field}), where
+                    shard {formatCount(previous.shard_no)} ended.
+                  </p>
+                ) : null}
+                {state === 'failed' && job.last_error ? (
+                  <p className="border-state-failed/30 bg-state-failed/5 text-state-failed-ink rounded-md border p-3">
+                    <strong>{job.last_error_kind ?? 'error'}:</strong> {job.last_error}
+                  </p>
+                ) : null}
+              </div>
+            )}
+
+            <section aria-labelledby="attempts-heading" className="flex flex-col gap-2">
+              <h3 id="attempts-heading" className="text-sm font-semibold">
+                Previous attempts
+              </h3>
+              {attempts.length === 0 ? (
+                <p className="text-sm text-neutral-600">None: this is the shard&apos;s first write.</p>
+              ) : (
+                <ol className="flex flex-col gap-2">
+                  {attempts.map((a) => (
+                    <li key={a.attempt} className="rounded-md border border-neutral-200 p-3 text-sm">
+                      <p className="font-medium">
+                        Attempt {a.attempt} · {formatCount(a.rows)} records · {formatBytes(a.bytes)}
+                      </p>
+                      <p className="text-neutral-600">
+                        written {stamp(a.written_at)}, replaced {stamp(a.replaced_at)}
+                      </p>
+                      {a.replaced_because ? (
+                        <p className="text-state-failed-ink">Replaced because: {a.replaced_because}</p>
+                      ) : null}
+                      <p className="font-mono text-xs break-all text-neutral-600">{a.sha256}</p>
+                    </li>
+                  ))}
+                </ol>
+              )}
+            </section>
+          </>
+        )}
+      </SheetContent>
+    </Sheet>
+  );
+}

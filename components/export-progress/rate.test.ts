@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { addSample, estimateEta, estimateRate, type RateSample } from './rate';
+
+function steady(perSecond: number, seconds: number, everyMs = 1000): RateSample[] {
+  let samples: RateSample[] = [];
+  for (let t = 0; t <= seconds * 1000; t += everyMs)
+    samples = addSample(samples, { at: t, rows: (t / 1000) * perSecond });
+  return samples;
+}
+
+describe('addSample', () => {
+  it('keeps a sliding window', () => {
+    const samples = steady(100, 120);
+    expect(samples[0]?.at).toBe(60_000);
+    expect(samples.at(-1)?.at).toBe(120_000);
+  });
+
+  it('starts over when the counter goes down (a re-run rewrote shards)', () => {
+    const samples = addSample(steady(100, 5), { at: 6000, rows: 10 });
+    expect(samples).toEqual([{ at: 6000, rows: 10 }]);
+  });
+
+  it('merges samples with the same timestamp', () => {
+    const samples = addSample([{ at: 1000, rows: 5 }], { at: 1000, rows: 9 });
+    expect(samples).toEqual([{ at: 1000, rows: 9 }]);
+  });
+});
+
+describe('estimateRate', () => {
+  it('knows nothing from one sample', () => {
+    expect(estimateRate([{ at: 0, rows: 0 }])).toEqual({ perSecond: null, settled: false, low: null, high: null });
+  });
+
+  it('reports a rate at once but settles only after 10 s', () => {
+    const early = estimateRate(steady(500, 3));
+    expect(early.perSecond).toBeCloseTo(500);
+    expect(early.settled).toBe(false);
+    const later = estimateRate(steady(500, 12));
+    expect(later.settled).toBe(true);
+    expect(later.low).toBeCloseTo(500);
+    expect(later.high).toBeCloseTo(500);
+  });
+
+  it('does not settle while the speed keeps changing', () => {
+    let samples: RateSample[] = [];
+    let rows = 0;
+    for (let t = 0; t <= 20; t += 1) {
+      rows += t < 10 ? 100 : 400;
+      samples = addSample(samples, { at: t * 1000, rows });
+    }
+    expect(estimateRate(samples).settled).toBe(false);
+  });
+
+  it('settles with a range when a hand-off pauses the export briefly', () => {
+    let samples: RateSample[] = [];
+    let rows = 0;
+    for (let t = 0; t <= 20; t += 1) {
+      if (t !== 15) rows += 1000;
+      samples = addSample(samples, { at: t * 1000, rows });
+    }
+    const rate = estimateRate(samples);
+    expect(rate.settled).toBe(true);
+    expect(rate.low!).toBeLessThan(rate.high!);
+  });
+});
+
+describe('estimateEta', () => {
+  it('gives a range only once settled', () => {
+    expect(estimateEta(estimateRate(steady(100, 3)), 10_000)).toBeNull();
+    expect(estimateEta(estimateRate(steady(100, 12)), 10_000)).toEqual([100, 100]);
+  });
+
+  it('is null when nothing is left', () => {
+    expect(estimateEta(estimateRate(steady(100, 12)), 0)).toBeNull();
+  });
+});

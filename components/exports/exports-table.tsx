@@ -1,0 +1,332 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import {
+  createColumnHelper,
+  flexRender,
+  getCoreRowModel,
+  getFilteredRowModel,
+  getSortedRowModel,
+  useReactTable,
+  type SortingState,
+} from '@tanstack/react-table';
+import { format } from 'date-fns';
+import { ArrowDownIcon, ArrowUpDownIcon, ArrowUpIcon, PlusIcon, SearchIcon } from 'lucide-react';
+import Link from 'next/link';
+import { parseAsArrayOf, parseAsString, parseAsStringLiteral, useQueryStates } from 'nuqs';
+import { useMemo } from 'react';
+import { ConnectionIndicator } from '@/components/export-detail/connection-indicator';
+import { formatBytes, formatCount, formatDuration } from '@/components/export-progress/format';
+import { useNow } from '@/components/hooks/use-now';
+import { Badge } from '@/components/ui/badge';
+import { Button } from '@/components/ui/button';
+import { Input } from '@/components/ui/input';
+import { Progress } from '@/components/ui/progress';
+import { RelativeTime } from '@/components/ui/relative-time';
+import type { ExportJob } from '@/lib/exports/types';
+import { exportsQueryOptions } from '@/lib/queries/exports-query';
+import { useExportListSubscription } from '@/lib/realtime/use-export-list-subscription';
+import { cn } from '@/lib/utils';
+import { ExportStatusBadge } from './export-status-badge';
+import { JOB_STATUS_LABEL, jobDurationMs, jobProgress, jobStatusKey, type JobStatusKey } from './job-status';
+
+const STATUS_FILTERS = ['queued', 'running', 'cancelling', 'retrying', 'completed', 'failed', 'cancelled'] as const;
+const SORTABLE = ['created', 'status', 'progress', 'rows', 'size', 'duration', 'source'] as const;
+type SortId = (typeof SORTABLE)[number];
+
+/** The URL holds filters and sort, so a filtered view can be shared or reloaded (nuqs). */
+const urlState = {
+  status: parseAsArrayOf(parseAsStringLiteral(STATUS_FILTERS)).withDefault([]),
+  q: parseAsString.withDefault(''),
+  sort: parseAsStringLiteral(SORTABLE).withDefault('created'),
+  dir: parseAsStringLiteral(['asc', 'desc'] as const).withDefault('desc'),
+};
+
+const column = createColumnHelper<ExportJob>();
+
+export function ExportsTable({ currentUserId }: { currentUserId: string }) {
+  const connection = useExportListSubscription();
+  const { data: jobs, isPending, isError, error, refetch } = useQuery(exportsQueryOptions());
+  const [{ status, q, sort, dir }, setUrl] = useQueryStates(urlState, { history: 'replace' });
+  const anyRunning = jobs?.some((j) => j.status === 'running' || j.status === 'retrying') ?? false;
+  const now = useNow(1000, anyRunning);
+
+  const columns = useMemo(
+    () => [
+      column.accessor((j) => j.collection, {
+        id: 'source',
+        header: 'Export',
+        cell: ({ row: { original: j } }) => (
+          <div className="flex min-w-0 flex-col gap-0.5">
+            <Link href={`/exports/${j.id}`} className="font-medium text-blue-800 hover:underline">
+              {j.collection}
+              <span className="sr-only"> export, {format(new Date(j.created_at), 'd MMM yyyy HH:mm:ss')}</span>
+            </Link>
+            <span className="flex items-center gap-1.5 text-xs text-neutral-600">
+              <Badge className="px-1.5 py-0 uppercase">{j.format}</Badge>
+              {j.filter ? (
+                <code className="max-w-56 truncate" title={j.filter}>
+                  {j.filter}
+                </code>
+              ) : (
+                <span>all records</span>
+              )}
+            </span>
+          </div>
+        ),
+      }),
+      column.accessor((j) => jobStatusKey(j), {
+        id: 'status',
+        header: 'Status',
+        filterFn: (row, _id, value: JobStatusKey[]) => value.length === 0 || value.includes(jobStatusKey(row.original)),
+        cell: ({ row: { original: j } }) => <ExportStatusBadge job={j} />,
+      }),
+      column.accessor((j) => jobProgress(j).fraction, {
+        id: 'progress',
+        header: 'Progress',
+        cell: ({ row: { original: j } }) => {
+          const p = jobProgress(j);
+          return (
+            <div className="flex w-36 flex-col gap-1">
+              <Progress
+                value={p.done}
+                max={Math.max(1, p.expected)}
+                aria-label={`Progress of ${j.collection} export`}
+                getValueLabel={() => `${formatCount(p.done)} of ${formatCount(p.expected)} shards`}
+                indicatorClassName={cn(
+                  j.status === 'completed' && 'bg-state-done',
+                  j.status === 'failed' && 'bg-state-failed',
+                  j.status === 'cancelled' && 'bg-state-cancelled',
+                )}
+              />
+              <span className="text-xs text-neutral-600 tabular-nums">
+                {formatCount(p.done)} / {formatCount(p.expected)} shards
+              </span>
+            </div>
+          );
+        },
+      }),
+      column.accessor('rows_written', {
+        id: 'rows',
+        header: 'Rows',
+        cell: ({ row: { original: j } }) => (
+          <span className="tabular-nums">
+            {formatCount(j.rows_written)}
+            {j.status !== 'completed' ? (
+              <span className="text-neutral-500"> of ~{formatCount(j.estimated_rows)}</span>
+            ) : null}
+          </span>
+        ),
+      }),
+      column.accessor('bytes_written', {
+        id: 'size',
+        header: 'Size',
+        cell: ({ getValue }) => <span className="tabular-nums">{formatBytes(getValue())}</span>,
+      }),
+      column.accessor((j) => jobDurationMs(j, now) ?? -1, {
+        id: 'duration',
+        header: 'Duration',
+        cell: ({ getValue }) => (
+          <span className="tabular-nums">{getValue() < 0 ? '—' : formatDuration(getValue())}</span>
+        ),
+      }),
+      column.accessor('requested_by', {
+        id: 'requester',
+        header: 'Requester',
+        enableSorting: false,
+        // The API has no requester names yet (only a user id): say whether it was you.
+        cell: ({ getValue }) => (getValue() === currentUserId ? 'You' : <span title={getValue()}>A teammate</span>),
+      }),
+      column.accessor((j) => Date.parse(j.created_at), {
+        id: 'created',
+        header: 'Created',
+        cell: ({ row: { original: j } }) => <RelativeTime iso={j.created_at} className="whitespace-nowrap" />,
+      }),
+    ],
+    [currentUserId, now],
+  );
+
+  // Stable identities: TanStack Table recomputes its row models (and resets pagination, which
+  // re-renders) whenever a state object changes identity, so fresh literals here would loop.
+  const sorting = useMemo<SortingState>(() => [{ id: sort, desc: dir === 'desc' }], [sort, dir]);
+  const columnFilters = useMemo(() => [{ id: 'status', value: status }], [status]);
+  // The React Compiler is not enabled (next.config.ts); TanStack's hooks are used as documented.
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const table = useReactTable({
+    data: jobs ?? [],
+    columns,
+    state: { sorting, columnFilters, globalFilter: q },
+    autoResetPageIndex: false,
+    onSortingChange: (updater) => {
+      const next = typeof updater === 'function' ? updater(sorting) : updater;
+      const first = next[0];
+      void setUrl(first ? { sort: first.id as SortId, dir: first.desc ? 'desc' : 'asc' } : { sort: null, dir: null });
+    },
+    globalFilterFn: (row, _id, value: string) => {
+      const needle = value.trim().toLowerCase();
+      if (!needle) return true;
+      const j = row.original;
+      return [j.collection, j.filter ?? '', j.format, j.id].some((s) => s.toLowerCase().includes(needle));
+    },
+    getCoreRowModel: getCoreRowModel(),
+    getSortedRowModel: getSortedRowModel(),
+    getFilteredRowModel: getFilteredRowModel(),
+    enableSortingRemoval: false,
+  });
+
+  const counts = useMemo(() => {
+    const c = new Map<JobStatusKey, number>();
+    for (const j of jobs ?? []) c.set(jobStatusKey(j), (c.get(jobStatusKey(j)) ?? 0) + 1);
+    return c;
+  }, [jobs]);
+  const rows = table.getRowModel().rows;
+
+  return (
+    <section aria-labelledby="exports-heading" className="flex flex-col gap-4">
+      <div className="flex flex-wrap items-center justify-between gap-3">
+        <div className="flex items-center gap-3">
+          <h1 id="exports-heading" className="text-2xl font-semibold">
+            Exports
+          </h1>
+          <ConnectionIndicator state={connection} />
+        </div>
+        <Button asChild>
+          <Link href="/exports/new">
+            <PlusIcon aria-hidden />
+            New export
+          </Link>
+        </Button>
+      </div>
+
+      <div className="flex flex-wrap items-center gap-3">
+        <div className="relative w-full max-w-xs">
+          <SearchIcon aria-hidden className="pointer-events-none absolute top-2.5 left-2.5 size-4 text-neutral-500" />
+          <Input
+            type="search"
+            aria-label="Search exports by source, filter or id"
+            placeholder="Search source, filter, id…"
+            className="pl-8"
+            value={q}
+            onChange={(e) => void setUrl({ q: e.target.value || null })}
+          />
+        </div>
+        <div role="group" aria-label="Filter by status" className="flex flex-wrap gap-1.5">
+          {STATUS_FILTERS.filter((s) => counts.has(s) || status.includes(s)).map((s) => {
+            const on = status.includes(s);
+            return (
+              <Button
+                key={s}
+                variant={on ? 'default' : 'outline'}
+                size="sm"
+                aria-pressed={on}
+                onClick={() => {
+                  const next = on ? status.filter((x) => x !== s) : [...status, s];
+                  void setUrl({ status: next.length ? next : null });
+                }}
+              >
+                {JOB_STATUS_LABEL[s]}
+                <span className="tabular-nums opacity-70">{counts.get(s) ?? 0}</span>
+              </Button>
+            );
+          })}
+          {status.length > 0 || q ? (
+            <Button variant="ghost" size="sm" onClick={() => void setUrl({ status: null, q: null })}>
+              Clear filters
+            </Button>
+          ) : null}
+        </div>
+      </div>
+
+      <div className="overflow-x-auto rounded-lg border border-neutral-200 bg-white">
+        <table className="w-full text-left text-sm">
+          <caption className="sr-only">
+            Exports of your organisation, {rows.length} shown, sorted by {sort}{' '}
+            {dir === 'desc' ? 'descending' : 'ascending'}
+          </caption>
+          <thead className="border-b border-neutral-200 bg-neutral-50 text-xs text-neutral-600 uppercase">
+            {table.getHeaderGroups().map((group) => (
+              <tr key={group.id}>
+                {group.headers.map((header) => {
+                  const sorted = header.column.getIsSorted();
+                  return (
+                    <th
+                      key={header.id}
+                      scope="col"
+                      className="px-4 py-2 font-medium"
+                      aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : undefined}
+                    >
+                      {header.column.getCanSort() ? (
+                        <button
+                          type="button"
+                          onClick={header.column.getToggleSortingHandler()}
+                          className="inline-flex items-center gap-1 uppercase hover:text-neutral-900 focus-visible:outline-2 focus-visible:outline-blue-600"
+                        >
+                          {flexRender(header.column.columnDef.header, header.getContext())}
+                          {sorted === 'asc' ? (
+                            <ArrowUpIcon aria-hidden className="size-3.5" />
+                          ) : sorted === 'desc' ? (
+                            <ArrowDownIcon aria-hidden className="size-3.5" />
+                          ) : (
+                            <ArrowUpDownIcon aria-hidden className="size-3.5 opacity-40" />
+                          )}
+                        </button>
+                      ) : (
+                        flexRender(header.column.columnDef.header, header.getContext())
+                      )}
+                    </th>
+                  );
+                })}
+              </tr>
+            ))}
+          </thead>
+          <tbody className="divide-y divide-neutral-100">
+            {isPending ? (
+              <tr>
+                <td colSpan={columns.length} className="px-4 py-10 text-center text-neutral-600">
+                  Loading exports…
+                </td>
+              </tr>
+            ) : isError ? (
+              <tr>
+                <td colSpan={columns.length} className="px-4 py-10 text-center">
+                  <p role="alert" className="text-red-700">
+                    Exports could not be loaded: {error.message}
+                  </p>
+                  <Button variant="outline" size="sm" className="mt-3" onClick={() => void refetch()}>
+                    Try again
+                  </Button>
+                </td>
+              </tr>
+            ) : rows.length === 0 ? (
+              <tr>
+                <td colSpan={columns.length} className="px-4 py-10 text-center text-neutral-600">
+                  {jobs.length === 0 ? (
+                    <>
+                      No exports yet.{' '}
+                      <Link href="/exports/new" className="text-blue-700 underline underline-offset-4">
+                        Start your first export
+                      </Link>
+                      .
+                    </>
+                  ) : (
+                    'No exports match these filters.'
+                  )}
+                </td>
+              </tr>
+            ) : (
+              rows.map((row) => (
+                <tr key={row.id} className="hover:bg-neutral-50">
+                  {row.getVisibleCells().map((cell) => (
+                    <td key={cell.id} className="px-4 py-3 align-middle">
+                      {flexRender(cell.column.columnDef.cell, cell.getContext())}
+                    </td>
+                  ))}
+                </tr>
+              ))
+            )}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

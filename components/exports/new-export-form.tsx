@@ -1,0 +1,296 @@
+'use client';
+
+import { zodResolver } from '@hookform/resolvers/zod';
+import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
+import { ArrowDownIcon, ArrowUpIcon, CheckCircle2Icon, Loader2Icon, PlayIcon, XCircleIcon } from 'lucide-react';
+import { useRouter } from 'next/navigation';
+import { useEffect, useId } from 'react';
+import { Controller, useForm, useWatch } from 'react-hook-form';
+import { toast } from 'sonner';
+import { z } from 'zod';
+import { formatCount } from '@/components/export-progress/format';
+import { useDebouncedValue } from '@/components/hooks/use-debounced-value';
+import { Button } from '@/components/ui/button';
+import { Select, Textarea } from '@/components/ui/input';
+import { Label } from '@/components/ui/label';
+import { ApiError, errorMessage } from '@/lib/queries/api-fetch';
+import { startExportMutationOptions } from '@/lib/queries/export-mutations';
+import { sourceEstimateQueryOptions, sourceQueryOptions, sourcesQueryOptions } from '@/lib/queries/sources-query';
+import { cn } from '@/lib/utils';
+import { displayOrder, moveField, toggleField } from './field-order';
+
+/** Records per shard: the worker's page size (export_jobs.page_size defaults to 250, Typesense's maximum). */
+const PAGE_SIZE = 250;
+/** A pause long enough that typing a filter costs one estimate, short enough to feel immediate. */
+const ESTIMATE_DEBOUNCE_MS = 400;
+const MAX_FILTER_LENGTH = 2000;
+
+const newExportSchema = z.object({
+  sourceId: z.string().min(1, { error: 'Choose a source.' }),
+  format: z.enum(['csv', 'ndjson']),
+  fields: z.array(z.string()).min(1, { error: 'Choose at least one column.' }),
+  filter: z.string().max(MAX_FILTER_LENGTH, { error: `A filter may be at most ${MAX_FILTER_LENGTH} characters.` }),
+});
+type NewExportValues = z.infer<typeof newExportSchema>;
+
+export function NewExportForm() {
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const ids = { source: useId(), format: useId(), filter: useId(), fields: useId(), estimate: useId() };
+
+  const sources = useQuery(sourcesQueryOptions());
+  // Record counts for the source picker: one small request per source (an organisation has a handful).
+  const details = useQueries({ queries: (sources.data ?? []).map((s) => sourceQueryOptions(s.id)) });
+
+  const form = useForm<NewExportValues>({
+    resolver: zodResolver(newExportSchema),
+    defaultValues: { sourceId: '', format: 'csv', fields: [], filter: '' },
+  });
+  const { control, register, handleSubmit, setValue, setError, formState } = form;
+  const sourceId = useWatch({ control, name: 'sourceId' });
+  const filter = useWatch({ control, name: 'filter' });
+  const fields = useWatch({ control, name: 'fields' });
+
+  // Pick the first source once they are loaded, and every column of a newly picked source.
+  const firstSource = sources.data?.[0]?.id;
+  useEffect(() => {
+    if (!sourceId && firstSource) setValue('sourceId', firstSource);
+  }, [firstSource, sourceId, setValue]);
+  const source = useQuery({ ...sourceQueryOptions(sourceId), enabled: Boolean(sourceId) });
+  const schemaFields = source.data?.fields.map((f) => f.name);
+  useEffect(() => {
+    if (schemaFields) setValue('fields', schemaFields, { shouldValidate: formState.isSubmitted });
+    // Reset only when the schema itself changes (another source), not on every render.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [source.data]);
+
+  const debouncedFilter = useDebouncedValue(filter.trim(), ESTIMATE_DEBOUNCE_MS);
+  const estimate = useQuery({ ...sourceEstimateQueryOptions(sourceId, debouncedFilter), enabled: Boolean(sourceId) });
+  const typing = debouncedFilter !== filter.trim();
+  const estimateError =
+    estimate.error instanceof ApiError && estimate.error.status === 422 ? estimate.error.message : null;
+  const checking = typing || estimate.isFetching;
+
+  const start = useMutation(startExportMutationOptions(queryClient));
+
+  const onSubmit = handleSubmit(async (values) => {
+    if (estimateError) {
+      setError('filter', { message: estimateError });
+      return;
+    }
+    try {
+      const job = await start.mutateAsync({
+        sourceId: values.sourceId,
+        format: values.format,
+        fields: values.fields,
+        filter: values.filter.trim() || null,
+      });
+      toast.success(`Export of ${job.collection} started`, {
+        description: `${formatCount(job.estimated_rows)} records expected.`,
+      });
+      router.push(`/exports/${job.id}`);
+    } catch (error) {
+      const field = error instanceof ApiError ? error.details?.field : undefined;
+      if (field === 'filter' || field === 'fields') setError(field, { message: errorMessage(error) });
+      else setError('root', { message: errorMessage(error) });
+    }
+  });
+
+  const found = estimate.data?.found;
+  const shards = found === undefined ? undefined : Math.ceil(found / PAGE_SIZE);
+  const allFields = schemaFields ?? [];
+
+  return (
+    <form
+      onSubmit={onSubmit}
+      noValidate
+      className="mt-6 flex flex-col gap-6 rounded-lg border border-neutral-200 bg-white p-6"
+    >
+      <div className="grid gap-4 sm:grid-cols-[2fr_1fr]">
+        <div className="flex flex-col gap-1">
+          <Label htmlFor={ids.source}>Source</Label>
+          <Select
+            id={ids.source}
+            {...register('sourceId')}
+            disabled={sources.isPending}
+            aria-invalid={formState.errors.sourceId ? true : undefined}
+          >
+            {sources.isPending ? <option value="">Loading sources…</option> : null}
+            {sources.data?.length === 0 ? <option value="">No sources in your organisation</option> : null}
+            {sources.data?.map((s, i) => {
+              const records = details[i]?.data?.records;
+              return (
+                <option key={s.id} value={s.id}>
+                  {s.label} ({s.collection}){records === undefined ? '' : ` — ${formatCount(records)} records`}
+                </option>
+              );
+            })}
+          </Select>
+          {sources.isError ? (
+            <p className="text-sm text-red-700">Sources could not be loaded: {sources.error.message}</p>
+          ) : null}
+          {formState.errors.sourceId ? (
+            <p className="text-sm text-red-700">{formState.errors.sourceId.message}</p>
+          ) : null}
+        </div>
+        <fieldset className="flex flex-col gap-1">
+          <legend className="text-sm font-medium">Format</legend>
+          <div className="flex gap-4 pt-2">
+            {(['csv', 'ndjson'] as const).map((f) => (
+              <label key={f} className="flex items-center gap-2 text-sm">
+                <input type="radio" value={f} {...register('format')} className="size-4 accent-neutral-900" />
+                {f === 'csv' ? 'CSV' : 'NDJSON'}
+              </label>
+            ))}
+          </div>
+        </fieldset>
+      </div>
+
+      <div className="flex flex-col gap-1">
+        <Label htmlFor={ids.filter}>
+          Filter <span className="font-normal text-neutral-600">(optional, Typesense filter_by syntax)</span>
+        </Label>
+        <Textarea
+          id={ids.filter}
+          rows={2}
+          spellCheck={false}
+          placeholder="e.g. state:=published && language:=en"
+          aria-invalid={estimateError || formState.errors.filter ? true : undefined}
+          aria-describedby={ids.estimate}
+          {...register('filter')}
+        />
+        <div id={ids.estimate} aria-live="polite" className="min-h-5 text-sm">
+          {!sourceId ? null : checking ? (
+            <span className="inline-flex items-center gap-1.5 text-neutral-600">
+              <Loader2Icon aria-hidden className="size-4 motion-safe:animate-spin" />
+              Checking the filter…
+            </span>
+          ) : estimateError || formState.errors.filter ? (
+            <span className="inline-flex items-center gap-1.5 text-red-700">
+              <XCircleIcon aria-hidden className="size-4" />
+              {estimateError ?? formState.errors.filter?.message}
+            </span>
+          ) : estimate.isError ? (
+            <span className="text-red-700">The estimate is unavailable: {estimate.error.message}</span>
+          ) : found !== undefined ? (
+            <span className="text-state-done-ink inline-flex items-center gap-1.5">
+              <CheckCircle2Icon aria-hidden className="size-4" />
+              {debouncedFilter ? 'Valid filter: matches' : 'All'} {formatCount(found)} records
+            </span>
+          ) : null}
+        </div>
+      </div>
+
+      <fieldset
+        className="flex flex-col gap-2"
+        aria-describedby={formState.errors.fields ? `${ids.fields}-error` : undefined}
+      >
+        <div className="flex flex-wrap items-center justify-between gap-2">
+          <legend className="text-sm font-medium">
+            Columns{' '}
+            <span className="font-normal text-neutral-600">
+              ({fields.length} of {allFields.length}, in file order)
+            </span>
+          </legend>
+          <div className="flex gap-2">
+            <Button variant="outline" size="sm" onClick={() => setValue('fields', allFields, { shouldValidate: true })}>
+              Select all
+            </Button>
+            <Button variant="outline" size="sm" onClick={() => setValue('fields', [], { shouldValidate: true })}>
+              Clear
+            </Button>
+          </div>
+        </div>
+        {source.isPending && sourceId ? <p className="text-sm text-neutral-600">Loading the schema…</p> : null}
+        {source.isError ? (
+          <p className="text-sm text-red-700">The schema could not be loaded: {source.error.message}</p>
+        ) : null}
+        <Controller
+          control={control}
+          name="fields"
+          render={({ field }) => (
+            <ul className="grid max-h-80 gap-1 overflow-y-auto rounded-md border border-neutral-200 p-2 sm:grid-cols-2">
+              {displayOrder(allFields, field.value).map((name) => {
+                const on = field.value.includes(name);
+                const type = source.data?.fields.find((f) => f.name === name)?.type;
+                const position = field.value.indexOf(name);
+                return (
+                  <li
+                    key={name}
+                    className={cn('flex items-center gap-2 rounded px-2 py-1', on ? 'bg-neutral-50' : 'opacity-70')}
+                  >
+                    <label className="flex min-w-0 flex-1 items-center gap-2 text-sm">
+                      <input
+                        type="checkbox"
+                        checked={on}
+                        onChange={(e) => field.onChange(toggleField(field.value, name, e.target.checked))}
+                        className="size-4 accent-neutral-900"
+                      />
+                      <span className="truncate font-mono">{name}</span>
+                      {type ? <span className="text-xs text-neutral-500">{type}</span> : null}
+                    </label>
+                    {on ? (
+                      <span className="flex">
+                        <Button
+                          variant="ghost"
+                          size="icon"
+                          className="size-7"
+                          aria-label={`Move ${name} earlier`}
+                          disabled={position === 0}
+                          onClick={() => field.onChange(moveField(field.value, name, -1))}
+                        >
+                          <ArrowUpIcon aria-hidden />
+                        </Button>
+                        <Button
+                          variant="ghost"
+                          size="icon"
+                          className="size-7"
+                          aria-label={`Move ${name} later`}
+                          disabled={position === field.value.length - 1}
+                          onClick={() => field.onChange(moveField(field.value, name, 1))}
+                        >
+                          <ArrowDownIcon aria-hidden />
+                        </Button>
+                      </span>
+                    ) : null}
+                  </li>
+                );
+              })}
+            </ul>
+          )}
+        />
+        {formState.errors.fields ? (
+          <p id={`${ids.fields}-error`} className="text-sm text-red-700">
+            {formState.errors.fields.message}
+          </p>
+        ) : null}
+      </fieldset>
+
+      <div className="flex flex-col gap-3 border-t border-neutral-200 pt-4 sm:flex-row sm:items-center sm:justify-between">
+        <p className="text-sm text-neutral-700" aria-live="polite">
+          {found !== undefined && !checking && !estimateError ? (
+            <>
+              This export will write about <strong>{formatCount(found)} records</strong> in{' '}
+              <strong>{formatCount(shards ?? 0)} shards</strong> of up to {PAGE_SIZE}.
+            </>
+          ) : (
+            'The estimate appears once the filter is checked.'
+          )}
+        </p>
+        <Button type="submit" disabled={formState.isSubmitting || checking || Boolean(estimateError) || !sourceId}>
+          {formState.isSubmitting ? (
+            <Loader2Icon aria-hidden className="motion-safe:animate-spin" />
+          ) : (
+            <PlayIcon aria-hidden />
+          )}
+          Start export
+        </Button>
+      </div>
+      {formState.errors.root ? (
+        <p role="alert" className="text-sm text-red-700">
+          {formState.errors.root.message}
+        </p>
+      ) : null}
+    </form>
+  );
+}

@@ -1,0 +1,169 @@
+'use client';
+
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { cn } from '@/lib/utils';
+import { SHARD_STATE_STYLE } from './shard-style';
+import { SHARD_STATE_LABEL, stateAt, type ShardMapModel } from './shard-states';
+
+const CELL = 18;
+const GAP = 3;
+/** Tall enough for ~15 rows (700+ shards at a glance), short enough to keep the counters in view. */
+const MAX_HEIGHT = 320;
+
+type Props = {
+  model: ShardMapModel;
+  /** Only these shard numbers (the legend's filter), or null for all. */
+  visible: number[] | null;
+  selected: number | null;
+  onSelect: (shardNo: number) => void;
+  /** One line of detail for the shard under the pointer or focus. */
+  describe: (shardNo: number) => string;
+  summaryId: string;
+};
+
+/**
+ * The shard map: one cell per shard, virtualised by rows (@tanstack/react-virtual), so 4,000 or 40,000
+ * shards render only the ~20 rows in view. One tab stop (roving tabindex); arrows, Home/End and
+ * PageUp/PageDown move; Enter opens the shard. The run-length summary (`summaryId`) is its text view.
+ */
+export function ShardMap({ model, visible, selected, onSelect, describe, summaryId }: Props) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(0);
+  const [active, setActive] = useState(0);
+  const [hovered, setHovered] = useState<number | null>(null);
+  const focusPending = useRef(false);
+
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    const observer = new ResizeObserver(([entry]) => setWidth(entry?.contentRect.width ?? 0));
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+
+  const count = visible ? visible.length : model.total;
+  const cols = Math.max(1, Math.floor((width + GAP) / (CELL + GAP)));
+  const rows = Math.ceil(count / cols);
+  const shardAt = useCallback((index: number) => (visible ? (visible[index] ?? 0) : index + 1), [visible]);
+  const activeIndex = Math.min(active, Math.max(0, count - 1));
+
+  // The React Compiler is not enabled (next.config.ts); TanStack's hooks are used as documented.
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const virtualizer = useVirtualizer({
+    count: rows,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => CELL + GAP,
+    overscan: 4,
+  });
+
+  // Keyboard focus follows the active cell once the virtualiser has rendered its row.
+  useEffect(() => {
+    if (!focusPending.current) return;
+    const el = scrollRef.current?.querySelector<HTMLButtonElement>(`[data-index="${activeIndex}"]`);
+    if (el) {
+      focusPending.current = false;
+      el.focus({ preventScroll: true });
+    }
+  });
+
+  const moveTo = (index: number) => {
+    const next = Math.max(0, Math.min(count - 1, index));
+    setActive(next);
+    focusPending.current = true;
+    virtualizer.scrollToIndex(Math.floor(next / cols), { align: 'auto' });
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    const pageRows = Math.max(1, Math.floor(MAX_HEIGHT / (CELL + GAP)) - 1);
+    const moves: Record<string, number> = {
+      ArrowRight: activeIndex + 1,
+      ArrowLeft: activeIndex - 1,
+      ArrowDown: activeIndex + cols,
+      ArrowUp: activeIndex - cols,
+      PageDown: activeIndex + cols * pageRows,
+      PageUp: activeIndex - cols * pageRows,
+      Home: event.ctrlKey ? 0 : activeIndex - (activeIndex % cols),
+      End: event.ctrlKey ? count - 1 : activeIndex - (activeIndex % cols) + cols - 1,
+    };
+    const target = moves[event.key];
+    if (target === undefined) return;
+    event.preventDefault();
+    moveTo(target);
+  };
+
+  const detailShard = hovered ?? (count > 0 ? shardAt(activeIndex) : null);
+
+  if (count === 0) {
+    return (
+      <p className="rounded-md border border-dashed border-neutral-300 px-4 py-8 text-center text-sm text-neutral-600">
+        {model.total === 0
+          ? 'No shards yet: the first one appears as soon as the worker writes it.'
+          : 'No shards in the chosen states.'}
+      </p>
+    );
+  }
+
+  return (
+    <div className="flex flex-col gap-2">
+      <div
+        ref={scrollRef}
+        role="group"
+        aria-label={`Shard map, ${count.toLocaleString('en-US')} shard${count === 1 ? '' : 's'}${visible ? ' in the chosen states' : ''}`}
+        aria-describedby={summaryId}
+        onKeyDown={onKeyDown}
+        onMouseLeave={() => setHovered(null)}
+        className="relative overflow-y-auto rounded-md border border-neutral-200 bg-neutral-50 p-2"
+        style={{ maxHeight: MAX_HEIGHT }}
+        data-testid="shard-map"
+      >
+        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+          {virtualizer.getVirtualItems().map((row) => {
+            const from = row.index * cols;
+            const to = Math.min(count, from + cols);
+            return (
+              <div key={row.key} className="absolute left-0 flex" style={{ top: row.start, height: CELL, gap: GAP }}>
+                {Array.from({ length: to - from }, (_, k) => {
+                  const index = from + k;
+                  const no = shardAt(index);
+                  const state = stateAt(model, no);
+                  const style = SHARD_STATE_STYLE[state];
+                  return (
+                    <button
+                      key={no}
+                      type="button"
+                      data-index={index}
+                      data-shard={no}
+                      data-state={state}
+                      tabIndex={index === activeIndex ? 0 : -1}
+                      aria-label={`Shard ${no}: ${SHARD_STATE_LABEL[state]}`}
+                      aria-current={selected === no ? 'true' : undefined}
+                      title={`Shard ${no}: ${SHARD_STATE_LABEL[state]}`}
+                      onClick={() => {
+                        setActive(index);
+                        onSelect(no);
+                      }}
+                      onMouseEnter={() => setHovered(no)}
+                      onFocus={() => setActive(index)}
+                      className={cn(
+                        'flex items-center justify-center rounded-[3px] focus-visible:outline-2 focus-visible:outline-offset-1 focus-visible:outline-neutral-900',
+                        style.cell,
+                        selected === no && 'outline-2 outline-offset-1 outline-neutral-900',
+                      )}
+                      style={{ width: CELL, height: CELL }}
+                    >
+                      <style.Icon aria-hidden strokeWidth={3} className={cn('size-3', style.iconClass)} />
+                    </button>
+                  );
+                })}
+              </div>
+            );
+          })}
+        </div>
+      </div>
+      <p className="min-h-5 text-xs text-neutral-600 tabular-nums" aria-hidden>
+        {detailShard ? describe(detailShard) : null}
+      </p>
+    </div>
+  );
+}

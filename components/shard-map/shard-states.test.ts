@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { deriveShardStates, expectedShards, shardsInStates, stateAt, type ShardMapJob } from './shard-states';
+
+const job = (patch: Partial<ShardMapJob> = {}): ShardMapJob => ({
+  status: 'running',
+  shards_written: 0,
+  estimated_rows: 1000,
+  page_size: 250,
+  tail_complete: false,
+  cancel_requested_at: null,
+  ...patch,
+});
+const written = (...nos: number[]) => nos.map((shard_no) => ({ shard_no, status: 'written' as const }));
+const statesOf = (m: ReturnType<typeof deriveShardStates>) =>
+  Array.from({ length: m.total }, (_, i) => stateAt(m, i + 1));
+
+describe('expectedShards', () => {
+  it('rounds up and survives a zero estimate', () => {
+    expect(expectedShards({ estimated_rows: 1001, page_size: 250 })).toBe(5);
+    expect(expectedShards({ estimated_rows: 0, page_size: 250 })).toBe(0);
+  });
+});
+
+describe('deriveShardStates', () => {
+  it('a queued job with no manifest is all pending', () => {
+    const m = deriveShardStates({ job: job({ status: 'queued' }), shards: null });
+    expect(statesOf(m)).toEqual(['pending', 'pending', 'pending', 'pending']);
+  });
+
+  it('marks the next tail shard of a running job as writing', () => {
+    const m = deriveShardStates({ job: job({ shards_written: 2 }), shards: written(1, 2) });
+    expect(statesOf(m)).toEqual(['done', 'done', 'running', 'pending']);
+    expect(m.counts).toMatchObject({ done: 2, running: 1, pending: 1 });
+  });
+
+  it('trusts the live job row ahead of a trailing manifest', () => {
+    const m = deriveShardStates({ job: job({ shards_written: 3 }), shards: written(1) });
+    expect(statesOf(m)).toEqual(['done', 'done', 'done', 'running']);
+  });
+
+  it('grows past the estimate when more shards are written than expected', () => {
+    const m = deriveShardStates({ job: job({ shards_written: 6 }), shards: written(1, 2, 3, 4, 5, 6) });
+    expect(m.total).toBe(6);
+    expect(m.counts.done).toBe(6);
+  });
+
+  it('a completed job has exactly its written shards, all done', () => {
+    const m = deriveShardStates({
+      job: job({ status: 'completed', tail_complete: true, shards_written: 3 }),
+      shards: written(1, 2, 3),
+    });
+    expect(statesOf(m)).toEqual(['done', 'done', 'done']);
+  });
+
+  it('a failed job fails on the shard after the last written one, the rest are not written', () => {
+    const m = deriveShardStates({ job: job({ status: 'failed', shards_written: 1 }), shards: written(1) });
+    expect(statesOf(m)).toEqual(['done', 'failed', 'skipped', 'skipped']);
+    expect(m.firstFailed).toBe(2);
+  });
+
+  it('a failed job whose estimate is used up still shows where it failed', () => {
+    const m = deriveShardStates({ job: job({ status: 'failed', shards_written: 4 }), shards: written(1, 2, 3, 4) });
+    expect(statesOf(m)).toEqual(['done', 'done', 'done', 'done', 'failed']);
+  });
+
+  it('a cancelled job shows the unwritten rest as not written', () => {
+    const m = deriveShardStates({ job: job({ status: 'cancelled', shards_written: 2 }), shards: written(1, 2) });
+    expect(statesOf(m)).toEqual(['done', 'done', 'skipped', 'skipped']);
+    expect(m.firstFailed).toBeNull();
+  });
+
+  it('re-runs are written before the tail, and the first one is being written', () => {
+    const shards = [...written(1), { shard_no: 2, status: 'rerun_requested' as const }, ...written(3)];
+    const m = deriveShardStates({ job: job({ shards_written: 2 }), shards });
+    expect(statesOf(m)).toEqual(['done', 'running', 'done', 'pending']);
+  });
+
+  it('attributes row-ahead shards to queued re-runs first', () => {
+    const shards = [
+      { shard_no: 1, status: 'rerun_requested' as const },
+      { shard_no: 2, status: 'rerun_requested' as const },
+      ...written(3),
+    ];
+    const m = deriveShardStates({ job: job({ shards_written: 2 }), shards });
+    expect(statesOf(m)).toEqual(['done', 'running', 'done', 'pending']);
+  });
+
+  it('a queued re-run on a finished job is failed (it needs a retry)', () => {
+    const shards = [...written(1), { shard_no: 2, status: 'rerun_requested' as const }];
+    const m = deriveShardStates({ job: job({ status: 'cancelled', shards_written: 1, tail_complete: true }), shards });
+    expect(statesOf(m)).toEqual(['done', 'failed']);
+  });
+
+  it('shows shards storage verification found damaged as failed', () => {
+    const m = deriveShardStates({
+      job: job({ status: 'completed', tail_complete: true, shards_written: 3 }),
+      shards: written(1, 2, 3),
+      damaged: new Set([2]),
+    });
+    expect(statesOf(m)).toEqual(['done', 'failed', 'done']);
+    expect(m.firstFailed).toBe(2);
+  });
+
+  it('stays fast and compact at 20,000 shards', () => {
+    const shards = written(...Array.from({ length: 20_000 }, (_, i) => i + 1));
+    const started = performance.now();
+    const m = deriveShardStates({ job: job({ estimated_rows: 5_000_000, shards_written: 20_000 }), shards });
+    expect(performance.now() - started).toBeLessThan(200);
+    expect(m.states.byteLength).toBe(20_000);
+  });
+});
+
+describe('shardsInStates', () => {
+  it('lists the shards of the chosen states, or null for no filter', () => {
+    const m = deriveShardStates({ job: job({ status: 'failed', shards_written: 1 }), shards: written(1) });
+    expect(shardsInStates(m, new Set(['failed', 'done']))).toEqual([1, 2]);
+    expect(shardsInStates(m, null)).toBeNull();
+  });
+});

@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import { expect, type APIRequestContext, type Page, type TestInfo } from '@playwright/test';
+import type { ExportJob, ExportSource } from '@/lib/exports/types';
+import type { ExportManifest } from '@/lib/queries/export-manifest-query';
+import { demoUsers } from '../devstack/demo';
+import { e2ePorts } from './ports';
+
+/** Demo sign-ins seeded by the devstack: one source for them, devstack/demo.ts. */
+const [demo, partner] = demoUsers;
+export const demoUser = { email: demo.email, password: demo.password } as const;
+export const partnerUser = { email: partner.email, password: partner.password } as const;
+
+export const AUTH_FILE = 'test-results/e2e/.auth/demo-user.json';
+const faultsUrl = `http://127.0.0.1:${e2ePorts.api}/_devstack/faults`;
+
+export async function signIn(page: Page, user: { email: string; password: string }) {
+  await page.goto('/sign-in');
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  // Generous: the first visit of a page in `next dev` compiles it.
+  await expect(page.getByRole('heading', { name: 'Exports', level: 1 })).toBeVisible({ timeout: 60_000 });
+}
+
+type FaultPatch = Partial<
+  Record<
+    'typesense' | 'storage',
+    Partial<{ latencyMs: number; errorRate: number; timeoutRate: number; failNext: number }>
+  >
+>;
+
+/** Devstack fault injection (loopback-only admin API). */
+export async function setFaults(request: APIRequestContext, patch: FaultPatch) {
+  const response = await request.put(faultsUrl, { data: patch });
+  expect(response.ok(), await response.text()).toBe(true);
+}
+
+export async function clearFaults(request: APIRequestContext) {
+  const response = await request.delete(faultsUrl);
+  expect(response.ok()).toBe(true);
+}
+
+/** Starts an export through the API (the form has its own test): returns the queued job. */
+export async function startExport(
+  page: Page,
+  collection = 'blog_posts',
+  format: 'csv' | 'ndjson' = 'csv',
+): Promise<ExportJob> {
+  const sources = (await (await page.request.get('/api/sources')).json()) as ExportSource[];
+  const source = sources.find((s) => s.collection === collection);
+  expect(source, `source ${collection}`).toBeDefined();
+  const response = await page.request.post('/api/exports', { data: { sourceId: source!.id, format } });
+  expect(response.status(), await response.text()).toBe(201);
+  return (await response.json()) as ExportJob;
+}
+
+export async function getManifest(page: Page, id: string): Promise<ExportManifest> {
+  const response = await page.request.get(`/api/exports/${id}/shards`);
+  expect(response.ok()).toBe(true);
+  return (await response.json()) as ExportManifest;
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Recomputes the file from first principles: the download must be every shard of the manifest in
+ * order, the CSV header kept once. Each shard is cut out of the file by its recorded size, the header
+ * put back for shards after the first, and its sha256 compared with what the worker recorded when it
+ * wrote the object. Also checks the total size against the job row and the row count against the
+ * estimate when the job is complete.
+ */
+export function verifyDownloadedFile(file: Uint8Array, manifest: ExportManifest) {
+  const { job, shards } = manifest;
+  expect(file.byteLength, 'file size equals the job’s bytes_written').toBe(job.bytes_written);
+  const header = file.subarray(0, shards[0]?.header_bytes ?? 0);
+  let offset = 0;
+  shards.forEach((shard, i) => {
+    expect(shard.shard_no, 'manifest is contiguous').toBe(i + 1);
+    expect(shard.status).toBe('written');
+    const own = i === 0 ? shard.bytes : shard.bytes - shard.header_bytes;
+    const body = file.subarray(offset, offset + own);
+    const rebuilt = i === 0 || shard.header_bytes === 0 ? body : Buffer.concat([header, body]);
+    expect(sha256(rebuilt), `shard ${shard.shard_no} checksum`).toBe(shard.sha256);
+    offset += own;
+  });
+  expect(offset, 'no bytes beyond the last shard').toBe(file.byteLength);
+  return { rows: shards.reduce((sum, s) => sum + s.rows, 0) };
+}
+
+/** An axe scan of the current screen: no serious or critical WCAG 2.x A/AA violations. */
+export async function expectAccessible(page: Page, testInfo: TestInfo, screen: string) {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  await testInfo.attach(`axe-${screen}.json`, {
+    body: JSON.stringify(results.violations, null, 2),
+    contentType: 'application/json',
+  });
+  expect(
+    serious.map(
+      (v) =>
+        `${v.id}: ${v.help}\n${v.nodes.map((n) => `  ${n.html.slice(0, 160)}\n    ${n.failureSummary ?? ''}`).join('\n')}`,
+    ),
+    `axe on ${screen}`,
+  ).toEqual([]);
+}
+
+/** A screenshot kept as a test artifact and under test-results/e2e/screens for reviewers. */
+export async function snap(page: Page, testInfo: TestInfo, name: string) {
+  const body = await page.screenshot({ fullPage: true });
+  await testInfo.attach(name, { body, contentType: 'image/png' });
+  const dir = path.join('test-results', 'e2e', 'screens');
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, `${name}.png`), body);
+}
+
+/** Marks the document; if the page ever reloads, the mark is gone. */
+export async function markDocument(page: Page) {
+  await page.evaluate(() => {
+    (window as unknown as Record<string, unknown>).__batonNoReload = true;
+  });
+}
+export async function expectNoReload(page: Page) {
+  expect(await page.evaluate(() => (window as unknown as Record<string, unknown>).__batonNoReload)).toBe(true);
+}

@@ -1,0 +1,36 @@
+import { queryOptions } from '@tanstack/react-query';
+import type { ExportInvocation, ExportJob, ExportShard, ExportShardAttempt } from '@/lib/exports/types';
+import type { ShardCheck } from '@/lib/exports/verify-shards';
+import { apiFetch } from './api-fetch';
+import { queryKeys } from './keys';
+
+export type { ShardCheck };
+
+export type ExportManifest = {
+  job: ExportJob;
+  shards: ExportShard[];
+  attempts: ExportShardAttempt[];
+  invocations: ExportInvocation[];
+  verification: ShardCheck[] | null;
+};
+
+/**
+ * The shard manifest, replaced attempts and invocation timeline. Not polled: the export page refetches
+ * it (throttled) when the live job row says shards or status changed.
+ */
+export const exportManifestQueryOptions = (id: string) =>
+  queryOptions({
+    queryKey: queryKeys.exports.manifest(id),
+    queryFn: ({ signal }) => apiFetch<ExportManifest>(`/api/exports/${id}/shards`, { signal }),
+    staleTime: Infinity,
+  });
+
+/** What storage really holds, compared with the manifest (support's "Verify storage"). On demand only. */
+export const exportVerificationQueryOptions = (id: string, checksums = false) =>
+  queryOptions({
+    queryKey: [...queryKeys.exports.verification(id), checksums ? 'checksum' : 'size'] as const,
+    queryFn: ({ signal }) =>
+      apiFetch<ExportManifest>(`/api/exports/${id}/shards?verify=${checksums ? 'checksum' : '1'}`, { signal }),
+    staleTime: Infinity,
+    enabled: false,
+  });

@@ -1,0 +1,49 @@
+import { mutationOptions, type QueryClient } from '@tanstack/react-query';
+import type { ExportJob, ExportFormat } from '@/lib/exports/types';
+import type { RetryPlan } from '@/lib/exports/retry-export';
+import { apiFetch } from './api-fetch';
+import { newerJob, upsertJobInList } from './export-cache';
+import { queryKeys } from './keys';
+
+export type { RetryPlan };
+
+export type StartExportBody = {
+  sourceId: string;
+  format: ExportFormat;
+  fields?: string[];
+  filter?: string | null;
+};
+
+export type RetryBody = { shardNos?: number[]; dryRun?: boolean; verify?: 'none' | 'size' | 'checksum' };
+export type RetryResult = { plan: RetryPlan; job: ExportJob };
+
+/** Puts a job row the API just returned into every cache that shows it. */
+export function storeJob(queryClient: QueryClient, job: ExportJob) {
+  queryClient.setQueryData<ExportJob>(queryKeys.exports.detail(job.id), (current) => newerJob(current, job));
+  queryClient.setQueryData<ExportJob[]>(queryKeys.exports.list(), (list) => upsertJobInList(list, job));
+}
+
+export const startExportMutationOptions = (queryClient: QueryClient) =>
+  mutationOptions({
+    mutationFn: (body: StartExportBody) => apiFetch<ExportJob>('/api/exports', { method: 'POST', json: body }),
+    onSuccess: (job) => storeJob(queryClient, job),
+  });
+
+/** 202 while the worker still has to see it (the "Cancelling…" phase); the job row says when it did. */
+export const cancelExportMutationOptions = (queryClient: QueryClient, id: string) =>
+  mutationOptions({
+    mutationFn: () => apiFetch<ExportJob>(`/api/exports/${id}/cancel`, { method: 'POST' }),
+    onSuccess: (job) => storeJob(queryClient, job),
+  });
+
+/** `dryRun` answers the plan only (the confirm dialog's preview); otherwise the job is requeued. */
+export const retryExportMutationOptions = (queryClient: QueryClient, id: string) =>
+  mutationOptions({
+    mutationFn: (body: RetryBody) => apiFetch<RetryResult>(`/api/exports/${id}/retry`, { method: 'POST', json: body }),
+    onSuccess: (result, body) => {
+      if (body.dryRun) return;
+      storeJob(queryClient, result.job);
+      void queryClient.invalidateQueries({ queryKey: queryKeys.exports.manifest(id) });
+      queryClient.removeQueries({ queryKey: queryKeys.exports.verification(id) });
+    },
+  });
