@@ -14,14 +14,24 @@ export const faultSettingsSchema = z
     errorRate: z.number().min(0).max(1),
     timeoutRate: z.number().min(0).max(1),
     failNext: z.number().int().min(0),
+    /** Only requests whose (decoded) path and query contain this text are affected; '' = all. */
+    match: z.string().max(500),
   })
   .strict();
 export type FaultSettings = z.infer<typeof faultSettingsSchema>;
 
-const noFaults: FaultSettings = { latencyMs: 0, errorRate: 0, timeoutRate: 0, failNext: 0 };
+const noFaults: FaultSettings = { latencyMs: 0, errorRate: 0, timeoutRate: 0, failNext: 0, match: '' };
 
 /** What a service should do with the current request. */
 export type FaultDecision = 'pass' | 'error' | 'timeout';
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replaceAll('+', ' '));
+  } catch {
+    return text;
+  }
+}
 
 export class FaultInjector {
   private readonly settings = new Map<FaultTarget, FaultSettings>(faultTargets.map((t) => [t, { ...noFaults }]));
@@ -40,9 +50,13 @@ export class FaultInjector {
     for (const t of faultTargets) this.settings.set(t, { ...noFaults });
   }
 
-  /** Waits the configured latency, then decides whether this request fails. */
-  async decide(target: FaultTarget): Promise<FaultDecision> {
+  /**
+   * Waits the configured latency, then decides whether this request fails. `request` is the request's
+   * path and query: with `match` set, a test can aim its faults at its own job while other work goes on.
+   */
+  async decide(target: FaultTarget, request: string): Promise<FaultDecision> {
     const s = this.get(target);
+    if (s.match && !safeDecode(request).includes(s.match)) return 'pass';
     if (s.latencyMs > 0) await new Promise((r) => setTimeout(r, s.latencyMs));
     if (s.failNext > 0) {
       this.set(target, { failNext: s.failNext - 1 });

@@ -407,7 +407,7 @@ export function createStorageHandler(ctx: DevstackContext, options: StorageHandl
     try {
       await ready;
       if (raw.startsWith('/object/')) {
-        const decision = await ctx.faults.decide('storage');
+        const decision = await ctx.faults.decide('storage', req.url ?? '');
         if (decision === 'error') throw storageErrors.injected();
         if (decision === 'timeout') {
           hold(req, res);

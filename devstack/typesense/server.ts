@@ -49,7 +49,7 @@ export async function startTypesenseServer(ctx: DevstackContext): Promise<{ url:
 
   /** Applies the configured fault; returns true when the request has been answered (or is being held). */
   const injectFault = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    const decision = await ctx.faults.decide('typesense');
+    const decision = await ctx.faults.decide('typesense', req.url ?? '');
     if (decision === 'error') {
       sendJson(res, 503, { message: 'Not Ready or Lagging' });
       return true;

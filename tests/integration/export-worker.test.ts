@@ -191,8 +191,12 @@ describe('export worker under trouble', () => {
     const fields = ['hs_object_id', 'state'];
     // Queued directly, so the API's own source calls cannot use up the injected faults.
     const jobId = await queueJob({ fields, filter: 'state:=SCHEDULED' });
-    // Two source failures: the worker's Typesense client retries once by itself, so one would be absorbed.
-    await setFaults({ typesense: { failNext: 2 }, storage: { failNext: 1 } });
+    // Two source failures (the worker's Typesense client retries once by itself, so one would be
+    // absorbed), then one storage failure; aimed at this job only (its filter, its storage prefix).
+    await setFaults({
+      typesense: { failNext: 2, match: 'state:=SCHEDULED' },
+      storage: { failNext: 1, match: `/${jobId}/` },
+    });
     await kick(jobId);
     const done = await waitForJob(jobId, isFinished, { timeoutMs: 120_000, sweep: true });
     expect(done).toMatchObject({ status: 'completed', attempts: 0, last_error: null });
