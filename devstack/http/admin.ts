@@ -17,8 +17,25 @@ function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }
 
-async function readJson(req: Parameters<RouteHandler>[0]): Promise<unknown> {
-  return JSON.parse((await readBody(req, 64 * 1024)).toString('utf8'));
+/** The body parsed and validated, or null after answering 400 with what was wrong. */
+async function readValidBody<S extends z.ZodType>(
+  req: Parameters<RouteHandler>[0],
+  res: Parameters<RouteHandler>[1],
+  schema: S,
+): Promise<z.infer<S> | null> {
+  let json: unknown;
+  try {
+    json = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8'));
+  } catch {
+    sendJson(res, 400, { message: 'Body must be JSON' });
+    return null;
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    sendJson(res, 400, { message: z.prettifyError(parsed.error) });
+    return null;
+  }
+  return parsed.data;
 }
 
 /**
@@ -34,18 +51,8 @@ export function createAdminHandler(ctx: DevstackContext, hooks: AdminHooks): Rou
       return;
     }
     if (subpath === '/functions/kill' && req.method === 'POST') {
-      let parsed;
-      try {
-        parsed = killSchema.safeParse(await readJson(req));
-      } catch {
-        sendJson(res, 400, { message: 'Body must be JSON' });
-        return;
-      }
-      if (!parsed.success) {
-        sendJson(res, 400, { message: z.prettifyError(parsed.error) });
-        return;
-      }
-      sendJson(res, 200, { killed: hooks.killFunction(parsed.data.name) });
+      const body = await readValidBody(req, res, killSchema);
+      if (body) sendJson(res, 200, { killed: hooks.killFunction(body.name) });
       return;
     }
     if (subpath !== '/faults') {
@@ -55,19 +62,10 @@ export function createAdminHandler(ctx: DevstackContext, hooks: AdminHooks): Rou
     if (req.method === 'DELETE') {
       ctx.faults.reset();
     } else if (req.method === 'PUT') {
-      let parsed;
-      try {
-        parsed = faultsPatchSchema.safeParse(await readJson(req));
-      } catch {
-        sendJson(res, 400, { message: 'Body must be JSON' });
-        return;
-      }
-      if (!parsed.success) {
-        sendJson(res, 400, { message: z.prettifyError(parsed.error) });
-        return;
-      }
+      const body = await readValidBody(req, res, faultsPatchSchema);
+      if (!body) return;
       for (const target of faultTargets) {
-        const patch = parsed.data[target];
+        const patch = body[target];
         if (patch) ctx.faults.set(target, patch);
       }
     } else if (req.method !== 'GET') {

@@ -1,7 +1,7 @@
 import type { Client as TypesenseClient } from 'typesense';
 import { checkUserFilter, composePageFilter } from '@/supabase/functions/_shared/export-filter.ts';
 import { AppError } from '@/lib/api/app-error';
-import { typesenseHttpStatus } from '@/lib/typesense/http-status';
+import { typesenseHttpStatus } from '@/supabase/functions/_shared/typesense-http-status.ts';
 import type { ExportSource } from '@/lib/exports/types';
 
 /**

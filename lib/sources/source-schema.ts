@@ -1,6 +1,6 @@
 import type { Client as TypesenseClient } from 'typesense';
 import { AppError } from '@/lib/api/app-error';
-import { typesenseHttpStatus } from '@/lib/typesense/http-status';
+import { typesenseHttpStatus } from '@/supabase/functions/_shared/typesense-http-status.ts';
 import type { ExportSource } from '@/lib/exports/types';
 
 export type SourceField = { name: string; type: string };

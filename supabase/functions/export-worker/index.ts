@@ -16,6 +16,7 @@ import {
   type WorkerPorts,
 } from '../_shared/run-export-invocation.ts';
 import { EXPORTS_BUCKET } from '../_shared/shard-key.ts';
+import { typesenseHttpStatus } from '../_shared/typesense-http-status.ts';
 
 declare const EdgeRuntime: { waitUntil<T>(promise: Promise<T>): Promise<T> };
 
@@ -65,11 +66,6 @@ const typesense = new Typesense.Client({
   logLevel: 'silent',
 });
 
-function httpStatusOf(error: unknown): number | undefined {
-  const status = (error as { httpStatus?: unknown } | null)?.httpStatus;
-  return typeof status === 'number' ? status : undefined;
-}
-
 const ports: WorkerPorts = {
   rpc: async <T>(fn: string, args: Record<string, unknown>) => {
     const { data, error } = await supabase.rpc(fn, args);
@@ -91,7 +87,7 @@ const ports: WorkerPorts = {
         });
       return (response.hits ?? []).map((hit) => hit.document);
     } catch (error) {
-      const status = httpStatusOf(error);
+      const status = typesenseHttpStatus(error);
       const message = error instanceof Error ? error.message : String(error);
       // 4xx: the source refused the request itself (bad filter, missing collection); retrying cannot help.
       if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
