@@ -4,7 +4,7 @@ import type { DevstackContext } from './context';
  * Stands in for pg_cron: every `sweepIntervalMs`, runs the export engine's requeue sweep (if the
  * migrations define it) and kicks the worker for every job it returns, as pg_net does on hosted Supabase.
  */
-export function startSweep(ctx: DevstackContext): { stop: () => void; runOnce: () => Promise<void> } {
+export function startSweep(ctx: DevstackContext): { stop: () => void } {
   let running = false;
   const runOnce = async () => {
     if (running) return;
@@ -34,5 +34,5 @@ export function startSweep(ctx: DevstackContext): { stop: () => void; runOnce: (
   };
   const timer = setInterval(() => void runOnce(), ctx.config.sweepIntervalMs);
   timer.unref();
-  return { stop: () => clearInterval(timer), runOnce };
+  return { stop: () => clearInterval(timer) };
 }

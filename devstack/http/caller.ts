@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { JwtService, SupabaseClaims, VerifyResult } from '../jwt';
+import type { JwtService, VerifyResult } from '../jwt';
 
 /** The bearer token of a request: `Authorization: Bearer …`, else the `apikey` header (as the gateway does). */
 export function bearerToken(req: IncomingMessage): string | null {
@@ -19,8 +19,4 @@ export async function resolveCaller(req: IncomingMessage, jwt: JwtService): Prom
   const token = bearerToken(req);
   if (!token) return { ok: false, reason: 'missing', message: 'No API key found in request' };
   return jwt.verify(token);
-}
-
-export function isServiceRole(claims: SupabaseClaims): boolean {
-  return claims.role === 'service_role';
 }
