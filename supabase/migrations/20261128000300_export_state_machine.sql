@@ -394,9 +394,8 @@ as $$
   where id = p_invocation_id and (ended_at is null or end_reason = 'declined' and p_end_reason = 'declined')
 $$;
 
--- A user (authorised by the API route) asks to stop. Jobs nobody is working on stop at once; a running
--- job stops at the worker's next shard (invariant 7).
-create function public.request_export_cancel(p_job_id uuid)
+-- The job row, locked for the rest of the transaction; a missing job is PostgREST's 404 (PT404).
+create function private.lock_export_or_404(p_job_id uuid)
 returns public.export_jobs
 language plpgsql
 as $$
@@ -407,6 +406,20 @@ begin
   if not found then
     raise exception 'export job % not found', p_job_id using errcode = 'PT404';
   end if;
+  return v_job;
+end
+$$;
+
+-- A user (authorised by the API route) asks to stop. Jobs nobody is working on stop at once; a running
+-- job stops at the worker's next shard (invariant 7).
+create function public.request_export_cancel(p_job_id uuid)
+returns public.export_jobs
+language plpgsql
+as $$
+declare
+  v_job public.export_jobs;
+begin
+  v_job := private.lock_export_or_404(p_job_id);
   if v_job.status in ('completed', 'failed', 'cancelled') then
     raise exception 'export job % is already %', p_job_id, v_job.status using errcode = 'PT409';
   end if;
@@ -428,10 +441,7 @@ as $$
 declare
   v_job public.export_jobs;
 begin
-  select * into v_job from public.export_jobs where id = p_job_id for update;
-  if not found then
-    raise exception 'export job % not found', p_job_id using errcode = 'PT404';
-  end if;
+  v_job := private.lock_export_or_404(p_job_id);
   if v_job.status in ('queued', 'running', 'retrying') then
     raise exception 'export job % is still %; cancel it or wait for it to end before a re-run', p_job_id, v_job.status
       using errcode = 'PT409';
@@ -520,7 +530,8 @@ begin
     'private.notify_export_outcome(public.export_jobs, text)',
     'private.refresh_export_progress(uuid)',
     'private.finalise_export(uuid, text)',
-    'private.lock_leased_export(uuid, uuid, bigint)'
+    'private.lock_leased_export(uuid, uuid, bigint)',
+    'private.lock_export_or_404(uuid)'
   ] loop
     execute format('revoke execute on function %s from public, anon, authenticated', v_fn);
     execute format('grant execute on function %s to service_role', v_fn);
