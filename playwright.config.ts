@@ -1,25 +1,9 @@
-import { existsSync } from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
+import { findBrowser, launchOptionsFor } from './e2e/browser';
 import { e2ePorts } from './e2e/ports';
 
-/**
- * Playwright cannot download its own browsers on our machines: use Debian's Chromium where it is
- * installed (`apt-get install -y chromium`), Playwright's own browser elsewhere.
- */
-const systemChromium = '/usr/bin/chromium';
-const launchOptions = existsSync(systemChromium)
-  ? {
-      executablePath: systemChromium,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    }
-  : {};
+// Playwright's own Chromium, else Debian's: `npm test` makes sure one exists first (scripts/ensure-browser.ts).
+const launchOptions = launchOptionsFor(findBrowser());
 
 const baseURL = `http://127.0.0.1:${e2ePorts.next}`;
 

@@ -1,7 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClient } from '@supabase/supabase-js';
-import WebSocket from 'ws';
 import { downloadExport } from '../../lib/download/download-export';
 import { chunksOf } from '../lib/streams';
 
@@ -18,15 +17,12 @@ const env = (name: string) => {
   if (!value) throw new Error(`${name} is required`);
   return value;
 };
-const transport = WebSocket as unknown as typeof globalThis.WebSocket;
 const user = createClient(env('API_URL'), env('ANON_KEY'), {
   auth: { persistSession: false, autoRefreshToken: false },
-  realtime: { transport },
   global: { headers: { Authorization: `Bearer ${env('ACCESS_TOKEN')}` } },
 });
 const admin = createClient(env('API_URL'), env('SERVICE_ROLE_KEY'), {
   auth: { persistSession: false, autoRefreshToken: false },
-  realtime: { transport },
 });
 
 const server = http.createServer((req, res) => {

@@ -4,7 +4,6 @@ import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
 import Typesense from 'typesense';
 import type { Client as TypesenseClient } from 'typesense';
-import WebSocket from 'ws';
 import { demoUsers, prepareDemo } from '../../devstack/demo';
 import { freePort } from '../../devstack/free-port';
 import { projectRoot, startDevstack, type Devstack } from '../../devstack/stack';
@@ -36,13 +35,9 @@ export type BenchStack = {
   stop: () => Promise<void>;
 };
 
-/** Node 20 has no global WebSocket; supabase-js ≥ 2.100 needs one (design.md §5). */
-export const wsTransport = WebSocket as unknown as typeof globalThis.WebSocket;
-
 export function serviceClient(apiUrl: string, serviceRoleKey: string): SupabaseClient {
   return createClient(apiUrl, serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: wsTransport },
   });
 }
 
@@ -78,7 +73,6 @@ export async function startBenchStack(options: { blogPosts: number }): Promise<B
   const demo = demoUsers[0];
   const client = createClient(context.apiUrl, context.keys.anonKey, {
     auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: wsTransport },
   });
   const signedIn = await client.auth.signInWithPassword({ email: demo.email, password: demo.password });
   if (signedIn.error) throw signedIn.error;

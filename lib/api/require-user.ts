@@ -1,7 +1,6 @@
 import { createServerClient, parseCookieHeader } from '@supabase/ssr';
 import { createClient as createSupabaseClient, type SupabaseClient } from '@supabase/supabase-js';
 import { publicEnv } from '@/lib/env/public';
-import { nodeWebSocket } from '@/lib/supabase/node-websocket';
 import { AppError } from './app-error';
 
 export type AuthedUser = {
@@ -23,7 +22,6 @@ function cookieClient(request: Request): SupabaseClient {
       // API routes only read the session; the proxy (proxy.ts) refreshes it on page loads.
       setAll: () => {},
     },
-    realtime: { transport: nodeWebSocket },
   });
 }
 
@@ -37,7 +35,6 @@ export async function requireUser(request: Request): Promise<AuthedUser> {
     ? createSupabaseClient(publicEnv.NEXT_PUBLIC_SUPABASE_URL, publicEnv.NEXT_PUBLIC_SUPABASE_ANON_KEY, {
         auth: { persistSession: false, autoRefreshToken: false },
         global: { headers: { Authorization: `Bearer ${bearer}` } },
-        realtime: { transport: nodeWebSocket },
       })
     : cookieClient(request);
   const { data, error } = await supabase.auth.getClaims(bearer);

@@ -1,7 +1,6 @@
 import { createClient as createSupabaseClient } from '@supabase/supabase-js';
 import { publicEnv } from '@/lib/env/public';
 import { serverEnv } from '@/lib/env/server';
-import { nodeWebSocket } from './node-websocket';
 
 /**
  * Service-role client: bypasses RLS. Only for work the caller has already been authorised for
@@ -13,6 +12,5 @@ export function createAdminClient() {
   if (typeof window !== 'undefined') throw new Error('Server-only code ran in the browser');
   return createSupabaseClient(publicEnv.NEXT_PUBLIC_SUPABASE_URL, serverEnv().SUPABASE_SERVICE_ROLE_KEY, {
     auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: nodeWebSocket },
   });
 }

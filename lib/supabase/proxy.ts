@@ -1,7 +1,6 @@
 import { createServerClient } from '@supabase/ssr';
 import { NextResponse, type NextRequest } from 'next/server';
 import { publicEnv } from '@/lib/env/public';
-import { nodeWebSocket } from './node-websocket';
 
 const PUBLIC_PATHS = ['/sign-in'];
 
@@ -20,7 +19,6 @@ export async function updateSession(request: NextRequest) {
         for (const { name, value, options } of toSet) response.cookies.set(name, value, options);
       },
     },
-    realtime: { transport: nodeWebSocket },
   });
 
   // getClaims() verifies the token; never trust getSession() on the server.

@@ -2,7 +2,6 @@ import 'server-only';
 import { createServerClient } from '@supabase/ssr';
 import { cookies } from 'next/headers';
 import { publicEnv } from '@/lib/env/public';
-import { nodeWebSocket } from './node-websocket';
 
 /**
  * Supabase client acting as the signed-in user of the current request (RLS applies). Create one per
@@ -21,6 +20,5 @@ export async function createClient() {
         }
       },
     },
-    realtime: { transport: nodeWebSocket },
   });
 }

@@ -1,7 +1,6 @@
 import { AuthApiError, AuthSessionMissingError, createClient, type SupabaseClient } from '@supabase/supabase-js';
 import { SignJWT } from 'jose';
 import pg from 'pg';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../devstack/auth/handler';
 import { anonClient, serviceClient } from './clients';
@@ -237,7 +236,6 @@ describe('auth (GoTrue subset) through supabase-js', () => {
     // The anon key is a valid JWT but not an admin one.
     const asAnon = createClient(stack.apiUrl, stack.anonKey, {
       auth: { persistSession: false, autoRefreshToken: false },
-      realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
     });
     const denied = await asAnon.auth.admin.createUser({ email: `x-${Date.now()}@example.test`, password });
     expect(denied.error).toMatchObject({ status: 403, code: 'not_admin' });

@@ -1,16 +1,11 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
-import WebSocket from 'ws';
 import { testStack } from './stack-info';
 
-/**
- * supabase-js clients for Node tests. Node 20 has no global WebSocket and supabase-js ≥ 2.100
- * throws in createClient() without one (design.md §5), hence the `ws` transport.
- */
+/** supabase-js clients for Node tests (Node 24: the global WebSocket serves Realtime). */
 export function anonClient(): SupabaseClient {
   const stack = testStack();
   return createClient(stack.apiUrl, stack.anonKey, {
     auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
     db: { retry: false } as never,
   });
 }
@@ -19,7 +14,6 @@ export function serviceClient(): SupabaseClient {
   const stack = testStack();
   return createClient(stack.apiUrl, stack.serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
   });
 }
 
@@ -37,7 +31,6 @@ export async function userRealtimeClient(jwt: string): Promise<SupabaseClient> {
   const stack = testStack();
   const client = createClient(stack.apiUrl, stack.anonKey, {
     accessToken: async () => jwt,
-    realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
     db: { retry: false } as never,
   });
   await client.realtime.setAuth();
@@ -49,7 +42,6 @@ export function userClient(accessToken: string): SupabaseClient {
   const stack = testStack();
   return createClient(stack.apiUrl, stack.anonKey, {
     auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
     global: { headers: { Authorization: `Bearer ${accessToken}` } },
     db: { retry: false } as never,
   });

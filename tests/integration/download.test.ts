@@ -1,7 +1,6 @@
 import { createHash, randomInt } from 'node:crypto';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import type pg from 'pg';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downloadExport } from '../../lib/download/download-export';
 import { startExport } from '../../lib/exports/start-export';
@@ -40,7 +39,6 @@ function countingAdmin(): SupabaseClient {
   const stack = testStack();
   return createClient(stack.apiUrl, stack.serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
     global: {
       fetch: async (input, init) => {
         const res = await fetch(input, init);

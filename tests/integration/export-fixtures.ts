@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
 import Typesense from 'typesense';
-import WebSocket from 'ws';
 import { encodeShard, type ExportDocument, type ExportFormat } from '../../supabase/functions/_shared/export-format.ts';
 import { EXPORTS_BUCKET } from '../../supabase/functions/_shared/shard-key.ts';
 import type { ExportJob, ExportShard } from '../../lib/exports/types';
@@ -45,7 +44,6 @@ export async function createTenant(db: pg.Pool, name: string): Promise<Tenant> {
   if (created.error) throw created.error;
   const client = createClient(stack.apiUrl, stack.anonKey, {
     auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
   });
   const signedIn = await client.auth.signInWithPassword({ email, password });
   if (signedIn.error) throw signedIn.error;

@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createClient, FunctionsHttpError, type SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDevstackConfig } from '../../devstack/config';
 import type { DevstackContext } from '../../devstack/context';
@@ -28,8 +27,6 @@ const fixturesDir = path.join(projectRoot, 'tests', 'fixtures', 'functions');
 function clientAt(apiUrl: string, key: string): SupabaseClient {
   return createClient(apiUrl, key, {
     auth: { persistSession: false, autoRefreshToken: false },
-    // Node 20 has no global WebSocket; supabase-js ≥ 2.100 needs one in createClient (design.md §5).
-    realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
   });
 }
 

@@ -308,7 +308,7 @@ describe('realtime postgres_changes through supabase-js', () => {
     const client = track(
       createClient(stack.apiUrl, stack.anonKey, {
         accessToken: async () => jwt,
-        realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket, vsn: '1.0.0' },
+        realtime: { vsn: '1.0.0' },
       }),
     );
     await client.realtime.setAuth();

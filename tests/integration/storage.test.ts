@@ -11,7 +11,6 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { StorageApiError, createClient, type SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDevstackConfig } from '../../devstack/config';
 import type { DevstackContext } from '../../devstack/context';
@@ -61,7 +60,6 @@ function patternStream(
 function clientFor(url: string, key: string): SupabaseClient {
   return createClient(url, key, {
     auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: WebSocket as unknown as typeof globalThis.WebSocket },
   });
 }
 
@@ -133,10 +131,9 @@ async function peakLiveGrowth(work: () => Promise<void>): Promise<{ buffers: num
 const ROUND_TRIP_CLIENT = `
 import { createHash } from 'node:crypto';
 import { createClient } from '@supabase/supabase-js';
-import WebSocket from 'ws';
 const [url, key, bucket, path, total] = process.argv.slice(1);
 const size = Number(total);
-const client = createClient(url, key, { auth: { persistSession: false, autoRefreshToken: false }, realtime: { transport: WebSocket } });
+const client = createClient(url, key, { auth: { persistSession: false, autoRefreshToken: false } });
 const sent = createHash('sha256');
 let index = 0, produced = 0;
 const body = new ReadableStream({
