@@ -6,7 +6,9 @@ const nextConfig: NextConfig = {
   // Route handlers stream large downloads; nothing here needs the image optimizer or telemetry.
   poweredByHeader: false,
   reactStrictMode: true,
-  serverExternalPackages: ['ws'],
+  // `next dev` serves its scripts only to the origins it knows: without these, a page opened at
+  // http://127.0.0.1:3000 (the address the devstack prints) never hydrates, so nothing on it works.
+  allowedDevOrigins: ['127.0.0.1', 'localhost'],
 };
 
 export default nextConfig;

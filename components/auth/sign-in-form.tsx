@@ -1,59 +1,42 @@
 'use client';
 
-import { zodResolver } from '@hookform/resolvers/zod';
-import { useRouter } from 'next/navigation';
-import { useForm } from 'react-hook-form';
-import { z } from 'zod';
+import { useActionState } from 'react';
+import { signIn, type SignInState } from '@/app/sign-in/actions';
 import { Button } from '@/components/ui/button';
 import { Input } from '@/components/ui/input';
 import { Label } from '@/components/ui/label';
-import { createClient } from '@/lib/supabase/client';
 
-const signInSchema = z.object({
-  email: z.email({ error: 'Enter your work email address.' }),
-  password: z.string().min(1, { error: 'Enter your password.' }),
-});
-type SignInValues = z.infer<typeof signInSchema>;
-
-export function SignInForm({ redirectTo }: { redirectTo: string }) {
-  const router = useRouter();
-  const {
-    register,
-    handleSubmit,
-    setError,
-    formState: { errors, isSubmitting },
-  } = useForm<SignInValues>({ resolver: zodResolver(signInSchema), defaultValues: { email: '', password: '' } });
-
-  const onSubmit = handleSubmit(async (values) => {
-    const { error } = await createClient().auth.signInWithPassword(values);
-    if (error) {
-      setError('root', { message: error.message });
-      return;
-    }
-    router.replace(redirectTo);
-    router.refresh();
-  });
+/**
+ * Posts to the `signIn` Server Action. Before hydration (slow network, a failed chunk) the browser submits
+ * the same form as a plain POST, so it still signs in and never puts the password in the URL.
+ */
+export function SignInForm({ next }: { next: string }) {
+  const [state, formAction, isPending] = useActionState<SignInState, FormData>(signIn, { email: '' });
+  const { fieldErrors, error } = state;
 
   return (
     <form
-      onSubmit={onSubmit}
-      noValidate
+      action={formAction}
+      method="post"
       className="flex flex-col gap-4"
-      aria-describedby={errors.root ? 'sign-in-error' : undefined}
+      aria-describedby={error ? 'sign-in-error' : undefined}
     >
+      <input type="hidden" name="next" value={next} />
       <div className="flex flex-col gap-1">
         <Label htmlFor="email">Email</Label>
         <Input
           id="email"
+          name="email"
           type="email"
+          required
           autoComplete="email"
-          aria-invalid={errors.email ? true : undefined}
-          aria-describedby={errors.email ? 'email-error' : undefined}
-          {...register('email')}
+          defaultValue={state.email}
+          aria-invalid={fieldErrors?.email ? true : undefined}
+          aria-describedby={fieldErrors?.email ? 'email-error' : undefined}
         />
-        {errors.email ? (
+        {fieldErrors?.email ? (
           <p id="email-error" className="text-sm text-red-700">
-            {errors.email.message}
+            {fieldErrors.email}
           </p>
         ) : null}
       </div>
@@ -61,25 +44,26 @@ export function SignInForm({ redirectTo }: { redirectTo: string }) {
         <Label htmlFor="password">Password</Label>
         <Input
           id="password"
+          name="password"
           type="password"
+          required
           autoComplete="current-password"
-          aria-invalid={errors.password ? true : undefined}
-          aria-describedby={errors.password ? 'password-error' : undefined}
-          {...register('password')}
+          aria-invalid={fieldErrors?.password ? true : undefined}
+          aria-describedby={fieldErrors?.password ? 'password-error' : undefined}
         />
-        {errors.password ? (
+        {fieldErrors?.password ? (
           <p id="password-error" className="text-sm text-red-700">
-            {errors.password.message}
+            {fieldErrors.password}
           </p>
         ) : null}
       </div>
-      {errors.root ? (
+      {error ? (
         <p id="sign-in-error" role="alert" className="text-sm text-red-700">
-          {errors.root.message}
+          {error}
         </p>
       ) : null}
-      <Button type="submit" disabled={isSubmitting}>
-        {isSubmitting ? 'Signing in…' : 'Sign in'}
+      <Button type="submit" disabled={isPending}>
+        {isPending ? 'Signing in…' : 'Sign in'}
       </Button>
     </form>
   );

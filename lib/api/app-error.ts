@@ -11,6 +11,7 @@ export const appErrorStatus = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  unsupported_media_type: 415,
   unprocessable: 422,
   range_not_satisfiable: 416,
   upstream_unavailable: 503,

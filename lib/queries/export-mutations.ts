@@ -32,7 +32,7 @@ export const startExportMutationOptions = (queryClient: QueryClient) =>
 /** 202 while the worker still has to see it (the "Cancelling…" phase); the job row says when it did. */
 export const cancelExportMutationOptions = (queryClient: QueryClient, id: string) =>
   mutationOptions({
-    mutationFn: () => apiFetch<ExportJob>(`/api/exports/${id}/cancel`, { method: 'POST' }),
+    mutationFn: () => apiFetch<ExportJob>(`/api/exports/${id}/cancel`, { method: 'POST', json: {} }),
     onSuccess: (job) => storeJob(queryClient, job),
   });
 

@@ -1,0 +1,56 @@
+import { expect, test, type Request } from '@playwright/test';
+import { AUTH_FILE, demoUser } from './support';
+
+// These tests sign in themselves.
+test.use({ storageState: { cookies: [], origins: [] } });
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('the sign-in form POSTs, signs in, and never puts the password in a URL', async ({ page }) => {
+    const requests: Request[] = [];
+    page.on('request', (request) => requests.push(request));
+    await page.goto('/sign-in?next=%2Fexports');
+    await page.getByLabel('Email').fill(demoUser.email);
+    await page.getByLabel('Password').fill(demoUser.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('heading', { name: 'Exports', level: 1 })).toBeVisible({ timeout: 60_000 });
+
+    const submit = requests.find((r) => r.url().includes('/sign-in') && r.method() === 'POST');
+    expect(submit, 'the form was submitted as a POST').toBeDefined();
+    for (const request of requests) {
+      expect(request.url(), 'no URL carries the password').not.toContain(encodeURIComponent(demoUser.password));
+      expect(request.url()).not.toContain('password=');
+    }
+  });
+});
+
+test('sign-in never redirects off the site, whatever `next` says', async ({ page }) => {
+  await page.goto(`/sign-in?next=${encodeURIComponent('/\\evil.example/steal')}`);
+  await page.getByLabel('Email').fill(demoUser.email);
+  await page.getByLabel('Password').fill(demoUser.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Exports', level: 1 })).toBeVisible({ timeout: 60_000 });
+  expect(new URL(page.url()).host).toBe(new URL(test.info().project.use.baseURL!).host);
+});
+
+test('state-changing API routes refuse cross-site requests', async ({ browser }) => {
+  const context = await browser.newContext({ storageState: AUTH_FILE });
+  const { request } = context;
+  const sources = (await (await request.get('/api/sources')).json()) as Array<{ id: string }>;
+  const body = JSON.stringify({ sourceId: sources[0]!.id, format: 'csv' });
+  const countExports = async () => ((await (await request.get('/api/exports?limit=200')).json()) as unknown[]).length;
+  const before = await countExports();
+
+  for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+    const response = await request.post('/api/exports', { headers: { 'content-type': contentType }, data: body });
+    expect(response.status(), contentType).toBe(415);
+  }
+  const crossSite = await request.post('/api/exports', {
+    headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+    data: body,
+  });
+  expect(crossSite.status()).toBe(403);
+  expect(await countExports(), 'the refused requests created no export').toBe(before);
+  await context.close();
+});
