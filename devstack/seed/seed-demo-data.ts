@@ -92,7 +92,7 @@ async function insertDocuments(
         // separates documents. `offset 0` stops Postgres from inlining the lateral, which would parse
         // each line once per use of `d`.
         `insert into ${table} (collection_id, id, doc, attrs)
-         select $1::int, d->>'id', d, d - $3::text[]
+         select $1::int, d->>'id', t.line, d - $3::text[]
          from string_to_table($2::text, E'\\n') with ordinality as t(line, ord),
               lateral (select t.line::jsonb as d offset 0) as j
          order by t.ord`,
@@ -121,7 +121,7 @@ export async function seedTinyCollection(ctx: SeedContext, name: string, count: 
   await bulkCreateCollection(ctx.db, schema, async (client, table, collectionId) => {
     await client.query(
       `insert into ${table} (collection_id, id, doc, attrs)
-       select $1::int, i::text, d, d
+       select $1::int, i::text, d::text, d
        from generate_series(1, $2::bigint) as i,
             lateral (select jsonb_build_object('id', i::text, 'hs_object_id', i) as d offset 0) as j`,
       [collectionId, count],

@@ -1,12 +1,20 @@
 import type { IncomingMessage } from 'node:http';
-import { baseType, isArrayType, type CollectionSchema, type FieldSchema } from './schema';
-import type { ImportAction, PreparedDoc } from './store';
+import { exactInteger, isRawJsonNumber } from './exact-json';
+import { baseType, isArrayType, isScalarField, type CollectionSchema, type FieldSchema } from './schema';
+import type { PreparedDoc } from './store';
 
-/** Checks one document against the schema, with Typesense's messages (`validator.cpp`). */
+const INT32_MIN = -(2n ** 31n);
+const INT32_MAX = 2n ** 31n - 1n;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * Checks one document (parsed with parseExactJson) against the schema, with Typesense's messages
+ * (`validator.cpp`). Any valid JSON string is a valid string value, NUL included.
+ */
 export function validateDocument(
   schema: CollectionSchema,
   value: unknown,
-  action: ImportAction,
 ): { ok: true; doc: PreparedDoc } | { ok: false; code: number; error: string } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, code: 400, error: 'Bad JSON: not a properly formed document.' };
@@ -16,15 +24,10 @@ export function validateDocument(
   if (id !== undefined && typeof id !== 'string') {
     return { ok: false, code: 400, error: "Document's `id` field should be a string." };
   }
-  if (action === 'update' && id === undefined) {
-    return { ok: false, code: 400, error: 'For update, the `id` key must be provided.' };
-  }
-  // Partial documents are fine for update/emplace; only present fields are type-checked then.
-  const partial = action === 'update' || action === 'emplace';
   for (const field of schema.fields) {
     const v = doc[field.name];
     if (v === undefined || v === null) {
-      if (!field.optional && !partial) {
+      if (!field.optional) {
         return {
           ok: false,
           code: 400,
@@ -41,22 +44,37 @@ export function validateDocument(
   return { ok: true, doc: { id: typeof id === 'string' ? id : undefined, doc: rest } };
 }
 
+function inRange(v: unknown, min: bigint, max: bigint): boolean {
+  const n = exactInteger(v);
+  return n !== undefined && n >= min && n <= max;
+}
+
 function scalarOk(type: ReturnType<typeof baseType>, v: unknown): boolean {
   switch (type) {
     case 'string':
       return typeof v === 'string';
     case 'int32':
-      return typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31;
+      return inRange(v, INT32_MIN, INT32_MAX);
     case 'int64':
-      return typeof v === 'number' && Number.isInteger(v);
+      return inRange(v, INT64_MIN, INT64_MAX);
     case 'float':
-      return typeof v === 'number' && Number.isFinite(v);
+      return (typeof v === 'number' && Number.isFinite(v)) || isRawJsonNumber(v);
     case 'bool':
       return typeof v === 'boolean';
   }
 }
 
+const isPlainObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 function typeProblem(field: FieldSchema, v: unknown): string | undefined {
+  if (field.type === 'auto') return undefined;
+  if (field.type === 'object') return isPlainObject(v) ? undefined : `Field \`${field.name}\` must be an object.`;
+  if (field.type === 'object[]') {
+    return Array.isArray(v) && v.every(isPlainObject)
+      ? undefined
+      : `Field \`${field.name}\` must be an array of objects.`;
+  }
+  if (!isScalarField(field)) return undefined;
   const base = baseType(field.type);
   const article = base === 'int32' || base === 'int64' ? 'an' : 'a';
   if (isArrayType(field.type)) {

@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { parseParams, projectionSql, splitFields, uintParam } from './query-params';
+import { parseExactJson } from './exact-json';
+import { parseParams, projectDocument, splitFields, uintParam } from './query-params';
 import { whereSql } from './search';
 import { SqlParams } from './sql-params';
 import { partitionName, type StoredCollection } from './store';
@@ -22,31 +23,39 @@ const exportParamsSchema = z
 const DEFAULT_BATCH = 500;
 const MAX_BATCH = 10_000;
 
+export type PreparedExport = {
+  sql: string;
+  values: unknown[];
+  batch: number;
+  /** The line for one stored document: the text itself, or its include/exclude projection. */
+  line: (doc: string) => string;
+};
+
 /** Prepares the export SQL; throws TypesenseError for bad params/filters before any byte is sent. */
-export function prepareExport(
-  collection: StoredCollection,
-  query: Record<string, string>,
-): { sql: string; values: unknown[]; batch: number } {
+export function prepareExport(collection: StoredCollection, query: Record<string, string>): PreparedExport {
   const p = parseParams(exportParamsSchema, query);
   const params = new SqlParams();
   const where = whereSql(collection.schema, params, p.filter_by);
-  const projection = projectionSql(splitFields(p.include_fields), splitFields(p.exclude_fields), params);
   // Insertion order, like Typesense's export (seq_id order; no sort option). `collection_id` is constant in
   // the partition and makes the (collection_id, seq) primary key usable for this order.
-  const sql = `select (${projection})::text as line from ${partitionName(collection.id)} ${where ? `where ${where}` : ''} order by collection_id, seq`;
+  const sql = `select doc from ${partitionName(collection.id)} ${where ? `where ${where}` : ''} order by collection_id, seq`;
   const batch = Math.min(MAX_BATCH, Math.max(1, p.batch_size ?? DEFAULT_BATCH));
-  return { sql, values: params.values, batch };
+  const include = splitFields(p.include_fields);
+  const exclude = splitFields(p.exclude_fields);
+  // Without a projection the stored text goes out as is, with no parse per record.
+  const line =
+    include.length === 0 && exclude.length === 0
+      ? (doc: string) => doc
+      : (doc: string) =>
+          JSON.stringify(projectDocument(parseExactJson(doc) as Record<string, unknown>, include, exclude));
+  return { sql, values: params.values, batch, line };
 }
 
 /**
  * Streams JSONL ("\n" between records, none after the last) from a server-side cursor, waiting for the
  * socket to drain before fetching more, and stopping as soon as the client goes away.
  */
-export async function streamExport(
-  db: Pool,
-  res: ServerResponse,
-  prepared: { sql: string; values: unknown[]; batch: number },
-): Promise<void> {
+export async function streamExport(db: Pool, res: ServerResponse, prepared: PreparedExport): Promise<void> {
   const client = await db.connect();
   let broken = false;
   let clientGone = false;
@@ -60,11 +69,12 @@ export async function streamExport(
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
     let first = true;
     while (!clientGone) {
-      const { rows } = await client.query<{ line: string }>(`fetch ${prepared.batch} from export_cursor`);
+      const { rows } = await client.query<{ doc: string }>(`fetch ${prepared.batch} from export_cursor`);
       if (rows.length === 0) break;
       let chunk = '';
       for (const row of rows) {
-        chunk += first ? row.line : `\n${row.line}`;
+        const line = prepared.line(row.doc);
+        chunk += first ? line : `\n${line}`;
         first = false;
       }
       if (!res.write(chunk) && !clientGone) {

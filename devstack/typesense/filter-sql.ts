@@ -3,11 +3,11 @@ import type { FilterCondition, FilterNode, FilterValue } from './filter-parser';
 import {
   baseType,
   fieldLiteral,
-  findField,
+  findScalarField,
   isArrayType,
   scalarExpr,
   type CollectionSchema,
-  type FieldSchema,
+  type ScalarField,
 } from './schema';
 import type { SqlParams } from './sql-params';
 
@@ -34,7 +34,7 @@ const INT32_MAX = 2n ** 31n - 1n;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-function numericValue(field: FieldSchema, text: string): string {
+function numericValue(field: ScalarField, text: string): string {
   const base = baseType(field.type);
   const value = text.trim();
   if (base === 'float') {
@@ -50,7 +50,7 @@ function numericValue(field: FieldSchema, text: string): string {
   return value;
 }
 
-function numericItem(field: FieldSchema, item: FilterValue, expr: string, params: SqlParams): string {
+function numericItem(field: ScalarField, item: FilterValue, expr: string, params: SqlParams): string {
   const cast = baseType(field.type) === 'float' ? 'double precision' : 'bigint';
   const p = (v: string) => `${params.add(numericValue(field, v))}::${cast}`;
   switch (item.comparator) {
@@ -70,7 +70,7 @@ function numericItem(field: FieldSchema, item: FilterValue, expr: string, params
 }
 
 /** Turns "any element/any value matches" into SQL for scalar or array fields. */
-function anyOf(field: FieldSchema, perValue: (expr: string) => string): string {
+function anyOf(field: ScalarField, perValue: (expr: string) => string): string {
   if (!isArrayType(field.type)) return perValue(scalarExpr(field));
   const lit = fieldLiteral(field.name);
   const cast = { int32: '::bigint', int64: '::bigint', float: '::double precision', bool: '::boolean', string: '' }[
@@ -92,7 +92,7 @@ function conditionToSql(cond: FilterCondition, schema: CollectionSchema, params:
     if (cond.negate) throw new TypesenseError(400, 'Not equals filtering is not supported on the `id` field.');
     return `id = any(${params.add(cond.values.map((v) => v.raw))}::text[])`;
   }
-  const field = findField(schema, cond.field);
+  const field = findScalarField(schema, cond.field);
   if (!field || !field.index) {
     // Real Typesense answers 404 here (filter.cpp toFilter: Option<bool>(404, …)).
     throw new TypesenseError(404, `Could not find a filter field named \`${cond.field}\` in the schema.`);

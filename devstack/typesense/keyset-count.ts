@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { FilterCondition, FilterNode } from './filter-parser';
 import { filterToSql } from './filter-sql';
-import { baseType, findField, isArrayType, scalarExpr, type CollectionSchema } from './schema';
+import { baseType, findScalarField, isArrayType, scalarExpr, type CollectionSchema } from './schema';
 import { SqlParams } from './sql-params';
 import { partitionName, type StoredCollection } from './store';
 
@@ -30,7 +30,7 @@ export function splitKeyset(
     if (c.negate || c.list || c.values.length !== 1 || !v) return undefined;
     if (v.comparator !== 'gt' && v.comparator !== 'gte' && v.comparator !== 'lt' && v.comparator !== 'lte')
       return undefined;
-    const field = findField(schema, c.field);
+    const field = findScalarField(schema, c.field);
     if (!field || !field.index || isArrayType(field.type)) return undefined;
     if (baseType(field.type) !== 'int64' && baseType(field.type) !== 'int32') return undefined;
     if (!/^[-+]?\d{1,19}$/.test(v.value.trim())) return undefined; // invalid values take the SQL path and its error
@@ -118,7 +118,7 @@ export async function keysetCount(
   rest: FilterNode | undefined,
   key: KeyCondition,
 ): Promise<number> {
-  const field = findField(collection.schema, key.field);
+  const field = findScalarField(collection.schema, key.field);
   if (!field) throw new Error(`key field ${key.field} vanished`);
   const params = new SqlParams();
   const where = rest ? filterToSql(rest, collection.schema, params) : 'true';

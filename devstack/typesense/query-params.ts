@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { TypesenseError } from './errors';
-import type { SqlParams } from './sql-params';
 
 /** Unsigned integer query parameter with Typesense's wording for a bad value. */
 export const uintParam = (name: string) =>
@@ -26,15 +25,18 @@ export function splitFields(value: string | undefined): string[] {
 }
 
 /**
- * SQL for the returned document after include_fields / exclude_fields. Done in SQL so that exports can
- * pass `doc::text` straight through without a JSON parse per record. Unknown names are ignored, like
- * Typesense. `id` is kept only if listed in include_fields (Typesense behaviour is unverified: protocols §6).
+ * The returned document after include_fields / exclude_fields (parsed with exact int64s). Unknown names are
+ * ignored, like Typesense. `id` is kept only if listed in include_fields (Typesense behaviour is
+ * unverified: protocols §6).
  */
-export function projectionSql(include: string[], exclude: string[], params: SqlParams): string {
-  let expr = 'doc';
-  if (include.length > 0) {
-    expr = `(select coalesce(jsonb_object_agg(k, v), '{}'::jsonb) from jsonb_each(doc) as f(k, v) where k = any(${params.add(include)}::text[]))`;
-  }
-  if (exclude.length > 0) expr = `(${expr} - ${params.add(exclude)}::text[])`;
-  return expr;
+export function projectDocument(
+  doc: Record<string, unknown>,
+  include: readonly string[],
+  exclude: readonly string[],
+): Record<string, unknown> {
+  if (include.length === 0 && exclude.length === 0) return doc;
+  const kept = Object.entries(doc).filter(
+    ([key]) => (include.length === 0 || include.includes(key)) && !exclude.includes(key),
+  );
+  return Object.fromEntries(kept);
 }

@@ -5,8 +5,13 @@ import { TypesenseError } from './errors';
  * Collection schemas: the subset of Typesense field types the exports need. Defaults follow
  * `field::json_field_to_field` (Typesense `src/field.cpp`): `facet` false, `index` true, `optional` false,
  * `sort` true for numbers and bools, false for strings.
+ *
+ * Scalar types can be filtered, sorted, faceted and searched. `object`, `object[]` (nested fields, which
+ * need `enable_nested_fields`) and `auto` are stored and returned as they are; the devstack does not
+ * flatten them into `a.b` sub-fields, so filtering, sorting or faceting on them is refused as an unknown
+ * field, which is also what real Typesense answers for the parent object itself.
  */
-export const fieldTypes = [
+export const scalarFieldTypes = [
   'string',
   'int32',
   'int64',
@@ -18,6 +23,9 @@ export const fieldTypes = [
   'float[]',
   'bool[]',
 ] as const;
+export const opaqueFieldTypes = ['object', 'object[]', 'auto'] as const;
+export const fieldTypes = [...scalarFieldTypes, ...opaqueFieldTypes] as const;
+export type ScalarFieldType = (typeof scalarFieldTypes)[number];
 export type FieldType = (typeof fieldTypes)[number];
 
 /**
@@ -64,6 +72,9 @@ export type FieldSchema = {
   store: boolean;
 };
 
+/** A field whose values are strings, numbers or bools (or arrays of one of them). */
+export type ScalarField = FieldSchema & { type: ScalarFieldType };
+
 export type CollectionSchema = {
   name: string;
   fields: FieldSchema[];
@@ -77,15 +88,19 @@ export function isFieldType(type: string): type is FieldType {
   return (fieldTypes as readonly string[]).includes(type);
 }
 
-export function isArrayType(type: FieldType): boolean {
+export function isScalarField(field: FieldSchema): field is ScalarField {
+  return (scalarFieldTypes as readonly string[]).includes(field.type);
+}
+
+export function isArrayType(type: ScalarFieldType): boolean {
   return type.endsWith('[]');
 }
 
-export function baseType(type: FieldType): 'string' | 'int32' | 'int64' | 'float' | 'bool' {
+export function baseType(type: ScalarFieldType): 'string' | 'int32' | 'int64' | 'float' | 'bool' {
   return type.replace('[]', '') as 'string' | 'int32' | 'int64' | 'float' | 'bool';
 }
 
-export function isNumericType(type: FieldType): boolean {
+export function isNumericType(type: ScalarFieldType): boolean {
   const base = baseType(type);
   return base === 'int32' || base === 'int64' || base === 'float';
 }
@@ -111,8 +126,15 @@ export function normalizeCollection(input: CollectionInput): CollectionSchema {
     }
     if (seen.has(f.name)) throw new TypesenseError(400, `There are duplicate field names in the schema.`);
     seen.add(f.name);
-    const sortable = isNumericType(f.type) || baseType(f.type) === 'bool';
-    const sort = f.sort ?? (sortable && !isArrayType(f.type));
+    if ((f.type === 'object' || f.type === 'object[]') && input.enable_nested_fields !== true) {
+      throw new TypesenseError(
+        400,
+        'Type `object` or `object[]` can be used only when nested fields are enabled by setting` enable_nested_fields` to true.',
+      );
+    }
+    const scalar = (scalarFieldTypes as readonly string[]).includes(f.type) ? (f.type as ScalarFieldType) : undefined;
+    const sortable = scalar !== undefined && (isNumericType(scalar) || baseType(scalar) === 'bool');
+    const sort = f.sort ?? (sortable && !isArrayType(scalar));
     fields.push({
       name: f.name,
       type: f.type,
@@ -131,7 +153,7 @@ export function normalizeCollection(input: CollectionInput): CollectionSchema {
     const field = fields.find((f) => f.name === dsf);
     if (!field)
       throw new TypesenseError(400, `Default sorting field is defined as \`${dsf}\` but is not found in the schema.`);
-    if (!isNumericType(field.type) || isArrayType(field.type)) {
+    if (!isScalarField(field) || !isNumericType(field.type) || isArrayType(field.type)) {
       throw new TypesenseError(400, `Default sorting field \`${dsf}\` is not a sortable type.`);
     }
     if (field.optional) throw new TypesenseError(400, `Default sorting field \`${dsf}\` cannot be an optional field.`);
@@ -173,6 +195,12 @@ export function findField(schema: CollectionSchema, name: string): FieldSchema |
   return schema.fields.find((f) => f.name === name);
 }
 
+/** A field that filters, sorts, facets and `query_by` can use; object and auto fields are not (see above). */
+export function findScalarField(schema: CollectionSchema, name: string): ScalarField | undefined {
+  const field = findField(schema, name);
+  return field && isScalarField(field) ? field : undefined;
+}
+
 /** `'name'` as a SQL string literal; safe because names match FIELD_NAME_PATTERN (checked again here). */
 export function fieldLiteral(name: string): string {
   if (!FIELD_NAME_PATTERN.test(name)) throw new Error(`unsafe field name ${JSON.stringify(name)}`);
@@ -192,7 +220,7 @@ export function unindexedFields(schema: CollectionSchema): string[] {
  * the per-collection expression indexes (store.ts) are the very same expression, which is what lets
  * Postgres use the index.
  */
-export function scalarExpr(field: FieldSchema): string {
+export function scalarExpr(field: ScalarField): string {
   const lit = fieldLiteral(field.name);
   switch (baseType(field.type)) {
     case 'int32':

@@ -4,8 +4,9 @@ import { TypesenseError } from './errors';
 import { parseFilter } from './filter-parser';
 import { filterToSql } from './filter-sql';
 import { keysetCount, splitKeyset } from './keyset-count';
-import { parseParams, projectionSql, splitFields, uintParam } from './query-params';
-import { baseType, fieldLiteral, findField, isArrayType, type CollectionSchema } from './schema';
+import { parseExactJson } from './exact-json';
+import { parseParams, projectDocument, splitFields, uintParam } from './query-params';
+import { baseType, fieldLiteral, findScalarField, isArrayType, type CollectionSchema } from './schema';
 import { sortToSql } from './sort';
 import { SqlParams } from './sql-params';
 import { partitionName, type StoredCollection } from './store';
@@ -75,7 +76,7 @@ function querySql(
   if (names.length === 0) throw new TypesenseError(400, 'No search fields specified for the query.');
   const pattern = params.add(likeLiteral(q.trim()));
   const parts = names.map((name) => {
-    const field = findField(schema, name);
+    const field = findScalarField(schema, name);
     if (!field || !field.index)
       throw new TypesenseError(404, `Could not find a field named \`${name}\` in the schema.`);
     if (baseType(field.type) !== 'string') {
@@ -116,7 +117,7 @@ async function facetCounts(
   const table = partitionName(collection.id);
   return Promise.all(
     names.map(async (name) => {
-      const field = findField(collection.schema, name);
+      const field = findScalarField(collection.schema, name);
       if (!field || !field.facet)
         throw new TypesenseError(404, `Could not find a facet field named \`${name}\` in the schema.`);
       const lit = fieldLiteral(field.name);
@@ -182,13 +183,18 @@ export async function searchDocuments(
     if (take === 0) return [];
     const pageParams = new SqlParams();
     pageParams.values.push(...params.values);
-    const projection = projectionSql(splitFields(p.include_fields), splitFields(p.exclude_fields), pageParams);
-    const { rows } = await db.query<{ doc: Record<string, unknown> }>(
-      `select ${projection} as doc from ${table} ${where ? `where ${where}` : ''}
+    const { rows } = await db.query<{ doc: string }>(
+      `select doc from ${table} ${where ? `where ${where}` : ''}
        order by ${order} limit ${pageParams.add(take)}::int offset ${pageParams.add(offset)}::bigint`,
       pageParams.values,
     );
-    return rows.map((r): SearchHit => ({ document: r.doc, highlight: {}, highlights: [] }));
+    const include = splitFields(p.include_fields);
+    const exclude = splitFields(p.exclude_fields);
+    return rows.map((r): SearchHit => ({
+      document: projectDocument(parseExactJson(r.doc) as Record<string, unknown>, include, exclude),
+      highlight: {},
+      highlights: [],
+    }));
   })();
 
   const facetPromise = facetCounts(db, collection, p.facet_by, where, params, p.max_facet_values ?? 10);

@@ -1,10 +1,8 @@
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Pool } from 'pg';
-import { z } from 'zod';
 import type { DevstackContext } from '../context';
-import { BodyTooLargeError, readBody } from '../http/body';
+import { BodyTooLargeError } from '../http/body';
 import { sendJson } from '../http/respond';
 import {
   handleCreateCollection,
@@ -16,30 +14,27 @@ import {
 import { TypesenseError } from './errors';
 import { prepareExport, streamExport } from './export';
 import { searchDocuments } from './search';
-import { ensureStore, getCollection, partitionName } from './store';
+import { ensureStore, getCollection } from './store';
 
 /**
- * A Typesense-compatible HTTP server over Postgres, for the subset Baton uses (protocols.md §5): the
- * official `typesense` client talks to it unmodified. Routes:
+ * A Typesense-compatible HTTP server over Postgres, for what Baton, its tests and its benchmarks call
+ * (protocols.md §5): the official `typesense` client talks to it unmodified. Routes:
  *
  *   GET    /health                                    (no key needed)
  *   GET    /collections                 POST /collections
  *   GET    /collections/:name           DELETE /collections/:name
  *   GET    /collections/:name/documents/search
  *   GET    /collections/:name/documents/export        (streamed JSONL)
- *   POST   /collections/:name/documents/import        (?action=create|upsert|update|emplace)
- *   GET    /collections/:name/documents/:id
- *   POST   /multi_search
+ *   POST   /collections/:name/documents/import        (action=create)
+ *
+ * Anything else (multi_search, single-document reads and writes, keys, aliases, …) is a 404 "Not Found",
+ * the answer real Typesense gives for an unknown route; devstack/README.md lists what is served.
  */
 
 /** `http_server.cpp`: longer query strings are refused before routing. */
 const MAX_QUERY_STRING = 4000;
 /** Fault 'timeout': hold the request this long, then drop the socket, so nothing leaks past a test. */
 const TIMEOUT_FAULT_HOLD_MS = 30_000;
-/** multi_search bodies are search parameter lists; 4 MB is generous. */
-const MAX_MULTI_SEARCH_BYTES = 4 * 1024 * 1024;
-/** Typesense `limit_multi_searches` default (`core_api.cpp post_multi_search`). */
-const MAX_MULTI_SEARCHES = 50;
 
 const UNAUTHORIZED = 'Forbidden - a valid `x-typesense-api-key` header must be sent.';
 
@@ -156,11 +151,6 @@ async function handle(
   const query = queryOf(url);
   const [root, name, sub, action] = parts;
 
-  if (root === 'multi_search' && parts.length === 1 && method === 'POST') {
-    if (await injectFault(req, res)) return;
-    sendJson(res, 200, await multiSearch(db, req, query));
-    return;
-  }
   if (root !== 'collections') throw new TypesenseError(404, 'Not Found');
 
   if (name === undefined) {
@@ -193,54 +183,6 @@ async function handle(
       res.end(body);
       return;
     }
-    if (method === 'GET') {
-      const collection = await getCollection(db, name);
-      const { rows } = await db.query<{ doc: unknown }>(
-        `select doc from ${partitionName(collection.id)} where id = $1`,
-        [action],
-      );
-      const row = rows[0];
-      if (!row) throw new TypesenseError(404, `Could not find a document with id: ${action}`);
-      return sendJson(res, 200, row.doc);
-    }
   }
   throw new TypesenseError(404, 'Not Found');
-}
-
-const multiSearchBody = z.object({ searches: z.array(z.record(z.string(), z.unknown())) }).loose();
-
-/** Per-search failures are embedded as `{code, error}` while the HTTP status stays 200 (protocols.md §5.2). */
-async function multiSearch(
-  db: Pool,
-  req: IncomingMessage,
-  common: Record<string, string>,
-): Promise<{ results: unknown[] }> {
-  let body: unknown;
-  try {
-    body = JSON.parse((await readBody(req, MAX_MULTI_SEARCH_BYTES)).toString('utf8'));
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) throw error;
-    throw new TypesenseError(400, 'Bad JSON.');
-  }
-  const parsed = multiSearchBody.safeParse(body);
-  if (!parsed.success) throw new TypesenseError(400, 'Missing `searches` array.');
-  if (parsed.data.searches.length > MAX_MULTI_SEARCHES) {
-    throw new TypesenseError(400, `Number of multi searches exceeds \`limit_multi_searches\` parameter.`);
-  }
-  const results = [];
-  for (const search of parsed.data.searches) {
-    const params: Record<string, string> = { ...common };
-    for (const [k, v] of Object.entries(search)) {
-      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') params[k] = String(v);
-    }
-    try {
-      const collectionName = params.collection;
-      if (collectionName === undefined) throw new TypesenseError(400, 'Parameter `collection` is required.');
-      results.push(await searchDocuments(db, await getCollection(db, collectionName), params));
-    } catch (error) {
-      if (!(error instanceof TypesenseError)) throw error;
-      results.push({ code: error.status, error: error.message });
-    }
-  }
-  return { results };
 }

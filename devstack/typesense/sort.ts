@@ -1,5 +1,5 @@
 import { TypesenseError } from './errors';
-import { baseType, findField, isArrayType, scalarExpr, type CollectionSchema } from './schema';
+import { baseType, findScalarField, isArrayType, scalarExpr, type CollectionSchema } from './schema';
 
 /** Typesense allows at most 3 sort fields (`collection.cpp`: "Only upto 3 sort_by fields can be specified."). */
 export const MAX_SORT_FIELDS = 3;
@@ -17,7 +17,7 @@ export function sortToSql(sortBy: string | undefined, schema: CollectionSchema):
     .filter((s) => s !== '');
   if (items.length > MAX_SORT_FIELDS) throw new TypesenseError(422, 'Only upto 3 sort_by fields can be specified.');
   if (items.length === 0) {
-    const dsf = schema.default_sorting_field === '' ? undefined : findField(schema, schema.default_sorting_field);
+    const dsf = schema.default_sorting_field === '' ? undefined : findScalarField(schema, schema.default_sorting_field);
     return dsf ? [`${scalarExpr(dsf)} desc`] : [];
   }
   const order: string[] = [];
@@ -33,7 +33,7 @@ export function sortToSql(sortBy: string | undefined, schema: CollectionSchema):
       order.push(`seq ${direction}`);
       continue;
     }
-    const field = findField(schema, name);
+    const field = findScalarField(schema, name);
     const sortable = field !== undefined && field.sort && field.index && !isArrayType(field.type);
     if (!field || !sortable) {
       throw new TypesenseError(404, `Could not find a field named \`${name}\` in the schema for sorting.`);

@@ -1,6 +1,14 @@
 import type { Pool, PoolClient } from 'pg';
 import { collectionNotFound, TypesenseError } from './errors';
-import { isArrayType, isNumericType, scalarExpr, storedSchema, unindexedFields, type CollectionSchema } from './schema';
+import {
+  isArrayType,
+  isNumericType,
+  isScalarField,
+  scalarExpr,
+  storedSchema,
+  unindexedFields,
+  type CollectionSchema,
+} from './schema';
 
 /**
  * Storage for the Typesense stand-in, in schema `_typesense` (not in PostgREST's exposed schemas, and no
@@ -9,7 +17,7 @@ import { isArrayType, isNumericType, scalarExpr, storedSchema, unindexedFields, 
  * - `collections`: one row per collection with its normalised schema JSON; `num_documents` is kept by a
  *   statement-level trigger over transition tables, so `out_of`/`num_documents` never need a count(*)
  *   (a count of 1,000,000 rows is ~85 ms; a trigger adds ~0.8 s per 1,000,000 inserted rows, measured).
- * - `documents`: (collection_id, seq, id, doc jsonb, attrs jsonb), LIST-partitioned by collection: each collection gets
+ * - `documents`: (collection_id, seq, id, doc text, attrs jsonb), LIST-partitioned by collection: each collection gets
  *   its own partition `documents_c<id>`, so dropping a collection of 1,000,000 rows is a ~40 ms DROP TABLE
  *   instead of a multi-second DELETE, and counts/scans of one collection never touch the others.
  *   `seq` is the insertion order (Typesense's `seq_id`): exports follow it, and it is the final tie-break.
@@ -17,6 +25,9 @@ import { isArrayType, isNumericType, scalarExpr, storedSchema, unindexedFields, 
  *   indexes read `attrs`, never `doc`: a 2-4 KB doc is stored pglz-compressed (this Postgres build has no
  *   lz4), and decompressing it for every row made `count(*) where portal_id = … and hs_object_id > …`
  *   cost ~330 ms per 100,000 rows (measured); `attrs` (~0.5 KB) stays uncompressed inline.
+ * - `doc` is the document's JSON text as Typesense returns it, not jsonb: jsonb refuses "\u0000" in a
+ *   string, which Typesense stores like any other character, and text keeps int64s digit for digit without
+ *   a parse per read (exports stream it as is). `attrs` has NUL replaced by U+FFFD: it only feeds filters.
  * - `doc` uses STORAGE EXTERNAL (out of line, never compressed): pglz compression was over half of the
  *   seeding time (100,000 demo docs, ~190 MB of JSON: 8.1 s → 5.2 s to insert, measured). Disk is cheap here.
  * - Per collection, an expression index on every scalar numeric field, `((doc->>'f')::bigint)`: the very
@@ -41,7 +52,7 @@ create table if not exists _typesense.documents (
   collection_id int not null,
   seq bigint not null default nextval('_typesense.documents_seq'),
   id text not null,
-  doc jsonb not null,
+  doc text not null,
   attrs jsonb not null,
   primary key (collection_id, seq),
   unique (collection_id, id)
@@ -80,6 +91,7 @@ export function ensureStore(db: Pool): Promise<void> {
       try {
         // Two callers on one database (server start + a seeding test) must not race on CREATE.
         await client.query('select pg_advisory_lock(hashtext($1))', ['_typesense.schema']);
+        await dropOutdatedStore(client);
         await client.query(STORE_SCHEMA_SQL);
       } finally {
         await client.query('select pg_advisory_unlock(hashtext($1))', ['_typesense.schema']).catch(() => undefined);
@@ -90,6 +102,18 @@ export function ensureStore(db: Pool): Promise<void> {
     ready.catch(() => schemaReady.delete(db));
   }
   return ready;
+}
+
+/**
+ * Data dirs made before `doc` became text hold jsonb documents the code can no longer read: start that
+ * store afresh (the demo seeding fills it again on the next start).
+ */
+async function dropOutdatedStore(client: PoolClient): Promise<void> {
+  const { rows } = await client.query<{ data_type: string }>(
+    `select data_type from information_schema.columns
+     where table_schema = '_typesense' and table_name = 'documents' and column_name = 'doc'`,
+  );
+  if (rows[0] && rows[0].data_type !== 'text') await client.query('drop schema _typesense cascade');
 }
 
 export type StoredCollection = {
@@ -156,7 +180,7 @@ async function insertCollectionRow(client: PoolClient, schema: CollectionSchema)
 
 async function createFieldIndexes(client: PoolClient, schema: CollectionSchema, table: string): Promise<void> {
   for (const field of schema.fields) {
-    if (!isNumericType(field.type) || isArrayType(field.type) || !field.index) continue;
+    if (!isScalarField(field) || !isNumericType(field.type) || isArrayType(field.type) || !field.index) continue;
     await client.query(`create index on ${table} (${scalarExpr(field)})`);
   }
 }
@@ -235,58 +259,75 @@ export async function dropCollection(db: Pool, name: string): Promise<StoredColl
   });
 }
 
-export type ImportAction = 'create' | 'upsert' | 'update' | 'emplace';
-
 export type PreparedDoc = { id: string | undefined; doc: Record<string, unknown> };
 
+export type WriteOutcome = { code: number; error: string } | null;
+
 /**
- * Writes one batch of already-validated documents and returns, per input position, the error (or null).
- * Documents without an `id` get their seq number as id, like Typesense's auto ids.
+ * Creates one batch of already-validated documents (parsed with parseExactJson) and returns, per input
+ * position, the error (or null). Documents without an `id` get their seq number as id, like Typesense's
+ * auto ids. A batch the database refuses as a whole is retried document by document, so one bad
+ * document costs only its own line, as in Typesense.
  */
-export async function writeBatch(
-  db: Pool,
-  collection: StoredCollection,
-  action: ImportAction,
-  docs: PreparedDoc[],
-): Promise<Array<{ code: number; error: string } | null>> {
+export async function writeBatch(db: Pool, collection: StoredCollection, docs: PreparedDoc[]): Promise<WriteOutcome[]> {
   if (docs.length === 0) return [];
   const seqs = await db.query<{ seq: string }>(
     "select nextval('_typesense.documents_seq')::text as seq from generate_series(1, $1::int)",
     [docs.length],
   );
-  const payload = docs.map((d, i) => {
+  const unindexed = new Set(unindexedFields(collection.schema));
+  const rows = docs.map((d, i) => {
     const seq = seqs.rows[i]?.seq ?? '0';
     const id = d.id ?? seq;
-    return { seq, id, doc: { id, ...d.doc } };
+    const full = { id, ...d.doc };
+    const attrs = Object.fromEntries(Object.entries(full).filter(([k]) => !unindexed.has(k)));
+    const attrsJson = JSON.stringify(attrs);
+    // JSON.stringify writes NUL as the escape \u0000; only documents that have one need the copy.
+    return {
+      seq,
+      id,
+      doc: JSON.stringify(full),
+      attrs: attrsJson.includes('\\u0000') ? JSON.stringify(withoutNul(attrs)) : attrsJson,
+    };
   });
-  const table = partitionName(collection.id);
-  const source = `select $1::int as collection_id, (x->>'seq')::bigint as seq, x->>'id' as id, x->'doc' as doc,
-                         (x->'doc') - $3::text[] as attrs
-                  from jsonb_array_elements($2::jsonb) with ordinality as t(x, ord) order by ord`;
-  const args = [collection.id, JSON.stringify(payload), unindexedFields(collection.schema)];
-  let written: Set<string>;
-  if (action === 'update') {
-    const { rows } = await db.query<{ id: string }>(
-      `update ${table} d set doc = d.doc || s.doc, attrs = (d.doc || s.doc) - $3::text[] from (${source}) s where d.id = s.id returning d.id`,
-      args,
+  const insert = (batch: typeof rows) =>
+    db.query<{ id: string }>(
+      `insert into _typesense.documents as d (collection_id, seq, id, doc, attrs)
+       select $1::int, t.seq, t.id, t.doc, t.attrs::jsonb
+       from unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) with ordinality as t(seq, id, doc, attrs, ord)
+       order by t.ord
+       on conflict (collection_id, id) do nothing returning id`,
+      [
+        collection.id,
+        batch.map((r) => r.seq),
+        batch.map((r) => r.id),
+        batch.map((r) => r.doc),
+        batch.map((r) => r.attrs),
+      ],
     );
-    written = new Set(rows.map((r) => r.id));
-    return payload.map((p) =>
-      written.has(p.id) ? null : { code: 404, error: `Could not find a document with id: ${p.id}` },
-    );
+  const conflict = (id: string): WriteOutcome => ({ code: 409, error: `A document with id ${id} already exists.` });
+  try {
+    const written = new Set((await insert(rows)).rows.map((r) => r.id));
+    return rows.map((r) => (written.has(r.id) ? null : conflict(r.id)));
+  } catch {
+    const outcomes: WriteOutcome[] = [];
+    for (const row of rows) {
+      try {
+        outcomes.push((await insert([row])).rows.length > 0 ? null : conflict(row.id));
+      } catch (error) {
+        outcomes.push({ code: 400, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    return outcomes;
   }
-  const onConflict = {
-    create: 'do nothing',
-    upsert: 'do update set doc = excluded.doc, attrs = excluded.attrs',
-    emplace: 'do update set doc = d.doc || excluded.doc, attrs = (d.doc || excluded.doc) - $3::text[]',
-  }[action];
-  const { rows } = await db.query<{ id: string }>(
-    `insert into _typesense.documents as d (collection_id, seq, id, doc, attrs) ${source}
-     on conflict (collection_id, id) ${onConflict} returning id`,
-    args,
-  );
-  written = new Set(rows.map((r) => r.id));
-  return payload.map((p) =>
-    written.has(p.id) ? null : { code: 409, error: `A document with id ${p.id} already exists.` },
-  );
+}
+
+/** A copy with NUL replaced by U+FFFD in every string and key: jsonb cannot hold "\u0000". */
+function withoutNul(value: unknown): unknown {
+  if (typeof value === 'string') return value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value;
+  if (Array.isArray(value)) return value.map(withoutNul);
+  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replaceAll('\0', '\uFFFD'), withoutNul(v)]));
+  }
+  return value;
 }

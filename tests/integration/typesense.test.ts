@@ -271,22 +271,156 @@ describe('typesense stand-in: filters', () => {
     expect(fourth.found).toBe(30);
   });
 
-  it('imports with per-line results: create conflicts, upsert keeps insertion order', async () => {
+  it('imports with per-line results: a create conflict fails alone, insertion order is kept', async () => {
     const docs = ts.collections<SmallDoc>(SMALL).documents();
     const results = await docs.import([{ id: 's1', n: 1, price: 1, name: 'dup', active: true }], {
       action: 'create',
       throwOnFail: false,
     } as never);
     expect(results).toEqual([expect.objectContaining({ success: false, code: 409 })]);
-    await docs.import([{ id: 's1', n: 1, price: 1.5, name: 'Hello, World 1', active: true }], { action: 'upsert' });
     const exported = (await docs.export()).split('\n').map((l) => JSON.parse(l) as SmallDoc);
     expect(exported.map((d) => d.id)).toEqual(smallDocs.map((d) => d.id));
+    expect(exported[0]?.name).toBe('Hello, World 1');
 
     // Keyset counts are cached per collection version: a write must show up in the next `found`.
     const found = async () => (await docs.search({ q: '*', filter_by: 'active:true && n:>28' })).found;
     expect(await found()).toBe(1);
     await docs.import([{ id: 's31', n: 31, price: 1, name: 'new', active: true }], { action: 'create' });
     expect(await found()).toBe(2);
+  });
+});
+
+describe('typesense stand-in: fidelity (int64, NUL, nested fields, per-document errors)', () => {
+  const FIDELITY = 'ts_test_fidelity';
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${stack.typesenseUrl}${path}`, {
+      ...init,
+      headers: { 'X-TYPESENSE-API-KEY': stack.typesenseApiKey, ...init.headers },
+    });
+  const importLines = async (lines: string[], action?: string) => {
+    const response = await api(`/collections/${FIDELITY}/documents/import${action ? `?action=${action}` : ''}`, {
+      method: 'POST',
+      body: lines.join('\n'),
+      headers: { 'Content-Type': 'text/plain' },
+    });
+    return { status: response.status, text: await response.text() };
+  };
+
+  beforeAll(async () => {
+    await ts
+      .collections(FIDELITY)
+      .delete()
+      .catch(() => undefined);
+    await ts.collections().create({
+      name: FIDELITY,
+      enable_nested_fields: true,
+      fields: [
+        { name: 'key', type: 'int64' },
+        { name: 'title', type: 'string' },
+        { name: 'author', type: 'object', optional: true },
+        { name: 'tags', type: 'object[]', optional: true },
+        { name: 'extra', type: 'auto', optional: true },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await ts
+      .collections(FIDELITY)
+      .delete()
+      .catch(() => undefined);
+  });
+
+  it('stores int64 keys beyond 2^53 exactly, and filters, sorts and exports them exactly', async () => {
+    // Written by hand: JSON.stringify of a JS number would already have rounded these.
+    const imported = await importLines([
+      '{"id":"big1","key":9007199254740993,"title":"one past 2^53","views":{"total":9223372036854775807}}',
+      '{"id":"big0","key":9007199254740992,"title":"2^53"}',
+    ]);
+    expect(imported.text.split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
+      { success: true },
+      { success: true },
+    ]);
+
+    const search = await api(
+      `/collections/${FIDELITY}/documents/search?q=*&filter_by=${encodeURIComponent('key:>9007199254740992')}&sort_by=key:asc`,
+    );
+    const body = await search.text();
+    expect(body).toContain('"key":9007199254740993');
+    expect(body).toContain('"total":9223372036854775807');
+    expect(body).toMatch(/"found":1\b/);
+
+    const exported = await (
+      await api(`/collections/${FIDELITY}/documents/export?filter_by=key:>=9007199254740992`)
+    ).text();
+    expect(exported).toContain('"key":9007199254740993');
+    expect(exported).toContain('"key":9007199254740992');
+  });
+
+  it('accepts NUL and any other valid JSON string, and gives it back unchanged', async () => {
+    const title = 'nul\u0000inside, emoji 🚀, quote \\", newline \n, tab \t';
+    // JSON.stringify writes the NUL as the escape \u0000 (a raw control character is not valid JSON).
+    const imported = await importLines([JSON.stringify({ id: 'nul', key: 1, title })]);
+    expect(JSON.parse(imported.text)).toEqual({ success: true });
+    const hit = await ts.collections(FIDELITY).documents().search({ q: '*', filter_by: 'key:=1' });
+    expect(hit.hits?.[0]?.document).toMatchObject({ title });
+    const exported = await (await api(`/collections/${FIDELITY}/documents/export?filter_by=key:=1`)).text();
+    expect((JSON.parse(exported) as { title: string }).title).toBe(title);
+  });
+
+  it('keeps nested objects, object arrays and auto fields, and checks their types', async () => {
+    const results = await importLines([
+      '{"id":"n1","key":2,"title":"nested","author":{"name":"Ada","ids":[1,2]},"tags":[{"label":"x"}],"extra":[1,"two"]}',
+      '{"id":"n2","key":3,"title":"bad author","author":"Ada"}',
+      '{"id":"n3","key":4,"title":"bad tags","tags":["x"]}',
+    ]);
+    expect(results.text.split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      { success: true },
+      expect.objectContaining({ success: false, code: 400, error: 'Field `author` must be an object.' }),
+      expect.objectContaining({ success: false, code: 400, error: 'Field `tags` must be an array of objects.' }),
+    ]);
+    const hit = await ts.collections(FIDELITY).documents().search({ q: '*', filter_by: 'key:=2' });
+    expect(hit.hits?.[0]?.document).toMatchObject({
+      author: { name: 'Ada', ids: [1, 2] },
+      tags: [{ label: 'x' }],
+      extra: [1, 'two'],
+    });
+    expect(
+      await failure(ts.collections(FIDELITY).documents().search({ q: '*', filter_by: 'author:=Ada' })),
+    ).toMatchObject({
+      httpStatus: 404,
+      message: expect.stringContaining('Could not find a filter field named `author`') as string,
+    });
+    expect(
+      await failure(
+        ts.collections().create({ name: `${FIDELITY}_flat`, fields: [{ name: 'author', type: 'object' }] }),
+      ),
+    ).toMatchObject({ httpStatus: 400, message: expect.stringContaining('enable_nested_fields') as string });
+  });
+
+  it('answers bad documents line by line and writes the good ones of the same batch', async () => {
+    const results = await importLines([
+      '{"id":"ok1","key":10,"title":"fine"}',
+      '{"id":"bad1","key":"ten","title":"not an int64"}',
+      '{"id":"bad2","key":9223372036854775808,"title":"past int64"}',
+      '{"id":"bad3","key":11,',
+      '{"id":"ok2","key":12,"title":"fine too"}',
+    ]);
+    expect(results.status).toBe(200);
+    expect(
+      results.text.split('\n').map((l) => (JSON.parse(l) as { success: boolean; code?: number }).code ?? 200),
+    ).toEqual([200, 400, 400, 400, 200]);
+    const found = await ts
+      .collections<{ id: string }>(FIDELITY)
+      .documents()
+      .search({ q: '*', filter_by: 'key:[10..12]' });
+    expect(found.hits?.map((h) => h.document.id).sort()).toEqual(['ok1', 'ok2']);
+  });
+
+  it('refuses what it does not serve with the reason', async () => {
+    const upsert = await importLines(['{"id":"u","key":20,"title":"x"}'], 'upsert');
+    expect(upsert.status).toBe(400);
+    expect(upsert.text).toContain('action=create');
+    expect((await api('/multi_search', { method: 'POST', body: '{"searches":[]}' })).status).toBe(404);
   });
 });
 
