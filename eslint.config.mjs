@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import pluginQuery from '@tanstack/eslint-plugin-query';
 import nextCoreWebVitals from 'eslint-config-next/core-web-vitals';
 import nextTypescript from 'eslint-config-next/typescript';
 import tseslint from 'typescript-eslint';
@@ -14,7 +15,8 @@ export default tseslint.config(
       'test-results/**',
       'playwright-report/**',
       'next-env.d.ts',
-      // Deno code (npm:/jsr: specifiers, Deno globals) is checked by `deno check` and `deno lint`.
+      // Deno code (npm:/jsr: specifiers, Deno globals) is linted by `npm run lint:deno` (deno lint) and
+      // type-checked by `deno check`.
       'supabase/functions/**',
       'tests/fixtures/functions/**',
       'devstack/functions/deno/**',
@@ -23,6 +25,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...nextCoreWebVitals,
   ...nextTypescript,
+  ...pluginQuery.configs['flat/recommended'],
   {
     files: ['**/*.{ts,tsx,mts}'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
