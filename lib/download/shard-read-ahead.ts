@@ -1,0 +1,75 @@
+import type { ShardObject } from './download-plan';
+
+export type ReadAheadLimits = {
+  /** Most shard reads in flight or verified and waiting for the consumer. */
+  shards: number;
+  /** Most bytes (by the manifest's sizes) in flight or waiting; one shard is always allowed, however large. */
+  bytes: number;
+};
+
+/**
+ * Shards read ahead of the consumer, in file order, so the download keeps up with storage: one shard at a
+ * time waits a full storage round trip per ~0.7 MB; a window of a few hides it (measured in bench/,
+ * scenario "download"). 6 shards / 6 MiB keeps up at +20 ms of storage latency while memory stays a few
+ * shards whatever the file's size.
+ */
+export const DEFAULT_READ_AHEAD: ReadAheadLimits = { shards: 6, bytes: 6 * 1024 * 1024 };
+
+type Pending = { object: ShardObject; read: Promise<Uint8Array>; abort: AbortController };
+
+/**
+ * Reads `objects` ahead of a consumer that takes them in order with `next()`. A read starts only when the
+ * window has room, and the window only moves when the consumer takes a shard: a consumer that stops
+ * taking stops the reads, and memory is bounded by the limits, not by the file. `close()` aborts every
+ * read in flight.
+ */
+export class ShardReadAhead {
+  private readonly pending: Pending[] = [];
+  private started = 0;
+  private closed = false;
+
+  constructor(
+    private readonly objects: readonly ShardObject[],
+    private readonly read: (object: ShardObject, signal: AbortSignal) => Promise<Uint8Array>,
+    private readonly limits: ReadAheadLimits = DEFAULT_READ_AHEAD,
+  ) {}
+
+  /** Starts reads in order while the window has room. */
+  private fill(): void {
+    while (!this.closed && this.started < this.objects.length) {
+      const object = this.objects[this.started]!;
+      const held = this.pending.reduce((sum, p) => sum + p.object.bytes, 0);
+      const full = this.pending.length >= this.limits.shards || held + object.bytes > this.limits.bytes;
+      if (this.pending.length > 0 && full) return;
+      const abort = new AbortController();
+      const read = this.read(object, abort.signal);
+      // Observed by next(); a read abandoned by close() must not become an unhandled rejection.
+      read.catch(() => undefined);
+      this.pending.push({ object, read, abort });
+      this.started += 1;
+    }
+  }
+
+  /** Resolves once the first shard is read and verified (rejects with its problem), without taking it. */
+  async ready(): Promise<void> {
+    this.fill();
+    await this.pending[0]?.read;
+  }
+
+  /** The next shard's verified bytes; taking it makes room for the next read. */
+  async next(): Promise<Uint8Array> {
+    this.fill();
+    const head = this.pending[0];
+    if (!head) throw new Error('ShardReadAhead: no shard left to read');
+    const bytes = await head.read;
+    this.pending.shift();
+    this.fill();
+    return bytes;
+  }
+
+  /** Aborts every read in flight and starts no more; idempotent. */
+  close(): void {
+    this.closed = true;
+    for (const p of this.pending.splice(0)) p.abort.abort();
+  }
+}
