@@ -161,23 +161,32 @@ describe('ShardReadAhead', () => {
     reads.close();
   });
 
-  it('aborts the reads in flight on close', async () => {
-    const hanging: OpenObject = (_key, signal) =>
-      new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+  it('reads the first shard alone, then fills the window, and aborts the reads in flight on close', async () => {
+    const { objects, segments } = csvShards(4);
+    const store = fakeStore({ s1: objects.s1! });
+    // Shard 1 is served; every other read hangs until it is aborted.
+    const open: OpenObject = (key, signal) =>
+      key === 's1'
+        ? store.open(key, signal)
+        : new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+    const started: number[] = [];
     const aborted: number[] = [];
-    const { segments } = csvShards(3);
     const reads = new ShardReadAhead(
       shardsOf(sliceSegments(segments, { start: 0, end: 10_000 })),
       (o, signal) => {
+        started.push(o.shardNo);
         signal.addEventListener('abort', () => aborted.push(o.shardNo));
-        return readVerifiedShard(o, hanging, signal);
+        return readVerifiedShard(o, open, signal);
       },
-      { shards: 2, bytes: 1024 },
+      { shards: 3, bytes: 1024 },
     );
-    const first = reads.ready().catch((e: unknown) => e);
+    const ready = reads.ready();
+    expect(started).toEqual([1]);
+    await ready;
+    expect(started).toEqual([1, 2, 3]);
     reads.close();
-    expect(await first).toBeInstanceOf(Error);
-    expect(aborted).toEqual([1, 2]);
+    expect(aborted).toEqual([1, 2, 3]);
+    await expect(reads.next()).rejects.toThrow();
   });
 });
 

@@ -34,6 +34,15 @@ export class ShardReadAhead {
     private readonly limits: ReadAheadLimits = DEFAULT_READ_AHEAD,
   ) {}
 
+  private start(object: ShardObject): void {
+    const abort = new AbortController();
+    const read = this.read(object, abort.signal);
+    // Observed by next(); a read abandoned by close() must not become an unhandled rejection.
+    read.catch(() => undefined);
+    this.pending.push({ object, read, abort });
+    this.started += 1;
+  }
+
   /** Starts reads in order while the window has room. */
   private fill(): void {
     while (!this.closed && this.started < this.objects.length) {
@@ -41,19 +50,20 @@ export class ShardReadAhead {
       const held = this.pending.reduce((sum, p) => sum + p.object.bytes, 0);
       const full = this.pending.length >= this.limits.shards || held + object.bytes > this.limits.bytes;
       if (this.pending.length > 0 && full) return;
-      const abort = new AbortController();
-      const read = this.read(object, abort.signal);
-      // Observed by next(); a read abandoned by close() must not become an unhandled rejection.
-      read.catch(() => undefined);
-      this.pending.push({ object, read, abort });
-      this.started += 1;
+      this.start(object);
     }
   }
 
-  /** Resolves once the first shard is read and verified (rejects with its problem), without taking it. */
+  /**
+   * Resolves once the first shard is read and verified (rejects with its problem), without taking it.
+   * The first shard is read alone: nothing competes with it for storage or CPU, so the response (and
+   * its first byte) goes out as early as possible; the window fills once it is verified.
+   */
   async ready(): Promise<void> {
-    this.fill();
+    const first = this.objects[0];
+    if (this.started === 0 && first && !this.closed) this.start(first);
     await this.pending[0]?.read;
+    this.fill();
   }
 
   /** The next shard's verified bytes; taking it makes room for the next read. */
