@@ -83,12 +83,14 @@ export function DownloadButton({ job }: { job: ExportJob }) {
                     >
                       <span className="flex items-center gap-2 text-sm font-medium">
                         <DownloadIcon aria-hidden className="size-4" />
-                        {FORM_TEXT[form].name(format)}
-                        {partial ? ' (partial)' : ''}
+                        <span>
+                          {FORM_TEXT[form].name(format)}
+                          {partial ? ' (partial)' : ''}
+                        </span>{' '}
                         <span className="ml-auto font-normal text-neutral-700 tabular-nums">
                           {size === null ? 'header row only' : formatBytes(size, true)}
                         </span>
-                      </span>
+                      </span>{' '}
                       <span className="text-xs text-neutral-600">{FORM_TEXT[form].hint}</span>
                     </a>
                   </li>
