@@ -66,6 +66,17 @@ function storageObjects(admin: SupabaseClient): OpenObject {
   };
 }
 
+/** Puts what the download found on the shard's manifest row, where support's views show it. */
+async function recordProblem(admin: SupabaseClient, jobId: string, problem: IntegrityProblem): Promise<void> {
+  console.error(`[download] export ${jobId} shard ${problem.shardNo}: ${problem.message}`);
+  const { error } = await admin.rpc('record_export_shard_problem', {
+    p_job_id: jobId,
+    p_shard_no: problem.shardNo,
+    p_problem: `download: ${problem.message}`,
+  });
+  if (error) console.error(`[download] could not record the problem: ${error.message}`);
+}
+
 /** What the client is told when the first shard it asked for cannot be sent (anything else is a bug: 500). */
 function firstShardError(error: unknown): unknown {
   if (error instanceof ShardIntegrityError) {
@@ -148,18 +159,9 @@ export async function downloadExport(
   const slices = sliceSegments(plan.segments, served);
   const openObject = storageObjects(deps.admin);
   const reads = new ShardReadAhead(shardsOf(slices), (object, signal) => readVerifiedShard(object, openObject, signal));
-  const recordProblem = async (problem: IntegrityProblem) => {
-    console.error(`[download] export ${job.id} shard ${problem.shardNo}: ${problem.message}`);
-    const { error } = await deps.admin.rpc('record_export_shard_problem', {
-      p_job_id: job.id,
-      p_shard_no: problem.shardNo,
-      p_problem: `download: ${problem.message}`,
-    });
-    if (error) console.error(`[download] could not record the problem: ${error.message}`);
-  };
   let body: ReadableStream<Uint8Array>;
   try {
-    body = await openSegmentStream(slices, reads, recordProblem);
+    body = await openSegmentStream(slices, reads, (problem) => recordProblem(deps.admin, job.id, problem));
   } catch (error) {
     throw firstShardError(error);
   }
