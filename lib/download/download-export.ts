@@ -2,13 +2,13 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
 import { AppError } from '@/lib/api/app-error';
 import { getExportOrThrow } from '@/lib/exports/get-export-or-throw';
-import { listShards } from '@/lib/exports/list-shards';
 import type { ExportJob } from '@/lib/exports/types';
 import { decideRange } from '@/lib/http/byte-range';
 import { contentTypes } from '@/supabase/functions/_shared/export-format.ts';
 import { EXPORTS_BUCKET } from '@/supabase/functions/_shared/shard-key.ts';
 import { downloadForms, formFilenameSuffix, formsFor, type DownloadForm } from './download-form';
 import { planDownload } from './download-plan';
+import { readFileManifest } from './read-file-manifest';
 import {
   readVerifiedShard,
   ShardIntegrityError,
@@ -114,9 +114,9 @@ export async function downloadExport(
   const { partial, form } = downloadQuery.parse(Object.fromEntries(new URL(request.url).searchParams));
   // Both through the user's client (RLS): the manifest of a job they may not see reads empty, and is
   // read alongside the job only to save a round trip before the first byte.
-  const [job, { shards }] = await Promise.all([
+  const [job, shards] = await Promise.all([
     getExportOrThrow(deps.user.supabase, jobId),
-    listShards(deps.user.supabase, jobId),
+    readFileManifest(deps.user.supabase, jobId),
   ]);
   statusAllowsDownload(job, partial);
   if (!formsFor(job.format).includes(form)) {

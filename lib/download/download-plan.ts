@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { ExportJob, ExportShard } from '@/lib/exports/types';
+import type { ExportJob } from '@/lib/exports/types';
 import { encodeCsvHeader } from '@/supabase/functions/_shared/export-format.ts';
 import { formPrefix, type DownloadForm } from './download-form';
+import type { FileShard } from './read-file-manifest';
 
 /**
  * One shard object as the manifest records it. It is read whole and checked against `bytes` and `sha256`
@@ -46,20 +47,15 @@ export function segmentLength(segment: Segment): number {
   return segment.kind === 'literal' ? segment.bytes.length : segment.object.bytes - segment.skip;
 }
 
-/** The written shards in file order. */
-function fileOrder(shards: readonly ExportShard[]): ExportShard[] {
-  return shards.filter((s) => s.status === 'written').sort((a, b) => a.shard_no - b.shard_no);
-}
-
+/** The file of `form` made of `written`: the written shards in file order (readFileManifest). */
 export function planDownload(
   job: Pick<ExportJob, 'id' | 'format' | 'fields'>,
-  shards: readonly ExportShard[],
+  written: readonly FileShard[],
   form: DownloadForm,
 ): DownloadPlan {
   const segments: Segment[] = [];
   const prefix = formPrefix(form);
   if (prefix.length > 0) segments.push({ kind: 'literal', bytes: prefix });
-  const written = fileOrder(shards);
   written.forEach((shard, index) =>
     segments.push({
       kind: 'shard',

@@ -40,17 +40,20 @@ export class StorageReadError extends Error {
  */
 const READ_TIMEOUT_MS = 30_000;
 
+/** A verified shard object: its bytes as storage delivered them, in order (kept as chunks: no copy). */
+export type VerifiedShard = readonly Uint8Array[];
+
 /**
  * Reads a whole shard object into memory and checks it against the manifest: its exact size and its
  * sha256. Only a verified shard's bytes are ever returned, so a damaged or replaced object can never put a
- * wrong byte on the wire. The buffer is sized from the manifest and a longer object is cut off at one
- * byte past it, so what storage sends can never make this hold more than the manifest says.
+ * wrong byte on the wire. A longer object is cut off as soon as it passes the manifest's size, so what
+ * storage sends can never make this hold more than the manifest says.
  */
 export async function readVerifiedShard(
   object: ShardObject,
   openObject: OpenObject,
   signal: AbortSignal,
-): Promise<Uint8Array> {
+): Promise<VerifiedShard> {
   const problem = (kind: IntegrityProblem['kind'], message: string) =>
     new ShardIntegrityError({ shardNo: object.shardNo, kind, message });
 
@@ -70,9 +73,9 @@ export async function readVerifiedShard(
     }
     if (body === 'missing') throw problem('missing', 'object missing from storage');
 
-    // Not zero-filled (a shard's worth of memset per shard saved): every byte is written before the
-    // buffer is returned, since anything short of exactly `object.bytes` is refused below.
-    const bytes = Buffer.allocUnsafe(object.bytes);
+    // The chunks are kept as they came rather than copied into one buffer: half the memory churn
+    // (a GiB download allocates a GiB of chunks either way), so garbage collection keeps RSS lower.
+    const chunks: Uint8Array[] = [];
     const hash = createHash('sha256');
     let received = 0;
     const reader = body.getReader();
@@ -80,10 +83,10 @@ export async function readVerifiedShard(
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        if (received + value.length > bytes.length) {
+        if (received + value.length > object.bytes) {
           throw problem('size_mismatch', `object is larger than the ${object.bytes} bytes the manifest says`);
         }
-        bytes.set(value, received);
+        chunks.push(value);
         hash.update(value);
         received += value.length;
       }
@@ -100,7 +103,7 @@ export async function readVerifiedShard(
     if (hash.digest('hex') !== object.sha256) {
       throw problem('checksum_mismatch', 'object checksum differs from the manifest');
     }
-    return bytes;
+    return chunks;
   } finally {
     clearTimeout(timeout);
     signal.removeEventListener('abort', stop);

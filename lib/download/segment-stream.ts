@@ -1,4 +1,4 @@
-import { ShardIntegrityError, type IntegrityProblem } from './read-verified-shard';
+import { ShardIntegrityError, type IntegrityProblem, type VerifiedShard } from './read-verified-shard';
 import type { ShardReadAhead } from './shard-read-ahead';
 import type { SegmentSlice } from './slice-segments';
 
@@ -8,6 +8,20 @@ import type { SegmentSlice } from './slice-segments';
  */
 export function shardsOf(slices: readonly SegmentSlice[]) {
   return slices.flatMap((s) => (s.segment.kind === 'shard' ? [s.segment.object] : []));
+}
+
+/** Views of a shard's bytes [from, to) across its chunks (no copy). */
+function window(shard: VerifiedShard, from: number, to: number): Uint8Array[] {
+  const views: Uint8Array[] = [];
+  let offset = 0;
+  for (const chunk of shard) {
+    const start = Math.max(from - offset, 0);
+    const end = Math.min(to - offset, chunk.length);
+    if (end > start) views.push(chunk.subarray(start, end));
+    offset += chunk.length;
+    if (offset >= to) break;
+  }
+  return views;
 }
 
 /**
@@ -55,7 +69,7 @@ export async function openSegmentStream(
         try {
           const shard = await reads.next();
           const { skip } = slice.segment;
-          controller.enqueue(shard.subarray(skip + slice.from, skip + slice.to));
+          for (const bytes of window(shard, skip + slice.from, skip + slice.to)) controller.enqueue(bytes);
         } catch (error) {
           await report(error);
           controller.error(error);

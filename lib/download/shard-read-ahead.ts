@@ -1,4 +1,5 @@
 import type { ShardObject } from './download-plan';
+import type { VerifiedShard } from './read-verified-shard';
 
 export type ReadAheadLimits = {
   /** Most shard reads in flight or verified and waiting for the consumer. */
@@ -15,7 +16,7 @@ export type ReadAheadLimits = {
  */
 export const DEFAULT_READ_AHEAD: ReadAheadLimits = { shards: 6, bytes: 6 * 1024 * 1024 };
 
-type Pending = { object: ShardObject; read: Promise<Uint8Array>; abort: AbortController };
+type Pending = { object: ShardObject; read: Promise<VerifiedShard>; abort: AbortController };
 
 /**
  * Reads `objects` ahead of a consumer that takes them in order with `next()`. A read starts only when the
@@ -30,7 +31,7 @@ export class ShardReadAhead {
 
   constructor(
     private readonly objects: readonly ShardObject[],
-    private readonly read: (object: ShardObject, signal: AbortSignal) => Promise<Uint8Array>,
+    private readonly read: (object: ShardObject, signal: AbortSignal) => Promise<VerifiedShard>,
     private readonly limits: ReadAheadLimits = DEFAULT_READ_AHEAD,
   ) {}
 
@@ -67,7 +68,7 @@ export class ShardReadAhead {
   }
 
   /** The next shard's verified bytes; taking it makes room for the next read. */
-  async next(): Promise<Uint8Array> {
+  async next(): Promise<VerifiedShard> {
     this.fill();
     const head = this.pending[0];
     if (!head) throw new Error('ShardReadAhead: no shard left to read');

@@ -346,6 +346,19 @@ async function syntheticExport(
 }
 
 describe('download at scale', () => {
+  it('reads a manifest longer than one PostgREST page (1,000 rows) in file order', async () => {
+    const jobId = await syntheticExport(1001, 100);
+    const text = new TextDecoder().decode(await body(await downloadExport(deps(), jobId, request(jobId))));
+    const ids = text
+      .trimEnd()
+      .split('\r\n')
+      .slice(1)
+      .map((line) => Number(line.split(',')[0]));
+    expect(ids).toHaveLength(1001 * 100);
+    expect(ids.every((id, i) => i === 0 || id > ids[i - 1]!)).toBe(true);
+    expect(ids.at(-1)).toBe(1001 * 1000 + 99);
+  }, 180_000);
+
   it('streams a 200 MB export with flat memory', async () => {
     const jobId = await syntheticExport(200, 1_000_000);
     global.gc?.();
