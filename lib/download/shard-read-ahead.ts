@@ -10,9 +10,9 @@ export type ReadAheadLimits = {
 
 /**
  * Shards read ahead of the consumer, in file order, so the download keeps up with storage: one shard at a
- * time waits a full storage round trip per ~0.7 MB; a window of a few hides it (measured in bench/,
- * scenario "download"). 6 shards / 6 MiB keeps up at +20 ms of storage latency while memory stays a few
- * shards whatever the file's size.
+ * time waits a full storage round trip per ~0.7 MB. Measured (bench/, scenario "download", 1 GiB, 2 busy
+ * cores): with 20 ms of storage latency 6 shards ahead give 52 MB/s where one at a time gives 21 MB/s;
+ * memory stays a few shards (+18 MiB server RSS over the GiB) whatever the file's size.
  */
 export const DEFAULT_READ_AHEAD: ReadAheadLimits = { shards: 6, bytes: 6 * 1024 * 1024 };
 
