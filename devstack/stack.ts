@@ -78,12 +78,19 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
       ...(options.extraFunctionsDir ? [options.extraFunctionsDir] : []),
     ],
   });
+  const storage = createStorageHandler(context);
   const routes: Array<[prefix: string, handler: RouteHandler]> = [
     ['/rest/v1', createRestHandler(context)],
     ['/auth/v1', createAuthHandler(context)],
-    ['/storage/v1', createStorageHandler(context)],
+    ['/storage/v1', storage],
     ['/functions/v1', functions],
-    ['/_devstack', createAdminHandler(context, { killFunction: (name) => functions.killAll(name) })],
+    [
+      '/_devstack',
+      createAdminHandler(context, {
+        killFunction: (name) => functions.killAll(name),
+        storageReads: (match) => storage.readsMatching(match),
+      }),
+    ],
   ];
 
   server.on('request', (req, res) => {

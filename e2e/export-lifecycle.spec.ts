@@ -97,6 +97,23 @@ test('start an export from the form, watch the map fill live, download it whole,
   const viaApi = await page.request.get(`/api/exports/${id}/download`);
   expect(Buffer.compare(await viaApi.body(), Buffer.from(file))).toBe(0);
 
+  // Every form with its exact size; the CSV for Excel is the same file after one UTF-8 byte-order mark.
+  await page.getByRole('button', { name: 'Download forms' }).click();
+  const forms = page.getByRole('dialog', { name: 'Download forms' });
+  const exactly = (bytes: number) => `\\(${bytes.toLocaleString('en-US')} bytes\\)`;
+  await expect(
+    forms.getByRole('link', { name: new RegExp(`^CSV [\\d.]+ [kMG]?B ${exactly(file.length)}`) }),
+  ).toBeVisible();
+  const excelLink = forms.getByRole('link', {
+    name: new RegExp(`^CSV for Excel [\\d.]+ [kMG]?B ${exactly(file.length + 3)}`),
+  });
+  await snap(page, testInfo, '04c-download-forms');
+  const [excel] = await Promise.all([page.waitForEvent('download'), excelLink.click()]);
+  expect(excel.suggestedFilename()).toMatch(/-excel\.csv$/);
+  const excelFile = await readFile((await excel.path())!);
+  expect([...excelFile.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+  expect(Buffer.compare(excelFile.subarray(3), Buffer.from(file))).toBe(0);
+
   // Exactly one "completed" notification for this job, also after a reload.
   for (const reload of [false, true]) {
     if (reload) await page.reload();
@@ -139,6 +156,20 @@ test('cancel while running: cancelling, then cancelled; retry missing completes 
   await clearFaults(request);
   await expect(summary(page)).toContainText(/not written$/);
   await expect(page.getByRole('link', { name: /^Download partial CSV/ })).toBeVisible();
+  // The partial file comes in every form too.
+  await page.getByRole('button', { name: 'Download forms' }).click();
+  const partialExcel = page
+    .getByRole('dialog', { name: 'Download forms' })
+    .getByRole('link', { name: /^CSV for Excel \(partial\)/ });
+  const partialExcelHref = (await partialExcel.getAttribute('href'))!;
+  expect(partialExcelHref).toBe(`/api/exports/${job.id}/download?partial=1&form=excel`);
+  const [plainPartial, excelPartial] = await Promise.all([
+    page.request.get(`/api/exports/${job.id}/download?partial=1`),
+    page.request.get(partialExcelHref),
+  ]);
+  expect(excelPartial.headers()['content-disposition']).toMatch(/-partial-excel\.csv"$/);
+  expect(Buffer.compare((await excelPartial.body()).subarray(3), await plainPartial.body())).toBe(0);
+  await page.keyboard.press('Escape');
   await snap(page, testInfo, '06-export-cancelled');
   await expectAccessible(page, testInfo, 'export-cancelled');
 
@@ -219,6 +250,8 @@ test('the download keeps its exact size for browsers (no on-the-fly compression)
   });
   expect(head.headers()['content-encoding']).toBeUndefined();
   expect(Number(head.headers()['content-length'])).toBe(done!.bytes_written);
+  const excel = await page.request.head(`/api/exports/${done!.id}/download?form=excel`);
+  expect(Number(excel.headers()['content-length'])).toBe(done!.bytes_written + 3);
   const tail = await page.request.get(`/api/exports/${done!.id}/download`, { headers: { Range: 'bytes=-100' } });
   expect(tail.status()).toBe(206);
   expect(tail.headers()['content-range']).toBe(

@@ -1,8 +1,10 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
+import { processCpuMs } from '../download/process-cpu';
 import { syntheticExport } from '../download/synthetic-export';
 import { spawnTs } from '../lib/child';
-import { mbps, mib, ms, num, seconds, type Table } from '../lib/format';
+import { DEFAULT_READ_AHEAD } from '../../lib/download/shard-read-ahead';
+import { mbps, mib, ms, num, ratio, seconds, type Table } from '../lib/format';
 import { sampleRss } from '../lib/proc';
 import type { BenchContext, Scenario } from '../lib/scenario';
 import { setLatency, type BenchStack } from '../lib/stack';
@@ -14,7 +16,14 @@ import { EXPORTS_BUCKET } from '../../supabase/functions/_shared/shard-key.ts';
  * Scenario 4 — the download: downloadExport (the route's domain function) in a child process serving
  * HTTP, fetched by this process; its RSS sampled over the whole transfer, time to first byte, MB/s —
  * against reading the same shard files straight from the devstack's storage directory (the disk bound)
- * and fetching the same objects one by one with supabase-js (the storage API bound).
+ * and fetching the same objects with supabase-js (the storage API bound), one by one and as many at a
+ * time as the download reads ahead.
+ *
+ * Named figures (data.figures, for bench/results/summary.json): download_vs_raw and
+ * download_vs_raw_20ms (download MB/s ÷ objects fetched one by one, as issue 10 defines "raw"),
+ * download_vs_raw_parallel(_20ms) (÷ objects fetched with the download's read-ahead concurrency, the
+ * stricter bound), download_rss_growth_mib (largest server RSS peak − idle of the runs),
+ * download_ttfb_ms (time to first byte, as is) and download_ttfb_20ms_ms.
  */
 
 type ShardFile = { storageKey: string; file: string; skip: number };
@@ -44,15 +53,25 @@ async function readFilesDirectly(files: ShardFile[]): Promise<{ ms: number; byte
   return { ms: performance.now() - started, bytes };
 }
 
-async function fetchObjects(stack: BenchStack, files: ShardFile[]): Promise<{ ms: number; bytes: number }> {
+/** The same objects through supabase-js, `concurrency` at a time (in order), bodies read and dropped. */
+async function fetchObjects(
+  stack: BenchStack,
+  files: ShardFile[],
+  concurrency: number,
+): Promise<{ ms: number; bytes: number }> {
   const bucket = stack.admin.storage.from(EXPORTS_BUCKET);
   const started = performance.now();
   let bytes = 0;
-  for (const f of files) {
-    const { data, error } = await bucket.download(f.storageKey).asStream();
-    if (error) throw new Error(`download ${f.storageKey}: ${error.message}`);
-    for await (const chunk of chunksOf(data as ReadableStream<Uint8Array>)) bytes += chunk.length;
-  }
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const f = files[next++]!;
+      const { data, error } = await bucket.download(f.storageKey).asStream();
+      if (error) throw new Error(`download ${f.storageKey}: ${error.message}`);
+      for await (const chunk of chunksOf(data as ReadableStream<Uint8Array>)) bytes += chunk.length;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
   return { ms: performance.now() - started, bytes };
 }
 
@@ -63,6 +82,8 @@ type ServedDownload = {
   firstByteMs: number;
   baselineRssBytes: number;
   peakRssBytes: number;
+  /** CPU the server process used for the transfer (user + system, all threads). */
+  serverCpuMs: number;
   /** RSS at 0, 10, … 100 % of the bytes received. */
   rssByProgress: Array<{ percent: number; rssBytes: number }>;
 };
@@ -97,6 +118,7 @@ async function downloadThroughServer(stack: BenchStack, jobId: string): Promise<
     const baselineRssBytes = median(rss.samples.map((s) => s.rssBytes));
 
     const progress: Array<{ t: number; bytes: number }> = [];
+    const cpuBefore = await processCpuMs(server.child.pid ?? -1);
     const started = performance.now();
     const response = await fetch(`http://127.0.0.1:${port}/download/${jobId}`);
     const headersMs = performance.now() - started;
@@ -110,6 +132,7 @@ async function downloadThroughServer(stack: BenchStack, jobId: string): Promise<
       progress.push({ t: Date.now(), bytes });
     }
     const elapsed = performance.now() - started;
+    const serverCpuMs = (await processCpuMs(server.child.pid ?? -1)) - cpuBefore;
     const samples = await rss.stop();
     if (bytes !== expected) throw new Error(`download: ${bytes} bytes of ${expected}`);
 
@@ -127,6 +150,7 @@ async function downloadThroughServer(stack: BenchStack, jobId: string): Promise<
       firstByteMs,
       baselineRssBytes,
       peakRssBytes: max(during.map((s) => s.rssBytes)),
+      serverCpuMs,
       rssByProgress,
     };
   } finally {
@@ -145,45 +169,73 @@ export const download: Scenario = {
     const synthetic = await syntheticExport(stack, options.downloadMiB);
     const files = await shardFiles(stack, synthetic.jobId);
     const direct = await readFilesDirectly(files);
-    const speed: Table['rows'] = [
-      ['—', 'shard files read directly (disk bound)', seconds(direct.ms), mbps(direct.bytes, direct.ms), '—', '—', '—'],
+    const parallel = DEFAULT_READ_AHEAD.shards;
+    // A bound's row: time and throughput, no download columns.
+    const boundRow = (label: string, path: string, r: { ms: number; bytes: number }) => [
+      label,
+      path,
+      seconds(r.ms),
+      mbps(r.bytes, r.ms),
+      ...Array<string>(5).fill('—'),
     ];
+    const speed: Table['rows'] = [boundRow('—', 'shard files read directly (disk bound)', direct)];
     const memory: Table['rows'] = [];
-    const data = [];
+    const runs: Array<{
+      latencyMs: number;
+      oneByOne: { ms: number; bytes: number };
+      concurrent: { ms: number; bytes: number };
+      served: ServedDownload;
+      vsRaw: number;
+      vsParallel: number;
+      rssGrowthBytes: number;
+    }> = [];
     for (const latencyMs of options.latencies) {
       const label = latencyMs === 0 ? 'as is' : `+${latencyMs} ms/request`;
       await setLatency(stack, latencyMs);
       try {
-        ctx.log(`download at ${latencyMs} ms latency: storage GETs …`);
-        const objects = await fetchObjects(stack, files);
+        ctx.log(`download at ${latencyMs} ms latency: storage GETs one by one …`);
+        const oneByOne = await fetchObjects(stack, files, 1);
+        ctx.log(`download at ${latencyMs} ms latency: storage GETs ${parallel} at a time …`);
+        const concurrent = await fetchObjects(stack, files, parallel);
         ctx.log(`download at ${latencyMs} ms latency: through downloadExport …`);
         const served = await downloadThroughServer(stack, synthetic.jobId);
+        const rate = (r: { bytes: number; ms: number }) => r.bytes / r.ms;
+        const vsRaw = rate(served) / rate(oneByOne);
+        const vsParallel = rate(served) / rate(concurrent);
+        const growth = served.peakRssBytes - served.baselineRssBytes;
         speed.push(
-          [
-            label,
-            'objects fetched one by one (supabase-js)',
-            seconds(objects.ms),
-            mbps(objects.bytes, objects.ms),
-            '—',
-            '—',
-            '—',
-          ],
+          boundRow(label, 'objects fetched one by one (supabase-js)', oneByOne),
+          boundRow(label, `objects fetched ${parallel} at a time (supabase-js)`, concurrent),
           [
             label,
             'downloadExport in a server process',
             seconds(served.ms),
             mbps(served.bytes, served.ms),
+            `${ratio(vsRaw)} / ${ratio(vsParallel)}`,
             ms(served.firstByteMs),
+            seconds(served.serverCpuMs / (served.bytes / 2 ** 30)),
             mib(served.baselineRssBytes),
-            `${mib(served.peakRssBytes)} (${served.peakRssBytes >= served.baselineRssBytes ? '+' : '−'}${mib(Math.abs(served.peakRssBytes - served.baselineRssBytes))})`,
+            `${mib(served.peakRssBytes)} (${growth >= 0 ? '+' : '−'}${mib(Math.abs(growth))})`,
           ],
         );
         memory.push([label, ...served.rssByProgress.filter((_, i) => i % 2 === 0).map((p) => mib(p.rssBytes, 0))]);
-        data.push({ latencyMs, objects, served });
+        runs.push({ latencyMs, oneByOne, concurrent, served, vsRaw, vsParallel, rssGrowthBytes: growth });
       } finally {
         await setLatency(stack, 0);
       }
     }
+    const at = (latencyMs: number) => runs.find((r) => r.latencyMs === latencyMs);
+    const round = (value: number | undefined, digits: number) =>
+      value === undefined ? null : Number(value.toFixed(digits));
+    const figures = {
+      download_vs_raw: round(at(0)?.vsRaw, 2),
+      download_vs_raw_20ms: round(at(20)?.vsRaw, 2),
+      download_vs_raw_parallel: round(at(0)?.vsParallel, 2),
+      download_vs_raw_parallel_20ms: round(at(20)?.vsParallel, 2),
+      download_rss_growth_mib: round(Math.max(...runs.map((r) => r.rssGrowthBytes)) / (1024 * 1024), 1),
+      download_ttfb_ms: round(at(0)?.served.firstByteMs, 0),
+      download_ttfb_20ms_ms: round(at(20)?.served.firstByteMs, 0),
+    };
     return {
       tables: [
         {
@@ -193,15 +245,20 @@ export const download: Scenario = {
             'path',
             'time',
             'throughput',
+            '÷ raw (1 / ' + parallel + ' at a time)',
             'time to first byte',
+            'server CPU / GiB',
             'server RSS idle',
             'server RSS peak',
           ],
           rows: speed,
           notes: [
-            "downloadExport: the route's domain function (RLS checks, manifest, sha256-verified pull stream) in a Node child process serving HTTP, read by this process.",
+            "downloadExport: the route's domain function (RLS checks, manifest, every shard verified whole before it is sent, reading ahead " +
+              `${DEFAULT_READ_AHEAD.shards} shards / ${mib(DEFAULT_READ_AHEAD.bytes, 0)}) in a Node child process serving HTTP, read by this process.`,
+            `÷ raw: download MB/s over the same objects fetched one by one / ${parallel} at a time (the download's read-ahead) in the same run.`,
             'Direct read: the same object files from the devstack storage directory, header skipped (page cache warm) — no network, no checks.',
             'Server RSS: VmRSS of the server process from /proc every 100 ms; idle = after start-up and a warm-up request.',
+            'Server CPU: user + system time of the server process (every thread) during the transfer, per GiB sent: unlike MB/s, it hardly depends on how busy the machine is.',
           ],
         },
         {
@@ -210,7 +267,7 @@ export const download: Scenario = {
           rows: memory,
         },
       ],
-      data: { shards: files.length, fileBytes: synthetic.bytes, direct, runs: data },
+      data: { figures, shards: files.length, fileBytes: synthetic.bytes, direct, runs },
     };
   },
 };

@@ -1,10 +1,10 @@
 'use client';
 
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { DownloadIcon, Loader2Icon, RotateCcwIcon, SquareIcon } from 'lucide-react';
+import { Loader2Icon, RotateCcwIcon, SquareIcon } from 'lucide-react';
 import { useState } from 'react';
 import { toast } from 'sonner';
-import { formatBytes, formatCount } from '@/components/export-progress/format';
+import { formatCount } from '@/components/export-progress/format';
 import { isActive } from '@/components/shard-map/shard-states';
 import {
   AlertDialog,
@@ -21,6 +21,7 @@ import { Button } from '@/components/ui/button';
 import type { ExportJob } from '@/lib/exports/types';
 import { errorMessage } from '@/lib/queries/api-fetch';
 import { cancelExportMutationOptions } from '@/lib/queries/export-mutations';
+import { DownloadButton } from './download-button';
 import { RetryDialog } from './retry-dialog';
 
 /** Cancel, retry missing, download: what a job's state allows, nothing it does not. */
@@ -96,47 +97,5 @@ function CancelButton({ job, cancelling }: { job: ExportJob; cancelling: boolean
         </AlertDialogFooter>
       </AlertDialogContent>
     </AlertDialog>
-  );
-}
-
-/** A plain link to the streaming route: the browser's own download manager resumes it (Range). */
-function DownloadButton({ job }: { job: ExportJob }) {
-  const format = job.format.toUpperCase();
-  if (job.status === 'completed') {
-    return (
-      <Button asChild>
-        <a href={`/api/exports/${job.id}/download`} download title={`${formatCount(job.bytes_written)} bytes`}>
-          <DownloadIcon aria-hidden />
-          Download {format}
-          <span className="font-normal opacity-80">· {formatBytes(job.bytes_written)}</span>
-          <span className="sr-only"> ({formatCount(job.bytes_written)} bytes)</span>
-        </a>
-      </Button>
-    );
-  }
-  if ((job.status === 'cancelled' || job.status === 'failed') && job.shards_written > 0) {
-    return (
-      <Button asChild variant="outline">
-        <a
-          href={`/api/exports/${job.id}/download?partial=1`}
-          download
-          title={`Partial file: ${formatCount(job.rows_written)} records, ${formatCount(job.bytes_written)} bytes`}
-        >
-          <DownloadIcon aria-hidden />
-          Download partial {format}
-          <span className="font-normal opacity-80">· {formatBytes(job.bytes_written)}</span>
-          <span className="sr-only">
-            {' '}
-            ({formatCount(job.rows_written)} records, {formatCount(job.bytes_written)} bytes)
-          </span>
-        </a>
-      </Button>
-    );
-  }
-  return (
-    <Button disabled title="The file can be downloaded once the export has completed">
-      <DownloadIcon aria-hidden />
-      Download {format}
-    </Button>
   );
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DevstackContext } from '../context';
 import { faultSettingsSchema, faultTargets } from '../faults';
+import type { ReadSummary } from '../storage/read-meter';
 import { readBody } from './body';
 import { sendJson } from './respond';
 import type { RouteHandler } from './route';
@@ -11,6 +12,8 @@ const killSchema = z.object({ name: z.string().min(1) }).strict();
 export type AdminHooks = {
   /** SIGKILLs the running invocations of a function; returns how many. */
   killFunction: (name: string) => number;
+  /** Object reads the storage stand-in served whose path contains `match`. */
+  storageReads: (match: string) => ReadSummary;
 };
 
 function isLoopback(address: string | undefined): boolean {
@@ -42,10 +45,11 @@ async function readValidBody<S extends z.ZodType>(
  * Devstack-only controls, loopback only: `GET/PUT /_devstack/faults` (latency, 5xx and timeout rates for
  * the Typesense and Storage stand-ins), `DELETE /_devstack/faults` to clear them, and
  * `POST /_devstack/functions/kill {"name"}` to crash a function's running invocations outright
- * (no `beforeunload`), as a host failure would.
+ * (no `beforeunload`), as a host failure would, and `GET /_devstack/storage/reads?match=<text>` to count
+ * the object reads storage served (started, in flight, completed, aborted, bytes).
  */
 export function createAdminHandler(ctx: DevstackContext, hooks: AdminHooks): RouteHandler {
-  return async (req, res, subpath) => {
+  return async (req, res, subpath, url) => {
     if (!isLoopback(req.socket.remoteAddress)) {
       sendJson(res, 403, { message: 'devstack admin endpoints answer on loopback only' });
       return;
@@ -53,6 +57,10 @@ export function createAdminHandler(ctx: DevstackContext, hooks: AdminHooks): Rou
     if (subpath === '/functions/kill' && req.method === 'POST') {
       const body = await readValidBody(req, res, killSchema);
       if (body) sendJson(res, 200, { killed: hooks.killFunction(body.name) });
+      return;
+    }
+    if (subpath === '/storage/reads' && req.method === 'GET') {
+      sendJson(res, 200, hooks.storageReads(url.searchParams.get('match') ?? ''));
       return;
     }
     if (subpath !== '/faults') {

@@ -27,22 +27,19 @@ export const storageErrors = {
   noSuchKey: () => new StorageError(404, 'NoSuchKey', 'Object not found', 'not_found'),
   noSuchBucket: () => new StorageError(404, 'NoSuchBucket', 'Bucket not found', 'Bucket not found'),
   keyAlreadyExists: () => new StorageError(409, 'KeyAlreadyExists', 'The resource already exists', 'Duplicate'),
-  bucketAlreadyExists: () => new StorageError(409, 'BucketAlreadyExists', 'The resource already exists', 'Duplicate'),
-  bucketNotEmpty: () => new StorageError(409, 'ResourceNotEmpty', 'The bucket you tried to delete is not empty'),
   /** What row-level security answers a write by a caller without a policy (no storage policies exist here). */
   rlsDenied: () => new StorageError(403, 'AccessDenied', 'new row violates row-level security policy', 'Unauthorized'),
   missingAuth: () =>
     new StorageError(403, 'AccessDenied', "headers must have required property 'authorization'", 'Unauthorized'),
   invalidJwt: (message: string) => new StorageError(400, 'InvalidJWT', message),
-  invalidSignature: () => new StorageError(400, 'InvalidSignature', 'The url do not match the signature'),
   invalidKey: (key: string) => new StorageError(400, 'InvalidKey', `Invalid key: ${key}`),
-  invalidBucketName: () => new StorageError(400, 'InvalidBucketName', 'Bucket name invalid', 'Invalid Input'),
   invalidRequest: (message: string) => new StorageError(400, 'InvalidRequest', message),
-  invalidMimeType: (mime: string) =>
-    new StorageError(415, 'InvalidMimeType', `mime type ${mime} is not supported`, 'invalid_mime_type'),
   entityTooLarge: () =>
     new StorageError(413, 'EntityTooLarge', 'The object exceeded the maximum allowed size', 'Payload too large'),
   notFound: (route: string) => new StorageError(404, 'InvalidRequest', `Route ${route} not found`, 'Not Found'),
+  /** Part of the real API Baton does not use; refused rather than half-imitated (see handler.ts). */
+  notImplemented: (what: string) =>
+    new StorageError(501, 'NotImplemented', `The devstack does not implement ${what}`, 'Not Implemented'),
   injected: () =>
     new StorageError(503, 'SlowDown', 'Storage is unavailable (devstack fault injection)', 'Service Unavailable'),
 };

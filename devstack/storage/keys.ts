@@ -1,13 +1,12 @@
 import { storageErrors } from './errors';
 
 /**
- * Object keys and bucket names, validated like supabase/storage (`isValidKey`, `isValidBucketName`): word
+ * Object keys, validated like supabase/storage (`isValidKey`): word
  * characters (here any Unicode letter or digit) and `/ ! - . * ' ( ) space & $ @ = ; : + , ?`. That already
  * excludes `%`, `\`, NUL and control characters; on top, `.`/`..`/empty segments and leading `/` are refused,
  * so a key is always a clean relative path (it never touches the filesystem anyway: files are named by UUID).
  */
 const KEY_CHARS = /^[\p{L}\p{N}_/!\-.*'() &$@=;:+,?]+$/u;
-const BUCKET_NAME = /^[\p{L}\p{N}_!\-.*'() &$@=;:+,?]+$/u;
 const MAX_KEY_BYTES = 1024;
 
 export function validateKey(key: string): string {
@@ -19,13 +18,6 @@ export function validateKey(key: string): string {
     segments.every((s) => s !== '' && s !== '.' && s !== '..');
   if (!ok) throw storageErrors.invalidKey(key);
   return key;
-}
-
-export function validateBucketName(name: string): string {
-  if (name.length === 0 || name.length > 100 || !BUCKET_NAME.test(name) || name === '.' || name === '..') {
-    throw storageErrors.invalidBucketName();
-  }
-  return name;
 }
 
 /** Percent-decodes a raw path piece; a malformed escape is an invalid key, not a server error. */

@@ -3,7 +3,6 @@ import type { IncomingMessage } from 'node:http';
 import type { Pool } from 'pg';
 import { StorageError, storageErrors } from './errors';
 import type { ObjectFiles, TempWrite } from './files';
-import { multipartBoundary, readMultipart } from './multipart';
 import { findObject, recordVersion, type BucketRow, type ObjectRow, type WriteMode } from './store';
 
 /** The client went away mid-upload: nothing to answer, nothing to log. */
@@ -11,35 +10,17 @@ export class ClientGoneError extends Error {}
 
 export type UploadDeps = { db: Pool; files: ObjectFiles; maxObjectBytes: number };
 
-function mimeAllowed(mime: string, allowed: string[] | null): boolean {
-  if (!allowed || allowed.length === 0) return true;
-  const base = (mime.split(';')[0] ?? '').trim().toLowerCase();
-  return allowed.some((pattern) => {
-    const p = pattern.trim().toLowerCase();
-    return p.endsWith('/*') ? base.startsWith(p.slice(0, -1)) : base === p;
-  });
-}
-
-function decodeUserMetadata(raw: string | undefined, base64: boolean): Record<string, unknown> | null {
-  if (!raw) return null;
-  try {
-    const parsed: unknown = JSON.parse(base64 ? Buffer.from(raw, 'base64').toString('utf8') : raw);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-  } catch {
-    /* fall through */
-  }
-  throw storageErrors.invalidRequest('Invalid metadata: must be a JSON object');
-}
-
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
 /**
- * `POST /object/<bucket>/<key>` (create, or upsert with `x-upsert: true`) and `PUT` (update). The body —
- * raw, or the file part of a multipart form — is streamed into a temp file with backpressure while it is
- * counted against the size cap; only then does the database row switch to the new version.
+ * `POST /object/<bucket>/<key>`: create, or upsert with `x-upsert: true`. The raw body (storage-js sends
+ * a Uint8Array, Buffer, string or stream that way) is streamed into a temp file with backpressure while
+ * it is counted against the size cap; only then does the database row switch to the new version.
+ * storage-js sends a Blob, File or FormData as multipart/form-data, and `metadata` as `x-metadata`:
+ * Baton does neither, so both are refused rather than stored wrongly.
  */
 export async function handleUpload(
   deps: UploadDeps,
@@ -47,59 +28,30 @@ export async function handleUpload(
   bucket: BucketRow,
   key: string,
   mode: WriteMode,
-  owner: string | null,
 ): Promise<{ row: ObjectRow }> {
-  const bucketLimit = bucket.file_size_limit === null ? Infinity : Number(bucket.file_size_limit);
-  const limit = Math.min(deps.maxObjectBytes, bucketLimit);
   const contentType = header(req, 'content-type') ?? '';
-  const boundary = contentType.toLowerCase().startsWith('multipart/form-data') ? multipartBoundary(contentType) : null;
+  if (contentType.toLowerCase().startsWith('multipart/form-data')) {
+    throw storageErrors.notImplemented('multipart/form-data uploads (Blob, File, FormData): send the bytes raw');
+  }
+  if (header(req, 'x-metadata') !== undefined) throw storageErrors.notImplemented('user metadata (x-metadata)');
   const declared = Number(header(req, 'content-length') ?? NaN);
-  if (boundary === null && Number.isFinite(declared) && declared > limit) throw storageErrors.entityTooLarge();
-
-  // Cheap checks first, so a doomed 50 MB upload is refused before its bytes are read.
-  if (mode !== 'upsert') {
-    const existing = await findObject(deps.db, bucket.id, key);
-    if (mode === 'create' && existing) throw storageErrors.keyAlreadyExists();
-    if (mode === 'update' && !existing) throw storageErrors.noSuchKey();
-  }
-  if (boundary === null && contentType !== '' && !mimeAllowed(contentType, bucket.allowed_mime_types)) {
-    throw storageErrors.invalidMimeType(contentType);
-  }
+  if (Number.isFinite(declared) && declared > deps.maxObjectBytes) throw storageErrors.entityTooLarge();
+  // Cheap check first, so a doomed 50 MB upload is refused before its bytes are read.
+  if (mode === 'create' && (await findObject(deps.db, bucket.id, key))) throw storageErrors.keyAlreadyExists();
 
   const temp: TempWrite = deps.files.startWrite();
-  const sink = async (chunk: Buffer) => {
-    if (temp.size + chunk.length > limit) throw storageErrors.entityTooLarge();
-    await temp.write(chunk);
-  };
-
-  let mimetype: string;
-  let cacheControl: string;
-  let userMetadata: Record<string, unknown> | null;
   try {
-    try {
-      if (boundary !== null) {
-        const { fields, file } = await readMultipart(req as AsyncIterable<Buffer>, boundary, sink);
-        if (!file) throw storageErrors.invalidRequest('No file provided: the form has no file part');
-        mimetype = file.contentType ?? 'application/octet-stream';
-        const cc = fields.get('cacheControl');
-        cacheControl = cc ? (/^\d+$/.test(cc) ? `max-age=${cc}` : cc) : 'no-cache';
-        userMetadata = decodeUserMetadata(fields.get('metadata'), false);
-      } else {
-        for await (const chunk of req as AsyncIterable<Buffer>) await sink(chunk);
-        mimetype = contentType || 'application/octet-stream';
-        cacheControl = header(req, 'cache-control') ?? 'no-cache';
-        userMetadata = decodeUserMetadata(header(req, 'x-metadata'), true);
-      }
-    } catch (error) {
-      if (error instanceof StorageError) throw error;
-      // An aborted request surfaces as an error from the body iterator.
-      if (req.destroyed || (error as NodeJS.ErrnoException).code === 'ECONNRESET')
-        throw new ClientGoneError('client aborted upload');
-      throw error;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      if (temp.size + chunk.length > deps.maxObjectBytes) throw storageErrors.entityTooLarge();
+      await temp.write(chunk);
     }
-    if (!mimeAllowed(mimetype, bucket.allowed_mime_types)) throw storageErrors.invalidMimeType(mimetype);
   } catch (error) {
     await temp.abort();
+    if (error instanceof StorageError) throw error;
+    // An aborted request surfaces as an error from the body iterator.
+    if (req.destroyed || (error as NodeJS.ErrnoException).code === 'ECONNRESET') {
+      throw new ClientGoneError('client aborted upload');
+    }
     throw error;
   }
 
@@ -114,13 +66,11 @@ export async function handleUpload(
       bucket: bucket.id,
       key,
       version,
-      owner,
-      userMetadata,
       metadata: {
         eTag,
         size,
-        mimetype,
-        cacheControl,
+        mimetype: contentType || 'application/octet-stream',
+        cacheControl: header(req, 'cache-control') ?? 'no-cache',
         lastModified: new Date().toISOString(),
         contentLength: size,
         httpStatusCode: 200,

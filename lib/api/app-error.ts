@@ -14,6 +14,8 @@ export const appErrorStatus = {
   unsupported_media_type: 415,
   unprocessable: 422,
   range_not_satisfiable: 416,
+  /** A service we depend on answered with data that fails verification (e.g. a damaged shard object). */
+  upstream_damaged: 502,
   upstream_unavailable: 503,
 } as const;
 

@@ -2,29 +2,45 @@ import type { SupabaseClient } from '@supabase/supabase-js';
 import { z } from 'zod';
 import { AppError } from '@/lib/api/app-error';
 import { getExportOrThrow } from '@/lib/exports/get-export-or-throw';
-import { listShards } from '@/lib/exports/list-shards';
 import type { ExportJob } from '@/lib/exports/types';
+import { decideRange } from '@/lib/http/byte-range';
 import { contentTypes } from '@/supabase/functions/_shared/export-format.ts';
 import { EXPORTS_BUCKET } from '@/supabase/functions/_shared/shard-key.ts';
-import { parseByteRange, sliceSegments } from './byte-range';
+import { downloadForms, formFilenameSuffix, formsFor, type DownloadForm } from './download-form';
 import { planDownload } from './download-plan';
-import { streamSlices, type IntegrityProblem } from './segment-stream';
+import { readFileManifest } from './read-file-manifest';
+import {
+  readVerifiedShard,
+  ShardIntegrityError,
+  StorageReadError,
+  type IntegrityProblem,
+  type OpenObject,
+} from './read-verified-shard';
+import { openSegmentStream, shardsOf } from './segment-stream';
+import { ShardReadAhead } from './shard-read-ahead';
+import { sliceSegments } from './slice-segments';
 
 export const downloadQuery = z.object({
   partial: z
     .enum(['0', '1', 'true', 'false'], { error: 'partial must be 1 or 0' })
     .default('0')
     .transform((v) => v === '1' || v === 'true'),
+  form: z
+    .enum(downloadForms, {
+      error: 'form must be plain (the default) or excel (CSV with a UTF-8 byte-order mark, for Excel)',
+    })
+    .default('plain'),
 });
 
 /** `blog_posts-2026-11-28-1a2b3c4d.csv`: collection, creation date, job id prefix; only safe characters. */
 export function downloadFilename(
   job: Pick<ExportJob, 'id' | 'collection' | 'created_at' | 'format'>,
-  partial: boolean,
+  options: { partial: boolean; form: DownloadForm },
 ): string {
   const collection = job.collection.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 64) || 'export';
   const date = job.created_at.slice(0, 10);
-  return `${collection}-${date}-${job.id.slice(0, 8)}${partial ? '-partial' : ''}.${job.format}`;
+  const partial = options.partial ? '-partial' : '';
+  return `${collection}-${date}-${job.id.slice(0, 8)}${partial}${formFilenameSuffix(options.form)}.${job.format}`;
 }
 
 function statusAllowsDownload(job: ExportJob, partial: boolean): void {
@@ -39,25 +55,80 @@ function statusAllowsDownload(job: ExportJob, partial: boolean): void {
   throw new AppError('conflict', `This export is still ${job.status}; download it once it has completed.`);
 }
 
+/** storage-js reports Storage's "not found" as HTTP 400 with the real status in the body (protocols.md §3.2). */
+function storageObjects(admin: SupabaseClient): OpenObject {
+  const bucket = admin.storage.from(EXPORTS_BUCKET);
+  return async (key, signal) => {
+    const { data, error } = await bucket.download(key, {}, { signal }).asStream();
+    if (!error) return data as ReadableStream<Uint8Array>;
+    if ((error as { statusCode?: string }).statusCode === '404') return 'missing';
+    throw error;
+  };
+}
+
+/** Puts what the download found on the shard's manifest row, where support's views show it. */
+async function recordProblem(admin: SupabaseClient, jobId: string, problem: IntegrityProblem): Promise<void> {
+  console.error(`[download] export ${jobId} shard ${problem.shardNo}: ${problem.message}`);
+  const { error } = await admin.rpc('record_export_shard_problem', {
+    p_job_id: jobId,
+    p_shard_no: problem.shardNo,
+    p_problem: `download: ${problem.message}`,
+  });
+  if (error) console.error(`[download] could not record the problem: ${error.message}`);
+}
+
+/** What the client is told when the first shard it asked for cannot be sent (anything else is a bug: 500). */
+function firstShardError(error: unknown): unknown {
+  if (error instanceof ShardIntegrityError) {
+    return new AppError(
+      'upstream_damaged',
+      `Nothing was sent: shard ${error.problem.shardNo} of this export failed verification (${error.problem.message}). ` +
+        'The problem is recorded on the export. On its page, open Support, run "Verify with checksums", re-run the ' +
+        'shards it flags, then download again.',
+      { shardNo: error.problem.shardNo, problem: error.problem.kind },
+    );
+  }
+  if (error instanceof StorageReadError) {
+    console.error(`[download] ${error.message}`);
+    return new AppError(
+      'upstream_unavailable',
+      'Storage did not deliver the export’s first shard; try again in a moment.',
+    );
+  }
+  return error;
+}
+
 /**
- * GET /api/exports/:id/download — one file streamed from the shards, at constant memory, with an exact
- * Content-Length from the manifest, byte ranges for resumable downloads and a strong ETag (honoured
- * with If-Range) so a resumed download can never splice two versions of an export.
+ * GET/HEAD /api/exports/:id/download[?form=plain|excel][&partial=1] — one file from the shards, with an
+ * exact Content-Length from the manifest, byte ranges for resumable downloads and a strong ETag (honoured
+ * with If-Range) that covers every shard's identity, so a resumed download never splices two versions.
+ * No byte of a shard is sent before the shard is verified (design invariant 9); a few shards are read
+ * ahead so the download keeps up with storage, memory staying a few shards whatever the file's size.
+ * HEAD answers from the manifest alone.
  */
 export async function downloadExport(
   deps: { user: { supabase: SupabaseClient }; admin: SupabaseClient },
   jobId: string,
   request: Request,
 ): Promise<Response> {
-  const { partial } = downloadQuery.parse(Object.fromEntries(new URL(request.url).searchParams));
-  const job = await getExportOrThrow(deps.user.supabase, jobId);
+  const { partial, form } = downloadQuery.parse(Object.fromEntries(new URL(request.url).searchParams));
+  // Both through the user's client (RLS): the manifest of a job they may not see reads empty, and is
+  // read alongside the job only to save a round trip before the first byte.
+  const [job, shards] = await Promise.all([
+    getExportOrThrow(deps.user.supabase, jobId),
+    readFileManifest(deps.user.supabase, jobId),
+  ]);
   statusAllowsDownload(job, partial);
-  const { shards } = await listShards(deps.user.supabase, job.id);
-  const plan = planDownload(job, shards);
+  if (!formsFor(job.format).includes(form)) {
+    throw new AppError('unprocessable', `The ${form} form is for CSV exports; this export is ${job.format}.`, {
+      field: 'form',
+    });
+  }
+  const plan = planDownload(job, shards, form);
 
   const headers = new Headers({
     'Content-Type': contentTypes[job.format],
-    'Content-Disposition': `attachment; filename="${downloadFilename(job, job.status !== 'completed')}"`,
+    'Content-Disposition': `attachment; filename="${downloadFilename(job, { partial: job.status !== 'completed', form })}"`,
     'Accept-Ranges': 'bytes',
     ETag: plan.etag,
     // no-transform: Next.js (and proxies) must not gzip the body, which would drop Content-Length and
@@ -66,12 +137,11 @@ export async function downloadExport(
     'X-Content-Type-Options': 'nosniff',
   });
 
-  // If-Range with a stale validator: the client's partial copy is of another version — send it all.
+  // If-Range with another validator (a strong comparison): the client's partial copy is of another
+  // version of the file — send all of this one.
   const ifRange = request.headers.get('if-range');
-  const rangeHeader = ifRange && ifRange !== plan.etag ? null : request.headers.get('range');
-  const range = parseByteRange(rangeHeader, plan.size);
+  const range = decideRange(ifRange && ifRange !== plan.etag ? null : request.headers.get('range'), plan.size);
   if (range === 'unsatisfiable') {
-    headers.set('Content-Range', `bytes */${plan.size}`);
     return Response.json(
       {
         error: { code: 'range_not_satisfiable', message: `The file is ${plan.size} bytes; that range is outside it.` },
@@ -79,29 +149,21 @@ export async function downloadExport(
       { status: 416, headers: { 'Content-Range': `bytes */${plan.size}` } },
     );
   }
-  const effective = range ?? { start: 0, end: plan.size - 1 };
-  const length = plan.size === 0 ? 0 : effective.end - effective.start + 1;
+  const served = range === 'ignore' ? { start: 0, end: plan.size - 1 } : range;
+  const length = served.end - served.start + 1;
   headers.set('Content-Length', String(length));
-  if (range) headers.set('Content-Range', `bytes ${range.start}-${range.end}/${plan.size}`);
-  const status = range ? 206 : 200;
+  if (range !== 'ignore') headers.set('Content-Range', `bytes ${range.start}-${range.end}/${plan.size}`);
+  const status = range === 'ignore' ? 200 : 206;
   if (request.method === 'HEAD' || length === 0) return new Response(null, { status, headers });
 
-  const bucket = deps.admin.storage.from(EXPORTS_BUCKET);
-  const body = streamSlices(
-    sliceSegments(plan.segments, effective),
-    async (key, signal) => {
-      const { data, error } = await bucket.download(key, {}, { signal }).asStream();
-      return error ? null : (data as ReadableStream<Uint8Array>);
-    },
-    async (problem: IntegrityProblem) => {
-      console.error(`[download] export ${job.id} shard ${problem.shardNo}: ${problem.message}`);
-      const { error } = await deps.admin.rpc('record_export_shard_problem', {
-        p_job_id: job.id,
-        p_shard_no: problem.shardNo,
-        p_problem: `download: ${problem.message}`,
-      });
-      if (error) console.error(`[download] could not record the problem: ${error.message}`);
-    },
-  );
+  const slices = sliceSegments(plan.segments, served);
+  const openObject = storageObjects(deps.admin);
+  const reads = new ShardReadAhead(shardsOf(slices), (object, signal) => readVerifiedShard(object, openObject, signal));
+  let body: ReadableStream<Uint8Array>;
+  try {
+    body = await openSegmentStream(slices, reads, (problem) => recordProblem(deps.admin, job.id, problem));
+  } catch (error) {
+    throw firstShardError(error);
+  }
   return new Response(body, { status, headers });
 }

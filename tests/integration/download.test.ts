@@ -1,18 +1,22 @@
 import { createHash, randomInt } from 'node:crypto';
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '../../lib/api/app-error';
 import { downloadExport } from '../../lib/download/download-export';
+import { DEFAULT_READ_AHEAD } from '../../lib/download/shard-read-ahead';
+import { retryExport } from '../../lib/exports/retry-export';
 import { startExport } from '../../lib/exports/start-export';
 import type { ExportJob } from '../../lib/exports/types';
 import { encodeShard } from '../../supabase/functions/_shared/export-format.ts';
 import { EXPORTS_BUCKET, shardStorageKey } from '../../supabase/functions/_shared/shard-key.ts';
 import { serviceClient } from './clients';
 import {
+  clearFaults,
   createSource,
   createTenant,
   referenceDigest,
   seedCollection,
+  setFaults,
   superuserPool,
   testFields,
   typesenseClient,
@@ -23,7 +27,8 @@ import { testStack } from './stack-info';
 
 /**
  * GET /api/exports/:id/download, through its domain function (the route only adds auth): exact bytes,
- * ranges, ETag/If-Range, constant memory, integrity failures, authorisation (issue: streaming download).
+ * ranges, ETag/If-Range, the Excel form, constant memory, integrity (no unverified byte is ever sent),
+ * authorisation.
  */
 const COLLECTION = 'download_posts';
 const PORTAL = 77;
@@ -32,32 +37,8 @@ const RECORDS = 5_000;
 let db: pg.Pool;
 let tenant: Tenant;
 let sourceId: string;
-let storageBytesRead = 0;
 
-/** A service-role client whose storage reads are counted: how we see the server stop reading. */
-function countingAdmin(): SupabaseClient {
-  const stack = testStack();
-  return createClient(stack.apiUrl, stack.serviceRoleKey, {
-    auth: { persistSession: false, autoRefreshToken: false },
-    global: {
-      fetch: async (input, init) => {
-        const res = await fetch(input, init);
-        if (!String(input).includes('/storage/v1/object/') || !res.body) return res;
-        const counted = res.body.pipeThrough(
-          new TransformStream<Uint8Array, Uint8Array>({
-            transform(chunk, controller) {
-              storageBytesRead += chunk.length;
-              controller.enqueue(chunk);
-            },
-          }),
-        );
-        return new Response(counted, { status: res.status, headers: res.headers });
-      },
-    },
-  });
-}
-
-const admin = countingAdmin();
+const admin = serviceClient();
 const deps = (t: Tenant = tenant) => ({
   user: { supabase: t.client, userId: t.userId },
   admin,
@@ -73,6 +54,59 @@ async function body(res: Response): Promise<Uint8Array> {
 }
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** Reads a response body until it ends or fails: what a client would have on disk. */
+async function received(res: Response): Promise<{ bytes: Uint8Array; failed: boolean }> {
+  const chunks: Uint8Array[] = [];
+  const reader = res.body!.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return { bytes: Buffer.concat(chunks), failed: false };
+      chunks.push(value);
+    }
+  } catch {
+    return { bytes: Buffer.concat(chunks), failed: true };
+  }
+}
+
+/** Object reads the devstack's storage served for this job, counted by storage itself. */
+async function storageReads(jobId: string) {
+  const res = await fetch(`${testStack().apiUrl}/_devstack/storage/reads?match=${jobId}`);
+  return (await res.json()) as { started: number; inFlight: number; completed: number; aborted: number; bytes: number };
+}
+
+/** Replaces a shard's object with the same bytes but one flipped at `at`: same size, wrong content. */
+async function flipByte(jobId: string, shardNo: number, at: number): Promise<void> {
+  const { data } = await admin
+    .from('export_shards')
+    .select('storage_key')
+    .eq('job_id', jobId)
+    .eq('shard_no', shardNo)
+    .single<{ storage_key: string }>();
+  const bucket = admin.storage.from(EXPORTS_BUCKET);
+  const original = new Uint8Array(await (await bucket.download(data!.storage_key)).data!.arrayBuffer());
+  const damaged = Uint8Array.from(original);
+  damaged[at]! ^= 0x20;
+  const { error } = await bucket.upload(data!.storage_key, damaged, { upsert: true, contentType: 'text/csv' });
+  if (error) throw error;
+}
+
+/** File offsets [start, end) of each shard's bytes in the downloaded file. */
+async function shardExtents(jobId: string): Promise<Array<{ start: number; end: number }>> {
+  const { data } = await admin
+    .from('export_shards')
+    .select('bytes, header_bytes')
+    .eq('job_id', jobId)
+    .order('shard_no')
+    .returns<Array<{ bytes: number; header_bytes: number }>>();
+  let offset = 0;
+  return data!.map((s, i) => {
+    const start = offset;
+    offset += i === 0 ? s.bytes : s.bytes - s.header_bytes;
+    return { start, end: offset };
+  });
+}
 
 async function completedExport(format: 'csv' | 'ndjson', filter: string | null = null): Promise<ExportJob> {
   const job = await startExport(deps(), { sourceId, format, fields: testFields, filter });
@@ -168,32 +202,130 @@ describe('download', () => {
     const beyond = await downloadExport(deps(), job.id, request(job.id, { Range: `bytes=${full.length}-` }));
     expect(beyond.status).toBe(416);
     expect(beyond.headers.get('content-range')).toBe(`bytes */${full.length}`);
+    // An invalid range (last before first) is ignored, as RFC 9110 says: the whole file.
+    const reversed = await downloadExport(deps(), job.id, request(job.id, { Range: 'bytes=5-3' }));
+    expect(reversed.status).toBe(200);
+    expect(sha(await body(reversed))).toBe(sha(full));
+  }, 180_000);
+
+  it('resumes across a repair with the whole new file, never a splice of the two versions', async () => {
+    const job = await completedExport('csv', 'state:=SCHEDULED');
+    const reference = await referenceDigest({
+      collection: COLLECTION,
+      filterBy: `portal_id:=${PORTAL} && state:=SCHEDULED`,
+      fields: testFields,
+      format: 'csv',
+    });
+    const third = (await shardExtents(job.id))[2]!;
+    const { data: shard3 } = await admin
+      .from('export_shards')
+      .select('header_bytes')
+      .eq('job_id', job.id)
+      .eq('shard_no', 3)
+      .single<{ header_bytes: number }>();
+    await flipByte(job.id, 3, shard3!.header_bytes + 50);
+
+    // The first attempt stops before shard 3, with nothing but true bytes on disk.
+    const first = await downloadExport(deps(), job.id, request(job.id));
+    const etag = first.headers.get('etag')!;
+    const partial = await received(first);
+    expect(partial.failed).toBe(true);
+    expect(partial.bytes.length).toBe(third.start);
+
+    // Support re-runs shard 3: the same records, written again as a new attempt with a new generation.
+    await retryExport(deps(), job.id, { shardNos: [3], verify: 'none' });
+    await waitForJob(job.id, (j) => j.status === 'completed', { timeoutMs: 120_000, sweep: true });
+
+    // `curl -C -` / a browser resume: If-Range with the old ETag. The validator changed with the shard's
+    // identity, so the answer is the whole new file (200), not the rest of it appended to the old copy.
+    const resumed = await downloadExport(
+      deps(),
+      job.id,
+      request(job.id, { Range: `bytes=${partial.bytes.length}-`, 'If-Range': etag }),
+    );
+    expect(resumed.status).toBe(200);
+    expect(resumed.headers.get('etag')).not.toBe(etag);
+    const whole = await body(resumed);
+    expect({ bytes: whole.length, sha256: sha(whole) }).toEqual({ bytes: reference.bytes, sha256: reference.sha256 });
+    // With the new ETag the resume is a 206 of the rest, and the pieces make the true file.
+    const rest = await downloadExport(
+      deps(),
+      job.id,
+      request(job.id, { Range: `bytes=${partial.bytes.length}-`, 'If-Range': resumed.headers.get('etag')! }),
+    );
+    expect(rest.status).toBe(206);
+    expect(sha(Buffer.concat([partial.bytes, await body(rest)]))).toBe(reference.sha256);
+  }, 240_000);
+
+  it('serves the CSV for Excel: one UTF-8 byte-order mark, counted in the length, the ranges and its own ETag', async () => {
+    const job = await completedExport('csv', 'state:=PUBLISHED');
+    const plain = await downloadExport(deps(), job.id, request(job.id));
+    const plainBytes = await body(plain);
+    const excel = await downloadExport(deps(), job.id, request(job.id, {}, '?form=excel'));
+    expect(excel.status).toBe(200);
+    const excelBytes = await body(excel);
+    expect(Number(excel.headers.get('content-length'))).toBe(plainBytes.length + 3);
+    expect([...excelBytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(sha(excelBytes.subarray(3))).toBe(sha(plainBytes));
+    expect(excel.headers.get('content-disposition')).toMatch(/-excel\.csv"$/);
+    const excelEtag = excel.headers.get('etag')!;
+    expect(excelEtag).not.toBe(plain.headers.get('etag'));
+
+    for (const [start, end] of [
+      [0, 2],
+      [2, 9],
+      [3, 3],
+      [1000, 200_000],
+      [excelBytes.length - 10, excelBytes.length - 1],
+    ] as const) {
+      const part = await downloadExport(
+        deps(),
+        job.id,
+        request(job.id, { Range: `bytes=${start}-${end}`, 'If-Range': excelEtag }, '?form=excel'),
+      );
+      expect(part.status).toBe(206);
+      expect(part.headers.get('content-range')).toBe(`bytes ${start}-${end}/${excelBytes.length}`);
+      expect(sha(await body(part))).toBe(sha(excelBytes.subarray(start, end + 1)));
+    }
+    // A partial copy of the plain file cannot be resumed as the Excel one: the whole Excel file.
+    const crossed = await downloadExport(
+      deps(),
+      job.id,
+      request(job.id, { Range: 'bytes=10-', 'If-Range': plain.headers.get('etag')! }, '?form=excel'),
+    );
+    expect(crossed.status).toBe(200);
+    expect((await body(crossed)).length).toBe(excelBytes.length);
+
+    const ndjson = await syntheticExport(1, 1000, 'ndjson');
+    await expect(downloadExport(deps(), ndjson, request(ndjson, {}, '?form=excel'))).rejects.toMatchObject({
+      code: 'unprocessable',
+      message: /for CSV exports/,
+    });
+    await expect(downloadExport(deps(), job.id, request(job.id, {}, '?form=xlsx'))).rejects.toMatchObject({
+      name: 'ZodError',
+    });
   }, 180_000);
 });
 
-/** A completed job with a synthetic manifest of `shardCount` CSV shards of about `shardBytes` each. */
-async function syntheticExport(shardCount: number, shardBytes: number): Promise<string> {
+/** A completed job with a synthetic manifest of `shardCount` shards of about `shardBytes` each. */
+async function syntheticExport(
+  shardCount: number,
+  shardBytes: number,
+  format: 'csv' | 'ndjson' = 'csv',
+): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
     `insert into public.export_jobs (organisation_id, source_id, requested_by, collection, key_field, fields, format,
        estimated_rows, status, tail_complete, finished_at)
-     values ($1, $2, $3, $4, 'hs_object_id', '{hs_object_id,body}', 'csv', 0, 'completed', true, now()) returning id`,
-    [tenant.organisationId, sourceId, tenant.userId, COLLECTION],
+     values ($1, $2, $3, $4, 'hs_object_id', '{hs_object_id,body}', $5, 0, 'completed', true, now()) returning id`,
+    [tenant.organisationId, sourceId, tenant.userId, COLLECTION, format],
   );
   const jobId = rows[0]!.id;
   const line = 'x'.repeat(shardBytes / 100);
   for (let n = 1; n <= shardCount; n += 1) {
     const docs = Array.from({ length: 100 }, (_, i) => ({ hs_object_id: n * 1000 + i, body: `${line}` }));
-    const shard = encodeShard(docs, { format: 'csv', fields: ['hs_object_id', 'body'], neutraliseFormulas: true });
-    const key = shardStorageKey({
-      organisationId: tenant.organisationId,
-      jobId,
-      shardNo: n,
-      generation: 1,
-      format: 'csv',
-    });
-    const { error } = await serviceClient()
-      .storage.from(EXPORTS_BUCKET)
-      .upload(key, shard.bytes, { upsert: true, contentType: 'text/csv' });
+    const shard = encodeShard(docs, { format, fields: ['hs_object_id', 'body'], neutraliseFormulas: true });
+    const key = shardStorageKey({ organisationId: tenant.organisationId, jobId, shardNo: n, generation: 1, format });
+    const { error } = await admin.storage.from(EXPORTS_BUCKET).upload(key, shard.bytes, { upsert: true });
     if (error) throw error;
     await db.query(
       `insert into public.export_shards (job_id, shard_no, key_after, key_last, rows, bytes, header_bytes, sha256, storage_key, generation, invocation_id)
@@ -214,6 +346,19 @@ async function syntheticExport(shardCount: number, shardBytes: number): Promise<
 }
 
 describe('download at scale', () => {
+  it('reads a manifest longer than one PostgREST page (1,000 rows) in file order', async () => {
+    const jobId = await syntheticExport(1001, 100);
+    const text = new TextDecoder().decode(await body(await downloadExport(deps(), jobId, request(jobId))));
+    const ids = text
+      .trimEnd()
+      .split('\r\n')
+      .slice(1)
+      .map((line) => Number(line.split(',')[0]));
+    expect(ids).toHaveLength(1001 * 100);
+    expect(ids.every((id, i) => i === 0 || id > ids[i - 1]!)).toBe(true);
+    expect(ids.at(-1)).toBe(1001 * 1000 + 99);
+  }, 180_000);
+
   it('streams a 200 MB export with flat memory', async () => {
     const jobId = await syntheticExport(200, 1_000_000);
     global.gc?.();
@@ -235,47 +380,122 @@ describe('download at scale', () => {
     expect(peak - before).toBeLessThan(80 * 1024 * 1024);
   }, 300_000);
 
-  it('stops reading storage when the client goes away', async () => {
+  it('stops reading storage when the client goes away: storage sees its reads aborted', async () => {
     const jobId = await syntheticExport(20, 1_000_000);
-    storageBytesRead = 0;
-    const res = await downloadExport(deps(), jobId, request(jobId));
-    const reader = res.body!.getReader();
-    await reader.read();
-    await reader.cancel();
-    await new Promise((r) => setTimeout(r, 500));
-    // One shard (about 1 MB) at most was read: not the 20 MB of the export.
-    expect(storageBytesRead).toBeLessThan(2_500_000);
+    // Every storage read of this job waits 500 ms before it is served, so the reads running ahead of the
+    // consumer are still in flight, on the storage side, when it leaves.
+    await setFaults({ storage: { latencyMs: 500, match: `/${jobId}/` } });
+    try {
+      const res = await downloadExport(deps(), jobId, request(jobId));
+      const reader = res.body!.getReader();
+      await reader.read();
+      await expect.poll(async () => (await storageReads(jobId)).inFlight).toBeGreaterThan(0);
+      await reader.cancel();
+      await expect.poll(async () => (await storageReads(jobId)).inFlight, { timeout: 10_000 }).toBe(0);
+      const reads = await storageReads(jobId);
+      // Storage dropped the reads in flight when the download aborted them…
+      expect(reads.aborted).toBeGreaterThan(0);
+      // …and never served more than the shard taken plus the read-ahead window: not the 20 MB export.
+      expect(reads.started).toBeLessThanOrEqual(1 + DEFAULT_READ_AHEAD.shards);
+      expect(reads.bytes).toBeLessThanOrEqual((1 + DEFAULT_READ_AHEAD.shards) * 1_100_000);
+    } finally {
+      await clearFaults();
+    }
   }, 120_000);
 });
 
 describe('download failures', () => {
-  it('fails clearly on a missing or corrupt shard and records it on the manifest', async () => {
+  it('refuses with 502 before any byte when the first shard is damaged, cuts short after good bytes otherwise, and records it', async () => {
     const jobId = await syntheticExport(3, 10_000);
+    const [first, second] = await shardExtents(jobId);
     const { data } = await admin
       .from('export_shards')
       .select('storage_key')
       .eq('job_id', jobId)
       .eq('shard_no', 2)
       .single<{ storage_key: string }>();
-    await serviceClient()
-      .storage.from(EXPORTS_BUCKET)
+    const problem = async () =>
+      (
+        await db.query<{ problem: string | null }>(
+          'select problem from public.export_shards where job_id = $1 and shard_no = 2',
+          [jobId],
+        )
+      ).rows[0]!.problem;
+    await admin.storage
+      .from(EXPORTS_BUCKET)
       .upload(data!.storage_key, new TextEncoder().encode('tampered'), { upsert: true });
+
+    // The whole file: shard 1 goes out, then the response ends short — without a byte of shard 2.
     const res = await downloadExport(deps(), jobId, request(jobId));
     expect(res.status).toBe(200);
-    await expect(res.arrayBuffer()).rejects.toThrow();
-    const { rows } = await db.query<{ problem: string | null }>(
-      'select problem from public.export_shards where job_id = $1 and shard_no = 2',
-      [jobId],
-    );
-    expect(rows[0]!.problem).toMatch(/download: object is 8 bytes/);
+    const whole = await received(res);
+    expect(whole).toMatchObject({ failed: true });
+    expect(whole.bytes.length).toBe(first!.end);
+    expect(await problem()).toMatch(/download: object is 8 bytes/);
 
-    await serviceClient().storage.from(EXPORTS_BUCKET).remove([data!.storage_key]);
-    await expect((await downloadExport(deps(), jobId, request(jobId))).arrayBuffer()).rejects.toThrow();
-    const after = await db.query<{ problem: string | null }>(
-      'select problem from public.export_shards where job_id = $1 and shard_no = 2',
-      [jobId],
+    // A resume that starts in shard 2: a proper error status and message, nothing sent.
+    const resumed = await downloadExport(deps(), jobId, request(jobId, { Range: `bytes=${second!.start + 5}-` })).catch(
+      (error: unknown) => error,
     );
-    expect(after.rows[0]!.problem).toMatch(/missing/);
+    expect(resumed).toBeInstanceOf(AppError);
+    expect(resumed).toMatchObject({ code: 'upstream_damaged', details: { shardNo: 2, problem: 'size_mismatch' } });
+    expect((resumed as AppError).message).toMatch(/Nothing was sent: shard 2 .*Verify with checksums/);
+
+    await admin.storage.from(EXPORTS_BUCKET).remove([data!.storage_key]);
+    await expect(
+      downloadExport(deps(), jobId, request(jobId, { Range: `bytes=${second!.start}-` })),
+    ).rejects.toMatchObject({ code: 'upstream_damaged', details: { problem: 'missing' } });
+    expect(await problem()).toMatch(/download: object missing/);
+  }, 60_000);
+
+  it('never lets a flipped byte reach the client, in any range', async () => {
+    // Shards of ~300 kB: several storage chunks each, so a check at the shard's end would come too late.
+    const jobId = await syntheticExport(4, 300_000);
+    const truth = await body(await downloadExport(deps(), jobId, request(jobId)));
+    const third = (await shardExtents(jobId))[2]!;
+    const { data } = await admin
+      .from('export_shards')
+      .select('header_bytes')
+      .eq('job_id', jobId)
+      .eq('shard_no', 3)
+      .single<{ header_bytes: number }>();
+    // Early in shard 3's body: the first storage chunk of the object.
+    const flipAt = third.start + 100;
+    await flipByte(jobId, 3, data!.header_bytes + 100);
+
+    const last = truth.length - 1;
+    const ranges: Array<[number, number]> = [
+      [0, last],
+      [third.start - 1000, third.start + 1000],
+      [third.start - 1, flipAt + 1],
+      [third.start, third.start],
+      [flipAt - 10, flipAt + 10],
+      [flipAt, flipAt],
+      [flipAt + 1, last],
+      [third.end - 5, third.end + 5],
+      [third.end, last],
+      [last - 99, last],
+    ];
+    for (const [start, end] of ranges) {
+      const res = await downloadExport(deps(), jobId, request(jobId, { Range: `bytes=${start}-${end}` })).catch(
+        (error: unknown) => error,
+      );
+      const label = `bytes=${start}-${end}`;
+      if (res instanceof AppError) {
+        // Refused before any byte: only ever when the range starts inside the damaged shard.
+        expect({ label, code: res.code }).toEqual({ label, code: 'upstream_damaged' });
+        expect(start >= third.start && start < third.end, label).toBe(true);
+        continue;
+      }
+      expect(res, label).toBeInstanceOf(Response);
+      const got = await received(res as Response);
+      // Whatever arrived is the truth, and stops before the damaged shard.
+      expect(sha(got.bytes), label).toBe(sha(truth.subarray(start, start + got.bytes.length)));
+      const touchesDamage = start < third.end && end >= third.start;
+      expect({ label, failed: got.failed }).toEqual({ label, failed: touchesDamage });
+      if (touchesDamage) expect(start + got.bytes.length, label).toBeLessThanOrEqual(third.start);
+      else expect(got.bytes.length, label).toBe(end - start + 1);
+    }
   }, 60_000);
 
   it('hides other organisations’ jobs and refuses unfinished ones with a message', async () => {

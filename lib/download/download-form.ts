@@ -1,0 +1,54 @@
+import type { ExportFormat, ExportJob } from '@/lib/exports/types';
+
+/**
+ * The forms one export can be downloaded in, shared by the download route and the dashboard's button
+ * (no server imports here). Every form is the same shards, so each has an exact size, byte ranges and
+ * its own strong ETag.
+ *
+ * - `plain`: the file as the worker wrote it (UTF-8, no byte-order mark): the default, for scripts,
+ *   databases, Google Sheets, Numbers.
+ * - `excel` (CSV only): the same bytes after a UTF-8 byte-order mark. Excel opens a CSV without one in
+ *   the machine's legacy code page, turning accents, Japanese, Arabic and emoji into mojibake; with it,
+ *   Excel reads UTF-8.
+ */
+export const downloadForms = ['plain', 'excel'] as const;
+export type DownloadForm = (typeof downloadForms)[number];
+
+/** EF BB BF: U+FEFF encoded in UTF-8. */
+const UTF8_BOM = new Uint8Array([0xef, 0xbb, 0xbf]);
+
+export function formsFor(format: ExportFormat): DownloadForm[] {
+  return format === 'csv' ? ['plain', 'excel'] : ['plain'];
+}
+
+/** Bytes the form puts before the first shard: counted in Content-Length and byte ranges like any other. */
+export function formPrefix(form: DownloadForm): Uint8Array {
+  return form === 'excel' ? UTF8_BOM : new Uint8Array(0);
+}
+
+/**
+ * Exact size of a form from the job row, whose `bytes_written` is the plain file's size (the state machine
+ * keeps it so: every shard's header but the first stripped), or null for a CSV export with no rows: its
+ * file is the header row alone, which the row does not count.
+ */
+export function formSize(
+  job: Pick<ExportJob, 'format' | 'shards_written' | 'bytes_written'>,
+  form: DownloadForm,
+): number | null {
+  if (job.format === 'csv' && job.shards_written === 0) return null;
+  return job.bytes_written + formPrefix(form).length;
+}
+
+/** `-excel` in the file name, so both forms can sit side by side in a downloads folder. */
+export function formFilenameSuffix(form: DownloadForm): string {
+  return form === 'plain' ? '' : `-${form}`;
+}
+
+/** The route's URL for one form; `partial` asks for what a cancelled or failed export wrote. */
+export function downloadHref(jobId: string, options: { form: DownloadForm; partial: boolean }): string {
+  const query = new URLSearchParams();
+  if (options.partial) query.set('partial', '1');
+  if (options.form !== 'plain') query.set('form', options.form);
+  const search = query.toString();
+  return `/api/exports/${jobId}/download${search ? `?${search}` : ''}`;
+}
