@@ -3,5 +3,5 @@ import { publicEnv } from '@/lib/env/public';
 
 /** Supabase client for client components: the session lives in cookies shared with the server. */
 export function createClient() {
-  return createBrowserClient(publicEnv.NEXT_PUBLIC_SUPABASE_URL, publicEnv.NEXT_PUBLIC_SUPABASE_ANON_KEY);
+  return createBrowserClient(publicEnv.NEXT_PUBLIC_SUPABASE_URL, publicEnv.NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY);
 }

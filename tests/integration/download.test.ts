@@ -37,7 +37,7 @@ let storageBytesRead = 0;
 /** A service-role client whose storage reads are counted: how we see the server stop reading. */
 function countingAdmin(): SupabaseClient {
   const stack = testStack();
-  return createClient(stack.apiUrl, stack.serviceRoleKey, {
+  return createClient(stack.apiUrl, stack.secretKey, {
     auth: { persistSession: false, autoRefreshToken: false },
     global: {
       fetch: async (input, init) => {
