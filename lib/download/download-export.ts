@@ -1,4 +1,4 @@
-import type { SupabaseClient } from '@supabase/supabase-js';
+import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import { z } from 'zod';
 import { AppError } from '@/lib/api/app-error';
 import { getExportOrThrow } from '@/lib/exports/get-export-or-throw';
@@ -45,7 +45,7 @@ function statusAllowsDownload(job: ExportJob, partial: boolean): void {
  * with If-Range) so a resumed download can never splice two versions of an export.
  */
 export async function downloadExport(
-  deps: { user: { supabase: SupabaseClient }; admin: SupabaseClient },
+  deps: { user: { supabase: TypedSupabaseClient }; admin: TypedSupabaseClient },
   jobId: string,
   request: Request,
 ): Promise<Response> {

@@ -1,4 +1,5 @@
-import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js';
+import type { RealtimeChannel } from '@supabase/supabase-js';
+import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import { createClient } from '@/lib/supabase/client';
 
 /** Channels of one topic being removed; a new channel of the topic waits for that to finish. */
@@ -13,7 +14,7 @@ const removals = new Map<string, Promise<unknown>>();
  * step before subscribing to a private channel. realtime-js hands back an existing channel for a topic
  * it still knows, so a topic being removed is waited for before it is opened again.
  */
-export function openChannel(setup: (supabase: SupabaseClient) => RealtimeChannel): () => void {
+export function openChannel(setup: (supabase: TypedSupabaseClient) => RealtimeChannel): () => void {
   const supabase = createClient();
   let channel: RealtimeChannel | null = null;
   let disposed = false;
