@@ -156,6 +156,8 @@ describe('realtime: private channels and Broadcast from Database', () => {
       await inbox.waitFor(3);
       expect(inbox.items.map((i) => i.value.payload.n)).toEqual(['fence', 'pending', 'last']);
     } finally {
+      // A no-op after the commit; after a failure it keeps the open transaction out of the pool.
+      await open.query('rollback');
       open.release();
     }
   });
@@ -231,7 +233,11 @@ describe('realtime: private channels and Broadcast from Database', () => {
     const listener = `select pid, backend_start from pg_stat_activity where application_name = '${LISTENER_APPLICATION_NAME}'`;
     const before = await db.query<{ pid: number }>(listener);
     expect(before.rowCount).toBe(1);
-    await db.query('select pg_terminate_backend($1)', [before.rows[0]!.pid]);
+    // With a timeout, pg_terminate_backend waits until the backend is gone (not merely signalled).
+    const terminated = await db.query<{ ok: boolean }>('select pg_terminate_backend($1, 5000) as ok', [
+      before.rows[0]!.pid,
+    ]);
+    expect(terminated.rows[0]?.ok).toBe(true);
 
     // Sent while nobody listens: the transaction itself sees no listener backend when it commits.
     const down = await db.connect();
@@ -245,6 +251,10 @@ describe('realtime: private channels and Broadcast from Database', () => {
       expect(seen.rows[0]?.listeners).toBe(0);
       committedAt = seen.rows[0]!.now;
       await down.query('commit');
+    } catch (error) {
+      // Never hand the pool a connection inside an open transaction.
+      await down.query('rollback');
+      throw error;
     } finally {
       down.release();
     }

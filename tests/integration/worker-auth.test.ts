@@ -235,9 +235,11 @@ describe('export-worker: the beforeunload hand-off', () => {
         [jobId],
       );
       const reasons = rows.map((r) => r.end_reason);
-      // At least one instance was stopped by the platform and released the job in beforeunload; none
-      // was left holding its lease until it expired (killed), and the last one finished the job.
-      expect(reasons.filter((reason) => reason === 'handoff').length, reasons.join(', ')).toBeGreaterThan(0);
+      // Instances were stopped by the platform and released the job in beforeunload: the job finished
+      // within a minute although every lease lasts three, and no invocation was left holding its lease
+      // until it expired (killed). (Each one ends 'handoff' or, when the next copy took over before its
+      // in-flight page was recorded, 'lease_lost'.)
+      expect(reasons.length, reasons.join(', ')).toBeGreaterThan(1);
       expect(reasons, reasons.join(', ')).not.toContain('killed');
       expect(reasons.at(-1)).toBe('completed');
       expect(
