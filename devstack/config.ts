@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { ApiKeyMode } from './jwt';
 
 /**
  * Devstack configuration, read once from the environment (see `.env.example`).
@@ -26,6 +28,13 @@ const schema = z.object({
   DEVSTACK_TYPESENSE_API_KEY: z.string().min(1).default('baton-dev-typesense-key'),
   /** Demo data size: the default demo has at least 100,000 blog posts. */
   DEVSTACK_DEMO_BLOG_POSTS: z.coerce.number().int().min(0).default(100_000),
+  /**
+   * `new`: a 2026 project (publishable / secret keys, ES256 user tokens); `legacy`: a project still on
+   * its JWT secret (anon / service-role JWT keys, HS256 user tokens).
+   */
+  DEVSTACK_API_KEYS: z.enum(['new', 'legacy']).default('new'),
+  /** Hosted Realtime answers a refused join after 5 s (CHANNEL_ERROR_BACKOFF_MS), slowing retry storms. */
+  DEVSTACK_REALTIME_ERROR_BACKOFF_MS: z.coerce.number().int().min(0).default(5_000),
 });
 
 export type DevstackConfig = {
@@ -40,7 +49,19 @@ export type DevstackConfig = {
   sweepIntervalMs: number;
   typesenseApiKey: string;
   demoBlogPosts: number;
+  apiKeyMode: ApiKeyMode;
+  realtimeErrorBackoffMs: number;
 };
+
+/**
+ * Reads the project's `.env` (if any) into `process.env`, without overriding what is already set, so
+ * switches such as `DEVSTACK_API_KEYS` can live there for the devstack and the tests alike (Next.js
+ * reads the same file for the app).
+ */
+export function loadDotEnv(root: string): void {
+  const file = path.join(root, '.env');
+  if (existsSync(file)) process.loadEnvFile(file);
+}
 
 export function readDevstackConfig(
   env: Record<string, string | undefined> = process.env,
@@ -63,6 +84,8 @@ export function readDevstackConfig(
     sweepIntervalMs: e.DEVSTACK_SWEEP_INTERVAL_MS,
     typesenseApiKey: e.DEVSTACK_TYPESENSE_API_KEY,
     demoBlogPosts: e.DEVSTACK_DEMO_BLOG_POSTS,
+    apiKeyMode: e.DEVSTACK_API_KEYS,
+    realtimeErrorBackoffMs: e.DEVSTACK_REALTIME_ERROR_BACKOFF_MS,
     ...overrides,
   };
 }

@@ -2,20 +2,16 @@ import type { Pool } from 'pg';
 import type { DevstackConfig } from './config';
 import type { FaultInjector } from './faults';
 import type { JwtService } from './jwt';
-
-/** The project's keys: written to `.env.local` on first start and reused after. */
-export type DevstackKeys = {
-  jwtSecret: string;
-  anonKey: string;
-  serviceRoleKey: string;
-};
+import type { DevstackKeys } from './keys';
 
 /** Everything a devstack service needs; built once by `startDevstack`. */
 export type DevstackContext = {
   config: DevstackConfig;
+  /** Every key of the project; `.env.local` gets the ones `config.apiKeyMode` hands out (see `projectApiKeys`). */
   keys: DevstackKeys;
   /** Superuser pool. Services that act for a caller must `set local role` inside a transaction. */
   db: Pool;
+  /** Signs and verifies user tokens; owns the signing keys and their rotation. */
   jwt: JwtService;
   faults: FaultInjector;
   /** `http://host:apiPort`, i.e. SUPABASE_URL. */
@@ -24,3 +20,14 @@ export type DevstackContext = {
   typesenseUrl: string;
   log: (service: string, message: string) => void;
 };
+
+/**
+ * The two keys the project hands out, whatever their kind: the publishable and secret keys of a 2026
+ * project, or the anon and service-role JWTs of a legacy one. The app, the worker, the bench and the
+ * tests use these, so one switch (`DEVSTACK_API_KEYS`) moves all of them between the two.
+ */
+export function projectApiKeys(ctx: Pick<DevstackContext, 'keys' | 'config'>): { publishable: string; secret: string } {
+  return ctx.config.apiKeyMode === 'legacy'
+    ? { publishable: ctx.keys.anonKey, secret: ctx.keys.serviceRoleKey }
+    : { publishable: ctx.keys.publishableKey, secret: ctx.keys.secretKey };
+}

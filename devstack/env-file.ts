@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import type { DevstackContext } from './context';
+import { projectApiKeys, type DevstackContext } from './context';
 
 const MARKER = '# Written by the devstack (npm run dev). Delete this line to keep your own values.';
 
@@ -10,12 +10,12 @@ const MARKER = '# Written by the devstack (npm run dev). Delete this line to kee
  */
 export async function writeEnvLocal(file: string, ctx: DevstackContext): Promise<'written' | 'kept'> {
   if (existsSync(file) && !(await readFile(file, 'utf8')).startsWith(MARKER)) return 'kept';
+  const keys = projectApiKeys(ctx);
   const lines = [
     MARKER,
     `NEXT_PUBLIC_SUPABASE_URL=${ctx.apiUrl}`,
-    `NEXT_PUBLIC_SUPABASE_ANON_KEY=${ctx.keys.anonKey}`,
-    `SUPABASE_SERVICE_ROLE_KEY=${ctx.keys.serviceRoleKey}`,
-    `SUPABASE_JWT_SECRET=${ctx.keys.jwtSecret}`,
+    `NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY=${keys.publishable}`,
+    `SUPABASE_SECRET_KEY=${keys.secret}`,
     `TYPESENSE_URL=${ctx.typesenseUrl}`,
     `TYPESENSE_API_KEY=${ctx.config.typesenseApiKey}`,
     '',

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { loadDotEnv } from './config';
+import { projectApiKeys } from './context';
 import { prepareDemo } from './demo';
 import { writeEnvLocal } from './env-file';
 import { projectRoot, startDevstack, type Devstack } from './stack';
@@ -10,10 +12,13 @@ import { projectRoot, startDevstack, type Devstack } from './stack';
 export async function runDevstack(argv: string[]): Promise<Devstack> {
   const reset = argv.includes('--reset');
   const started = Date.now();
+  loadDotEnv(projectRoot);
   const stack = await startDevstack({ reset });
   const { context } = stack;
   const envFile = await writeEnvLocal(path.join(projectRoot, '.env.local'), context);
   const demo = await prepareDemo(context);
+  const keys = projectApiKeys(context);
+  const legacy = context.config.apiKeyMode === 'legacy';
 
   console.log(
     [
@@ -22,6 +27,11 @@ export async function runDevstack(argv: string[]): Promise<Devstack> {
       `  Supabase API   ${context.apiUrl}   (rest, auth, storage, realtime, functions)`,
       `  Typesense      ${context.typesenseUrl}`,
       `  Postgres       postgres://postgres:postgres@127.0.0.1:${context.config.pgPort}/postgres`,
+      legacy
+        ? '  API keys       legacy JWT keys (DEVSTACK_API_KEYS=legacy): HS256 user tokens'
+        : `  API keys       publishable and secret keys; ES256 user tokens, JWKS ${context.apiUrl}/auth/v1/.well-known/jwks.json`,
+      `    ${legacy ? 'anon        ' : 'publishable '} ${keys.publishable}`,
+      `    ${legacy ? 'service_role' : 'secret      '} ${keys.secret}`,
       `  .env.local     ${envFile === 'written' ? 'written' : 'kept (no devstack marker: your own values)'}`,
       '',
       '  Demo sign-ins:',

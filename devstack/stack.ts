@@ -7,11 +7,12 @@ import type { DevstackContext } from './context';
 import { FaultInjector } from './faults';
 import { createFunctionsHandler } from './functions/handler';
 import { createAdminHandler } from './http/admin';
+import { checkGateway } from './http/caller';
 import { applyCors } from './http/cors';
 import { sendJson } from './http/respond';
 import type { RouteHandler } from './http/route';
 import { JwtService } from './jwt';
-import { loadOrCreateKeys } from './keys';
+import { loadOrCreateKeys, saveKeys } from './keys';
 import { migrate } from './migrate';
 import { startPostgres } from './postgres';
 import { attachRealtime } from './realtime/server';
@@ -59,7 +60,7 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
     config: { ...config, apiPort },
     keys,
     db: postgres.pool,
-    jwt: new JwtService(keys.jwtSecret),
+    jwt: new JwtService(keys, config.apiKeyMode, (changed) => saveKeys(config.dataDir, changed)),
     faults: new FaultInjector(),
     apiUrl: `http://${config.host}:${apiPort}`,
     typesenseUrl: '',
@@ -77,21 +78,27 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
       path.join(projectRoot, 'supabase', 'functions'),
       ...(options.extraFunctionsDir ? [options.extraFunctionsDir] : []),
     ],
+    configTomlPath: path.join(projectRoot, 'supabase', 'config.toml'),
   });
   const storage = createStorageHandler(context);
-  const routes: Array<[prefix: string, handler: RouteHandler]> = [
-    ['/rest/v1', createRestHandler(context)],
-    ['/auth/v1', createAuthHandler(context)],
-    ['/storage/v1', storage],
-    ['/functions/v1', functions],
+  // Which routes the API gateway checks the apikey of. Functions judge their callers themselves
+  // (verify_jwt per function, then the function's own code); the JWKS is public (protocols-2026.md §2.1).
+  const routes: Array<[prefix: string, handler: RouteHandler, gateway: boolean]> = [
+    ['/rest/v1', createRestHandler(context), true],
+    ['/auth/v1', createAuthHandler(context), true],
+    ['/storage/v1', storage, true],
+    ['/functions/v1', functions, false],
     [
       '/_devstack',
       createAdminHandler(context, {
         killFunction: (name) => functions.killAll(name),
         storageReads: (match) => storage.readsMatching(match),
       }),
+      false,
     ],
   ];
+  // The JWKS is public: verifiers fetch it without a key.
+  const isKeyless = (pathname: string) => pathname === '/auth/v1/.well-known/jwks.json' || pathname === '/auth/v1/jwks';
 
   server.on('request', (req, res) => {
     if (applyCors(req, res)) return;
@@ -105,9 +112,14 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
       sendJson(res, 404, { message: 'no Route matched with those values' });
       return;
     }
-    const [prefix, handler] = route;
+    const [prefix, handler, gateway] = route;
     if (!matches(url.pathname, prefix)) {
       sendJson(res, 400, { message: 'Dot segments may not leave the service path' });
+      return;
+    }
+    const rejected = gateway && !isKeyless(url.pathname) ? checkGateway(context, req, url) : null;
+    if (rejected) {
+      sendJson(res, rejected.status, rejected.body, rejected.headers);
       return;
     }
     const subpath = url.pathname.slice(prefix.length) || '/';

@@ -1,4 +1,4 @@
-import type { DevstackContext } from './context';
+import { projectApiKeys, type DevstackContext } from './context';
 
 /**
  * Stands in for pg_cron: every `sweepIntervalMs`, runs the export engine's requeue sweep (if the
@@ -19,7 +19,7 @@ export function startSweep(ctx: DevstackContext): { stop: () => void } {
         rows.map((row) =>
           fetch(`${ctx.apiUrl}/functions/v1/export-worker`, {
             method: 'POST',
-            headers: { Authorization: `Bearer ${ctx.keys.serviceRoleKey}`, 'Content-Type': 'application/json' },
+            headers: { apikey: projectApiKeys(ctx).secret, 'Content-Type': 'application/json' },
             body: JSON.stringify({ jobId: row.job_id }),
           })
             .then((res) => res.body?.cancel())

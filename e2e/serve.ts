@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { loadDotEnv } from '../devstack/config';
+import { projectApiKeys } from '../devstack/context';
 import { prepareDemo } from '../devstack/demo';
 import { projectRoot, startDevstack } from '../devstack/stack';
 import { e2ePorts } from './ports';
@@ -11,6 +13,8 @@ import { e2ePorts } from './ports';
  */
 const E2E_BLOG_POSTS = 20_000;
 
+// `.env` may switch the project to legacy keys (DEVSTACK_API_KEYS); the e2e stack follows it.
+loadDotEnv(projectRoot);
 const stack = await startDevstack({
   reset: true,
   config: {
@@ -35,8 +39,8 @@ const next = spawn(
     env: {
       ...process.env,
       NEXT_PUBLIC_SUPABASE_URL: context.apiUrl,
-      NEXT_PUBLIC_SUPABASE_ANON_KEY: context.keys.anonKey,
-      SUPABASE_SERVICE_ROLE_KEY: context.keys.serviceRoleKey,
+      NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: projectApiKeys(context).publishable,
+      SUPABASE_SECRET_KEY: projectApiKeys(context).secret,
       TYPESENSE_URL: context.typesenseUrl,
       TYPESENSE_API_KEY: context.config.typesenseApiKey,
       // A second Next.js build dir: `npm run dev` may be running beside the tests.

@@ -1,4 +1,3 @@
-import type { RealtimePostgresUpdatePayload } from '@supabase/supabase-js';
 import { startExport } from '../../lib/exports/start-export';
 import type { ExportJob } from '../../lib/exports/types';
 import { demoObjectId } from '../../devstack/seed/demo-data';
@@ -119,17 +118,13 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
   const realtime: RealtimeReceipt[] = [];
   let jobId: string | null = null;
   const early: Array<RealtimeReceipt & { id: string }> = [];
-  const channel = stack.user.client.channel(`bench-${Date.now()}`).on(
-    'postgres_changes',
-    {
-      event: 'UPDATE',
-      schema: 'public',
-      table: 'export_jobs',
-      filter: `organisation_id=eq.${stack.user.organisationId}`,
-    },
-    (payload: RealtimePostgresUpdatePayload<ExportJob>) => {
+  // The exports list's private Broadcast topic, joined with the user's token (RLS on realtime.messages).
+  await stack.user.client.realtime.setAuth();
+  const channel = stack.user.client
+    .channel(`org:${stack.user.organisationId}:exports`, { config: { private: true } })
+    .on('broadcast', { event: 'UPDATE' }, (message: { payload: { record: ExportJob } }) => {
       const receivedMs = Date.now();
-      const row = payload.new;
+      const row = message.payload.record;
       const receipt = {
         updatedMs: parseTimestamp(row.updated_at),
         receivedMs,
@@ -138,8 +133,7 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
       };
       if (jobId === null) early.push({ ...receipt, id: row.id });
       else if (row.id === jobId) realtime.push(receipt);
-    },
-  );
+    });
   await new Promise<void>((resolve, reject) =>
     channel.subscribe((status, error) => {
       if (status === 'SUBSCRIBED') resolve();

@@ -4,6 +4,7 @@ import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
 import Typesense from 'typesense';
 import type { Client as TypesenseClient } from 'typesense';
+import { projectApiKeys } from '../../devstack/context';
 import { demoUsers, prepareDemo } from '../../devstack/demo';
 import { freePort } from '../../devstack/free-port';
 import { projectRoot, startDevstack, type Devstack } from '../../devstack/stack';
@@ -71,7 +72,7 @@ export async function startBenchStack(options: { blogPosts: number }): Promise<B
   await prepareDemo(context, { blogPosts: options.blogPosts });
 
   const demo = demoUsers[0];
-  const client = createClient(context.apiUrl, context.keys.anonKey, {
+  const client = createClient(context.apiUrl, projectApiKeys(context).publishable, {
     auth: { persistSession: false, autoRefreshToken: false },
   });
   const signedIn = await client.auth.signInWithPassword({ email: demo.email, password: demo.password });
@@ -87,14 +88,14 @@ export async function startBenchStack(options: { blogPosts: number }): Promise<B
   const sourceId = source.rows[0]?.id;
   if (!sourceId) throw new Error('demo blog_posts source missing');
 
-  const admin = serviceClient(context.apiUrl, context.keys.serviceRoleKey);
+  const admin = serviceClient(context.apiUrl, projectApiKeys(context).secret);
   return {
     devstack,
     apiUrl: context.apiUrl,
     typesenseUrl: context.typesenseUrl,
     typesenseApiKey: context.config.typesenseApiKey,
-    anonKey: context.keys.anonKey,
-    serviceRoleKey: context.keys.serviceRoleKey,
+    anonKey: projectApiKeys(context).publishable,
+    serviceRoleKey: projectApiKeys(context).secret,
     dataDir,
     db,
     admin,

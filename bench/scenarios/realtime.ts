@@ -5,11 +5,13 @@ import { max, median, p95 } from '../lib/stats';
 
 /**
  * Scenario 5 — how soon a dashboard sees progress. During a real export a supabase-js client (the demo
- * user, RLS applies) subscribed to UPDATEs of its organisation's jobs; latency is receipt time minus the
- * row's `updated_at` (now() of the worker's record_export_shard transaction, so commit + trigger + NOTIFY +
- * RLS check + websocket are all inside it). The worker publishes progress at most every 500 ms
- * (BATON_WORKER_PROGRESS_INTERVAL_MS), so a shard may wait up to that long before any row update: that
- * coalescing delay is by design and shown separately.
+ * user) joined its organisation's private Broadcast topic `org:<id>:exports` (authorised by the
+ * `realtime.messages` policy); latency is receipt time minus the job row's `updated_at` (now() of the
+ * worker's record_export_shard transaction, so commit + the broadcast trigger + delivery + websocket are
+ * all inside it). The worker publishes progress at most every 500 ms (BATON_WORKER_PROGRESS_INTERVAL_MS),
+ * so a shard may wait up to that long before any row update: that coalescing delay is by design and shown
+ * separately. `data.realtime_p95_ms` (the first latency row's p95) is the figure the summary reports;
+ * the target is ≤ 500 ms.
  */
 export const realtime: Scenario = {
   name: 'realtime',
@@ -51,7 +53,7 @@ export const realtime: Scenario = {
     return {
       tables: [
         {
-          title: `${realtime.title} (job-row UPDATE → subscribed supabase-js client, during the ${num(options.records)}-record export)`,
+          title: `${realtime.title} (job-row UPDATE → Broadcast on a private channel → supabase-js, during the ${num(options.records)}-record export)`,
           columns: [
             'latency',
             'updates',
@@ -63,12 +65,14 @@ export const realtime: Scenario = {
           ],
           rows,
           notes: [
-            "row update → client: receipt minus the row's updated_at (same machine clock): commit, trigger, NOTIFY, RLS check, websocket.",
+            "row update → client: receipt minus the row's updated_at (same machine clock): commit, broadcast_changes trigger, realtime.messages delivery, websocket.",
             "shard recorded → client: the shard's written_at to the first update showing it; includes the ≤ 500 ms progress coalescing.",
           ],
         },
       ],
-      data,
+      // realtime_p95_ms: the p95 of row update → client at the first latency setting (as is), the figure
+      // bench/results/summary.json reports (target ≤ 500 ms); runs: every setting in full.
+      data: { realtime_p95_ms: data[0]?.commitToReceiptMs.p95 ?? null, runs: data },
     };
   },
 };

@@ -77,7 +77,6 @@ export const authErrors = {
     new GoTrueError(400, 'refresh_token_not_found', 'Invalid Refresh Token: Refresh Token Not Found'),
   refreshTokenAlreadyUsed: () =>
     new GoTrueError(400, 'refresh_token_already_used', 'Invalid Refresh Token: Already Used'),
-  userAlreadyExists: () => new GoTrueError(422, 'user_already_exists', 'User already registered'),
   emailExists: () => new GoTrueError(422, 'email_exists', 'A user with this email address has already been registered'),
   weakPassword: (minLength: number) =>
     new GoTrueError(422, 'weak_password', `Password should be at least ${minLength} characters.`, {

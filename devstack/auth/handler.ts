@@ -2,12 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { DevstackContext } from '../context';
 import { BodyTooLargeError, readBody } from '../http/body';
+import { resolveCaller } from '../http/caller';
 import { sendEmpty, sendJson } from '../http/respond';
 import type { RouteHandler } from '../http/route';
 import type { SupabaseClaims } from '../jwt';
 import { API_VERSION_HEADER, GoTrueError, OAuthError, authErrors, sendAuthError } from './errors';
 import { endSessions, refreshSession, sessionExists, startSession, type SessionOptions } from './sessions';
-import { PASSWORD_MIN_LENGTH, createUser, findUserById, userJson, verifyPassword } from './users';
+import { createUser, findUserById, userJson, verifyPassword } from './users';
 
 export { createUser } from './users';
 
@@ -22,11 +23,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const metadata = z.record(z.string(), z.unknown());
 const passwordGrantSchema = z.object({ email: z.string().optional(), password: z.string().optional() });
 const refreshGrantSchema = z.object({ refresh_token: z.string().optional() });
-const signupSchema = z.object({
-  email: z.string().optional(),
-  password: z.string().optional(),
-  data: metadata.optional(),
-});
 const adminCreateSchema = z.object({
   email: z.string().optional(),
   password: z.string().optional(),
@@ -64,15 +60,13 @@ function requireEmailAndPassword(
   return { email: trimmed, password };
 }
 
-/** GoTrue only reads the Authorization header (the `apikey` header is the gateway's business). */
-function bearer(req: IncomingMessage): string | null {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-  return match ? match[1]! : null;
-}
+/** Verifiers cache the JWKS; hosted serves it with this header (supabase/auth `internal/api/jwks.go`). */
+const JWKS_CACHE_CONTROL = 'public, max-age=600';
 
 /**
- * Supabase Auth (GoTrue) subset: password and refresh-token grants, `GET /user`, logout, signup and admin
- * user creation, with GoTrue's JSON shapes and error codes so auth-js behaves exactly as against hosted.
+ * The Supabase Auth (GoTrue) that Baton uses: password and refresh-token grants, `GET /user`, logout,
+ * admin user creation (test fixtures) and the JWKS, with GoTrue's JSON shapes and error codes so auth-js
+ * behaves exactly as against hosted. Sign-up and the other flows Baton never calls answer 404.
  */
 export function createAuthHandler(ctx: DevstackContext, options: AuthHandlerOptions = {}): RouteHandler {
   const sessionOptions: SessionOptions = {
@@ -81,12 +75,14 @@ export function createAuthHandler(ctx: DevstackContext, options: AuthHandlerOpti
     accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
   };
 
-  /** `requireAuthentication` from supabase/auth `internal/api/auth.go`, in the same order of checks. */
+  /**
+   * `requireAuthentication` from supabase/auth `internal/api/auth.go`, in the same order of checks. GoTrue
+   * reads only the Bearer; behind the gateway an API key there (or none) becomes the key's minted JWT.
+   */
   async function authenticate(req: IncomingMessage): Promise<SupabaseClaims> {
-    const token = bearer(req);
-    if (!token) throw authErrors.noAuthorization();
-    const result = await ctx.jwt.verify(token);
+    const result = await resolveCaller(req, ctx);
     if (!result.ok) {
+      if (result.reason === 'missing') throw authErrors.noAuthorization();
       const why =
         result.reason === 'expired'
           ? 'token has invalid claims: token is expired'
@@ -126,20 +122,6 @@ export function createAuthHandler(ctx: DevstackContext, options: AuthHandlerOpti
     }
   }
 
-  async function signup(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readJson(req, signupSchema);
-    const { email, password } = requireEmailAndPassword(body.email, body.password);
-    if (password.length < PASSWORD_MIN_LENGTH) throw authErrors.weakPassword(PASSWORD_MIN_LENGTH);
-    // Autoconfirm (the Supabase CLI default): signup answers with a session, as hosted does without confirmations.
-    const user = await createUser(ctx.db, { email, password, userMetadata: body.data ?? {} }).catch(
-      (error: unknown) => {
-        if (error instanceof GoTrueError && error.errorCode === 'email_exists') throw authErrors.userAlreadyExists();
-        throw error;
-      },
-    );
-    sendJson(res, 200, await startSession(ctx.db, sessionOptions, user));
-  }
-
   async function adminCreateUser(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const claims = await authenticate(req);
     if (claims.role !== 'service_role' && claims.role !== 'supabase_admin') throw authErrors.notAdmin();
@@ -162,8 +144,10 @@ export function createAuthHandler(ctx: DevstackContext, options: AuthHandlerOpti
     switch (key) {
       case 'POST /token':
         return token(req, res, url);
-      case 'POST /signup':
-        return signup(req, res);
+      case 'GET /.well-known/jwks.json':
+      case 'GET /jwks':
+        sendJson(res, 200, ctx.jwt.jwks(), { 'Cache-Control': JWKS_CACHE_CONTROL });
+        return;
       case 'GET /user': {
         const user = await currentUser(await authenticate(req));
         sendJson(res, 200, userJson(user));

@@ -28,7 +28,7 @@ async function insertRefreshToken(db: Queryable, sessionId: string, userId: stri
   return token;
 }
 
-/** The session JSON GoTrue answers `/token` and `/signup` with (`tokens.AccessTokenResponse`). */
+/** The session JSON GoTrue answers `/token` with (`tokens.AccessTokenResponse`). */
 async function sessionJson(
   opts: SessionOptions,
   user: UserRow,
@@ -61,7 +61,7 @@ async function sessionJson(
   };
 }
 
-/** Password sign-in and signup: a new session with its first refresh token. */
+/** Password sign-in: a new session with its first refresh token. */
 export async function startSession(db: Pool, opts: SessionOptions, user: UserRow): Promise<Record<string, unknown>> {
   const client = await db.connect();
   try {

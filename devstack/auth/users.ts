@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { authErrors } from './errors';
 
 /** GoTrue's default minimum password length (`GOTRUE_PASSWORD_MIN_LENGTH`). */
-export const PASSWORD_MIN_LENGTH = 6;
+const PASSWORD_MIN_LENGTH = 6;
 
 type Queryable = Pick<Pool | PoolClient, 'query'>;
 
@@ -67,7 +67,7 @@ export type CreateUserInput = {
   password: string;
   userMetadata?: Record<string, unknown>;
   appMetadata?: Record<string, unknown>;
-  /** Seeds and signup (autoconfirm, as the Supabase CLI default) confirm at once; admin calls follow `email_confirm`. */
+  /** Seeds confirm at once; admin calls follow `email_confirm`. */
   emailConfirmed?: boolean;
 };
 

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import type { DevstackContext } from '../context';
+import { projectApiKeys, type DevstackContext } from '../context';
 import { sendJson, sendText } from '../http/respond';
 import type { RouteHandler } from '../http/route';
 import { resolveDenoBinary } from './deno-binary';
+import { verifyJwtEnabled } from './function-config';
 import { Invocation, type FunctionLimits } from './invocation';
+import { verifyJwtGate } from './verify-jwt';
 
 export type FunctionsHandlerOptions = {
   /** Looked up in order: the first `<dir>/<name>/index.ts` that exists serves `/functions/v1/<name>`. */
@@ -15,6 +16,8 @@ export type FunctionsHandlerOptions = {
   limits?: Partial<FunctionLimits>;
   /** Where pass-through variables are read from (default `process.env`). */
   processEnv?: Record<string, string | undefined>;
+  /** `supabase/config.toml`: `[functions.<name>] verify_jwt`. Null: every function verifies (the default). */
+  configTomlPath?: string | null;
 };
 
 /** The route handler, plus `close()` to kill every running function process (devstack shutdown). */
@@ -81,19 +84,6 @@ async function findFunction(dirs: string[], name: string): Promise<FoundFunction
 }
 
 /**
- * verify_jwt as the Supabase CLI gateway does it: only the Authorization header counts (not `apikey`),
- * and its error bodies are `{"msg": …}` (protocols.md §4.1).
- */
-async function verifyJwt(ctx: DevstackContext, req: IncomingMessage): Promise<string | null> {
-  const header = req.headers.authorization;
-  if (!header) return 'Error: Missing authorization header';
-  const [scheme, token] = header.split(' ');
-  if (scheme !== 'Bearer') return "Error: Auth header is not 'Bearer {token}'";
-  const result = await ctx.jwt.verify(token ?? '');
-  return result.ok ? null : 'Invalid JWT';
-}
-
-/**
  * `/functions/v1/<name>`: each request runs the function in a fresh Deno process with the hosted
  * limits (see `invocation.ts`); no global lock, so concurrent requests run side by side.
  */
@@ -112,6 +102,22 @@ export function createFunctionsHandler(ctx: DevstackContext, options: FunctionsH
   };
   const running = new Set<Invocation>();
 
+  /**
+   * What hosted Edge Functions get (protocols-2026.md §4.1): the key dictionaries with a `default`
+   * entry and the public signing keys for a 2026 project, the legacy JWT keys for a legacy one.
+   */
+  function supabaseEnv(): Record<string, string> {
+    const legacy = { SUPABASE_ANON_KEY: ctx.keys.anonKey, SUPABASE_SERVICE_ROLE_KEY: ctx.keys.serviceRoleKey };
+    if (ctx.config.apiKeyMode === 'legacy') return legacy;
+    const keys = projectApiKeys(ctx);
+    return {
+      ...legacy,
+      SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.publishable }),
+      SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.secret }),
+      SUPABASE_JWKS: JSON.stringify(ctx.jwt.jwks()),
+    };
+  }
+
   function functionEnv(invocationId: string): Record<string, string> {
     const env: Record<string, string> = {};
     // Devstack defaults for the worker's Typesense secrets; an explicit TYPESENSE_* variable wins below.
@@ -127,8 +133,7 @@ export function createFunctionsHandler(ctx: DevstackContext, options: FunctionsH
     return {
       ...env,
       SUPABASE_URL: ctx.apiUrl,
-      SUPABASE_ANON_KEY: ctx.keys.anonKey,
-      SUPABASE_SERVICE_ROLE_KEY: ctx.keys.serviceRoleKey,
+      ...supabaseEnv(),
       SUPABASE_DB_URL:
         ctx.db.options.connectionString ?? `postgres://postgres:postgres@127.0.0.1:${ctx.config.pgPort}/postgres`,
       // Hosted sets a per-worker execution id; the worker can record it in its invocation rows.
@@ -151,10 +156,11 @@ export function createFunctionsHandler(ctx: DevstackContext, options: FunctionsH
       sendText(res, 404, 'Function not found', 'text/plain');
       return;
     }
-    if (req.method !== 'OPTIONS') {
-      const jwtError = await verifyJwt(ctx, req);
-      if (jwtError) {
-        sendJson(res, 401, { msg: jwtError });
+    // `apikey` and `Authorization` reach the function exactly as sent; OPTIONS is exempt from the gate.
+    if (req.method !== 'OPTIONS' && (await verifyJwtEnabled(options.configTomlPath ?? null, name))) {
+      const rejected = await verifyJwtGate(ctx, req);
+      if (rejected) {
+        sendJson(res, 401, rejected, { 'sb-error-code': rejected.code });
         return;
       }
     }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DevstackContext } from '../context';
 import { faultSettingsSchema, faultTargets } from '../faults';
+import { SigningKeyError } from '../jwt';
 import type { ReadSummary } from '../storage/read-meter';
 import { readBody } from './body';
 import { sendJson } from './respond';
@@ -45,8 +46,10 @@ async function readValidBody<S extends z.ZodType>(
  * Devstack-only controls, loopback only: `GET/PUT /_devstack/faults` (latency, 5xx and timeout rates for
  * the Typesense and Storage stand-ins), `DELETE /_devstack/faults` to clear them, and
  * `POST /_devstack/functions/kill {"name"}` to crash a function's running invocations outright
- * (no `beforeunload`), as a host failure would, and `GET /_devstack/storage/reads?match=<text>` to count
- * the object reads storage served (started, in flight, completed, aborted, bytes).
+ * (no `beforeunload`), as a host failure would; `GET /_devstack/storage/reads?match=<text>` to count
+ * the object reads storage served (started, in flight, completed, aborted, bytes); and the JWT signing
+ * keys the dashboard manages on hosted projects: `GET /_devstack/signing-keys`, `POST /_devstack/signing-keys`
+ * (a new standby key), `POST /_devstack/signing-keys/rotate`, `POST /_devstack/signing-keys/<kid>/revoke`.
  */
 export function createAdminHandler(ctx: DevstackContext, hooks: AdminHooks): RouteHandler {
   return async (req, res, subpath, url) => {
@@ -61,6 +64,10 @@ export function createAdminHandler(ctx: DevstackContext, hooks: AdminHooks): Rou
     }
     if (subpath === '/storage/reads' && req.method === 'GET') {
       sendJson(res, 200, hooks.storageReads(url.searchParams.get('match') ?? ''));
+      return;
+    }
+    if (subpath.startsWith('/signing-keys')) {
+      await signingKeys(ctx, req, res, subpath);
       return;
     }
     if (subpath !== '/faults') {
@@ -82,4 +89,32 @@ export function createAdminHandler(ctx: DevstackContext, hooks: AdminHooks): Rou
     }
     sendJson(res, 200, Object.fromEntries(faultTargets.map((t) => [t, ctx.faults.get(t)])));
   };
+}
+
+async function signingKeys(
+  ctx: DevstackContext,
+  req: Parameters<RouteHandler>[0],
+  res: Parameters<RouteHandler>[1],
+  subpath: string,
+): Promise<void> {
+  const revoke = /^\/signing-keys\/([^/]+)\/revoke$/.exec(subpath);
+  try {
+    if (subpath === '/signing-keys' && req.method === 'GET') {
+      sendJson(res, 200, { keys: ctx.jwt.signingKeys() });
+    } else if (subpath === '/signing-keys' && req.method === 'POST') {
+      const { kid, status } = await ctx.jwt.createStandbyKey();
+      sendJson(res, 201, { kid, status });
+    } else if (subpath === '/signing-keys/rotate' && req.method === 'POST') {
+      const { kid, status } = await ctx.jwt.rotate();
+      sendJson(res, 200, { kid, status });
+    } else if (revoke && req.method === 'POST') {
+      const { kid, status } = await ctx.jwt.revoke(decodeURIComponent(revoke[1]!));
+      sendJson(res, 200, { kid, status });
+    } else {
+      sendJson(res, 404, { message: 'Unknown devstack admin endpoint' });
+    }
+  } catch (error) {
+    if (!(error instanceof SigningKeyError)) throw error;
+    sendJson(res, 409, { message: error.message });
+  }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBinary, decodeText, encode } from './phoenix-serializer';
+import Serializer from '@supabase/realtime-js/dist/module/lib/serializer.js';
+import { decodeText, encode, encodeUserBroadcast } from './phoenix-serializer';
 
 describe('phoenix serializer', () => {
   it('decodes vsn 2.0.0 arrays as realtime-js sends them', () => {
@@ -53,27 +54,17 @@ describe('phoenix serializer', () => {
     });
   });
 
-  it('decodes the captured binary kind-3 broadcast push', () => {
-    const topic = 'realtime:room';
-    const parts = [
-      Buffer.from([3, 1, 1, topic.length, 5, 0, 1]),
-      Buffer.from('67'),
-      Buffer.from(topic),
-      Buffer.from('hello'),
-      Buffer.from('{"x":1}'),
-    ];
-    expect(decodeBinary(Buffer.concat(parts))).toEqual({
-      joinRef: '6',
-      ref: '7',
-      topic,
-      userEvent: 'hello',
-      payload: { kind: 'json', value: { x: 1 } },
+  it('encodes a server broadcast (binary kind 4) that realtime-js decodes into type, event, meta and payload', () => {
+    const frame = encodeUserBroadcast('realtime:export:1', 'UPDATE', { id: 'm-1' }, { record: { id: 1, n: 'é' } });
+    let decoded: unknown;
+    const bytes = frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.byteLength);
+    new Serializer().decode(bytes as ArrayBuffer, (message: unknown) => (decoded = message));
+    expect(decoded).toEqual({
+      join_ref: null,
+      ref: null,
+      topic: 'realtime:export:1',
+      event: 'broadcast',
+      payload: { type: 'broadcast', event: 'UPDATE', meta: { id: 'm-1' }, payload: { record: { id: 1, n: 'é' } } },
     });
-  });
-
-  it('rejects truncated or unknown binary frames', () => {
-    expect(decodeBinary(Buffer.from([3, 1, 1, 50, 5, 0, 1, 0x36]))).toBeNull();
-    expect(decodeBinary(Buffer.from([4, 0, 0, 0, 0, 0, 1]))).toBeNull();
-    expect(decodeBinary(Buffer.from([]))).toBeNull();
   });
 });

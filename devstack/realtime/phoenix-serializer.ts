@@ -3,6 +3,7 @@ import { z } from 'zod';
 /**
  * Phoenix socket framing as realtime-js speaks it (protocols.md §1.2): vsn 2.0.0 sends JSON arrays
  * `[join_ref, ref, topic, event, payload]` plus binary broadcast frames; vsn 1.0.0 sends JSON objects.
+ * Binary frames from clients (client-side broadcasts) are not read: Baton's clients never send any.
  */
 export type Vsn = '1.0.0' | '2.0.0';
 
@@ -12,16 +13,6 @@ export type PhoenixMessage = {
   topic: string;
   event: string;
   payload: unknown;
-};
-
-/** A decoded client broadcast (binary kind 3 in vsn 2.0.0). */
-export type BinaryBroadcast = {
-  joinRef: string;
-  ref: string;
-  topic: string;
-  userEvent: string;
-  /** Parsed JSON payload, or the raw bytes when the client sent binary (encoding 0). */
-  payload: { kind: 'json'; value: unknown } | { kind: 'binary'; value: Uint8Array };
 };
 
 // Refs are strings in realtime-js, but Phoenix clients elsewhere send numbers; accept both rather
@@ -71,38 +62,18 @@ export function encode(vsn: Vsn, message: PhoenixMessage): string {
   });
 }
 
-const USER_BROADCAST_PUSH = 3;
-const HEADER_BYTES = 7;
+const USER_BROADCAST = 4;
+const JSON_ENCODING = 1;
 
 /**
- * Decodes a vsn 2.0.0 binary frame. Only kind 3 ("user broadcast push") is sent by clients;
- * anything else, or a frame whose lengths do not add up, is `null`.
+ * A server-to-client broadcast as vsn 2.0.0 frames it (binary kind 4, `v2_serializer.ex fastlane!`):
+ * kind, topic / event / metadata lengths, payload encoding, then the bytes. realtime-js hands the
+ * metadata to the callback as `meta` (`{"id": <message id>}` for Broadcast from Database).
  */
-export function decodeBinary(data: Uint8Array): BinaryBroadcast | null {
-  if (data.length < HEADER_BYTES || data[0] !== USER_BROADCAST_PUSH) return null;
-  const lengths = Array.from(data.subarray(1, 6));
-  const [joinRefLen = 0, refLen = 0, topicLen = 0, eventLen = 0, metaLen = 0] = lengths;
-  const encoding = data[6];
-  const bodyStart = HEADER_BYTES + joinRefLen + refLen + topicLen + eventLen + metaLen;
-  if (bodyStart > data.length) return null;
-  const decoder = new TextDecoder();
-  let offset = HEADER_BYTES;
-  const take = (length: number): string => {
-    const text = decoder.decode(data.subarray(offset, offset + length));
-    offset += length;
-    return text;
-  };
-  const joinRef = take(joinRefLen);
-  const msgRef = take(refLen);
-  const topic = take(topicLen);
-  const userEvent = take(eventLen);
-  take(metaLen);
-  const body = data.subarray(bodyStart);
-  if (encoding === 0) return { joinRef, ref: msgRef, topic, userEvent, payload: { kind: 'binary', value: body } };
-  try {
-    const value: unknown = JSON.parse(decoder.decode(body));
-    return { joinRef, ref: msgRef, topic, userEvent, payload: { kind: 'json', value } };
-  } catch {
-    return null;
-  }
+export function encodeUserBroadcast(topic: string, event: string, meta: unknown, payload: unknown): Buffer {
+  const parts = [topic, event, JSON.stringify(meta)].map((text) => Buffer.from(text, 'utf8'));
+  const [topicBytes, eventBytes, metaBytes] = parts as [Buffer, Buffer, Buffer];
+  for (const part of parts) if (part.length > 255) throw new Error('broadcast header field over 255 bytes');
+  const header = Buffer.from([USER_BROADCAST, topicBytes.length, eventBytes.length, metaBytes.length, JSON_ENCODING]);
+  return Buffer.concat([header, topicBytes, eventBytes, metaBytes, Buffer.from(JSON.stringify(payload), 'utf8')]);
 }

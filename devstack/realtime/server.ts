@@ -2,20 +2,13 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { DevstackContext } from '../context';
-import { withClaims } from '../db/with-claims';
-import type { SupabaseClaims } from '../jwt';
-import { ChangeFeed, type BatchInfo, type LoadedChange } from './change-feed';
-import type { Channel } from './channel';
-import { Connection, type Hub } from './connection';
+import { checkGateway } from '../http/caller';
+import { Connection } from './connection';
+import { MessageFeed } from './message-feed';
 import type { Vsn } from './phoenix-serializer';
-import { errorData, precheckError, shapeChangeData, type ChangeData, type TableMeta } from './postgres-changes';
 import { checkToken, upgradeErrorMessage } from './tokens';
 
 const PATHS = new Set(['/realtime/v1/websocket', '/realtime/v1/websocket/']);
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 /** Answers a refused upgrade with a JSON body, as the real server does instead of a 101. */
 function refuse(socket: Duplex, status: number, statusText: string, body: unknown): void {
@@ -26,9 +19,16 @@ function refuse(socket: Duplex, status: number, statusText: string, body: unknow
   );
 }
 
+function headerRecord(headers: http.IncomingHttpHeaders): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')]),
+  );
+}
+
 /**
- * Supabase Realtime at `/realtime/v1/websocket` on the API server: the Phoenix protocol for
- * realtime-js, with postgres_changes fed by {@link ChangeFeed} and checked against RLS per subscriber.
+ * Supabase Realtime at `/realtime/v1/websocket` on the API server: the Phoenix protocol for realtime-js,
+ * with Broadcast from Database (`realtime.send` / `broadcast_changes`) delivered to the joined channels
+ * of its topic, private channels authorised by the `realtime.messages` policies.
  */
 export async function attachRealtime(
   ctx: DevstackContext,
@@ -37,101 +37,9 @@ export async function attachRealtime(
   const connections = new Set<Connection>();
   let closing = false;
 
-  const hub: Hub = {
-    channelsOn(topic) {
-      const out: Array<{ connection: Connection; channel: Channel }> = [];
-      for (const connection of connections) {
-        const channel = connection.channels.get(topic);
-        if (channel) out.push({ connection, channel });
-      }
-      return out;
-    },
-  };
-
-  const feed = new ChangeFeed(
-    ctx,
-    (change, batch) => dispatch(change, batch),
-    () => ![...connections].some((connection) => connection.hasPostgresChanges()),
-  );
-
-  /** One change to every matching channel, RLS-checked with that channel's claims. */
-  async function dispatch(change: LoadedChange, batch: BatchInfo): Promise<void> {
-    const meta = batch.meta;
-    if (!meta) return;
-    const targets: Array<{ connection: Connection; channel: Channel; ids: number[] }> = [];
-    for (const connection of connections) {
-      for (const channel of connection.channels.values()) {
-        const ids = channel.matchingIds(change, meta.columns);
-        if (ids.length > 0) targets.push({ connection, channel, ids });
-      }
-    }
-    if (targets.length === 0) return;
-    const roles = [...new Set(targets.map((t) => t.channel.claims.role))];
-    const selectable = await batch.selectable(roles);
-
-    // Subscribers with identical claims share one visibility query.
-    const visibility = new Map<string, Promise<ChangeData | null>>();
-    const dataFor = (claims: SupabaseClaims): Promise<ChangeData | null> => {
-      const key = JSON.stringify(claims);
-      let pending = visibility.get(key);
-      if (!pending) {
-        pending = visibleData(change, meta, claims, selectable.get(claims.role) ?? new Set());
-        visibility.set(key, pending);
-      }
-      return pending;
-    };
-    const results = await Promise.all(targets.map((t) => dataFor(t.channel.claims)));
-    targets.forEach((target, i) => {
-      const data = results[i];
-      // The channel may have been left or replaced while the check ran.
-      if (!data || target.connection.channels.get(target.channel.topic) !== target.channel) return;
-      target.connection.send({
-        joinRef: null,
-        ref: null,
-        topic: target.channel.topic,
-        event: 'postgres_changes',
-        payload: { ids: target.ids, data },
-      });
-    });
-  }
-
-  /**
-   * apply_rls for one set of claims: the row must be visible by primary key under RLS (skipped for
-   * DELETE, the row is gone, and for tables without RLS); `null` = not visible.
-   */
-  async function visibleData(
-    change: LoadedChange,
-    meta: TableMeta,
-    claims: SupabaseClaims,
-    selectable: Set<string>,
-  ): Promise<ChangeData | null> {
-    const error = precheckError(change, meta, selectable);
-    if (error) return errorData(change, error);
-    if (meta.rlsEnabled && change.type !== 'DELETE') {
-      const table = `${quoteIdent(change.schema)}.${quoteIdent(change.table)}`;
-      const keys = meta.primaryKey.map(quoteIdent).join(', ');
-      try {
-        const visible = await withClaims(
-          ctx.db,
-          claims,
-          async (client) => {
-            const result = await client.query<{ visible: boolean }>(
-              `select exists (select 1 from ${table} where (${keys}) = (select ${keys} from jsonb_populate_record(null::${table}, $1::jsonb))) as visible`,
-              [JSON.stringify(change.record)],
-            );
-            return result.rows[0]?.visible === true;
-          },
-          { readOnly: true },
-        );
-        if (!visible) return null;
-      } catch (failure) {
-        ctx.log('realtime', `RLS check on ${change.schema}.${change.table} failed: ${String(failure)}`);
-        return errorData(change, 'Error 500: Internal Server Error, RLS policy evaluation failed');
-      }
-    }
-    return shapeChangeData(change, meta, selectable);
-  }
-
+  const feed = new MessageFeed(ctx, (message) => {
+    for (const connection of connections) connection.deliver(message);
+  });
   await feed.start();
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
@@ -143,9 +51,15 @@ export async function attachRealtime(
       return;
     }
     const vsn: Vsn = vsnParam;
+    // The gateway checks the key first; the socket's token is then the JWT minted for it.
+    const rejected = checkGateway(ctx, req, url);
+    if (rejected) {
+      refuse(socket, rejected.status, 'Unauthorized', rejected.body);
+      return;
+    }
     const header = req.headers['x-api-key'];
     const apikey = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('apikey');
-    const check = await checkToken(ctx.jwt, apikey);
+    const check = await checkToken(ctx, apikey);
     if (!check.ok) {
       refuse(socket, 401, 'Unauthorized', { error: upgradeErrorMessage(check) });
       return;
@@ -155,7 +69,7 @@ export async function attachRealtime(
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const connection = new Connection(ctx, feed, hub, ws, vsn, apikey ?? '');
+      const connection = new Connection(ctx, ws, vsn, apikey ?? '', headerRecord(req.headers));
       connections.add(connection);
       ws.on('error', (error) => ctx.log('realtime', `socket error: ${error.message}`));
       ws.on('close', () => {

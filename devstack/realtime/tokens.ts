@@ -1,5 +1,9 @@
 import { decodeJwt } from 'jose';
-import type { JwtService, SupabaseClaims } from '../jwt';
+import { apiKeyClaims, roleOfApiKey, type GatewayKeys } from '../http/caller';
+import type { SupabaseClaims } from '../jwt';
+
+/** Key-only (public) connections are cut after 24 h on hosted (protocols-2026.md §1.2). */
+const API_KEY_TOKEN_LIFETIME_SECONDS = 24 * 3600;
 
 export type TokenCheck =
   | { ok: true; claims: SupabaseClaims; exp: number }
@@ -7,19 +11,25 @@ export type TokenCheck =
 
 /**
  * Verifies a Realtime token the way the real server does (`ChannelsAuthorization.authorize_conn`):
- * HS256 with the project secret, and both `role` and `exp` must be present. Messages follow the
- * real ones so app code that logs them sees familiar text.
+ * the project's signing keys (by `kid`, or the legacy secret), and both `role` and `exp` must be
+ * present. An API key stands for the JWT the gateway mints for it. Messages follow the real ones so
+ * app code that logs them sees familiar text.
  */
-export async function checkToken(jwt: JwtService, token: string | null | undefined): Promise<TokenCheck> {
+export async function checkToken(gateway: GatewayKeys, token: string | null | undefined): Promise<TokenCheck> {
   if (!token) return { ok: false, kind: 'missing', message: 'API key is missing' };
   const cleaned = token.replace(/\s/g, '');
+  const keyRole = roleOfApiKey(gateway, cleaned);
+  if (keyRole) {
+    const claims = apiKeyClaims(keyRole, API_KEY_TOKEN_LIFETIME_SECONDS);
+    return { ok: true, claims, exp: claims.exp! };
+  }
   let peeked: ReturnType<typeof decodeJwt>;
   try {
     peeked = decodeJwt(cleaned);
   } catch {
     return { ok: false, kind: 'malformed', message: 'The token provided is not a valid JWT' };
   }
-  const verified = await jwt.verify(cleaned);
+  const verified = await gateway.jwt.verify(cleaned);
   if (!verified.ok) {
     if (verified.reason === 'expired') {
       const secondsAgo = typeof peeked.exp === 'number' ? Math.max(0, Math.floor(Date.now() / 1000) - peeked.exp) : 0;

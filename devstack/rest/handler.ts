@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DevstackContext } from '../context';
 import { BodyTooLargeError, readBody } from '../http/body';
-import { bearerToken, resolveCaller } from '../http/caller';
+import { apiKeyClaims, resolveCaller, userTokenOf } from '../http/caller';
 import type { RouteHandler } from '../http/route';
 import type { SupabaseClaims } from '../jwt';
 import {
@@ -28,16 +28,14 @@ import { SchemaCache, type SchemaSnapshot } from './schema-cache';
 /** Bodies are JSON rows and RPC arguments; anything bigger is a client bug, refused before it is buffered. */
 export const REST_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 
-const ANON_CLAIMS: SupabaseClaims = { role: 'anon' };
-
 async function authenticate(req: IncomingMessage, ctx: DevstackContext): Promise<SupabaseClaims> {
-  const caller = await resolveCaller(req, ctx.jwt);
+  const caller = await resolveCaller(req, ctx);
   if (caller.ok) return caller.claims;
-  // No token at all: PostgREST's anonymous role.
-  if (caller.reason === 'missing') return ANON_CLAIMS;
+  // No token at all: PostgREST's anonymous role (the gateway has already refused a request without a key).
+  if (caller.reason === 'missing') return apiKeyClaims('anon');
   if (caller.reason === 'expired') throw jwtError('expired', caller.message);
   // PostgREST's wording for the common decode failures (Error.hs JwtDecodeError).
-  const parts = (bearerToken(req) ?? '').split('.').length;
+  const parts = (userTokenOf(req) ?? '').split('.').length;
   const message =
     parts !== 3
       ? `Expected 3 parts in JWT; got ${parts}`

@@ -72,7 +72,7 @@ export function createStorageHandler(ctx: DevstackContext, options: StorageHandl
   ready.catch((error: unknown) => ctx.log('storage', `setup failed: ${String(error)}`));
 
   async function caller(req: IncomingMessage, required: boolean): Promise<Caller | null> {
-    const result = await resolveCaller(req, ctx.jwt);
+    const result = await resolveCaller(req, ctx);
     if (result.ok) return { service: result.claims.role === 'service_role' };
     if (result.reason === 'missing') {
       if (required) throw storageErrors.missingAuth();

@@ -1,28 +1,34 @@
 import { createServerClient, parseCookieHeader } from '@supabase/ssr';
-import { createClient as createSupabaseClient, type SupabaseClient } from '@supabase/supabase-js';
+import { createClient as createSupabaseClient } from '@supabase/supabase-js';
 import { publicEnv } from '@/lib/env/public';
+import type { Database } from '@/lib/supabase/database.types';
+import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import { AppError } from './app-error';
 
 export type AuthedUser = {
   /** Acts as the user: RLS decides what it can read. */
-  supabase: SupabaseClient;
+  supabase: TypedSupabaseClient;
   userId: string;
   email: string | null;
 };
 
 /** A client for the request's session cookie, read from the Cookie header (App and Pages routes alike). */
-function cookieClient(request: Request): SupabaseClient {
+function cookieClient(request: Request): TypedSupabaseClient {
   const cookies = parseCookieHeader(request.headers.get('cookie') ?? '').map(({ name, value }) => ({
     name,
     value: value ?? '',
   }));
-  return createServerClient(publicEnv.NEXT_PUBLIC_SUPABASE_URL, publicEnv.NEXT_PUBLIC_SUPABASE_ANON_KEY, {
-    cookies: {
-      getAll: () => cookies,
-      // API routes only read the session; the proxy (proxy.ts) refreshes it on page loads.
-      setAll: () => {},
+  return createServerClient<Database>(
+    publicEnv.NEXT_PUBLIC_SUPABASE_URL,
+    publicEnv.NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY,
+    {
+      cookies: {
+        getAll: () => cookies,
+        // API routes only read the session; the proxy (proxy.ts) refreshes it on page loads.
+        setAll: () => {},
+      },
     },
-  });
+  );
 }
 
 /**
@@ -32,7 +38,7 @@ function cookieClient(request: Request): SupabaseClient {
 export async function requireUser(request: Request): Promise<AuthedUser> {
   const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
   const supabase = bearer
-    ? createSupabaseClient(publicEnv.NEXT_PUBLIC_SUPABASE_URL, publicEnv.NEXT_PUBLIC_SUPABASE_ANON_KEY, {
+    ? createSupabaseClient(publicEnv.NEXT_PUBLIC_SUPABASE_URL, publicEnv.NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY, {
         auth: { persistSession: false, autoRefreshToken: false },
         global: { headers: { Authorization: `Bearer ${bearer}` } },
       })

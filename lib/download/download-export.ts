@@ -1,4 +1,4 @@
-import type { SupabaseClient } from '@supabase/supabase-js';
+import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import { z } from 'zod';
 import { AppError } from '@/lib/api/app-error';
 import { getExportOrThrow } from '@/lib/exports/get-export-or-throw';
@@ -56,7 +56,7 @@ function statusAllowsDownload(job: ExportJob, partial: boolean): void {
 }
 
 /** storage-js reports Storage's "not found" as HTTP 400 with the real status in the body (protocols.md §3.2). */
-function storageObjects(admin: SupabaseClient): OpenObject {
+function storageObjects(admin: TypedSupabaseClient): OpenObject {
   const bucket = admin.storage.from(EXPORTS_BUCKET);
   return async (key, signal) => {
     const { data, error } = await bucket.download(key, {}, { signal }).asStream();
@@ -67,7 +67,7 @@ function storageObjects(admin: SupabaseClient): OpenObject {
 }
 
 /** Puts what the download found on the shard's manifest row, where support's views show it. */
-async function recordProblem(admin: SupabaseClient, jobId: string, problem: IntegrityProblem): Promise<void> {
+async function recordProblem(admin: TypedSupabaseClient, jobId: string, problem: IntegrityProblem): Promise<void> {
   console.error(`[download] export ${jobId} shard ${problem.shardNo}: ${problem.message}`);
   const { error } = await admin.rpc('record_export_shard_problem', {
     p_job_id: jobId,
@@ -107,7 +107,7 @@ function firstShardError(error: unknown): unknown {
  * HEAD answers from the manifest alone.
  */
 export async function downloadExport(
-  deps: { user: { supabase: SupabaseClient }; admin: SupabaseClient },
+  deps: { user: { supabase: TypedSupabaseClient }; admin: TypedSupabaseClient },
   jobId: string,
   request: Request,
 ): Promise<Response> {

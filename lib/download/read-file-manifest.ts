@@ -1,4 +1,4 @@
-import type { SupabaseClient } from '@supabase/supabase-js';
+import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import type { ExportShard } from '@/lib/exports/types';
 
 /** What the download needs of a written shard: where it is, what it must be, which write of it it is. */
@@ -17,7 +17,7 @@ const PAGE = 1000;
  * request reads this before its first byte, resumes included, so it reads only the columns the file
  * needs (not the support views' `listShards`) and, past one page, the other pages at once.
  */
-export async function readFileManifest(client: SupabaseClient, jobId: string): Promise<FileShard[]> {
+export async function readFileManifest(client: TypedSupabaseClient, jobId: string): Promise<FileShard[]> {
   const page = (from: number, count?: 'exact') =>
     client
       .from('export_shards')

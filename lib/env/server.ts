@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /** Server-only secrets and service URLs; validated on first use so a missing variable names itself. */
 const serverEnvSchema = z.object({
-  SUPABASE_SERVICE_ROLE_KEY: z.string().min(1),
+  /** `sb_secret_…`, or the legacy service-role JWT on a project that still uses legacy keys. */
+  SUPABASE_SECRET_KEY: z.string().min(1),
   TYPESENSE_URL: z.url(),
   TYPESENSE_API_KEY: z.string().min(1),
 });

@@ -1,4 +1,4 @@
-import type { SupabaseClient } from '@supabase/supabase-js';
+import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import { AppError } from '@/lib/api/app-error';
 import { getExportOrThrow } from './get-export-or-throw';
 import type { ExportJob } from './types';
@@ -8,7 +8,7 @@ import type { ExportJob } from './types';
  * request when it records its next shard and stops there (the two-phase "Cancelling…" state).
  */
 export async function cancelExport(
-  deps: { user: { supabase: SupabaseClient }; admin: SupabaseClient },
+  deps: { user: { supabase: TypedSupabaseClient }; admin: TypedSupabaseClient },
   jobId: string,
 ): Promise<ExportJob> {
   const job = await getExportOrThrow(deps.user.supabase, jobId);

@@ -1,4 +1,4 @@
-import type { SupabaseClient } from '@supabase/supabase-js';
+import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import type { ExportInvocation, ExportShard, ExportShardAttempt } from './types';
 
 /** PostgREST pages: read the manifest in slices so a 20,000-shard job needs no special server limits. */
@@ -17,10 +17,17 @@ async function readAll<T>(
 }
 
 /** The manifest of a job (in shard order), the replaced attempts and the invocation timeline. */
-export async function listShards(client: SupabaseClient, jobId: string) {
+export async function listShards(client: TypedSupabaseClient, jobId: string) {
   const [shards, attempts, invocations] = await Promise.all([
     readAll<ExportShard>((from, to) =>
-      client.from('export_shards').select('*').eq('job_id', jobId).order('shard_no').range(from, to),
+      client
+        .from('export_shards')
+        .select('*')
+        .eq('job_id', jobId)
+        .order('shard_no')
+        .range(from, to)
+        // The generated type has `status: string`; the check constraint narrows it.
+        .overrideTypes<ExportShard[], { merge: false }>(),
     ),
     readAll<ExportShardAttempt>((from, to) =>
       client
@@ -32,7 +39,13 @@ export async function listShards(client: SupabaseClient, jobId: string) {
         .range(from, to),
     ),
     readAll<ExportInvocation>((from, to) =>
-      client.from('export_invocations').select('*').eq('job_id', jobId).order('started_at').range(from, to),
+      client
+        .from('export_invocations')
+        .select('*')
+        .eq('job_id', jobId)
+        .order('started_at')
+        .range(from, to)
+        .overrideTypes<ExportInvocation[], { merge: false }>(),
     ),
   ]);
   return { shards, attempts, invocations };

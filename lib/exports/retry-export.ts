@@ -1,4 +1,4 @@
-import type { SupabaseClient } from '@supabase/supabase-js';
+import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import { z } from 'zod';
 import { AppError } from '@/lib/api/app-error';
 import { getExportOrThrow } from './get-export-or-throw';
@@ -47,7 +47,7 @@ function reasonFor(check: ShardCheck): string | null {
  * so the final file is byte-identical to a single-pass export.
  */
 export async function retryExport(
-  deps: { user: { supabase: SupabaseClient }; admin: SupabaseClient },
+  deps: { user: { supabase: TypedSupabaseClient }; admin: TypedSupabaseClient },
   jobId: string,
   rawInput: z.input<typeof retryExportInput>,
 ): Promise<{ plan: RetryPlan; job: ExportJob }> {

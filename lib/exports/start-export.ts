@@ -1,4 +1,4 @@
-import type { SupabaseClient } from '@supabase/supabase-js';
+import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import type { Client as TypesenseClient } from 'typesense';
 import { z } from 'zod';
 import { AppError } from '@/lib/api/app-error';
@@ -28,8 +28,8 @@ export const startExportInput = z
 export type StartExportInput = z.input<typeof startExportInput>;
 
 export type StartExportDeps = {
-  user: { supabase: SupabaseClient; userId: string };
-  admin: SupabaseClient;
+  user: { supabase: TypedSupabaseClient; userId: string };
+  admin: TypedSupabaseClient;
   typesense: TypesenseClient;
 };
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { SupabaseClient } from '@supabase/supabase-js';
+import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import { EXPORTS_BUCKET } from '@/supabase/functions/_shared/shard-key.ts';
 import type { ExportShard } from './types';
 
@@ -12,7 +12,7 @@ export type ShardCheck =
 /** Shards checked at once: enough to hide storage latency, few enough not to flood it. */
 const CONCURRENCY = 8;
 
-async function checkShard(admin: SupabaseClient, shard: ExportShard, checksums: boolean): Promise<ShardCheck> {
+async function checkShard(admin: TypedSupabaseClient, shard: ExportShard, checksums: boolean): Promise<ShardCheck> {
   const bucket = admin.storage.from(EXPORTS_BUCKET);
   const info = await bucket.info(shard.storage_key);
   if (info.error) {
@@ -42,7 +42,7 @@ async function checkShard(admin: SupabaseClient, shard: ExportShard, checksums: 
  * shard's object must exist with the recorded size and, when `checksums` is set, the recorded sha256.
  */
 export async function verifyShards(
-  admin: SupabaseClient,
+  admin: TypedSupabaseClient,
   shards: readonly ExportShard[],
   options: { checksums: boolean },
 ): Promise<ShardCheck[]> {

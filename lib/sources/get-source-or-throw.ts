@@ -1,9 +1,9 @@
-import type { SupabaseClient } from '@supabase/supabase-js';
+import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import { AppError } from '@/lib/api/app-error';
 import type { ExportSource } from '@/lib/exports/types';
 
 /** A source of the caller's organisation (RLS): another organisation's source is a 404 like a missing one. */
-export async function getSourceOrThrow(userClient: SupabaseClient, sourceId: string): Promise<ExportSource> {
+export async function getSourceOrThrow(userClient: TypedSupabaseClient, sourceId: string): Promise<ExportSource> {
   const { data, error } = await userClient
     .from('export_sources')
     .select('id, organisation_id, collection, label, key_field, mandatory_filter')

@@ -1,8 +1,8 @@
-import type { SupabaseClient } from '@supabase/supabase-js';
+import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import type { ExportSource } from '@/lib/exports/types';
 
 /** The caller's organisation's sources (RLS decides which), by label. */
-export async function listSources(userClient: SupabaseClient): Promise<ExportSource[]> {
+export async function listSources(userClient: TypedSupabaseClient): Promise<ExportSource[]> {
   const { data, error } = await userClient
     .from('export_sources')
     .select('id, organisation_id, collection, label, key_field, mandatory_filter')

@@ -1,16 +1,17 @@
 import { createClient as createSupabaseClient } from '@supabase/supabase-js';
 import { publicEnv } from '@/lib/env/public';
 import { serverEnv } from '@/lib/env/server';
+import type { Database } from './database.types';
 
 /**
- * Service-role client: bypasses RLS. Only for work the caller has already been authorised for
+ * Secret-key client (the gateway runs it as `service_role`): bypasses RLS. Only for work the caller has already been authorised for
  * (e.g. reading shard objects from the private bucket for a download).
  */
 export function createAdminClient() {
   // Not `import 'server-only'`: the download is a Pages API route (see pages/api/exports/[id]/download.ts),
   // where that package throws at import. This runtime guard keeps secrets out of browser code instead.
   if (typeof window !== 'undefined') throw new Error('Server-only code ran in the browser');
-  return createSupabaseClient(publicEnv.NEXT_PUBLIC_SUPABASE_URL, serverEnv().SUPABASE_SERVICE_ROLE_KEY, {
+  return createSupabaseClient<Database>(publicEnv.NEXT_PUBLIC_SUPABASE_URL, serverEnv().SUPABASE_SECRET_KEY, {
     auth: { persistSession: false, autoRefreshToken: false },
   });
 }

@@ -1,9 +1,10 @@
 import { AuthApiError, AuthSessionMissingError, createClient, type SupabaseClient } from '@supabase/supabase-js';
-import { SignJWT } from 'jose';
+import { SignJWT, decodeProtectedHeader } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../devstack/auth/handler';
-import { anonClient, serviceClient } from './clients';
+import { loadOrCreateKeys } from '../../devstack/keys';
+import { anonClient, mintUserJwt, serviceClient } from './clients';
 import { testStack } from './stack-info';
 
 /** A fresh client per test: each holds its own in-memory session, like one browser tab. */
@@ -64,6 +65,18 @@ describe('auth (GoTrue subset) through supabase-js', () => {
     expect(claims.exp).toBe((claims.iat as number) + 3600);
     expect(typeof claims.session_id).toBe('string');
     expect(claims.amr).toEqual([{ method: 'password', timestamp: expect.any(Number) }]);
+    expect(claims).toHaveProperty('phone', '');
+    // protocols-2026.md §2.3: `aud` is a string; no jti or nbf.
+    expect(Object.keys(claims)).not.toContain('jti');
+    const header = decodeProtectedHeader(session.access_token);
+    if (stack.apiKeyMode === 'new') {
+      // Signed by the current asymmetric key, which the JWKS publishes.
+      expect(header).toEqual({ alg: 'ES256', kid: expect.any(String), typ: 'JWT' });
+      const jwks = (await (await fetch(`${stack.apiUrl}/auth/v1/.well-known/jwks.json`)).json()) as JwksBody;
+      expect(jwks.keys.map((k) => k.kid)).toContain(header.kid);
+    } else {
+      expect(header).toEqual({ alg: 'HS256', typ: 'JWT' });
+    }
 
     // The token works for row-level access as well: the REST stand-in and storage verify the same secret.
     const { data: userData, error: userError } = await client.auth.getUser();
@@ -86,7 +99,7 @@ describe('auth (GoTrue subset) through supabase-js', () => {
   it('answers the legacy error shape to callers without the API version header', async () => {
     const res = await fetch(`${stack.apiUrl}/auth/v1/token?grant_type=password`, {
       method: 'POST',
-      headers: { apikey: stack.anonKey, 'content-type': 'application/json' },
+      headers: { apikey: stack.publishableKey, 'content-type': 'application/json' },
       body: JSON.stringify({ email, password: 'nope-nope' }),
     });
     expect(res.status).toBe(400);
@@ -137,12 +150,7 @@ describe('auth (GoTrue subset) through supabase-js', () => {
   });
 
   it('refuses an expired access token on GET /user with 403 bad_jwt', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    const expired = await new SignJWT({ sub: userId, role: 'authenticated', aud: 'authenticated', email })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setIssuedAt(now - 7200)
-      .setExpirationTime(now - 3600)
-      .sign(new TextEncoder().encode(stack.jwtSecret));
+    const expired = await mintUserJwt(userId, { email, expiresInSeconds: -3600 });
     const { data, error } = await userClient().auth.getUser(expired);
     expect(data.user).toBeNull();
     expect(error).toBeInstanceOf(AuthApiError);
@@ -161,15 +169,13 @@ describe('auth (GoTrue subset) through supabase-js', () => {
     const wrong = await userClient().auth.getUser(forged);
     expect(wrong.error).toMatchObject({ status: 403, code: 'bad_jwt' });
 
-    const noBearer = await fetch(`${stack.apiUrl}/auth/v1/user`, {
-      headers: { apikey: stack.anonKey, 'X-Supabase-Api-Version': '2024-01-01' },
+    // The key alone stands for the anon role, which is no user (the gateway minted a JWT without `sub`).
+    const keyOnly = await fetch(`${stack.apiUrl}/auth/v1/user`, {
+      headers: { apikey: stack.publishableKey, 'X-Supabase-Api-Version': '2024-01-01' },
     });
-    expect(noBearer.status).toBe(401);
-    expect(noBearer.headers.get('x-supabase-api-version')).toBe('2024-01-01');
-    expect(await noBearer.json()).toEqual({
-      code: 'no_authorization',
-      message: 'This endpoint requires a Bearer token',
-    });
+    expect(keyOnly.status).toBe(403);
+    expect(keyOnly.headers.get('x-supabase-api-version')).toBe('2024-01-01');
+    expect(await keyOnly.json()).toEqual({ code: 'bad_jwt', message: 'invalid claim: missing sub claim' });
   });
 
   it('signs out: the session is gone, its access token no longer identifies a user and refresh fails', async () => {
@@ -196,22 +202,9 @@ describe('auth (GoTrue subset) through supabase-js', () => {
     expect((await userClient().auth.getUser(again.access_token)).error).toBeInstanceOf(AuthSessionMissingError);
   });
 
-  it('signs up with a session (autoconfirm) and refuses duplicates and weak passwords', async () => {
-    const fresh = `signup-${Date.now()}@example.test`;
-    const { data, error } = await userClient().auth.signUp({
-      email: fresh,
-      password,
-      options: { data: { plan: 'pro' } },
-    });
-    expect(error).toBeNull();
-    expect(data.session?.access_token).toBeTruthy();
-    expect(data.user).toMatchObject({ email: fresh, user_metadata: { plan: 'pro' } });
-
-    const dup = await userClient().auth.signUp({ email: fresh, password });
-    expect(dup.error).toMatchObject({ status: 422, code: 'user_already_exists' });
-
-    const weak = await userClient().auth.signUp({ email: `weak-${Date.now()}@example.test`, password: '123' });
-    expect(weak.error).toMatchObject({ status: 422, code: 'weak_password', name: 'AuthWeakPasswordError' });
+  it('has no sign-up: Baton never calls it, so the devstack answers 404 as for any unknown route', async () => {
+    const { error } = await userClient().auth.signUp({ email: `signup-${Date.now()}@example.test`, password });
+    expect(error).toMatchObject({ status: 404, code: 'not_found' });
   });
 
   it('creates users through the admin API with the service role only', async () => {
@@ -233,11 +226,177 @@ describe('auth (GoTrue subset) through supabase-js', () => {
       code: 'email_not_confirmed',
     });
 
-    // The anon key is a valid JWT but not an admin one.
-    const asAnon = createClient(stack.apiUrl, stack.anonKey, {
+    // The publishable key is the anon role, not an admin.
+    const asAnon = createClient(stack.apiUrl, stack.publishableKey, {
       auth: { persistSession: false, autoRefreshToken: false },
     });
     const denied = await asAnon.auth.admin.createUser({ email: `x-${Date.now()}@example.test`, password });
     expect(denied.error).toMatchObject({ status: 403, code: 'not_admin' });
+  });
+});
+
+type JwksBody = { keys: Array<Record<string, unknown> & { kid: string }> };
+
+describe('API keys at the gateway (hosted 401 bodies)', () => {
+  const stack = testStack();
+  const rest = `${stack.apiUrl}/rest/v1/organisations?select=id`;
+
+  it('refuses a request without a key, with an unknown key and with another key in Authorization', async () => {
+    const none = await fetch(rest);
+    expect(none.status).toBe(401);
+    expect(await none.json()).toEqual({
+      message: 'No API key found in request',
+      hint: 'No `apikey` request header or url param was found.',
+    });
+    const forged = `sb_publishable_${'A'.repeat(22)}_AAAAAAAA`;
+    for (const apikey of [forged, 'not-a-key']) {
+      const bad = await fetch(rest, { headers: { apikey } });
+      expect(bad.status).toBe(401);
+      expect(await bad.json()).toEqual({ message: 'Invalid API key', hint: 'Double check your API key.' });
+    }
+    // A key in Authorization passes only when it is the apikey again (what supabase-js sends).
+    const mixed = await fetch(rest, {
+      headers: { apikey: stack.publishableKey, Authorization: `Bearer sb_secret_${'B'.repeat(22)}_BBBBBBBB` },
+    });
+    expect(mixed.status).toBe(401);
+  });
+
+  it('maps the publishable key to anon and the secret key to service_role, for REST and Storage alike', async () => {
+    // anon reached Postgres (the refusal is Postgres's, not the gateway's): it has no grant on the table.
+    const asAnon = await fetch(rest, { headers: { apikey: stack.publishableKey } });
+    expect(asAnon.status).toBe(401);
+    expect(await asAnon.json()).toMatchObject({ code: '42501' });
+    const asService = await fetch(rest, { headers: { apikey: stack.secretKey } });
+    expect(asService.status).toBe(200);
+    expect(Array.isArray(await asService.json())).toBe(true);
+    const { data: buckets } = await serviceClient().storage.listBuckets();
+    expect(buckets?.map((b) => b.id)).toContain('exports');
+    // anon sees nothing of the private bucket, as storage RLS without policies makes it.
+    const { data: anonObjects, error: anonError } = await anonClient().storage.from('exports').list();
+    expect(anonError).toBeNull();
+    expect(anonObjects).toEqual([]);
+  });
+
+  it('refuses the secret key from a browser (User-Agent) with UNAUTHORIZED_INVALID_API_KEY_TYPE', async () => {
+    if (stack.apiKeyMode === 'legacy') return; // legacy service-role keys have no such check
+    const res = await fetch(rest, {
+      headers: { apikey: stack.secretKey, 'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0' },
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('sb-error-code')).toBe('UNAUTHORIZED_INVALID_API_KEY_TYPE');
+    expect(await res.json()).toMatchObject({ message: 'Forbidden use of secret API key in browser' });
+  });
+
+  it('refuses the legacy JWT keys and HS256 tokens of a 2026 project (legacy keys disabled, secret revoked)', async () => {
+    if (stack.apiKeyMode === 'legacy') return; // the legacy project is covered by legacy-keys.test.ts
+    const keys = await loadOrCreateKeys(stack.dataDir);
+    for (const apikey of [keys.anonKey, keys.serviceRoleKey]) {
+      const res = await fetch(rest, { headers: { apikey } });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ message: 'Legacy API keys are disabled' });
+    }
+    const hs256 = await new SignJWT({ sub: crypto.randomUUID(), role: 'authenticated' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(keys.jwtSecret));
+    const res = await fetch(rest, { headers: { apikey: stack.publishableKey, Authorization: `Bearer ${hs256}` } });
+    expect(res.status).toBe(401);
+  });
+});
+
+describe('JWT signing keys: JWKS, getClaims and rotation', () => {
+  const stack = testStack();
+  const db = new pg.Pool({ connectionString: stack.pgConnectionString, max: 2 });
+  const email = `claims-${Date.now()}@example.test`;
+  const admin = (path: string, method = 'POST') =>
+    fetch(`${stack.apiUrl}/_devstack/signing-keys${path}`, { method }).then(async (res) => ({
+      status: res.status,
+      body: (await res.json()) as Record<string, unknown>,
+    }));
+
+  beforeAll(async () => {
+    await createUser(db, { email, password });
+  });
+  afterAll(() => db.end());
+
+  it('publishes the verifying keys keyless, at both paths, cacheable for 10 minutes', async () => {
+    for (const path of ['/auth/v1/.well-known/jwks.json', '/auth/v1/jwks']) {
+      const res = await fetch(`${stack.apiUrl}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cache-control')).toBe('public, max-age=600');
+      const body = (await res.json()) as JwksBody;
+      if (stack.apiKeyMode === 'legacy') {
+        expect(body).toEqual({ keys: [] }); // symmetric keys are never published
+        continue;
+      }
+      expect(body.keys.length).toBeGreaterThan(0);
+      for (const key of body.keys) {
+        expect(key).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', key_ops: ['verify'] });
+        expect(key).not.toHaveProperty('d');
+      }
+    }
+  });
+
+  it('lets supabase-js getClaims() verify a session locally against the JWKS', async () => {
+    if (stack.apiKeyMode === 'legacy') return; // HS256: getClaims falls back to GET /user (legacy-keys.test.ts)
+    const client = anonClient();
+    const { data: signedIn } = await client.auth.signInWithPassword({ email, password });
+    const { data, error } = await client.auth.getClaims();
+    expect(error).toBeNull();
+    expect(data?.claims).toMatchObject({ sub: signedIn.user!.id, role: 'authenticated', email });
+    expect(data?.header).toMatchObject({ alg: 'ES256', kid: expect.any(String) });
+
+    // Local verification, not a round trip to GET /user: a well-signed token for a user Auth does not
+    // know verifies, and a token with a bad signature is refused without asking Auth.
+    const stranger = await mintUserJwt(crypto.randomUUID());
+    expect((await anonClient().auth.getClaims(stranger)).error).toBeNull();
+    expect((await anonClient().auth.getUser(stranger)).error).toMatchObject({ status: 403 });
+    const tampered = `${stranger.slice(0, stranger.lastIndexOf('.'))}.${'A'.repeat(86)}`;
+    expect((await anonClient().auth.getClaims(tampered)).error?.message).toBe('Invalid JWT signature');
+  });
+
+  it('rotates: a standby key is published first, then signs; old tokens verify until their key is revoked', async () => {
+    if (stack.apiKeyMode === 'legacy') return;
+    const signIn = async () => {
+      const client = anonClient();
+      const { data, error } = await client.auth.signInWithPassword({ email, password });
+      expect(error).toBeNull();
+      return data.session!.access_token;
+    };
+    const kidOf = (token: string) => decodeProtectedHeader(token).kid;
+    const published = async () =>
+      ((await (await fetch(`${stack.apiUrl}/auth/v1/.well-known/jwks.json`)).json()) as JwksBody).keys.map(
+        (k) => k.kid,
+      );
+
+    // Two rotations, so that the key revoked at the end is one this test created (the suite's other
+    // tokens, signed by the original key, stay valid).
+    const standby = await admin('');
+    expect(standby).toMatchObject({ status: 201, body: { status: 'standby' } });
+    expect(await published()).toContain(standby.body.kid);
+    const before = await signIn();
+    expect(kidOf(before)).not.toBe(standby.body.kid); // published, not signing yet
+    expect((await admin('/rotate')).body).toEqual({ kid: standby.body.kid, status: 'in_use' });
+    const middle = await signIn();
+    expect(kidOf(middle)).toBe(standby.body.kid);
+
+    const third = await admin('');
+    await admin('/rotate');
+    const after = await signIn();
+    expect(kidOf(after)).toBe(third.body.kid);
+    // Tokens of both earlier keys still verify, at Auth and at getClaims.
+    for (const token of [before, middle, after]) {
+      expect((await anonClient().auth.getUser(token)).error).toBeNull();
+      expect((await anonClient().auth.getClaims(token)).error).toBeNull();
+    }
+    expect((await admin(`/${String(third.body.kid)}/revoke`)).status).toBe(409); // in use
+    expect((await admin(`/${String(standby.body.kid)}/revoke`)).body).toMatchObject({ status: 'revoked' });
+    expect(await published()).not.toContain(standby.body.kid);
+    expect((await anonClient().auth.getUser(middle)).error).toMatchObject({ status: 403, code: 'bad_jwt' });
+    const rest = await fetch(`${stack.apiUrl}/rest/v1/organisations`, {
+      headers: { apikey: stack.publishableKey, Authorization: `Bearer ${middle}` },
+    });
+    expect(rest.status).toBe(401);
+    for (const token of [before, after]) expect((await anonClient().auth.getUser(token)).error).toBeNull();
   });
 });

@@ -1,10 +1,12 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { JwtService } from '../../devstack/jwt';
+import { loadOrCreateKeys } from '../../devstack/keys';
 import { testStack } from './stack-info';
 
 /** supabase-js clients for Node tests (Node 24: the global WebSocket serves Realtime). */
 export function anonClient(): SupabaseClient {
   const stack = testStack();
-  return createClient(stack.apiUrl, stack.anonKey, {
+  return createClient(stack.apiUrl, stack.publishableKey, {
     auth: { persistSession: false, autoRefreshToken: false },
     db: { retry: false } as never,
   });
@@ -12,7 +14,7 @@ export function anonClient(): SupabaseClient {
 
 export function serviceClient(): SupabaseClient {
   const stack = testStack();
-  return createClient(stack.apiUrl, stack.serviceRoleKey, {
+  return createClient(stack.apiUrl, stack.secretKey, {
     auth: { persistSession: false, autoRefreshToken: false },
   });
 }
@@ -29,7 +31,7 @@ export function serviceClient(): SupabaseClient {
  */
 export async function userRealtimeClient(jwt: string): Promise<SupabaseClient> {
   const stack = testStack();
-  const client = createClient(stack.apiUrl, stack.anonKey, {
+  const client = createClient(stack.apiUrl, stack.publishableKey, {
     accessToken: async () => jwt,
     db: { retry: false } as never,
   });
@@ -40,32 +42,40 @@ export async function userRealtimeClient(jwt: string): Promise<SupabaseClient> {
 /** A client acting as a signed-in user: the user's access token rides on every request, like a session's. */
 export function userClient(accessToken: string): SupabaseClient {
   const stack = testStack();
-  return createClient(stack.apiUrl, stack.anonKey, {
+  return createClient(stack.apiUrl, stack.publishableKey, {
     auth: { persistSession: false, autoRefreshToken: false },
     global: { headers: { Authorization: `Bearer ${accessToken}` } },
     db: { retry: false } as never,
   });
 }
 
+/** The project's JWT service as the devstack has it now (keys re-read, so a rotation is seen). */
+export async function projectJwt(): Promise<JwtService> {
+  const stack = testStack();
+  return new JwtService(await loadOrCreateKeys(stack.dataDir), stack.apiKeyMode);
+}
+
 /**
- * An access token shaped like Supabase Auth's, signed with the stack's JWT secret, so tests need not
- * depend on the Auth endpoints. A negative `expiresInSeconds` mints an already-expired token.
+ * An access token shaped like Supabase Auth's and signed the way Auth signs them (the current ES256 key
+ * with its `kid`, or the legacy secret on a legacy project), so tests need not depend on the Auth
+ * endpoints. A negative `expiresInSeconds` mints an already-expired token.
  */
 export async function mintUserJwt(
   userId: string,
   options: { email?: string; expiresInSeconds?: number } = {},
 ): Promise<string> {
-  const { SignJWT } = await import('jose');
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({
-    sub: userId,
-    role: 'authenticated',
-    aud: 'authenticated',
-    email: options.email ?? `${userId.slice(0, 8)}@example.test`,
-    session_id: crypto.randomUUID(),
-  })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuedAt(now - 5)
-    .setExpirationTime(now + (options.expiresInSeconds ?? 3600))
-    .sign(new TextEncoder().encode(testStack().jwtSecret));
+  const jwt = await projectJwt();
+  return jwt.sign(
+    {
+      iss: `${testStack().apiUrl}/auth/v1`,
+      sub: userId,
+      role: 'authenticated',
+      aud: 'authenticated',
+      email: options.email ?? `${userId.slice(0, 8)}@example.test`,
+      phone: '',
+      session_id: crypto.randomUUID(),
+      is_anonymous: false,
+    },
+    options.expiresInSeconds ?? 3600,
+  );
 }

@@ -42,7 +42,7 @@ export async function createTenant(db: pg.Pool, name: string): Promise<Tenant> {
   const admin = serviceClient();
   const created = await admin.auth.admin.createUser({ email, password, email_confirm: true });
   if (created.error) throw created.error;
-  const client = createClient(stack.apiUrl, stack.anonKey, {
+  const client = createClient(stack.apiUrl, stack.publishableKey, {
     auth: { persistSession: false, autoRefreshToken: false },
   });
   const signedIn = await client.auth.signInWithPassword({ email, password });

@@ -4,15 +4,13 @@ import path from 'node:path';
 import { createClient, FunctionsHttpError, type SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readDevstackConfig } from '../../devstack/config';
-import type { DevstackContext } from '../../devstack/context';
-import { FaultInjector } from '../../devstack/faults';
 import {
   createFunctionsHandler,
   type FunctionsHandler,
   type FunctionsHandlerOptions,
 } from '../../devstack/functions/handler';
-import { JwtService } from '../../devstack/jwt';
+import { mintUserJwt } from './clients';
+import { localContext } from './local-context';
 import { testStack } from './stack-info';
 
 /**
@@ -90,6 +88,8 @@ type EchoBody = {
   path: string;
   query: string;
   contentType: string | null;
+  apikey: string | null;
+  authorization: string | null;
   body: string;
   pid: number;
   servedByThisProcess: number;
@@ -100,13 +100,16 @@ type EchoBody = {
     TYPESENSE_URL: string | null;
     hasAnonKey: boolean;
     hasServiceRoleKey: boolean;
+    publishableKeys: Record<string, string> | null;
+    secretKeys: Record<string, string> | null;
+    jwks: { keys: Array<{ kid: string; alg: string }> } | null;
     names: string[];
   };
 };
 
 describe('functions on the shared devstack', () => {
   const stack = testStack();
-  const service = clientAt(stack.apiUrl, stack.serviceRoleKey);
+  const service = clientAt(stack.apiUrl, stack.secretKey);
 
   it('round-trips a request to a fresh Deno process with the hosted environment', async () => {
     const { data, error } = await service.functions.invoke<EchoBody>('echo', { body: { hello: 'world' } });
@@ -130,6 +133,19 @@ describe('functions on the shared devstack', () => {
     expect(names).toEqual(
       expect.arrayContaining(['SUPABASE_URL', 'SUPABASE_ANON_KEY', 'SUPABASE_SERVICE_ROLE_KEY', 'SUPABASE_DB_URL']),
     );
+    if (stack.apiKeyMode === 'new') {
+      // protocols-2026.md §4.1: the key dictionaries with a `default` entry, and the public signing keys.
+      expect(data?.env.publishableKeys).toEqual({ default: stack.publishableKey });
+      expect(data?.env.secretKeys).toEqual({ default: stack.secretKey });
+      const jwks = (await (
+        await fetch(`${stack.apiUrl}/auth/v1/.well-known/jwks.json`)
+      ).json()) as EchoBody['env']['jwks'];
+      expect(data?.env.jwks).toEqual(jwks);
+      expect(data?.env.jwks?.keys[0]).toMatchObject({ alg: 'ES256', kid: expect.any(String) });
+    }
+    // supabase-js sends an sb_ key as `apikey` only; the platform forwards the headers as sent.
+    expect(data?.apikey).toBe(stack.secretKey);
+    if (stack.apiKeyMode === 'new') expect(data?.authorization).toBeNull();
     // Nothing of the devstack's own environment leaks in (the vitest process sets VITEST and NODE_ENV;
     // PATH is not checked: Deno itself puts one into its environment).
     for (const leaked of ['HOME', 'VITEST', 'NODE_ENV', 'PWD']) expect(names).not.toContain(leaked);
@@ -164,35 +180,41 @@ describe('functions on the shared devstack', () => {
     expect((await failure((await service.functions.invoke('_shared')).error)).status).toBe(404);
   });
 
-  it('verifies the JWT in Authorization as the CLI gateway does (401 bodies)', async () => {
-    const missing = await fetch(`${stack.apiUrl}/functions/v1/echo`, {
-      method: 'POST',
-      headers: { apikey: stack.anonKey },
-    });
-    expect(missing.status).toBe(401);
-    expect(await missing.json()).toEqual({ msg: 'Error: Missing authorization header' });
-
-    const forged = await new JwtService('not-the-project-secret-but-32-characters-long').sign(
-      { role: 'service_role' },
-      600,
+  it('applies the hosted verify_jwt gate: a JWT or a project key passes, anything else is 401 with its code', async () => {
+    const call = (headers: Record<string, string>) =>
+      fetch(`${stack.apiUrl}/functions/v1/echo`, { method: 'POST', headers, body: '{}' });
+    const expectRefused = async (res: Response, code: string) => {
+      expect(res.status).toBe(401);
+      expect(res.headers.get('sb-error-code')).toBe(code);
+      expect(await res.json()).toEqual({
+        code,
+        message: code === 'UNAUTHORIZED_NO_AUTH_HEADER' ? 'Missing authorization header' : 'Invalid JWT',
+      });
+    };
+    await expectRefused(await call({}), 'UNAUTHORIZED_NO_AUTH_HEADER');
+    await expectRefused(await call({ apikey: 'sb_publishable_forged' }), 'UNAUTHORIZED_NO_AUTH_HEADER');
+    await expectRefused(await call({ Authorization: 'Bearer not-a-jwt' }), 'UNAUTHORIZED_INVALID_JWT_FORMAT');
+    const expired = await mintUserJwt(crypto.randomUUID(), { expiresInSeconds: -60 });
+    await expectRefused(
+      await call({ Authorization: `Bearer ${expired}` }),
+      stack.apiKeyMode === 'new' ? 'UNAUTHORIZED_ASYMMETRIC_JWT' : 'UNAUTHORIZED_LEGACY_JWT',
     );
-    const forgedResult = await clientAt(stack.apiUrl, forged).functions.invoke('echo', { body: {} });
-    expect(await failure(forgedResult.error)).toEqual({ status: 401, body: JSON.stringify({ msg: 'Invalid JWT' }) });
 
-    const expired = await new JwtService(stack.jwtSecret).sign(
-      { role: 'authenticated', sub: crypto.randomUUID() },
-      -60,
-    );
-    const expiredResult = await clientAt(stack.apiUrl, stack.anonKey).functions.invoke('echo', {
-      body: {},
-      headers: { Authorization: `Bearer ${expired}` },
-    });
-    expect((await failure(expiredResult.error)).status).toBe(401);
-
-    // The anon key is a valid project JWT.
-    const anon = await clientAt(stack.apiUrl, stack.anonKey).functions.invoke<EchoBody>('echo', { body: {} });
+    // A project key on either header passes ("for migration compatibility"), and so does a user's JWT.
+    const passing: Array<Record<string, string>> = [
+      { apikey: stack.publishableKey },
+      { Authorization: `Bearer ${stack.publishableKey}` },
+      { apikey: stack.publishableKey, Authorization: `Bearer ${await mintUserJwt(crypto.randomUUID())}` },
+    ];
+    for (const headers of passing) {
+      const res = await call(headers);
+      expect(res.status, JSON.stringify(headers)).toBe(200);
+      expect(((await res.json()) as EchoBody).servedByThisProcess).toBe(1);
+    }
+    // supabase-js with the publishable key and no session: apikey only, which passes too.
+    const anon = await clientAt(stack.apiUrl, stack.publishableKey).functions.invoke<EchoBody>('echo', { body: {} });
     expect(anon.error).toBeNull();
-    expect(anon.data?.servedByThisProcess).toBe(1);
+    expect(anon.data?.apikey).toBe(stack.publishableKey);
   });
 
   it('runs a function importing supabase-js, typesense and zod through the pinned import map', async () => {
@@ -267,20 +289,13 @@ async function mountFunctions(
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // Never connected: the Functions service only reads its connection string for SUPABASE_DB_URL.
   const db = new pg.Pool({ connectionString: stack.pgConnectionString });
-  const ctx: DevstackContext = {
-    // The shared stack's data dir, so DENO_DIR (the npm cache) is shared and warm.
-    config: readDevstackConfig(
-      {},
-      { dataDir: stack.dataDir, functionWallClockMs: limits.wallClockMs, functionMemoryMb: limits.memoryMb },
-    ),
-    keys: { jwtSecret: stack.jwtSecret, anonKey: stack.anonKey, serviceRoleKey: stack.serviceRoleKey },
+  const ctx = await localContext({
     db,
-    jwt: new JwtService(stack.jwtSecret),
-    faults: new FaultInjector(),
     apiUrl,
-    typesenseUrl: stack.typesenseUrl,
+    // The shared stack's data dir, so DENO_DIR (the npm cache) is shared and warm.
+    config: { dataDir: stack.dataDir, functionWallClockMs: limits.wallClockMs, functionMemoryMb: limits.memoryMb },
     log: (_service, message) => logs.push(message),
-  };
+  });
   const handler: FunctionsHandler = createFunctionsHandler(ctx, { functionsDirs: [fixturesDir], limits });
   server.on('request', (req, res) => {
     const url = new URL(req.url ?? '/', apiUrl);
@@ -292,7 +307,7 @@ async function mountFunctions(
     void handler(req, res, url.pathname.slice(prefix.length), url);
   });
   return {
-    service: clientAt(apiUrl, stack.serviceRoleKey),
+    service: clientAt(apiUrl, stack.secretKey),
     logs,
     close: async () => {
       await handler.close();
@@ -342,9 +357,10 @@ describe('functions limits (own handler: 2.5 s wall clock, 64 MB)', () => {
     expect(marker.at - started).toBeGreaterThanOrEqual(wallClockMs - 100);
     expect(marker.at).toBeLessThanOrEqual(answeredAt);
     expect(answeredAt - started).toBeGreaterThanOrEqual(wallClockMs + graceMs - 100);
+    // The fixture would report again 3 s after beforeunload had it survived; it was reaped within the
+    // grace instead, so that report can never come (no need to wait the 3 s out).
     expect(isAlive(pid)).toBe(false);
-    // The fixture reports again 3 s after beforeunload unless it was killed: it must stay silent.
-    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    expect(answeredAt - marker.at).toBeLessThan(3_000);
     expect(collector.hits.filter((h) => h.path === '/wall-clock/after-grace')).toHaveLength(0);
   });
 

@@ -1,6 +1,8 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { loadDotEnv } from '../../devstack/config';
+import { projectApiKeys } from '../../devstack/context';
 import { freePort } from '../../devstack/free-port';
 import { startDevstack, projectRoot } from '../../devstack/stack';
 import type { TestStack } from './stack-info';
@@ -16,6 +18,8 @@ export default async function setup(project: TestProject) {
   process.env.BATON_WORKER_TIME_BUDGET_MS = '1500';
   process.env.BATON_WORKER_LEASE_GRACE_SECONDS = '3';
   process.env.BATON_WORKER_PROGRESS_INTERVAL_MS = '250';
+  // `.env` may switch the project to legacy keys (DEVSTACK_API_KEYS=legacy): the whole suite follows.
+  loadDotEnv(projectRoot);
   const dataDir = path.join(projectRoot, '.devstack', `test-${process.pid}`);
   const stack = await startDevstack({
     reset: true,
@@ -31,6 +35,8 @@ export default async function setup(project: TestProject) {
       demoBlogPosts: 0,
       // The worker must complete exports many times larger than its V8 heap (design invariant 1).
       functionHeapMb: 64,
+      // Hosted answers a refused Realtime join after 5 s; the tests need not wait that long.
+      realtimeErrorBackoffMs: 200,
     },
   });
   const { context } = stack;
@@ -38,9 +44,9 @@ export default async function setup(project: TestProject) {
     apiUrl: context.apiUrl,
     typesenseUrl: context.typesenseUrl,
     typesenseApiKey: context.config.typesenseApiKey,
-    anonKey: context.keys.anonKey,
-    serviceRoleKey: context.keys.serviceRoleKey,
-    jwtSecret: context.keys.jwtSecret,
+    publishableKey: projectApiKeys(context).publishable,
+    secretKey: projectApiKeys(context).secret,
+    apiKeyMode: context.config.apiKeyMode,
     pgConnectionString: `postgres://postgres:postgres@127.0.0.1:${context.config.pgPort}/postgres`,
     dataDir,
   };

@@ -87,9 +87,9 @@ async function seed(): Promise<void> {
   );
 }
 
-async function rawFetch(path: string, init: RequestInit & { token?: string } = {}): Promise<Response> {
+async function rawFetch(path: string, init: RequestInit & { token?: string; key?: string } = {}): Promise<Response> {
   const headers = new Headers(init.headers);
-  if (!headers.has('apikey')) headers.set('apikey', stack.anonKey);
+  headers.set('apikey', init.key ?? stack.publishableKey);
   if (init.token) headers.set('Authorization', `Bearer ${init.token}`);
   return fetch(`${stack.apiUrl}/rest/v1${path}`, { ...init, headers });
 }
@@ -543,8 +543,10 @@ describe('rest: bad input', () => {
     expect(await expired.json()).toEqual({ code: 'PGRST303', message: 'JWT expired', details: null, hint: null });
   });
 
-  it('no token at all reads as anon', async () => {
-    const res = await fetch(`${stack.apiUrl}/rest/v1/rest_items?select=id&order=id`);
+  it('the publishable key without a user token reads as anon', async () => {
+    const res = await fetch(`${stack.apiUrl}/rest/v1/rest_items?select=id&order=id`, {
+      headers: { apikey: stack.publishableKey },
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual([{ id: 1 }, { id: 2 }]);
   });
@@ -601,7 +603,7 @@ describe('rest: bad input', () => {
     const bad = await rawFetch('/rest_items', {
       method: 'POST',
       body: '{"id":',
-      token: stack.serviceRoleKey,
+      key: stack.secretKey,
       headers: { 'Content-Type': 'application/json' },
     });
     expect(bad.status).toBe(400);
@@ -609,7 +611,7 @@ describe('rest: bad input', () => {
     const keys = await rawFetch('/rest_items', {
       method: 'POST',
       body: JSON.stringify([{ id: 5, name: 'a' }, { id: 6 }]),
-      token: stack.serviceRoleKey,
+      key: stack.secretKey,
       headers: { 'Content-Type': 'application/json' },
     });
     expect(keys.status).toBe(400);
@@ -620,7 +622,7 @@ describe('rest: bad input', () => {
     const res = await rawFetch('/rest_items', {
       method: 'POST',
       body: JSON.stringify({ id: 7, name: 'x'.repeat(11 * 1024 * 1024) }),
-      token: stack.serviceRoleKey,
+      key: stack.secretKey,
       headers: { 'Content-Type': 'application/json' },
     });
     expect(res.status).toBe(413);

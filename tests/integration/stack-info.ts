@@ -1,14 +1,17 @@
 import { inject } from 'vitest';
+import type { ApiKeyMode } from '../../devstack/jwt';
 
 /** What the integration global setup tells every test file about the running devstack. */
 export type TestStack = {
   apiUrl: string;
   typesenseUrl: string;
   typesenseApiKey: string;
-  anonKey: string;
-  serviceRoleKey: string;
-  jwtSecret: string;
+  /** The keys the project hands out: `sb_publishable_…` / `sb_secret_…`, or the legacy anon / service-role JWTs. */
+  publishableKey: string;
+  secretKey: string;
+  apiKeyMode: ApiKeyMode;
   pgConnectionString: string;
+  /** Holds `keys.json`: tests sign user tokens with the project's current signing key, as Auth does. */
   dataDir: string;
 };
 

@@ -12,13 +12,10 @@ import vm from 'node:vm';
 import { StorageApiError, createClient, type SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readDevstackConfig } from '../../devstack/config';
-import type { DevstackContext } from '../../devstack/context';
-import { FaultInjector } from '../../devstack/faults';
 import { applyCors } from '../../devstack/http/cors';
-import { JwtService } from '../../devstack/jwt';
 import { createStorageHandler } from '../../devstack/storage/handler';
 import { anonClient, serviceClient } from './clients';
+import { localContext } from './local-context';
 import { testStack, type TestStack } from './stack-info';
 
 const MB = 1024 * 1024;
@@ -189,16 +186,7 @@ async function startLocalStorage(stack: TestStack, maxObjectBytes?: number) {
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const ctx: DevstackContext = {
-    config: readDevstackConfig({}, { dataDir }),
-    keys: { jwtSecret: stack.jwtSecret, anonKey: stack.anonKey, serviceRoleKey: stack.serviceRoleKey },
-    db,
-    jwt: new JwtService(stack.jwtSecret),
-    faults: new FaultInjector(),
-    apiUrl,
-    typesenseUrl: '',
-    log: () => {},
-  };
+  const ctx = await localContext({ db, apiUrl, config: { dataDir } });
   const handler = createStorageHandler(ctx, maxObjectBytes === undefined ? {} : { maxObjectBytes });
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', apiUrl);
@@ -211,7 +199,7 @@ async function startLocalStorage(stack: TestStack, maxObjectBytes?: number) {
   return {
     apiUrl,
     dataDir,
-    client: clientFor(apiUrl, stack.serviceRoleKey),
+    client: clientFor(apiUrl, stack.secretKey),
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -226,7 +214,7 @@ describe('storage API through storage-js', () => {
   const service = serviceClient();
   const anon = anonClient();
   const bucket = `exports-${Date.now().toString(36)}`;
-  const auth = { apikey: stack.serviceRoleKey, Authorization: `Bearer ${stack.serviceRoleKey}` };
+  const auth = { apikey: stack.secretKey, Authorization: `Bearer ${stack.secretKey}` };
   const objectUrl = (key: string) => `${stack.apiUrl}/storage/v1/object/${bucket}/${key}`;
 
   beforeAll(async () => {
@@ -427,7 +415,7 @@ describe('storage API through storage-js', () => {
     expect((await service.storage.from(bucket).exists('secret.csv')).data).toBe(true);
 
     const badJwt = await fetch(objectUrl('secret.csv'), {
-      headers: { apikey: stack.anonKey, Authorization: 'Bearer not-a-jwt' },
+      headers: { apikey: stack.publishableKey, Authorization: 'Bearer not-a-jwt' },
     });
     expect(badJwt.status).toBe(400);
     expect(await badJwt.json()).toMatchObject({ statusCode: '400', code: 'InvalidJWT' });
@@ -474,12 +462,12 @@ describe('storage handler in-process: streaming and limits', () => {
       const bucket = `mem-${Date.now().toString(36)}`;
       await createBucket(stack.pgConnectionString, bucket);
       // Warm-up so one-off allocations (JIT, pools, first connection) are not counted as growth.
-      await runRoundTripClient([local.apiUrl, stack.serviceRoleKey, bucket, 'warmup.bin', String(2 * MB)]);
+      await runRoundTripClient([local.apiUrl, stack.secretKey, bucket, 'warmup.bin', String(2 * MB)]);
 
       const size = 50 * MB;
       let result = { sent: '', received: '', bytes: 0 };
       const server = await peakLiveGrowth(async () => {
-        result = await runRoundTripClient([local.apiUrl, stack.serviceRoleKey, bucket, 'big/shard.bin', String(size)]);
+        result = await runRoundTripClient([local.apiUrl, stack.secretKey, bucket, 'big/shard.bin', String(size)]);
       });
       expect(result.bytes).toBe(size);
       expect(result.received).toBe(result.sent);

@@ -1,9 +1,14 @@
 // Export worker (Supabase Edge Function). Thin glue: configuration, the official clients, and the
 // hand-off to a fresh copy of itself. The loop lives in ../_shared/run-export-invocation.ts.
 //
-// POST { "jobId": "<uuid>" } with the service-role key. Answers 202 at once; the work runs in
-// EdgeRuntime.waitUntil, within the platform's wall clock (150 s free / 400 s paid) and memory (256 MB).
+// POST { "jobId": "<uuid>" } with the project's secret key in `apikey` (on a legacy project, its
+// service-role key). Answers 202 at once; the work runs in EdgeRuntime.waitUntil, within the platform's
+// wall clock (150 s free / 400 s paid) and memory (256 MB).
+//
+// `verify_jwt = false` (supabase/config.toml): the platform's JWT gate would let any user's token and the
+// publishable key through, so the worker checks its caller itself, before it reads the body or writes.
 import process from 'node:process';
+import { resolveEnv, verifyAuth } from '@supabase/server/core';
 import { createClient } from '@supabase/supabase-js';
 import Typesense from 'typesense';
 import { z } from 'zod';
@@ -23,7 +28,8 @@ declare const EdgeRuntime: { waitUntil<T>(promise: Promise<T>): Promise<T> };
 const env = z
   .object({
     SUPABASE_URL: z.url(),
-    SUPABASE_SERVICE_ROLE_KEY: z.string().min(1),
+    // Legacy JWT key; the secret keys (SUPABASE_SECRET_KEYS) are read by @supabase/server below.
+    SUPABASE_SERVICE_ROLE_KEY: z.string().min(1).optional(),
     TYPESENSE_URL: z.url(),
     TYPESENSE_API_KEY: z.string().min(1),
     BATON_WORKER_TIME_BUDGET_MS: z.coerce.number().int().min(200).default(45_000),
@@ -41,7 +47,23 @@ const limits: WorkerLimits = {
   progressIntervalMs: env.BATON_WORKER_PROGRESS_INTERVAL_MS,
 };
 
-const supabase = createClient(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY, {
+/**
+ * The keys that may invoke the worker: the project's secret keys (SUPABASE_SECRET_KEYS, as the platform
+ * injects them), or, on a legacy project that has none, its service-role key. The worker itself calls
+ * the project with the `default` one.
+ */
+function callerKeys(): Record<string, string> {
+  const resolved = resolveEnv();
+  if (resolved.error) throw new Error(`export-worker: ${resolved.error.message}`);
+  const secretKeys = resolved.data.secretKeys;
+  if (Object.keys(secretKeys).length > 0) return secretKeys;
+  if (env.SUPABASE_SERVICE_ROLE_KEY) return { default: env.SUPABASE_SERVICE_ROLE_KEY };
+  throw new Error('export-worker: no secret key (SUPABASE_SECRET_KEYS) nor legacy SUPABASE_SERVICE_ROLE_KEY');
+}
+const secretKeys = callerKeys();
+const secretKey = secretKeys.default ?? Object.values(secretKeys)[0]!;
+
+const supabase = createClient(env.SUPABASE_URL, secretKey, {
   auth: { persistSession: false, autoRefreshToken: false },
   // A hung storage request must fail (and be retried) rather than eat the time budget.
   global: {
@@ -111,7 +133,7 @@ const ports: WorkerPorts = {
 };
 
 /**
- * A caller (tests, benchmarks, support; always with the service-role key) may set the budget for this
+ * A caller (tests, benchmarks, support; like every caller, with the secret key) may set the budget for this
  * job's invocations; it travels with every hand-off. Capped at the paid plan's 400 s wall clock.
  */
 const budgetSchema = z
@@ -126,7 +148,7 @@ type Budget = z.infer<typeof budgetSchema>;
 function invokeNextCopy(jobId: string, budget: Budget | undefined): Promise<void> {
   return fetch(`${env.SUPABASE_URL}/functions/v1/export-worker`, {
     method: 'POST',
-    headers: { Authorization: `Bearer ${env.SUPABASE_SERVICE_ROLE_KEY}`, 'Content-Type': 'application/json' },
+    headers: { apikey: secretKey, 'Content-Type': 'application/json' },
     body: JSON.stringify({ jobId, budget }),
   }).then(
     async (res) => {
@@ -156,6 +178,9 @@ addEventListener('beforeunload', (event) => {
 });
 
 Deno.serve(async (req) => {
+  // Only a secret key (exact, timing-safe compare); anything else is 401 before any work or write.
+  const caller = await verifyAuth(req, { auth: 'secret:*', env: { secretKeys } });
+  if (caller.error) return Response.json(caller.error.toJSON(), { status: caller.error.status });
   if (req.method !== 'POST') return Response.json({ error: 'Use POST' }, { status: 405 });
   let payload: z.infer<typeof payloadSchema>;
   try {

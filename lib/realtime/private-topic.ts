@@ -1,0 +1,77 @@
+import type { RealtimeChannel } from '@supabase/supabase-js';
+import { openChannel } from './open-channel';
+
+/** What a database trigger broadcasts with `realtime.broadcast_changes()` (protocols-2026.md §3.4). */
+export type RowChange<Row> = {
+  operation: 'INSERT' | 'UPDATE' | 'DELETE';
+  table: string;
+  schema: string;
+  record: Row | null;
+  old_record: Row | null;
+};
+
+export type TopicListener = {
+  /** A row change broadcast on the topic. */
+  onChange: (change: RowChange<unknown>) => void;
+  /** The channel's status (SUBSCRIBED after every join and rejoin, CHANNEL_ERROR, …). */
+  onStatus: (status: string) => void;
+};
+
+type Entry = {
+  listeners: Set<TopicListener>;
+  status: string | null;
+  close: () => void;
+  lingering: ReturnType<typeof setTimeout> | null;
+};
+
+const entries = new Map<string, Entry>();
+
+/**
+ * An unmount followed at once by a mount of the same topic (React strict mode, a quick way back)
+ * reuses the channel instead of leaving and re-joining it.
+ */
+const LINGER_MS = 1_000;
+
+/**
+ * Listens to a private Broadcast topic (`export:<job id>`, `org:<id>:exports`, `user:<id>:notifications`),
+ * sharing one channel among all listeners of the topic: realtime-js keeps one channel per topic and
+ * Realtime one join per topic and socket, so two hooks on one topic must not each join and leave it.
+ * Realtime lets the join through only if the `realtime.messages` policies allow this user the topic.
+ * Returns the unsubscribe.
+ */
+export function listenToPrivateTopic(topic: string, listener: TopicListener): () => void {
+  let entry = entries.get(topic);
+  if (!entry) {
+    const created: Entry = { listeners: new Set(), status: null, close: () => {}, lingering: null };
+    created.close = openChannel(
+      (supabase) =>
+        supabase
+          .channel(topic, { config: { private: true } })
+          .on('broadcast', { event: '*' }, (message: { payload?: unknown }) => {
+            for (const l of created.listeners) l.onChange(message.payload as RowChange<unknown>);
+          })
+          .subscribe((status) => {
+            created.status = status;
+            for (const l of created.listeners) l.onStatus(status);
+          }) as RealtimeChannel,
+    );
+    entries.set(topic, created);
+    entry = created;
+  }
+  const current = entry;
+  if (current.lingering) clearTimeout(current.lingering);
+  current.lingering = null;
+  current.listeners.add(listener);
+  // A listener joining a live channel does its fresh read too.
+  if (current.status) listener.onStatus(current.status);
+
+  return () => {
+    current.listeners.delete(listener);
+    if (current.listeners.size > 0) return;
+    current.lingering = setTimeout(() => {
+      if (current.listeners.size > 0 || entries.get(topic) !== current) return;
+      entries.delete(topic);
+      current.close();
+    }, LINGER_MS);
+  };
+}

@@ -1,0 +1,50 @@
+-- The hosted sweep, as a 2026 project runs it: pg_cron every 10 seconds (interval schedules need
+-- pg_cron >= 1.5), and pg_net calls the worker with the project's secret key from Vault.
+--
+-- The secret key is not a JWT: it goes in the `apikey` header, which is all the worker accepts (it
+-- checks its caller in code, with `verify_jwt = false`). Vault secrets: `baton_project_url` and
+-- `baton_secret_key` (README "Deploying"; the key of a project still on legacy keys is its service-role
+-- JWT, which the worker accepts in `apikey` too). 10 s keeps a killed invocation's recovery within the
+-- design's 20 s (lease grace + one sweep interval).
+--
+-- The devstack's embedded Postgres has neither pg_cron nor pg_net: there the function is defined and
+-- the devstack runs the same sweep on a timer.
+
+create or replace function private.kick_export_workers()
+returns int
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_url text;
+  v_key text;
+  v_job_id uuid;
+  v_kicked int := 0;
+begin
+  execute $q$select decrypted_secret from vault.decrypted_secrets where name = 'baton_project_url'$q$ into v_url;
+  execute $q$select decrypted_secret from vault.decrypted_secrets where name = 'baton_secret_key'$q$ into v_key;
+  if v_url is null or v_key is null then
+    raise warning 'baton: vault secrets baton_project_url / baton_secret_key are not set; sweep skipped';
+    return 0;
+  end if;
+  for v_job_id in select job_id from public.sweep_export_jobs() loop
+    execute 'select net.http_post(url := $1, headers := $2, body := $3)'
+      using v_url || '/functions/v1/export-worker',
+            jsonb_build_object('Content-Type', 'application/json', 'apikey', v_key),
+            jsonb_build_object('jobId', v_job_id);
+    v_kicked := v_kicked + 1;
+  end loop;
+  return v_kicked;
+end
+$$;
+revoke execute on function private.kick_export_workers() from public, anon, authenticated;
+
+do $$
+begin
+  if exists (select 1 from pg_extension where extname = 'pg_cron') then
+    -- Same job name: cron.schedule replaces the 30-second schedule of the earlier migration.
+    perform cron.schedule('baton-export-sweep', '10 seconds', 'select private.kick_export_workers()');
+  end if;
+end
+$$;
