@@ -269,12 +269,16 @@ describe('API keys at the gateway (hosted 401 bodies)', () => {
     const asService = await fetch(rest, { headers: { apikey: stack.secretKey } });
     expect(asService.status).toBe(200);
     expect(Array.isArray(await asService.json())).toBe(true);
-    const { data: buckets } = await serviceClient().storage.listBuckets();
-    expect(buckets?.map((b) => b.id)).toContain('exports');
-    // anon sees nothing of the private bucket, as storage RLS without policies makes it.
-    const { data: anonObjects, error: anonError } = await anonClient().storage.from('exports').list();
-    expect(anonError).toBeNull();
-    expect(anonObjects).toEqual([]);
+    // Storage: the secret key writes and reads the private bucket; anon sees nothing of it, as storage RLS
+    // without policies makes it.
+    const key = `gateway-probe-${Date.now()}.txt`;
+    const service = serviceClient().storage.from('exports');
+    expect((await service.upload(key, 'probe', { contentType: 'text/plain' })).error).toBeNull();
+    expect(await (await service.download(key)).data?.text()).toBe('probe');
+    const asAnonObject = await anonClient().storage.from('exports').download(key);
+    expect(asAnonObject.data).toBeNull();
+    expect(asAnonObject.error).toMatchObject({ statusCode: '404' });
+    expect((await service.remove([key])).error).toBeNull();
   });
 
   it('refuses the secret key from a browser (User-Agent) with UNAUTHORIZED_INVALID_API_KEY_TYPE', async () => {
