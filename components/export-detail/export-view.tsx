@@ -45,6 +45,7 @@ import { ShardInspector } from './shard-inspector';
 import { SupportPanel } from './support-panel';
 import { useRate } from './use-rate';
 import { useThrottledEffect } from './use-throttled-effect';
+import { requesterLabel } from '@/components/exports/requester';
 
 /** Tab, open shard and legend filter live in the URL: a support ticket can link straight to a shard. */
 const urlState = {
@@ -157,7 +158,7 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
               ) : (
                 'all records'
               )}{' '}
-              · requested by {job.requested_by === currentUserId ? 'you' : 'a teammate'}{' '}
+              · requested by {requesterLabel(job.requested_by, currentUserId).toLowerCase()}{' '}
               <RelativeTime iso={job.created_at} />
             </p>
           </div>

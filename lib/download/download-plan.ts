@@ -39,7 +39,10 @@ export function planDownload(
   job: Pick<ExportJob, 'id' | 'format' | 'fields'>,
   shards: readonly ExportShard[],
 ): DownloadPlan {
-  const written = [...shards].filter((s) => s.status === 'written').sort((a, b) => a.shard_no - b.shard_no);
+  // File order is key order: lanes hold ascending key ranges, shards ascend within a lane.
+  const written = [...shards]
+    .filter((s) => s.status === 'written')
+    .sort((a, b) => a.lane - b.lane || a.lane_seq - b.lane_seq);
   const segments: Segment[] = written.map((shard, index) => ({
     kind: 'shard',
     shardNo: shard.shard_no,

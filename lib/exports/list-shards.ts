@@ -16,11 +16,18 @@ async function readAll<T>(
   }
 }
 
-/** The manifest of a job (in shard order), the replaced attempts and the invocation timeline. */
+/** The manifest of a job (in file order: lane, then place in the lane), the replaced attempts and the
+ * invocation timeline. */
 export async function listShards(client: SupabaseClient, jobId: string) {
   const [shards, attempts, invocations] = await Promise.all([
     readAll<ExportShard>((from, to) =>
-      client.from('export_shards').select('*').eq('job_id', jobId).order('shard_no').range(from, to),
+      client
+        .from('export_shards')
+        .select('*')
+        .eq('job_id', jobId)
+        .order('lane')
+        .order('lane_seq')
+        .range(from, to),
     ),
     readAll<ExportShardAttempt>((from, to) =>
       client

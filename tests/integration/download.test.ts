@@ -127,7 +127,8 @@ describe('download', () => {
       .from('export_shards')
       .select('bytes, header_bytes')
       .eq('job_id', job.id)
-      .order('shard_no');
+      .order('lane')
+      .order('lane_seq');
     // File offsets where shard n+1 begins: the neighbourhood of each stripped header.
     const boundaries: number[] = [];
     let offset = 0;
@@ -187,7 +188,8 @@ async function syntheticExport(shardCount: number, shardBytes: number): Promise<
     const key = shardStorageKey({
       organisationId: tenant.organisationId,
       jobId,
-      shardNo: n,
+      lane: 1,
+      laneSeq: n,
       generation: 1,
       format: 'csv',
     });
@@ -196,8 +198,8 @@ async function syntheticExport(shardCount: number, shardBytes: number): Promise<
       .upload(key, shard.bytes, { upsert: true, contentType: 'text/csv' });
     if (error) throw error;
     await db.query(
-      `insert into public.export_shards (job_id, shard_no, key_after, key_last, rows, bytes, header_bytes, sha256, storage_key, generation, invocation_id)
-       values ($1, $2, $3, $4, 100, $5, $6, $7, $8, 1, gen_random_uuid())`,
+      `insert into public.export_shards (job_id, shard_no, lane_seq, key_after, key_last, rows, bytes, header_bytes, sha256, storage_key, generation, invocation_id)
+       values ($1, $2, $2, $3, $4, 100, $5, $6, $7, $8, 1, gen_random_uuid())`,
       [
         jobId,
         n,
