@@ -409,11 +409,16 @@ export async function runExportInvocation(
     for (const toStart of lanes ?? []) ports.startCopy({ jobId: toStart.job_id, lane: toStart.lane_no });
   }
 
-  /** The budget is spent: pass to a waiting heir, or release the lane and start whoever should run next. */
+  /**
+   * The budget is spent: pass to a waiting heir, or release the lane and start whoever should run next.
+   * An heir already on its way (still booting) claims the released lane itself: starting another copy
+   * for it would only add a process that is declined (and, on a loaded host, slow every boot down).
+   */
   async function handOff(): Promise<Stop> {
     const handed = await ports.rpc<{ outcome: string; kick?: LaneToStart[] }>('hand_off_export_lane', lease);
     if (handed.outcome === 'lease_lost') return new Stop('lease_lost');
-    return new Stop('handoff', handed.kick);
+    const isThisLane = (l: LaneToStart) => l.job_id === jobId && l.lane_no === lane.lane_no;
+    return new Stop('handoff', (handed.kick ?? []).filter((l) => !(heirRequested && isThisLane(l))));
   }
 }
 
