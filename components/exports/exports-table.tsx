@@ -136,7 +136,9 @@ export function ExportsTable({ currentUserId }: { currentUserId: string }) {
         header: 'Requester',
         enableSorting: false,
         // The API has no requester names yet (only a user id): say whether it was you.
-        cell: ({ getValue }) => <span title={getValue() ?? undefined}>{requesterLabel(getValue(), currentUserId)}</span>,
+        cell: ({ getValue }) => (
+          <span title={getValue() ?? undefined}>{requesterLabel(getValue(), currentUserId)}</span>
+        ),
       }),
       column.accessor((j) => Date.parse(j.created_at), {
         id: 'created',

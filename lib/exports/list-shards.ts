@@ -21,13 +21,7 @@ async function readAll<T>(
 export async function listShards(client: SupabaseClient, jobId: string) {
   const [shards, attempts, invocations] = await Promise.all([
     readAll<ExportShard>((from, to) =>
-      client
-        .from('export_shards')
-        .select('*')
-        .eq('job_id', jobId)
-        .order('lane')
-        .order('lane_seq')
-        .range(from, to),
+      client.from('export_shards').select('*').eq('job_id', jobId).order('lane').order('lane_seq').range(from, to),
     ),
     readAll<ExportShardAttempt>((from, to) =>
       client

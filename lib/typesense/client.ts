@@ -9,6 +9,9 @@ import { typesenseClientOptions } from '@/supabase/functions/_shared/typesense-n
 export function createTypesenseClient() {
   const env = serverEnv();
   return new Typesense.Client(
-    typesenseClientOptions(env.TYPESENSE_URL, env.TYPESENSE_API_KEY, { connectionTimeoutSeconds: 10, retriesPerNode: 2 }),
+    typesenseClientOptions(env.TYPESENSE_URL, env.TYPESENSE_API_KEY, {
+      connectionTimeoutSeconds: 10,
+      retriesPerNode: 2,
+    }),
   );
 }

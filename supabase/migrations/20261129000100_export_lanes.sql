@@ -391,7 +391,7 @@ begin
                        to_char(coalesce(last_heartbeat_at, started_at) at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS "UTC"'))
     where id = v_lane.lease_owner and ended_at is null;
     v_reason := format('Lane %s: the invocation writing shard %s of the lane (keys after %s) stopped responding %s time(s) (last heartbeat %s): killed at a memory, CPU or wall-clock limit, or crashed.',
-                       v_lane.lane_no, v_lane.next_seq, coalesce(v_lane.cursor_key, v_lane.key_after)::text,
+                       v_lane.lane_no, v_lane.next_seq, coalesce(coalesce(v_lane.cursor_key, v_lane.key_after)::text, 'the start'),
                        v_lane.attempts + 1,
                        to_char(v_lane.last_heartbeat_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'));
     update public.export_lanes

@@ -87,7 +87,14 @@ type ClaimedLane = {
   dead_generations: number[];
 };
 
-type Rerun = { shard_no: number; lane_seq: number; key_after: number | null; key_last: number; rows: number; sha256: string };
+type Rerun = {
+  shard_no: number;
+  lane_seq: number;
+  key_after: number | null;
+  key_last: number;
+  rows: number;
+  sha256: string;
+};
 
 type Claim =
   | { claimed: false; reason: string; invocation_id?: string; kick?: LaneToStart[] }
@@ -418,7 +425,10 @@ export async function runExportInvocation(
     const handed = await ports.rpc<{ outcome: string; kick?: LaneToStart[] }>('hand_off_export_lane', lease);
     if (handed.outcome === 'lease_lost') return new Stop('lease_lost');
     const isThisLane = (l: LaneToStart) => l.job_id === jobId && l.lane_no === lane.lane_no;
-    return new Stop('handoff', (handed.kick ?? []).filter((l) => !(heirRequested && isThisLane(l))));
+    return new Stop(
+      'handoff',
+      (handed.kick ?? []).filter((l) => !(heirRequested && isThisLane(l))),
+    );
   }
 }
 

@@ -46,7 +46,10 @@ const supabase = createClient(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY, {
 });
 
 const typesense = new Typesense.Client({
-  ...typesenseClientOptions(env.TYPESENSE_URL, env.TYPESENSE_API_KEY, { connectionTimeoutSeconds: 10, retriesPerNode: 1 }),
+  ...typesenseClientOptions(env.TYPESENSE_URL, env.TYPESENSE_API_KEY, {
+    connectionTimeoutSeconds: 10,
+    retriesPerNode: 1,
+  }),
   axiosAdapter: 'fetch',
 });
 
@@ -62,7 +65,8 @@ function startCopy(request: WorkerRequest): void {
         await res.body?.cancel();
         if (!res.ok) console.error(`start of a copy for ${request.jobId} answered ${res.status}; the sweep will`);
       },
-      (error: unknown) => console.error(`start of a copy for ${request.jobId} failed; the sweep will: ${String(error)}`),
+      (error: unknown) =>
+        console.error(`start of a copy for ${request.jobId} failed; the sweep will: ${String(error)}`),
     ),
   );
 }
