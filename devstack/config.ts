@@ -21,8 +21,8 @@ const schema = z.object({
     z.coerce.number().int().min(16).optional(),
   ),
   DEVSTACK_FUNCTION_WALL_CLOCK_MS: z.coerce.number().int().min(100).default(150_000),
-  /** pg_cron stand-in: how often the export sweep runs. */
-  DEVSTACK_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
+  /** pg_cron stand-in: how often the export sweep runs (hosted: every 10 s). */
+  DEVSTACK_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
   DEVSTACK_TYPESENSE_API_KEY: z.string().min(1).default('baton-dev-typesense-key'),
   /** Demo data size: the default demo has at least 100,000 blog posts. */
   DEVSTACK_DEMO_BLOG_POSTS: z.coerce.number().int().min(0).default(100_000),

@@ -16,16 +16,18 @@ const CPU_BUDGET_SHARE = 0.8;
 /** Wall time kept free after the time budget: the last page, the hand-off call and waitUntil's tail. */
 const WALL_CLOCK_RESERVE_MS = 10_000;
 
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A whole number in range; an empty value (as .env files write "unset") counts as unset. */
+const integer = (min: number, max: number) =>
+  z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(min).max(max).optional());
 
 const envSchema = z.object({
-  BATON_EDGE_CPU_LIMIT_MS: integer(50, 60_000).default(HOSTED_CPU_LIMIT_MS),
-  BATON_EDGE_WALL_CLOCK_MS: integer(1_000, 3_600_000).default(HOSTED_WALL_CLOCK_MS),
-  BATON_WORKER_TIME_BUDGET_MS: integer(200, 400_000).default(45_000),
-  BATON_WORKER_CPU_BUDGET_MS: integer(40, 400_000).optional(),
-  BATON_WORKER_LEASE_SECONDS: integer(3, 600).default(8),
-  BATON_WORKER_PROGRESS_INTERVAL_MS: integer(0, 60_000).default(500),
-  BATON_STORAGE_TIMEOUT_MS: integer(100, 300_000).default(30_000),
+  BATON_EDGE_CPU_LIMIT_MS: integer(50, 60_000),
+  BATON_EDGE_WALL_CLOCK_MS: integer(1_000, 3_600_000),
+  BATON_WORKER_TIME_BUDGET_MS: integer(200, 400_000),
+  BATON_WORKER_CPU_BUDGET_MS: integer(40, 400_000),
+  BATON_WORKER_LEASE_SECONDS: integer(3, 600),
+  BATON_WORKER_PROGRESS_INTERVAL_MS: integer(0, 60_000),
+  BATON_STORAGE_TIMEOUT_MS: integer(100, 300_000),
 });
 
 export type WorkerSettings = {
@@ -64,14 +66,15 @@ export function parseWorkerSettings(env: Record<string, string | undefined>): Wo
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) throw new Error(`Invalid export worker settings: ${z.prettifyError(parsed.error)}`);
   const e = parsed.data;
+  const cpuLimitMs = e.BATON_EDGE_CPU_LIMIT_MS ?? HOSTED_CPU_LIMIT_MS;
   const settings: WorkerSettings = {
-    cpuLimitMs: e.BATON_EDGE_CPU_LIMIT_MS,
-    wallClockMs: e.BATON_EDGE_WALL_CLOCK_MS,
-    timeBudgetMs: e.BATON_WORKER_TIME_BUDGET_MS,
-    cpuBudgetMs: e.BATON_WORKER_CPU_BUDGET_MS ?? Math.floor(e.BATON_EDGE_CPU_LIMIT_MS * CPU_BUDGET_SHARE),
-    leaseSeconds: e.BATON_WORKER_LEASE_SECONDS,
-    progressIntervalMs: e.BATON_WORKER_PROGRESS_INTERVAL_MS,
-    storageTimeoutMs: e.BATON_STORAGE_TIMEOUT_MS,
+    cpuLimitMs,
+    wallClockMs: e.BATON_EDGE_WALL_CLOCK_MS ?? HOSTED_WALL_CLOCK_MS,
+    timeBudgetMs: e.BATON_WORKER_TIME_BUDGET_MS ?? 45_000,
+    cpuBudgetMs: e.BATON_WORKER_CPU_BUDGET_MS ?? Math.floor(cpuLimitMs * CPU_BUDGET_SHARE),
+    leaseSeconds: e.BATON_WORKER_LEASE_SECONDS ?? 8,
+    progressIntervalMs: e.BATON_WORKER_PROGRESS_INTERVAL_MS ?? 500,
+    storageTimeoutMs: e.BATON_STORAGE_TIMEOUT_MS ?? 30_000,
   };
   const problems = budgetProblems(settings, { timeMs: settings.timeBudgetMs, cpuMs: settings.cpuBudgetMs });
   if (settings.storageTimeoutMs >= settings.wallClockMs - WALL_CLOCK_RESERVE_MS) {
