@@ -17,6 +17,7 @@ import {
   shardsDigest,
   superuserPool,
   testFields,
+  testRecord,
   typesenseClient,
   waitForJob,
   type Tenant,
@@ -207,8 +208,11 @@ describe('lanes', () => {
     // page dies (V8 out of memory), leaving its lease to run out.
     const poison = 'lane_poison';
     await seedCollection(poison, 300, { portalId: PORTAL });
-    const huge = { ...(await typesense.collections(poison).documents('150').retrieve()), body: 'x'.repeat(48 << 20) };
-    await typesense.collections(poison).documents().upsert(huge);
+    const [imported] = await typesense
+      .collections(poison)
+      .documents()
+      .import([{ ...testRecord(150, PORTAL), body: 'x'.repeat(48 << 20) }], { action: 'upsert' });
+    expect(imported).toMatchObject({ success: true });
     const source = await createSource(db, tenant.organisationId, poison, null);
     const job = await startExport(depsFor(tenant), { sourceId: source, format: 'csv', fields: testFields, lanes: 1 });
     await db.query('update public.export_jobs set max_attempts = 2 where id = $1', [job.id]);
