@@ -14,8 +14,15 @@ import { projectRoot, startDevstack, type Devstack } from '../../devstack/stack'
  * goes through the official clients, as the app does.
  */
 
-/** V8 old-space cap of every worker invocation: a quarter of the hosted 256 MB, as in the integration tests. */
-export const FUNCTION_HEAP_MB = 64;
+/** Hosted Edge Functions: 256 MB and 2 s of CPU per request. Speed is measured there. */
+export const HOSTED_HEAP_MB = 256;
+export const HOSTED_CPU_LIMIT_MS = 2_000;
+/**
+ * The memory scenario's V8 old-space cap: a quarter of the hosted 256 MB, as in the integration tests,
+ * so "the heap stays flat" is shown far below the limit. Only there: under 64 MB V8 collects garbage far
+ * more often (see README, Performance), which would understate speed.
+ */
+export const MEMORY_SCENARIO_HEAP_MB = 64;
 
 export type BenchStack = {
   devstack: Devstack;
@@ -32,8 +39,15 @@ export type BenchStack = {
   /** The demo agency's signed-in member (RLS applies), its organisation and blog_posts source. */
   user: { client: SupabaseClient; userId: string; accessToken: string; organisationId: string; sourceId: string };
   blogPosts: number;
+  functionHeapMb: number;
+  functionCpuLimitMs: number;
+  /** How often the devstack's sweep (the pg_cron stand-in) runs: the hosted 10 s. */
+  sweepIntervalMs: number;
   stop: () => Promise<void>;
 };
+
+/** Hosted pg_cron runs the sweep every 10 seconds; so does the bench's devstack. */
+const SWEEP_INTERVAL_MS = 10_000;
 
 export function serviceClient(apiUrl: string, serviceRoleKey: string): SupabaseClient {
   return createClient(apiUrl, serviceRoleKey, {
@@ -51,8 +65,17 @@ export function typesenseClient(url: string, apiKey: string): TypesenseClient {
   });
 }
 
-export async function startBenchStack(options: { blogPosts: number }): Promise<BenchStack> {
-  const dataDir = path.join(projectRoot, '.devstack', 'bench', `run-${process.pid}`);
+export async function startBenchStack(options: {
+  blogPosts: number;
+  functionHeapMb: number;
+  functionCpuLimitMs: number;
+}): Promise<BenchStack> {
+  const dataDir = path.join(
+    projectRoot,
+    '.devstack',
+    'bench',
+    `run-${process.pid}-${options.functionHeapMb}-${options.functionCpuLimitMs}`,
+  );
   const devstack = await startDevstack({
     reset: true,
     quiet: true,
@@ -61,10 +84,11 @@ export async function startBenchStack(options: { blogPosts: number }): Promise<B
       pgPort: await freePort(),
       apiPort: 0,
       typesensePort: 0,
-      // The bench drives the worker itself; a sweep firing mid-measurement would only add noise.
-      sweepIntervalMs: 3_600_000,
+      // As hosted: lanes whose holder died, or that wait for a slot, are picked up by the sweep.
+      sweepIntervalMs: SWEEP_INTERVAL_MS,
       demoBlogPosts: options.blogPosts,
-      functionHeapMb: FUNCTION_HEAP_MB,
+      functionHeapMb: options.functionHeapMb,
+      functionCpuLimitMs: options.functionCpuLimitMs,
     },
   });
   const { context } = devstack;
@@ -107,6 +131,9 @@ export async function startBenchStack(options: { blogPosts: number }): Promise<B
       sourceId,
     },
     blogPosts: options.blogPosts,
+    functionHeapMb: options.functionHeapMb,
+    functionCpuLimitMs: options.functionCpuLimitMs,
+    sweepIntervalMs: SWEEP_INTERVAL_MS,
     stop: async () => {
       await client.removeAllChannels();
       await admin.removeAllChannels();

@@ -163,7 +163,10 @@ export async function runExportInvocation(
   let lastRenewedAt = Date.now();
   let heirRequested = false;
   let heirWaiting = false;
+  /** Wall time and isolate CPU of each page so far, kept sorted (medians predict the next page). */
   const pageWallMs: number[] = [];
+  const pageCpuMs: number[] = [];
+  let cpuAtLastPage = cpuAtStart;
 
   const keyFor = (laneSeq: number, gen: number) =>
     shardStorageKey({
@@ -206,9 +209,11 @@ export async function runExportInvocation(
     bootMs: ports.bootMs,
     pageMs: pageWallMs.length > 0 ? pageWallMs[Math.floor(pageWallMs.length / 2)]! : 0,
   });
+  /** Spent when one more page (at its median cost so far) would take either budget past its end. */
   const budgetSpent = () => {
     const t = timing();
-    return t.elapsedMs >= t.timeBudgetMs || t.cpuUsedMs >= t.cpuBudgetMs;
+    const pageCpu = pageCpuMs.length > 0 ? pageCpuMs[Math.floor(pageCpuMs.length / 2)]! : 0;
+    return t.elapsedMs + t.pageMs >= t.timeBudgetMs || t.cpuUsedMs + pageCpu >= t.cpuBudgetMs;
   };
   const maybeStartHeir = () => {
     if (heirRequested || pageWallMs.length === 0 || !shouldStartHeir(timing())) return;
@@ -290,6 +295,10 @@ export async function runExportInvocation(
       rowsWritten += encoded.rows;
       pageWallMs.push(Date.now() - fetchStartedAt);
       pageWallMs.sort((a, b) => a - b);
+      const cpuNow = ports.cpuMs();
+      pageCpuMs.push(cpuNow - cpuAtLastPage);
+      pageCpuMs.sort((a, b) => a - b);
+      cpuAtLastPage = cpuNow;
       heirWaiting = recorded.heir_waiting === true;
       return recorded;
     }
