@@ -104,6 +104,10 @@ export async function startBenchStack(options: {
     connectionString: `postgres://postgres:postgres@127.0.0.1:${context.config.pgPort}/postgres`,
     max: 4,
   });
+  // The devstack stops Postgres under the pool at the end (57P01): expected, not a crash.
+  db.on('error', (error) => {
+    if ((error as { code?: string }).code !== '57P01') console.error(`[bench] database: ${error.message}`);
+  });
   const source = await db.query<{ id: string }>(
     `select id from public.export_sources where organisation_id = $1 and collection = 'blog_posts'`,
     [demo.organisationId],

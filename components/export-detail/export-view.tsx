@@ -20,6 +20,7 @@ import { jobStatusKey } from '@/components/exports/job-status';
 import { useNow } from '@/components/hooks/use-now';
 import { formatRunLengthSummary, shardRuns } from '@/components/shard-map/run-length';
 import { ShardLegend } from '@/components/shard-map/shard-legend';
+import { LaneBands } from '@/components/shard-map/lane-bands';
 import { ShardMap } from '@/components/shard-map/shard-map';
 import {
   deriveShardStates,
@@ -196,6 +197,7 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
               The shard manifest could not be loaded: {manifest.error.message}. The map follows the live job row.
             </p>
           ) : null}
+          <LaneBands lanes={job.lanes} />
           <ShardMap
             model={model}
             visible={visible}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findLaneBounds, laneCount } from './plan-lanes';
+import { laneCount } from './lane-count';
+import { findLaneBounds } from './plan-lanes';
 
 /** A sorted key set and its exact `key <= x` count, counting how often it is asked. */
 function source(keys: number[]) {

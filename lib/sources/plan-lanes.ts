@@ -4,24 +4,13 @@ import type { ExportSource } from '@/lib/exports/types';
 import { composePageFilter } from '@/supabase/functions/_shared/export-filter.ts';
 import { typesenseHttpStatus } from '@/supabase/functions/_shared/typesense-http-status.ts';
 
-/**
- * How a job's key range is split into lanes that run in parallel. One lane per ~25,000 records, at most
- * 8 (a lane is a chain of invocations: 8 of them on a 5,000,000-record export are 8 × ~600 hand-offs an
- * hour, well inside the platform's 5,000 worker-to-worker calls a minute) and never a lane smaller
- * than a page.
- */
-export const RECORDS_PER_LANE = 25_000;
-export const MAX_LANES = 8;
+import { laneCount } from './lane-count';
+
 /** Each lane holds its share of the records ±10 %: every bound lands within ±5 % of a lane of its target. */
 const BOUND_TOLERANCE = 0.05;
 /** Rounds of probes before giving up on precision: interpolation on real keys needs 2–5; bisection of a
  * 64-bit key range at most 64. */
 const MAX_ROUNDS = 64;
-
-export function laneCount(estimate: number, pageSize: number, requested?: number): number {
-  const wanted = requested ?? Math.ceil(estimate / RECORDS_PER_LANE);
-  return Math.max(1, Math.min(wanted, MAX_LANES, Math.ceil(estimate / pageSize)));
-}
 
 type Probe = (key: number) => Promise<number>;
 
