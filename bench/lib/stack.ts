@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
@@ -116,6 +117,11 @@ export async function startBenchStack(options: {
   if (!sourceId) throw new Error('demo blog_posts source missing');
 
   const admin = serviceClient(context.apiUrl, context.keys.serviceRoleKey);
+  // A fresh data dir has an empty Deno cache: the first worker process downloads its npm packages (10–20 s
+  // here). Boot one now (a job that does not exist: it answers, claims nothing and exits) so no
+  // measurement pays for it.
+  const warmUp = await admin.functions.invoke('export-worker', { body: { jobId: randomUUID() } });
+  if (warmUp.error) throw new Error(`warming up the worker failed: ${warmUp.error.message}`);
   return {
     devstack,
     apiUrl: context.apiUrl,
