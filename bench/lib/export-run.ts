@@ -4,7 +4,7 @@ import { startExport } from '../../lib/exports/start-export';
 import type { ExportJob } from '../../lib/exports/types';
 import { demoObjectId } from '../../devstack/seed/demo-data';
 import { EXPORTS_BUCKET } from '../../supabase/functions/_shared/shard-key.ts';
-import { sampleWorkerProcesses, type WorkerProcess } from './proc';
+import { busyShare, readMachineCpu, sampleWorkerProcesses, type WorkerProcess } from './proc';
 import { setLatency, type BenchStack } from './stack';
 
 /**
@@ -72,6 +72,8 @@ export type ExportRun = {
   sweepRescues: number;
   filter: string | null;
   laneCount: number;
+  /** Share of the machine's CPU (every core, every process) busy during the run: near 1, it was CPU-bound. */
+  machineCpuBusy: number;
   /** The download's bytes (manifest order, CSV header once) hashed: compared across runs of one size. */
   sha256: string;
 };
@@ -169,6 +171,7 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
   );
 
   const sampler = sampleWorkerProcesses('export-worker');
+  const cpuAtStart = await readMachineCpu();
   let sweepRescues = 0;
   try {
     const job = await startExport(
@@ -207,6 +210,7 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     await during;
+    const machineCpuBusy = busyShare(cpuAtStart, await readMachineCpu());
     // Let the last invocation's process exit and the final realtime messages arrive.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const processes = await sampler.stop();
@@ -224,6 +228,7 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
       sweepRescues,
       filter,
       laneCount: job.lane_count,
+      machineCpuBusy,
       sha256: await downloadDigest(stack, job.id),
     };
   } finally {
