@@ -701,8 +701,8 @@ begin
 end
 $$;
 
--- The job row locked, and whether the caller's lease is still good: 'ok', 'lease_lost', or 'stopped'
--- (the job ended elsewhere: another lane failed, or it was cancelled and settled).
+-- The job row, locked for the rest of the transaction: lanes' calls take it first (then their lane row),
+-- so shard numbers are given out in order and a committed cancel or a job ended elsewhere is seen.
 create function private.lock_job_for_lane(p_job_id uuid)
 returns public.export_jobs
 language sql
@@ -890,8 +890,9 @@ $$;
 
 -- ---- Warm hand-off ----------------------------------------------------------------------------------
 
--- A fresh copy started by the lane's holder asks to be its heir. Registered: it then waits in
--- await_export_baton. Not registered (the holder already left, or another heir is there): it claims as usual.
+-- A fresh copy started by the lane's holder asks to be its heir. Registered: it warms up on the lane's
+-- current page and waits in await_export_baton. Not registered (the holder already left, or another heir
+-- is there): it claims as usual.
 create function public.register_export_heir(p_job_id uuid, p_lane_no int, p_predecessor uuid)
 returns jsonb
 language plpgsql
@@ -908,7 +909,10 @@ begin
     return jsonb_build_object('registered', false);
   end if;
   insert into public.export_invocations (id, job_id, lane_no) values (v_invocation, p_job_id, p_lane_no);
-  return jsonb_build_object('registered', true, 'invocation_id', v_invocation);
+  -- What the lane looks like now, so the heir can warm up on a page like the ones it will write.
+  return jsonb_build_object('registered', true, 'invocation_id', v_invocation)
+    || (select jsonb_build_object('job', w -> 'job', 'lane', w -> 'lane')
+        from private.lane_work(p_job_id, p_lane_no, v_invocation) w);
 end
 $$;
 
@@ -944,25 +948,6 @@ begin
   return jsonb_build_object('claimed', false,
                             'reason', case when v_lane.heir is distinct from p_invocation_id then 'not_passed' else 'heir_timeout' end,
                             'invocation_id', p_invocation_id);
-end
-$$;
-
--- Pass the lease to a waiting heir outside a record (the holder had no page left in hand).
-create function public.pass_export_lane(p_job_id uuid, p_lane_no int, p_invocation_id uuid, p_generation bigint)
-returns jsonb
-language plpgsql
-set search_path = ''
-as $$
-declare
-  v_job public.export_jobs;
-  v_lane public.export_lanes;
-begin
-  v_job := private.lock_job_for_lane(p_job_id);
-  v_lane := private.lock_leased_lane(p_job_id, p_lane_no, p_invocation_id, p_generation);
-  if v_lane.job_id is null then
-    return jsonb_build_object('outcome', 'lease_lost');
-  end if;
-  return private.pass_lane(p_job_id, v_lane);
 end
 $$;
 
@@ -1247,7 +1232,6 @@ begin
     'public.heartbeat_export_lane(uuid, int, uuid, bigint)',
     'public.register_export_heir(uuid, int, uuid)',
     'public.await_export_baton(uuid, int, uuid, int)',
-    'public.pass_export_lane(uuid, int, uuid, bigint)',
     'public.hand_off_export_lane(uuid, int, uuid, bigint)',
     'public.finish_export_lane(uuid, int, uuid, bigint)',
     'public.acknowledge_export_cancel(uuid, int, uuid, bigint)',

@@ -129,6 +129,8 @@ export async function runExportInvocation(
   ports: WorkerPorts,
   settings: WorkerSettings,
   onLease: (lease: LeaseArgs) => void = () => {},
+  /** Isolate CPU when the request arrived: the platform's CPU limit counts from there, claim included. */
+  cpuAtRequest: number = ports.cpuMs(),
 ): Promise<InvocationResult> {
   const { jobId } = request;
   const claim = await takeLease(request, ports, settings);
@@ -144,9 +146,10 @@ export async function runExportInvocation(
     };
   }
 
-  // The budget counts from the lease: an heir's wait for the baton costs no CPU and is not its work.
+  // Wall time counts from the lease (an heir's wait for the baton is not its work); CPU from the request,
+  // as the platform counts it (the claim, and an heir's warm-up, are on it).
   const startedAt = Date.now();
-  const cpuAtStart = ports.cpuMs();
+  const cpuAtStart = cpuAtRequest;
   const { job, lane, generation, invocation_id: invocationId } = claim;
   const limits = withBudget(settings, job.budget);
   const lease: LeaseArgs = {
@@ -452,15 +455,26 @@ function sourceChanged(rerun: Rerun, rows: number): ExportError {
   );
 }
 
-/** Claims the lane, or — started as an heir — registers and waits for the predecessor's baton. */
+/**
+ * Claims the lane, or — started as an heir — registers and waits for the predecessor's baton. While it
+ * waits, the heir warms up on the lane's current page (fetched, encoded, hashed, dropped): a fresh
+ * isolate runs its first page on cold code and cold connections, and that first page is exactly the
+ * hand-off gap. The warm-up runs beside the wait and never delays taking the baton.
+ */
 async function takeLease(request: WorkerRequest, ports: WorkerPorts, settings: WorkerSettings): Promise<Claim> {
   if (request.heirOf !== undefined && request.lane !== undefined) {
-    const registered = await ports.rpc<{ registered: boolean; invocation_id?: string }>('register_export_heir', {
+    const registered = await ports.rpc<{
+      registered: boolean;
+      invocation_id?: string;
+      job?: ClaimedJob;
+      lane?: ClaimedLane;
+    }>('register_export_heir', {
       p_job_id: request.jobId,
       p_lane_no: request.lane,
       p_predecessor: request.heirOf,
     });
     if (registered.registered) {
+      if (registered.job && registered.lane) void warmUp(registered.job, registered.lane, ports);
       return ports.rpc<Claim>('await_export_baton', {
         p_job_id: request.jobId,
         p_lane_no: request.lane,
@@ -475,4 +489,31 @@ async function takeLease(request: WorkerRequest, ports: WorkerPorts, settings: W
     p_lease_seconds: settings.leaseSeconds,
     p_budget: request.budget ?? null,
   });
+}
+
+/** One page of the lane as it is now, through the same code a real page takes, then dropped. */
+async function warmUp(job: ClaimedJob, lane: ClaimedLane, ports: WorkerPorts): Promise<void> {
+  try {
+    const documents = await ports.searchPage({
+      collection: job.collection,
+      filterBy: composePageFilter({
+        keyField: job.key_field,
+        mandatoryFilter: job.mandatory_filter,
+        userFilter: job.filter,
+        afterKey: lane.cursor_key,
+        lastKey: lane.key_upper,
+      }),
+      sortBy: `${job.key_field}:asc`,
+      perPage: job.page_size,
+      includeFields: job.fields.includes(job.key_field) ? job.fields : [...job.fields, job.key_field],
+    });
+    const encoded = encodeShard(documents, {
+      format: job.format,
+      fields: job.fields,
+      neutraliseFormulas: job.neutralise_formulas,
+    });
+    await sha256Hex(encoded.bytes);
+  } catch (error) {
+    ports.log(`warm-up failed (harmless): ${String(error)}`);
+  }
 }

@@ -180,14 +180,16 @@ Deno.serve(async (req) => {
   const problems = payload.budget ? budgetProblems(settings, payload.budget) : [];
   if (problems.length > 0) return Response.json({ error: `Budget refused: ${problems.join('; ')}.` }, { status: 400 });
 
+  const cpuAtRequest = ports.cpuMs();
   EdgeRuntime.waitUntil(
     (async () => {
       let leaseKey: string | undefined;
       try {
-        const result = await runExportInvocation(payload, ports, settings, (lease) => {
+        const onLease = (lease: LeaseArgs) => {
           leaseKey = `${lease.p_job_id}/${lease.p_lane_no}`;
           activeLeases.set(leaseKey, lease);
-        });
+        };
+        const result = await runExportInvocation(payload, ports, settings, onLease, cpuAtRequest);
         console.log(
           `job ${payload.jobId} lane ${result.lane ?? '-'}: ${result.outcome}, ${result.shardsWritten} shards, ${result.rowsWritten} rows`,
         );
