@@ -73,7 +73,8 @@ export const cpuLimit: Scenario = {
           ],
           rows,
           notes: [
-            'The worker hands off at 80 % of BATON_EDGE_CPU_LIMIT_MS (160 ms of isolate CPU, boot excluded, as the limit counts).',
+            'The worker hands off at 80 % of BATON_EDGE_CPU_LIMIT_MS: 160 ms of isolate CPU counted from the request, as the limit counts it (boot excluded).',
+            'killed at the limit: invocations the devstack stopped at 200 ms anyway (their lanes are taken over like any kill).',
             'file: sha256 of the download against a single-pass encoding of the same records from Typesense’s export endpoint.',
           ],
         },

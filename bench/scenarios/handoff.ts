@@ -47,10 +47,27 @@ export function handoffGaps(run: ExportRun) {
       if (next.started_ms < out.ended_ms) warm += 1;
     }
   }
+  // A normal page's interval within one invocation: the gap includes the next copy's first page, so
+  // this is what a hand-off costs at the least.
+  const intervals: number[] = [];
+  for (const times of byInvocation.values()) {
+    const sorted = [...times].sort((a, b) => a - b);
+    for (let k = 1; k < sorted.length; k += 1) intervals.push(sorted[k]! - sorted[k - 1]!);
+  }
   const handoffs = run.invocations.filter((i) => i.end_reason === 'handoff');
   // Which budget ended each invocation: the one it reached (CPU is checked with wall time before each page).
   const byCpu = handoffs.filter((i) => (i.cpu_ms ?? 0) >= CPU_BUDGET_MS * 0.9).length;
-  return { gaps, wrapUp, restart, ramp, warm, handoffs: handoffs.length, byCpu, byWall: handoffs.length - byCpu };
+  return {
+    gaps,
+    wrapUp,
+    restart,
+    ramp,
+    warm,
+    intervals,
+    handoffs: handoffs.length,
+    byCpu,
+    byWall: handoffs.length - byCpu,
+  };
 }
 
 export const handoff: Scenario = {
@@ -76,6 +93,7 @@ export const handoff: Scenario = {
           num((h.handoffs / run.rows) * 100_000),
           `${num(h.gaps.length === 0 ? 0 : (h.warm / h.gaps.length) * 100, 0)}%`,
           `${ms(median(h.gaps))} / ${ms(p95(h.gaps))}`,
+          ms(median(h.intervals)),
           `${ms(median(h.wrapUp))} / ${ms(median(h.restart))} / ${ms(median(h.ramp))}`,
           `${seconds(lost)} (${num((lost / run.wallMs) * 100, 0)}%)`,
         ]);
@@ -90,6 +108,7 @@ export const handoff: Scenario = {
           handoffsPer100k: (h.handoffs / run.rows) * 100_000,
           warmShare: h.gaps.length === 0 ? 0 : h.warm / h.gaps.length,
           gapMs: { median: median(h.gaps), p95: p95(h.gaps), n: h.gaps.length },
+          shardIntervalMs: { median: median(h.intervals), p95: p95(h.intervals) },
           wrapUpMs: { median: median(h.wrapUp), p95: p95(h.wrapUp) },
           restartMs: { median: median(h.restart), p95: p95(h.restart) },
           rampMs: { median: median(h.ramp), p95: p95(h.ramp) },
@@ -113,12 +132,14 @@ export const handoff: Scenario = {
             'per 100k',
             'warm',
             'gap median / p95',
+            'page interval',
             'wrap-up / restart / ramp (median)',
             'time in gaps',
           ],
           rows,
           notes: [
             'One lane. gap: last shard of one invocation → first shard of the next (export_shards.written_at).',
+            "page interval: median time between two shards of one invocation. The gap contains the next copy's first page, so it is at least about this.",
             'warm: the next copy had started (booted, registered as heir) before this one ended, and took the lease passed with its last shard.',
             'wrap-up: last shard → invocation ended; restart: ended → next started (negative: it started early);',
             '  ramp: the later of (next started, last shard) → its first shard (baton received, one page fetched, encoded, uploaded, recorded).',
