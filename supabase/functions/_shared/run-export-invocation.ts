@@ -84,7 +84,9 @@ type ClaimedLane = {
   cursor_key: number | null;
   next_seq: number;
   tail_complete: boolean;
+  /** Holders that died without a goodbye: generation i was writing the lane's shard dead_seqs[i]. */
   dead_generations: number[];
+  dead_seqs: number[];
 };
 
 type Rerun = {
@@ -181,14 +183,15 @@ export async function runExportInvocation(
       format: job.format,
     });
 
-  // What a holder killed mid-page may have uploaded and never recorded: the lane's next shard and its
-  // pending re-runs, under each dead generation. Nothing references those keys; remove them.
-  const orphanCleanup = ports.removeObjects(
-    lane.dead_generations.flatMap((gen) => [
-      keyFor(lane.next_seq, gen),
+  // What holders killed mid-page may have uploaded and never recorded: the shard each was writing and the
+  // lane's pending re-runs, under each dead generation. Nothing references those keys; remove them (and
+  // again when the lane finishes, in case a holder reaped while still alive wrote after this).
+  const deadKeys = (generations: number[], seqs: number[]) =>
+    generations.flatMap((gen, i) => [
+      keyFor(seqs[i] ?? lane.next_seq, gen),
       ...claim.reruns.map((rerun) => keyFor(rerun.lane_seq, gen)),
-    ]),
-  );
+    ]);
+  const orphanCleanup = ports.removeObjects(deadKeys(lane.dead_generations, lane.dead_seqs));
 
   const end = async (outcome: InvocationOutcome, error?: ExportError) => {
     await orphanCleanup;
@@ -384,6 +387,8 @@ export async function runExportInvocation(
       job_status?: string;
       rows_written?: number;
       estimated_rows?: number;
+      dead_generations?: number[];
+      dead_seqs?: number[];
       kick?: LaneToStart[];
     }>('finish_export_lane', lease);
     if (finished.outcome === 'cancel_requested') throw new Stop('cancelled');
@@ -392,6 +397,7 @@ export async function runExportInvocation(
       ports.log(`job ${jobId}: completed, ${finished.rows_written} rows (estimate ${finished.estimated_rows})`);
     }
     startLanes(finished.kick);
+    await ports.removeObjects(deadKeys(finished.dead_generations ?? [], finished.dead_seqs ?? []));
     await end('completed');
     return result('completed');
   } catch (caught) {
