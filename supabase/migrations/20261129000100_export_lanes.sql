@@ -123,8 +123,8 @@ create table public.export_lanes (
   -- The invocation waiting in await_export_baton to take the lease over (warm hand-off).
   heir uuid,
   -- Holders that died without a goodbye: generation, and the lane's next shard when they did. What they
-  -- may have uploaded and never recorded is removed by the next claimant and again when the lane finishes
-  -- (a holder reaped while still alive can upload after the first removal, then die).
+  -- may have uploaded and never recorded is removed by the next claimant; when the lane finishes, its
+  -- finisher removes whatever else under the lane no manifest row references (a late or unforeseen write).
   dead_generations bigint[] not null default '{}',
   dead_seqs int[] not null default '{}',
 
@@ -1031,8 +1031,9 @@ begin
     'job_status', v_status,
     'rows_written', v_job.rows_written,
     'estimated_rows', v_job.estimated_rows,
-    'dead_generations', to_jsonb(v_lane.dead_generations),
-    'dead_seqs', to_jsonb(v_lane.dead_seqs),
+    -- The lane's objects as the manifest has them: the finisher removes anything else under the lane.
+    'storage_keys', coalesce((select jsonb_agg(storage_key) from public.export_shards
+                              where job_id = p_job_id and lane = p_lane_no), '[]'::jsonb),
     'kick', private.lanes_to_kick(8)
   );
 end

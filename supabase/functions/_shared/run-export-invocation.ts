@@ -38,6 +38,8 @@ export type WorkerPorts = {
   uploadShard: (key: string, bytes: Uint8Array, contentType: string) => Promise<void>;
   /** Removes objects no manifest row references (best effort: a failure is logged, not thrown). */
   removeObjects: (keys: string[]) => Promise<void>;
+  /** Keys of the objects under a folder (for the clean-up when a lane ends; never for reading data). */
+  listObjects: (folder: string) => Promise<string[]>;
   /** Starts a fresh copy of the worker (the relay's baton pass); never throws. */
   startCopy: (request: WorkerRequest) => void;
   /** CPU the isolate's thread has used, in ms: what the platform's CPU limit counts. */
@@ -184,8 +186,8 @@ export async function runExportInvocation(
     });
 
   // What holders killed mid-page may have uploaded and never recorded: the shard each was writing and the
-  // lane's pending re-runs, under each dead generation. Nothing references those keys; remove them (and
-  // again when the lane finishes, in case a holder reaped while still alive wrote after this).
+  // lane's pending re-runs, under each dead generation. Nothing references those keys; remove them (the
+  // lane's finisher sweeps its folder for anything else).
   const deadKeys = (generations: number[], seqs: number[]) =>
     generations.flatMap((gen, i) => [
       keyFor(seqs[i] ?? lane.next_seq, gen),
@@ -387,8 +389,7 @@ export async function runExportInvocation(
       job_status?: string;
       rows_written?: number;
       estimated_rows?: number;
-      dead_generations?: number[];
-      dead_seqs?: number[];
+      storage_keys?: string[];
       kick?: LaneToStart[];
     }>('finish_export_lane', lease);
     if (finished.outcome === 'cancel_requested') throw new Stop('cancelled');
@@ -397,7 +398,7 @@ export async function runExportInvocation(
       ports.log(`job ${jobId}: completed, ${finished.rows_written} rows (estimate ${finished.estimated_rows})`);
     }
     startLanes(finished.kick);
-    await ports.removeObjects(deadKeys(finished.dead_generations ?? [], finished.dead_seqs ?? []));
+    await removeUnreferenced(finished.storage_keys ?? []);
     await end('completed');
     return result('completed');
   } catch (caught) {
@@ -428,6 +429,22 @@ export async function runExportInvocation(
     return result('error', { error, retrying: failed.outcome === 'retrying' });
   } finally {
     clearInterval(heartbeat);
+  }
+
+  /**
+   * The lane is done: anything under its folder that no manifest row references was written by a writer
+   * that lost its lease or died (including one that wrote after the takeover's clean-up). One listing per
+   * lane, at its end; the download never lists.
+   */
+  async function removeUnreferenced(referenced: string[]): Promise<void> {
+    try {
+      const folder = keyFor(1, 0).slice(0, keyFor(1, 0).lastIndexOf('/'));
+      const keep = new Set(referenced);
+      const stray = (await ports.listObjects(folder)).filter((key) => !keep.has(key));
+      if (stray.length > 0) await ports.removeObjects(stray);
+    } catch (error) {
+      ports.log(`${tag}: clean-up of unreferenced objects failed (harmless): ${String(error)}`);
+    }
   }
 
   function startLanes(lanes: LaneToStart[] | undefined) {

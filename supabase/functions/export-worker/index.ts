@@ -112,6 +112,16 @@ const ports: WorkerPorts = {
     const { error } = await supabase.storage.from(EXPORTS_BUCKET).remove(keys);
     if (error) console.warn(`could not remove ${keys.length} unreferenced object(s): ${error.message}`);
   },
+  listObjects: async (folder) => {
+    const keys: string[] = [];
+    const bucket = supabase.storage.from(EXPORTS_BUCKET);
+    for (let offset = 0; ; offset += 1000) {
+      const { data, error } = await bucket.list(folder, { limit: 1000, offset });
+      if (error) throw new ExportError('storage_failed', `list ${folder}: ${error.message}`, true);
+      keys.push(...data.map((o) => `${folder}/${o.name}`));
+      if (data.length < 1000) return keys;
+    }
+  },
   startCopy,
   // The isolate's own thread: what the platform's CPU limit counts (the process total adds V8's GC and
   // compiler threads and Deno's I/O threads, ~50 % more). Node's API, implemented by Deno.
