@@ -3,27 +3,45 @@ import { renderTable } from './lib/format';
 import { machineInfo } from './lib/machine';
 import { tableTexts, writeLatest, writeScenarioRecord } from './lib/results';
 import type { BenchOptions, Scenario } from './lib/scenario';
-import { startBenchStack, type BenchStack } from './lib/stack';
+import { HOSTED_CPU_LIMIT_MS, HOSTED_HEAP_MB, startBenchStack, type BenchStack } from './lib/stack';
+import { recordFigures } from './lib/summary';
 import { download } from './scenarios/download';
 import { exportMemory } from './scenarios/export-memory';
 import { exportThroughput } from './scenarios/export-throughput';
+import { cpuLimit } from './scenarios/cpu-limit';
 import { handoff } from './scenarios/handoff';
+import { killRecovery } from './scenarios/kill-recovery';
+import { lanes } from './scenarios/lanes';
 import { pagination } from './scenarios/pagination';
 import { realtime } from './scenarios/realtime';
 
 /**
- * `npm run bench` runs every scenario on a fresh devstack; `npx tsx bench/run.ts <scenario…> [flags]`
- * runs some. Benchmarks never fail on a timing: they print tables and write bench/results/.
+ * `npm run bench` runs every scenario on a fresh devstack (one per worker heap cap: the hosted 256 MB,
+ * and 64 MB for the memory scenario); `npx tsx bench/run.ts <scenario…> [flags]` runs some. Benchmarks
+ * never fail on a timing: they print tables and write bench/results/, including summary.json (each
+ * scenario's named figures, with the date of the run they came from).
  *
- * Flags (defaults fit ~15 minutes on 2 cores):
+ * Flags (defaults fit ~30 minutes on 2 cores):
  *   --sizes 10000,100000        export-memory sizes; add 1000000 for the 1M point (~20 min more)
  *   --records 100000            export of the throughput, hand-off and realtime scenarios
  *   --short-budget-records 50000  export run with the 1.5 s time budget (hand-off scenario)
  *   --latencies 0,20            injected Typesense + Storage latency (ms a request) for scenarios 2–5
+ *   --lanes 1,2,4,8             lane counts compared by the lanes scenario (at the last latency)
+ *   --kills 5                   hard kills of every worker in the kill-recovery scenario
  *   --download-mib 1024         size of the synthetic export the download scenario streams
  *   --pages 1,40,400,4000       pagination depths (pages past the seeded collection are skipped)
  */
-const scenarios: Scenario[] = [exportMemory, exportThroughput, handoff, download, realtime, pagination];
+const scenarios: Scenario[] = [
+  exportMemory,
+  exportThroughput,
+  handoff,
+  lanes,
+  killRecovery,
+  cpuLimit,
+  download,
+  realtime,
+  pagination,
+];
 
 const list = (text: string) =>
   text
@@ -38,6 +56,8 @@ const { values, positionals } = parseArgs({
     records: { type: 'string', default: '100000' },
     'short-budget-records': { type: 'string', default: '50000' },
     latencies: { type: 'string', default: '0,20' },
+    lanes: { type: 'string', default: '1,2,4,8' },
+    kills: { type: 'string', default: '5' },
     'download-mib': { type: 'string', default: '1024' },
     pages: { type: 'string', default: '1,40,400,4000' },
   },
@@ -48,6 +68,8 @@ const options: BenchOptions = {
   records: Number(values.records),
   shortBudgetRecords: Number(values['short-budget-records']),
   latencies: list(values.latencies),
+  lanes: list(values.lanes),
+  kills: Number(values.kills),
   downloadMiB: Number(values['download-mib']),
   pages: list(values.pages),
 };
@@ -64,9 +86,12 @@ const runStarted = Date.now();
 const log = (message: string) =>
   console.log(`[bench ${((Date.now() - runStarted) / 1000).toFixed(0).padStart(4)} s] ${message}`);
 
-// Whole thousands keep the demo key arithmetic exact (see demoKeyBound); 100,000 is the demo's minimum.
-const blogPosts = Math.max(100_000, ...selected.map((s) => s.recordsNeeded(options)));
-log(`starting a devstack with ${blogPosts.toLocaleString('en-US')} demo blog posts …`);
+// One devstack per set of worker limits the selected scenarios need (heap cap, CPU limit), one after the other.
+const limitsOf = (s: Scenario) => ({
+  heapMb: s.functionHeapMb ?? HOSTED_HEAP_MB,
+  cpuLimitMs: s.functionCpuLimitMs ?? HOSTED_CPU_LIMIT_MS,
+});
+const limitSets = [...new Set(selected.map((s) => JSON.stringify(limitsOf(s))))];
 let stack: BenchStack | undefined;
 const stopStack = async () => {
   const running = stack;
@@ -77,36 +102,50 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void stopStack().finally(() => process.exit(130)));
 }
 
-try {
-  stack = await startBenchStack({ blogPosts });
-  log(`devstack ready (${stack.apiUrl})`);
-  for (const scenario of selected) {
-    log(`${scenario.title} …`);
-    const started = Date.now();
-    const machine = machineInfo();
-    let record;
-    try {
-      const result = await scenario.run({ stack, options, log });
-      record = { tables: tableTexts(result.tables), data: result.data };
-    } catch (error) {
-      // One broken scenario must not cost the others' results.
-      console.error(error);
-      record = { tables: [], data: null, error: error instanceof Error ? error.message : String(error) };
+for (const limitSet of limitSets) {
+  const group = selected.filter((s) => JSON.stringify(limitsOf(s)) === limitSet);
+  const { heapMb, cpuLimitMs } = limitsOf(group[0]!);
+  // Whole thousands keep the demo key arithmetic exact (see demoKeyBound); 100,000 is the demo's minimum.
+  const blogPosts = Math.max(100_000, ...group.map((s) => s.recordsNeeded(options)));
+  log(
+    `starting a devstack with ${blogPosts.toLocaleString('en-US')} demo blog posts, worker heap ${heapMb} MB, CPU limit ${cpuLimitMs} ms …`,
+  );
+  try {
+    stack = await startBenchStack({ blogPosts, functionHeapMb: heapMb, functionCpuLimitMs: cpuLimitMs });
+    log(`devstack ready (${stack.apiUrl})`);
+    for (const scenario of group) {
+      log(`${scenario.title} …`);
+      const started = Date.now();
+      const machine = machineInfo();
+      let record;
+      try {
+        const result = await scenario.run({ stack, options, log });
+        record = { tables: tableTexts(result.tables), data: result.data };
+        await recordFigures(result.figures ?? {}, {
+          scenario: scenario.name,
+          date: new Date(started).toISOString(),
+          load: machine.loadAverage,
+        });
+      } catch (error) {
+        // One broken scenario must not cost the others' results.
+        console.error(error);
+        record = { tables: [], data: null, error: error instanceof Error ? error.message : String(error) };
+      }
+      await writeScenarioRecord({
+        scenario: scenario.name,
+        title: scenario.title,
+        date: new Date(started).toISOString(),
+        durationMs: Date.now() - started,
+        command,
+        machine,
+        options,
+        ...record,
+      });
+      for (const table of record.tables) console.log(`\n${renderTable(table)}\n`);
     }
-    await writeScenarioRecord({
-      scenario: scenario.name,
-      title: scenario.title,
-      date: new Date(started).toISOString(),
-      durationMs: Date.now() - started,
-      command,
-      machine,
-      options,
-      ...record,
-    });
-    for (const table of record.tables) console.log(`\n${renderTable(table)}\n`);
+  } finally {
+    await stopStack();
   }
-} finally {
-  await stopStack();
 }
 await writeLatest(
   scenarios.map((s) => s.name),

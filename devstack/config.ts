@@ -23,8 +23,13 @@ const schema = z.object({
     z.coerce.number().int().min(16).optional(),
   ),
   DEVSTACK_FUNCTION_WALL_CLOCK_MS: z.coerce.number().int().min(100).default(150_000),
-  /** pg_cron stand-in: how often the export sweep runs. */
-  DEVSTACK_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
+  /** CPU of a function's isolate thread per invocation (hosted: 2 s); empty: not enforced. */
+  DEVSTACK_FUNCTION_CPU_LIMIT_MS: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(10).optional(),
+  ),
+  /** pg_cron stand-in: how often the export sweep runs (hosted: every 10 s). */
+  DEVSTACK_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
   DEVSTACK_TYPESENSE_API_KEY: z.string().min(1).default('baton-dev-typesense-key'),
   /** Demo data size: the default demo has at least 100,000 blog posts. */
   DEVSTACK_DEMO_BLOG_POSTS: z.coerce.number().int().min(0).default(100_000),
@@ -46,6 +51,7 @@ export type DevstackConfig = {
   functionMemoryMb: number;
   functionHeapMb: number | undefined;
   functionWallClockMs: number;
+  functionCpuLimitMs: number | undefined;
   sweepIntervalMs: number;
   typesenseApiKey: string;
   demoBlogPosts: number;
@@ -81,6 +87,7 @@ export function readDevstackConfig(
     functionMemoryMb: e.DEVSTACK_FUNCTION_MEMORY_MB,
     functionHeapMb: e.DEVSTACK_FUNCTION_HEAP_MB,
     functionWallClockMs: e.DEVSTACK_FUNCTION_WALL_CLOCK_MS,
+    functionCpuLimitMs: e.DEVSTACK_FUNCTION_CPU_LIMIT_MS,
     sweepIntervalMs: e.DEVSTACK_SWEEP_INTERVAL_MS,
     typesenseApiKey: e.DEVSTACK_TYPESENSE_API_KEY,
     demoBlogPosts: e.DEVSTACK_DEMO_BLOG_POSTS,

@@ -1,8 +1,8 @@
 import { projectApiKeys, type DevstackContext } from './context';
 
 /**
- * Stands in for pg_cron: every `sweepIntervalMs`, runs the export engine's requeue sweep (if the
- * migrations define it) and kicks the worker for every job it returns, as pg_net does on hosted Supabase.
+ * Stands in for pg_cron: every `sweepIntervalMs`, runs the export engine's sweep (if the migrations
+ * define it) and kicks the worker for every lane it returns, as pg_net does on hosted Supabase.
  */
 export function startSweep(ctx: DevstackContext): { stop: () => void } {
   let running = false;
@@ -14,13 +14,15 @@ export function startSweep(ctx: DevstackContext): { stop: () => void } {
         "select to_regprocedure('public.sweep_export_jobs()')::text as fn",
       );
       if (!exists.rows[0]?.fn) return;
-      const { rows } = await ctx.db.query<{ job_id: string }>('select job_id from public.sweep_export_jobs()');
+      const { rows } = await ctx.db.query<{ job_id: string; lane_no: number }>(
+        'select job_id, lane_no from public.sweep_export_jobs()',
+      );
       await Promise.all(
         rows.map((row) =>
           fetch(`${ctx.apiUrl}/functions/v1/export-worker`, {
             method: 'POST',
             headers: { apikey: projectApiKeys(ctx).secret, 'Content-Type': 'application/json' },
-            body: JSON.stringify({ jobId: row.job_id }),
+            body: JSON.stringify({ jobId: row.job_id, lane: row.lane_no }),
           })
             .then((res) => res.body?.cancel())
             .catch((error: unknown) => ctx.log('sweep', `kick for ${row.job_id} failed: ${String(error)}`)),

@@ -27,12 +27,12 @@ export async function syntheticExport(
   const writeShard = async (n: number) => {
     const docs = Array.from({ length: 100 }, (_, i) => ({ hs_object_id: n * 1000 + i, body }));
     const shard = encodeShard(docs, { format: 'csv', fields: ['hs_object_id', 'body'], neutraliseFormulas: true });
-    const key = shardStorageKey({ organisationId, jobId, shardNo: n, generation: 1, format: 'csv' });
+    const key = shardStorageKey({ organisationId, jobId, lane: 1, laneSeq: n, generation: 1, format: 'csv' });
     const { error } = await bucket.upload(key, shard.bytes, { upsert: true, contentType: 'text/csv' });
     if (error) throw new Error(`upload ${key}: ${error.message}`);
     await stack.db.query(
-      `insert into public.export_shards (job_id, shard_no, key_after, key_last, rows, bytes, header_bytes, sha256, storage_key, generation, invocation_id)
-       values ($1, $2, $3, $4, 100, $5, $6, $7, $8, 1, gen_random_uuid())`,
+      `insert into public.export_shards (job_id, shard_no, lane_seq, key_after, key_last, rows, bytes, header_bytes, sha256, storage_key, generation, invocation_id)
+       values ($1, $2, $2, $3, $4, 100, $5, $6, $7, $8, 1, gen_random_uuid())`,
       [
         jobId,
         n,

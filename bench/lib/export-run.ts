@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { startExport } from '../../lib/exports/start-export';
 import type { ExportJob } from '../../lib/exports/types';
 import { demoObjectId } from '../../devstack/seed/demo-data';
-import { sampleWorkerProcesses, type WorkerProcess } from './proc';
+import { EXPORTS_BUCKET } from '../../supabase/functions/_shared/shard-key.ts';
+import { busyShare, readMachineCpu, sampleWorkerProcesses, type WorkerProcess } from './proc';
 import { setLatency, type BenchStack } from './stack';
 
 /**
@@ -18,10 +20,17 @@ export type ExportRunSpec = {
   latencyMs: number;
   /** BATON_WORKER_TIME_BUDGET_MS for every invocation of the job; undefined: the worker's default (45 s). */
   timeBudgetMs?: number;
+  /** Lanes of the job; undefined: the API's default from the estimate (one per ~25,000 records, at most 8). */
+  lanes?: number;
+  /** BATON_EDGE_CPU_LIMIT_MS for the worker (its CPU budget follows); undefined: the hosted 2 s. */
+  cpuLimitMs?: number;
+  /** Called once the job exists (e.g. to kill its workers at chosen moments); the run waits for it. */
+  during?: (jobId: string) => Promise<void>;
 };
 
 export type InvocationRow = {
   id: string;
+  lane_no: number | null;
   started_ms: number;
   ended_ms: number | null;
   end_reason: string | null;
@@ -34,6 +43,8 @@ export type InvocationRow = {
 
 export type ShardRow = {
   shard_no: number;
+  lane: number;
+  lane_seq: number;
   invocation_id: string;
   written_ms: number;
   duration_ms: number;
@@ -59,6 +70,11 @@ export type ExportRun = {
   /** Times the bench had to run the sweep because the job stalled (should be 0: hand-offs are direct). */
   sweepRescues: number;
   filter: string | null;
+  laneCount: number;
+  /** Share of the machine's CPU (every core, every process) busy during the run: near 1, it was CPU-bound. */
+  machineCpuBusy: number;
+  /** The download's bytes (manifest order, CSV header once) hashed: compared across runs of one size. */
+  sha256: string;
 };
 
 /**
@@ -94,24 +110,31 @@ export function parseTimestamp(text: string): number {
 const runs = new Map<string, Promise<ExportRun>>();
 
 export function runExport(stack: BenchStack, spec: ExportRunSpec, log: (message: string) => void): Promise<ExportRun> {
-  const key = JSON.stringify([spec.records, spec.latencyMs, spec.timeBudgetMs ?? null]);
-  let run = runs.get(key);
+  const key = JSON.stringify([
+    spec.records,
+    spec.latencyMs,
+    spec.timeBudgetMs ?? null,
+    spec.lanes ?? null,
+    spec.cpuLimitMs ?? null,
+  ]);
+  let run = spec.during ? undefined : runs.get(key);
   if (!run) {
     run = exportOnce(stack, spec, log);
-    runs.set(key, run);
+    if (!spec.during) runs.set(key, run);
   }
   return run;
 }
 
 async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message: string) => void): Promise<ExportRun> {
-  const label = `${spec.records.toLocaleString('en-US')} records, ${spec.latencyMs} ms latency, budget ${spec.timeBudgetMs ?? 'default'}`;
+  const label = `${spec.records.toLocaleString('en-US')} records, ${spec.lanes ?? 'default'} lane(s), ${spec.latencyMs} ms latency, budget ${spec.timeBudgetMs ?? 'default'}, CPU limit ${spec.cpuLimitMs ?? 'hosted'}`;
   log(`export: ${label} …`);
   const filter = filterFor(stack, spec.records);
   await setLatency(stack, spec.latencyMs);
   // The devstack hands BATON_* of its own environment to every function process it spawns, hand-offs too.
-  const previousBudget = process.env.BATON_WORKER_TIME_BUDGET_MS;
-  if (spec.timeBudgetMs === undefined) delete process.env.BATON_WORKER_TIME_BUDGET_MS;
-  else process.env.BATON_WORKER_TIME_BUDGET_MS = String(spec.timeBudgetMs);
+  const restoreEnv = setWorkerEnv({
+    BATON_WORKER_TIME_BUDGET_MS: spec.timeBudgetMs,
+    BATON_EDGE_CPU_LIMIT_MS: spec.cpuLimitMs,
+  });
 
   // Subscribed before the job exists, like a dashboard listing the organisation's jobs, so no update
   // of this job is missed; receipts of other jobs are ignored.
@@ -142,6 +165,7 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
   );
 
   const sampler = sampleWorkerProcesses('export-worker');
+  const cpuAtStart = await readMachineCpu();
   let sweepRescues = 0;
   try {
     const job = await startExport(
@@ -150,12 +174,13 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
         admin: stack.admin,
         typesense: stack.typesense,
       },
-      { sourceId: stack.user.sourceId, format: 'csv', filter },
+      { sourceId: stack.user.sourceId, format: 'csv', filter, lanes: spec.lanes },
     );
     jobId = job.id;
     realtime.push(...early.filter((r) => r.id === job.id));
     if (job.estimated_rows !== spec.records)
       throw new Error(`expected ${spec.records} records, the source has ${job.estimated_rows}`);
+    const during = spec.during?.(job.id);
 
     let lastProgress = { shards: -1, at: Date.now() };
     for (;;) {
@@ -178,6 +203,8 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
+    await during;
+    const machineCpuBusy = busyShare(cpuAtStart, await readMachineCpu());
     // Let the last invocation's process exit and the final realtime messages arrive.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const processes = await sampler.stop();
@@ -186,14 +213,59 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
     log(
       `export: ${label}: ${result.status} in ${(result.wallMs / 1000).toFixed(1)} s, ${result.invocations.length} invocations, ${processes.length} worker processes seen`,
     );
-    return { spec, jobId: job.id, ...result, processes, realtime, sweepRescues, filter };
+    return {
+      spec,
+      jobId: job.id,
+      ...result,
+      processes,
+      realtime,
+      sweepRescues,
+      filter,
+      laneCount: job.lane_count,
+      machineCpuBusy,
+      sha256: await downloadDigest(stack, job.id),
+    };
   } finally {
     await sampler.stop();
     await stack.user.client.removeChannel(channel);
-    if (previousBudget === undefined) delete process.env.BATON_WORKER_TIME_BUDGET_MS;
-    else process.env.BATON_WORKER_TIME_BUDGET_MS = previousBudget;
+    restoreEnv();
     await setLatency(stack, 0);
   }
+}
+
+/**
+ * The devstack hands BATON_* of its own environment (this process) to every function process it spawns,
+ * hand-offs too: a run's worker settings are set here and restored after it.
+ */
+function setWorkerEnv(values: Record<string, number | undefined>): () => void {
+  const previous = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = String(value);
+  }
+  return () => {
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}
+
+/** sha256 of the file the download would serve: the shards in manifest order, the CSV header once. */
+async function downloadDigest(stack: BenchStack, jobId: string): Promise<string> {
+  const { rows } = await stack.db.query<{ storage_key: string; header_bytes: number }>(
+    `select storage_key, header_bytes from public.export_shards where job_id = $1 and status = 'written' order by lane, lane_seq`,
+    [jobId],
+  );
+  const hash = createHash('sha256');
+  const bucket = stack.admin.storage.from(EXPORTS_BUCKET);
+  for (const [i, shard] of rows.entries()) {
+    const { data, error } = await bucket.download(shard.storage_key);
+    if (error) throw new Error(`download ${shard.storage_key}: ${error.message}`);
+    const bytes = new Uint8Array(await data.arrayBuffer());
+    hash.update(i === 0 ? bytes : bytes.subarray(shard.header_bytes));
+  }
+  return hash.digest('hex');
 }
 
 async function collect(stack: BenchStack, jobId: string) {
@@ -203,14 +275,15 @@ async function collect(stack: BenchStack, jobId: string) {
     [jobId],
   );
   const invocations = await stack.db.query<InvocationRow>(
-    `select id, extract(epoch from started_at) * 1000 as started_ms, extract(epoch from ended_at) * 1000 as ended_ms,
+    `select id, lane_no, extract(epoch from started_at) * 1000 as started_ms, extract(epoch from ended_at) * 1000 as ended_ms,
             end_reason, cpu_ms, wall_ms, peak_heap_bytes::float8 as peak_heap_bytes, shards_written, rows_written::int as rows_written
      from public.export_invocations where job_id = $1 order by started_at`,
     [jobId],
   );
   const shards = await stack.db.query<ShardRow>(
-    `select shard_no, invocation_id, extract(epoch from written_at) * 1000 as written_ms, duration_ms, bytes::int as bytes, rows
-     from public.export_shards where job_id = $1 order by shard_no`,
+    `select shard_no, lane, lane_seq, invocation_id, extract(epoch from written_at) * 1000 as written_ms, duration_ms,
+            bytes::int as bytes, rows
+     from public.export_shards where job_id = $1 order by lane, lane_seq`,
     [jobId],
   );
   const row = job.rows[0];

@@ -117,3 +117,26 @@ export function sampleRss(pid: number, intervalMs = 100) {
     },
   };
 }
+
+/** The machine's CPU time so far (all cores), from /proc/stat: busy and total, in clock ticks. */
+export async function readMachineCpu(): Promise<{ busy: number; total: number } | null> {
+  try {
+    const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';
+    // cpu  user nice system idle iowait irq softirq steal …
+    const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = ticks.reduce((a, b) => a + b, 0);
+    const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+/** Share of the machine's CPU (all cores, every process: ours and anyone else's) busy between two readings. */
+export function busyShare(
+  from: { busy: number; total: number } | null,
+  to: { busy: number; total: number } | null,
+): number {
+  if (!from || !to || to.total <= from.total) return Number.NaN;
+  return (to.busy - from.busy) / (to.total - from.total);
+}

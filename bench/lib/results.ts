@@ -50,7 +50,10 @@ async function runHistory(lastRun: RunRecord): Promise<RunRecord[]> {
 export async function writeLatest(order: string[], lastRun: RunRecord): Promise<string> {
   const runs = await runHistory(lastRun);
   const fullRun = runs.filter((r) => r.command === 'npm run bench').at(-1);
-  const files = (await readdir(resultsDir)).filter((f) => f.endsWith('.json') && f !== 'latest.json');
+  // Scenario records only: latest.json is rebuilt here, summary.json holds the named figures.
+  const files = (await readdir(resultsDir)).filter(
+    (f) => f.endsWith('.json') && f !== 'latest.json' && f !== 'summary.json',
+  );
   const records: ScenarioRecord[] = [];
   for (const file of files)
     records.push(JSON.parse(await readFile(path.join(resultsDir, file), 'utf8')) as ScenarioRecord);

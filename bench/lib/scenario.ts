@@ -11,6 +11,10 @@ export type BenchOptions = {
   shortBudgetRecords: number;
   /** Injected latencies (ms a request) under which scenarios 2–5 run: 0 = as is. */
   latencies: number[];
+  /** lanes: lane counts compared (at the last latency of `latencies`). */
+  lanes: number[];
+  /** kill-recovery: hard kills of every worker during one export. */
+  kills: number;
   /** download: size of the synthetic export (MiB). */
   downloadMiB: number;
   /** pagination: page numbers (of 250) to compare; pages beyond the collection are skipped. */
@@ -23,12 +27,23 @@ export type BenchContext = {
   log: (message: string) => void;
 };
 
-export type ScenarioResult = { tables: Table[]; data: unknown };
+/**
+ * What a scenario measured: its tables, its raw data, and its headline figures by name (e.g.
+ * `one_lane_vs_scan`), which `bench/results/summary.json` keeps with the date of this run.
+ */
+export type ScenarioResult = { tables: Table[]; data: unknown; figures?: Record<string, number> };
 
 export type Scenario = {
   name: string;
   title: string;
   /** Demo blog posts the scenario needs seeded. */
   recordsNeeded: (options: BenchOptions) => number;
+  /**
+   * V8 heap cap of the worker for this scenario (MB). Default: the hosted 256 MB, at which speed is
+   * measured; the memory scenario caps it at 64 MB to show the heap stays flat far below the limit.
+   */
+  functionHeapMb?: number;
+  /** CPU limit the devstack enforces on the worker's isolate (ms). Default: the hosted 2 s. */
+  functionCpuLimitMs?: number;
   run: (ctx: BenchContext) => Promise<ScenarioResult>;
 };

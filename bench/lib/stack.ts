@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
@@ -15,8 +16,15 @@ import { projectRoot, startDevstack, type Devstack } from '../../devstack/stack'
  * goes through the official clients, as the app does.
  */
 
-/** V8 old-space cap of every worker invocation: a quarter of the hosted 256 MB, as in the integration tests. */
-export const FUNCTION_HEAP_MB = 64;
+/** Hosted Edge Functions: 256 MB and 2 s of CPU per request. Speed is measured there. */
+export const HOSTED_HEAP_MB = 256;
+export const HOSTED_CPU_LIMIT_MS = 2_000;
+/**
+ * The memory scenario's V8 old-space cap: a quarter of the hosted 256 MB, as in the integration tests,
+ * so "the heap stays flat" is shown far below the limit. Only there: under 64 MB V8 collects garbage far
+ * more often (see README, Performance), which would understate speed.
+ */
+export const MEMORY_SCENARIO_HEAP_MB = 64;
 
 export type BenchStack = {
   devstack: Devstack;
@@ -33,8 +41,15 @@ export type BenchStack = {
   /** The demo agency's signed-in member (RLS applies), its organisation and blog_posts source. */
   user: { client: SupabaseClient; userId: string; accessToken: string; organisationId: string; sourceId: string };
   blogPosts: number;
+  functionHeapMb: number;
+  functionCpuLimitMs: number;
+  /** How often the devstack's sweep (the pg_cron stand-in) runs: the hosted 10 s. */
+  sweepIntervalMs: number;
   stop: () => Promise<void>;
 };
+
+/** Hosted pg_cron runs the sweep every 10 seconds; so does the bench's devstack. */
+const SWEEP_INTERVAL_MS = 10_000;
 
 export function serviceClient(apiUrl: string, serviceRoleKey: string): SupabaseClient {
   return createClient(apiUrl, serviceRoleKey, {
@@ -52,8 +67,17 @@ export function typesenseClient(url: string, apiKey: string): TypesenseClient {
   });
 }
 
-export async function startBenchStack(options: { blogPosts: number }): Promise<BenchStack> {
-  const dataDir = path.join(projectRoot, '.devstack', 'bench', `run-${process.pid}`);
+export async function startBenchStack(options: {
+  blogPosts: number;
+  functionHeapMb: number;
+  functionCpuLimitMs: number;
+}): Promise<BenchStack> {
+  const dataDir = path.join(
+    projectRoot,
+    '.devstack',
+    'bench',
+    `run-${process.pid}-${options.functionHeapMb}-${options.functionCpuLimitMs}`,
+  );
   const devstack = await startDevstack({
     reset: true,
     quiet: true,
@@ -62,10 +86,11 @@ export async function startBenchStack(options: { blogPosts: number }): Promise<B
       pgPort: await freePort(),
       apiPort: 0,
       typesensePort: 0,
-      // The bench drives the worker itself; a sweep firing mid-measurement would only add noise.
-      sweepIntervalMs: 3_600_000,
+      // As hosted: lanes whose holder died, or that wait for a slot, are picked up by the sweep.
+      sweepIntervalMs: SWEEP_INTERVAL_MS,
       demoBlogPosts: options.blogPosts,
-      functionHeapMb: FUNCTION_HEAP_MB,
+      functionHeapMb: options.functionHeapMb,
+      functionCpuLimitMs: options.functionCpuLimitMs,
     },
   });
   const { context } = devstack;
@@ -81,6 +106,10 @@ export async function startBenchStack(options: { blogPosts: number }): Promise<B
     connectionString: `postgres://postgres:postgres@127.0.0.1:${context.config.pgPort}/postgres`,
     max: 4,
   });
+  // The devstack stops Postgres under the pool at the end (57P01): expected, not a crash.
+  db.on('error', (error) => {
+    if ((error as { code?: string }).code !== '57P01') console.error(`[bench] database: ${error.message}`);
+  });
   const source = await db.query<{ id: string }>(
     `select id from public.export_sources where organisation_id = $1 and collection = 'blog_posts'`,
     [demo.organisationId],
@@ -89,6 +118,11 @@ export async function startBenchStack(options: { blogPosts: number }): Promise<B
   if (!sourceId) throw new Error('demo blog_posts source missing');
 
   const admin = serviceClient(context.apiUrl, projectApiKeys(context).secret);
+  // A fresh data dir has an empty Deno cache: the first worker process downloads its npm packages (10–20 s
+  // here). Boot one now (a job that does not exist: it answers, claims nothing and exits) so no
+  // measurement pays for it.
+  const warmUp = await admin.functions.invoke('export-worker', { body: { jobId: randomUUID() } });
+  if (warmUp.error) throw new Error(`warming up the worker failed: ${warmUp.error.message}`);
   return {
     devstack,
     apiUrl: context.apiUrl,
@@ -108,6 +142,9 @@ export async function startBenchStack(options: { blogPosts: number }): Promise<B
       sourceId,
     },
     blogPosts: options.blogPosts,
+    functionHeapMb: options.functionHeapMb,
+    functionCpuLimitMs: options.functionCpuLimitMs,
+    sweepIntervalMs: SWEEP_INTERVAL_MS,
     stop: async () => {
       await client.removeAllChannels();
       await admin.removeAllChannels();

@@ -20,6 +20,7 @@ import { jobStatusKey } from '@/components/exports/job-status';
 import { useNow } from '@/components/hooks/use-now';
 import { formatRunLengthSummary, shardRuns } from '@/components/shard-map/run-length';
 import { ShardLegend } from '@/components/shard-map/shard-legend';
+import { LaneBands } from '@/components/shard-map/lane-bands';
 import { ShardMap } from '@/components/shard-map/shard-map';
 import {
   deriveShardStates,
@@ -45,6 +46,7 @@ import { ShardInspector } from './shard-inspector';
 import { SupportPanel } from './support-panel';
 import { useRate } from './use-rate';
 import { useThrottledEffect } from './use-throttled-effect';
+import { requesterLabel } from '@/components/exports/requester';
 
 /** Tab, open shard and legend filter live in the URL: a support ticket can link straight to a shard. */
 const urlState = {
@@ -157,7 +159,7 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
               ) : (
                 'all records'
               )}{' '}
-              · requested by {job.requested_by === currentUserId ? 'you' : 'a teammate'}{' '}
+              · requested by {requesterLabel(job.requested_by, currentUserId).toLowerCase()}{' '}
               <RelativeTime iso={job.created_at} />
             </p>
           </div>
@@ -195,6 +197,7 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
               The shard manifest could not be loaded: {manifest.error.message}. The map follows the live job row.
             </p>
           ) : null}
+          <LaneBands lanes={job.lanes} />
           <ShardMap
             model={model}
             visible={visible}

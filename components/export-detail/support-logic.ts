@@ -87,5 +87,6 @@ export const END_REASON_LABEL: Record<NonNullable<ExportInvocation['end_reason']
   lease_lost: 'Lease lost',
   killed: 'Killed',
   declined: 'Declined',
+  stopped: 'Stopped (job ended)',
   running: 'Running',
 };

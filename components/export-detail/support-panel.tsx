@@ -27,6 +27,7 @@ const reasonTone: Record<string, 'done' | 'running' | 'failed' | 'cancelled' | '
   lease_lost: 'failed',
   killed: 'failed',
   declined: 'neutral',
+  stopped: 'cancelled',
   running: 'running',
 };
 

@@ -29,6 +29,7 @@ import { useExportListSubscription } from '@/lib/realtime/use-export-list-subscr
 import { cn } from '@/lib/utils';
 import { ExportStatusBadge } from './export-status-badge';
 import { JOB_STATUS_LABEL, jobDurationMs, jobProgress, jobStatusKey, type JobStatusKey } from './job-status';
+import { requesterLabel } from './requester';
 
 const STATUS_FILTERS = ['queued', 'running', 'cancelling', 'retrying', 'completed', 'failed', 'cancelled'] as const;
 const SORTABLE = ['created', 'status', 'progress', 'rows', 'size', 'duration', 'source'] as const;
@@ -135,7 +136,9 @@ export function ExportsTable({ currentUserId }: { currentUserId: string }) {
         header: 'Requester',
         enableSorting: false,
         // The API has no requester names yet (only a user id): say whether it was you.
-        cell: ({ getValue }) => (getValue() === currentUserId ? 'You' : <span title={getValue()}>A teammate</span>),
+        cell: ({ getValue }) => (
+          <span title={getValue() ?? undefined}>{requesterLabel(getValue(), currentUserId)}</span>
+        ),
       }),
       column.accessor((j) => Date.parse(j.created_at), {
         id: 'created',

@@ -15,6 +15,7 @@ import { Select, Textarea } from '@/components/ui/input';
 import { Label } from '@/components/ui/label';
 import { ApiError, errorMessage } from '@/lib/queries/api-fetch';
 import { startExportMutationOptions } from '@/lib/queries/export-mutations';
+import { laneCount, MAX_LANES, RECORDS_PER_LANE } from '@/lib/sources/lane-count';
 import { sourceEstimateQueryOptions, sourceQueryOptions, sourcesQueryOptions } from '@/lib/queries/sources-query';
 import { cn } from '@/lib/utils';
 import { displayOrder, moveField, toggleField } from './field-order';
@@ -30,13 +31,22 @@ const newExportSchema = z.object({
   format: z.enum(['csv', 'ndjson']),
   fields: z.array(z.string()).min(1, { error: 'Choose at least one column.' }),
   filter: z.string().max(MAX_FILTER_LENGTH, { error: `A filter may be at most ${MAX_FILTER_LENGTH} characters.` }),
+  /** 'auto', or how many lanes to run in parallel (the select's value, a string). */
+  lanes: z.string().regex(/^(auto|[1-8])$/, { error: `Choose Automatic or 1 to ${MAX_LANES} lanes.` }),
 });
 type NewExportValues = z.infer<typeof newExportSchema>;
 
 export function NewExportForm() {
   const router = useRouter();
   const queryClient = useQueryClient();
-  const ids = { source: useId(), format: useId(), filter: useId(), fields: useId(), estimate: useId() };
+  const ids = {
+    source: useId(),
+    format: useId(),
+    filter: useId(),
+    fields: useId(),
+    estimate: useId(),
+    lanes: useId(),
+  };
 
   const sources = useQuery(sourcesQueryOptions());
   // Record counts for the source picker: one small request per source (an organisation has a handful).
@@ -44,7 +54,7 @@ export function NewExportForm() {
 
   const form = useForm<NewExportValues>({
     resolver: zodResolver(newExportSchema),
-    defaultValues: { sourceId: '', format: 'csv', fields: [], filter: '' },
+    defaultValues: { sourceId: '', format: 'csv', fields: [], filter: '', lanes: 'auto' },
   });
   const { control, register, handleSubmit, setValue, setError, formState } = form;
   const sourceId = useWatch({ control, name: 'sourceId' });
@@ -84,6 +94,7 @@ export function NewExportForm() {
         format: values.format,
         fields: values.fields,
         filter: values.filter.trim() || null,
+        lanes: values.lanes === 'auto' ? undefined : Number(values.lanes),
       });
       toast.success(`Export of ${job.collection} started`, {
         description: `${formatCount(job.estimated_rows)} records expected.`,
@@ -98,6 +109,7 @@ export function NewExportForm() {
 
   const found = estimate.data?.found;
   const shards = found === undefined ? undefined : Math.ceil(found / PAGE_SIZE);
+  const autoLanes = found === undefined ? undefined : laneCount(found, PAGE_SIZE);
   const allFields = schemaFields ?? [];
 
   return (
@@ -179,6 +191,23 @@ export function NewExportForm() {
             </span>
           ) : null}
         </div>
+      </div>
+
+      <div className="flex flex-col gap-1 sm:max-w-md">
+        <Label htmlFor={ids.lanes}>Lanes</Label>
+        <Select id={ids.lanes} {...register('lanes')} aria-describedby={`${ids.lanes}-hint`}>
+          <option value="auto">Automatic{autoLanes === undefined ? '' : ` (${autoLanes} for this size)`}</option>
+          {Array.from({ length: MAX_LANES }, (_, i) => i + 1).map((n) => (
+            <option key={n} value={n}>
+              {n} {n === 1 ? 'lane' : 'lanes'}
+            </option>
+          ))}
+        </Select>
+        <p id={`${ids.lanes}-hint`} className="text-sm text-neutral-600">
+          Parts of the key range exported side by side; the file is the same whatever the number. Automatic: one per{' '}
+          {formatCount(RECORDS_PER_LANE)} records, at most {MAX_LANES}. Lanes beyond your organisation&apos;s share wait
+          for a free slot.
+        </p>
       </div>
 
       <fieldset

@@ -33,6 +33,20 @@ describe('deriveShardStates', () => {
     expect(m.counts).toMatchObject({ done: 2, running: 1, pending: 1 });
   });
 
+  it('shows one shard being written per running lane', () => {
+    const lane = (n: number, status: 'running' | 'completed') => ({
+      lane: n,
+      status,
+      shards: 0,
+      rows: 0,
+      estimated: 250,
+      attempts: 0,
+    });
+    const lanes = [lane(1, 'running'), lane(2, 'running'), lane(3, 'completed')];
+    const m = deriveShardStates({ job: job({ shards_written: 1, lanes }), shards: written(1) });
+    expect(statesOf(m)).toEqual(['done', 'running', 'running', 'pending']);
+  });
+
   it('trusts the live job row ahead of a trailing manifest', () => {
     const m = deriveShardStates({ job: job({ shards_written: 3 }), shards: written(1) });
     expect(statesOf(m)).toEqual(['done', 'done', 'done', 'running']);

@@ -24,7 +24,8 @@ export function isActive(status: ExportStatus): boolean {
 export type ShardMapJob = Pick<
   ExportJob,
   'status' | 'shards_written' | 'estimated_rows' | 'page_size' | 'tail_complete' | 'cancel_requested_at'
->;
+> &
+  Partial<Pick<ExportJob, 'lanes'>>;
 
 export type ShardMapModel = {
   /** states[i] is the SHARD_STATES index of shard i + 1. */
@@ -49,8 +50,9 @@ export function expectedShards(job: Pick<ExportJob, 'estimated_rows' | 'page_siz
  *
  * The job row arrives over Realtime a few times a second; the manifest is refetched throttled, so it
  * may trail the row. Shards the row counts but the manifest does not list yet are attributed first to
- * queued re-runs (the worker re-runs before it continues the tail) and then to the tail, which the
- * worker writes strictly in order. The next manifest read replaces the guess with the truth.
+ * queued re-runs (the worker re-runs before it continues the tail) and then to the tail: shard numbers
+ * are given out in the order shards are recorded, whatever lane writes them, so the next numbers are the
+ * next shards. One shard is being written per running lane. The next manifest read replaces the guess.
  */
 export function deriveShardStates(input: {
   job: ShardMapJob;
@@ -94,6 +96,7 @@ export function deriveShardStates(input: {
 
   const states = new Uint8Array(total);
   const working = job.status === 'running' || job.status === 'retrying';
+  const writing = Math.max(1, job.lanes?.filter((l) => l.status === 'running').length ?? 1);
   const firstRerunLeft = rerunsLeft[0];
 
   for (let no = 1; no <= total; no += 1) {
@@ -108,7 +111,7 @@ export function deriveShardStates(input: {
     } else if (no <= knownMax) {
       state = 'done';
     } else if (active) {
-      state = working && rerunsLeft.length === 0 && no === knownMax + 1 ? 'running' : 'pending';
+      state = working && rerunsLeft.length === 0 && no <= knownMax + writing ? 'running' : 'pending';
     } else if (failedOnTail && no === knownMax + 1) {
       state = 'failed';
     } else {

@@ -97,8 +97,8 @@ export function createFunctionsHandler(ctx: DevstackContext, options: FunctionsH
     wallClockMs: options.limits?.wallClockMs ?? ctx.config.functionWallClockMs,
     beforeUnloadGraceMs: options.limits?.beforeUnloadGraceMs ?? DEFAULT_BEFORE_UNLOAD_GRACE_MS,
     memoryPollMs: options.limits?.memoryPollMs ?? DEFAULT_MEMORY_POLL_MS,
-    // Off unless asked for: DevstackConfig has no CPU setting yet (hosted: 2 s per request).
-    cpuTimeMs: options.limits?.cpuTimeMs ?? null,
+    // Off unless asked for (DEVSTACK_FUNCTION_CPU_LIMIT_MS; hosted: 2 s per request).
+    cpuTimeMs: options.limits?.cpuTimeMs ?? ctx.config.functionCpuLimitMs ?? null,
   };
   const running = new Set<Invocation>();
 

@@ -12,7 +12,15 @@ import { ObjectFiles } from './files';
 import { decodePathPart, splitBucketAndKey } from './keys';
 import { ObjectReadMeter, type ReadSummary } from './read-meter';
 import { ensureStorageSchema } from './schema';
-import { deleteObjects, findBucket, findObject, objectRowJson, type BucketRow, type ObjectRow } from './store';
+import {
+  deleteObjects,
+  findBucket,
+  findObject,
+  listFolder,
+  objectRowJson,
+  type BucketRow,
+  type ObjectRow,
+} from './store';
 import { ClientGoneError, handleUpload } from './upload';
 
 export type StorageHandlerOptions = {
@@ -36,6 +44,12 @@ const PREFIX = '/storage/v1';
 type Caller = { service: boolean };
 
 const removeSchema = z.object({ prefixes: z.array(z.string()).min(1).max(1000) });
+/** storage-js `list()` sends these (and `sortBy`/`search`, which the worker leaves at their defaults). */
+const listSchema = z.object({
+  prefix: z.string().default(''),
+  limit: z.number().int().min(1).default(100),
+  offset: z.number().int().min(0).default(0),
+});
 
 async function readJson<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
   let raw: unknown;
@@ -53,8 +67,9 @@ async function readJson<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<
 /**
  * The part of the Supabase Storage API Baton uses, over Postgres (metadata) and the local filesystem
  * (bytes): upload (`POST /object/<bucket>/<key>`, raw body, `x-upsert`), download (`GET`/`HEAD`, one byte
- * range), `info`, and bulk remove (`DELETE /object/<bucket>`). Buckets come from migrations, as Baton's
- * `exports` bucket does. Everything else — bucket management, listing, signed and public URLs, multipart
+ * range), `info`, bulk remove (`DELETE /object/<bucket>`) and one folder level of listing
+ * (`POST /object/list/<bucket>`, by name). Buckets come from migrations, as Baton's `exports` bucket does.
+ * Everything else — bucket management, sorting or searching a listing, signed and public URLs, multipart
  * form uploads, moves and copies — answers Storage's "Route … not found" (or says it is not implemented),
  * so a call Baton starts making fails loudly here instead of passing with invented behaviour.
  *
@@ -158,6 +173,33 @@ export function createStorageHandler(ctx: DevstackContext, options: StorageHandl
       const keys = body.prefixes.map((p) => p.replace(/^\/+/, ''));
       const rows = who?.service ? await deleteObjects(ctx.db, files, bucketId, keys) : [];
       sendJson(res, 200, rows.map(objectRowJson));
+      return;
+    }
+
+    if (rest.startsWith('list/') && method === 'POST') {
+      const bucketId = decodePathPart(rest.slice('list/'.length).replace(/\/+$/, ''));
+      const who = await caller(req, true);
+      const body = await readJson(req, listSchema);
+      // Without storage RLS policies only the service role sees any object (as hosted).
+      const entries =
+        who?.service && (await findBucket(ctx.db, bucketId))
+          ? await listFolder(ctx.db, bucketId, body.prefix.replace(/^\/+/, ''), {
+              limit: Math.min(body.limit, 1000),
+              offset: body.offset,
+            })
+          : [];
+      sendJson(
+        res,
+        200,
+        entries.map((e) => ({
+          name: e.name,
+          id: e.id,
+          created_at: e.created_at?.toISOString() ?? null,
+          updated_at: e.updated_at?.toISOString() ?? null,
+          last_accessed_at: null,
+          metadata: null,
+        })),
+      );
       return;
     }
 

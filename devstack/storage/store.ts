@@ -136,3 +136,37 @@ export async function deleteObjects(
   await Promise.all(rows.map((r) => files.remove(r.version)));
   return rows;
 }
+
+export type FolderEntry = { name: string; id: string | null; created_at: Date | null; updated_at: Date | null };
+
+/**
+ * One folder level, as Storage's `list` (`storage.search()`) gives it: the direct children of `folder`, names
+ * relative to it, bytewise order (`collate "C"`); deeper keys collapse into one folder entry (`id` null).
+ * The worker lists a lane's folder once when the lane ends, to remove objects no manifest row references.
+ */
+export async function listFolder(
+  db: Pool,
+  bucket: string,
+  folder: string,
+  page: { limit: number; offset: number },
+): Promise<FolderEntry[]> {
+  const prefix = folder === '' || folder.endsWith('/') ? folder : `${folder}/`;
+  const { rows } = await db.query<FolderEntry>(
+    `with children as (
+       select split_part(substr(name, $3), '/', 1) as child, strpos(substr(name, $3), '/') > 0 as is_folder,
+              id, created_at, updated_at
+         from storage.objects
+        where bucket_id = $1 and starts_with(name, $2)
+     )
+     select * from (
+       select child as name, null::uuid as id, null::timestamptz as created_at, null::timestamptz as updated_at
+         from children where is_folder group by child
+       union all
+       select child, id, created_at, updated_at from children where not is_folder
+     ) entries
+     order by name collate "C"
+     limit $4 offset $5`,
+    [bucket, prefix, [...prefix].length + 1, page.limit, page.offset],
+  );
+  return rows;
+}

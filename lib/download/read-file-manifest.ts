@@ -13,7 +13,8 @@ const COLUMNS = 'shard_no, storage_key, bytes, header_bytes, sha256, generation,
 const PAGE = 1000;
 
 /**
- * The written shards of a job in file order (shard number), through the caller's client (RLS). Every
+ * The written shards of a job in file order, through the caller's client (RLS). File order is key order:
+ * lanes hold ascending, disjoint key ranges and shards ascend within a lane (shard_no is only a label). Every
  * request reads this before its first byte, resumes included, so it reads only the columns the file
  * needs (not the support views' `listShards`) and, past one page, the other pages at once.
  */
@@ -24,7 +25,8 @@ export async function readFileManifest(client: TypedSupabaseClient, jobId: strin
       .select(COLUMNS, count ? { count } : undefined)
       .eq('job_id', jobId)
       .eq('status', 'written')
-      .order('shard_no')
+      .order('lane')
+      .order('lane_seq')
       .range(from, from + PAGE - 1)
       .returns<FileShard[]>();
   const first = await page(0, 'exact');

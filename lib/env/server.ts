@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { isTypesenseNodeList } from '@/supabase/functions/_shared/typesense-nodes.ts';
 
 /** Server-only secrets and service URLs; validated on first use so a missing variable names itself. */
 const serverEnvSchema = z.object({
   /** `sb_secret_…`, or the legacy service-role JWT on a project that still uses legacy keys. */
   SUPABASE_SECRET_KEY: z.string().min(1),
-  TYPESENSE_URL: z.url(),
+  /** One Typesense node's URL, or a cluster's nodes, comma-separated. */
+  TYPESENSE_URL: z.string().refine(isTypesenseNodeList, 'one or more http(s) URLs, comma-separated'),
   TYPESENSE_API_KEY: z.string().min(1),
 });
 

@@ -16,7 +16,10 @@ async function readAll<T>(
   }
 }
 
-/** The manifest of a job (in shard order), the replaced attempts and the invocation timeline. */
+/**
+ * The manifest of a job (in file order: lane, then place in the lane), the replaced attempts and the
+ * invocation timeline.
+ */
 export async function listShards(client: TypedSupabaseClient, jobId: string) {
   const [shards, attempts, invocations] = await Promise.all([
     readAll<ExportShard>((from, to) =>
@@ -24,7 +27,8 @@ export async function listShards(client: TypedSupabaseClient, jobId: string) {
         .from('export_shards')
         .select('*')
         .eq('job_id', jobId)
-        .order('shard_no')
+        .order('lane')
+        .order('lane_seq')
         .range(from, to)
         // The generated type has `status: string`; the check constraint narrows it.
         .overrideTypes<ExportShard[], { merge: false }>(),

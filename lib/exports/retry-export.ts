@@ -2,7 +2,7 @@ import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import { z } from 'zod';
 import { AppError } from '@/lib/api/app-error';
 import { getExportOrThrow } from './get-export-or-throw';
-import { kickExportWorker } from './kick-export-worker';
+import { kickExportLanes } from './kick-export-worker';
 import { listShards } from './list-shards';
 import type { ExportJob } from './types';
 import { verifyShards, type ShardCheck } from './verify-shards';
@@ -109,6 +109,10 @@ export async function retryExport(
     if (error.code === 'PT422') throw new AppError('unprocessable', error.message);
     throw new Error(`Queuing the re-run of export ${jobId} failed: ${error.message}`);
   }
-  await kickExportWorker(deps.admin, jobId);
+  await kickExportLanes(
+    deps.admin,
+    jobId,
+    data.lanes.filter((lane) => lane.status === 'queued').map((lane) => lane.lane),
+  );
   return { plan, job: data };
 }

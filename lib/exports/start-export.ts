@@ -4,9 +4,11 @@ import { z } from 'zod';
 import { AppError } from '@/lib/api/app-error';
 import { countMatching } from '@/lib/sources/count-matching';
 import { getSourceOrThrow } from '@/lib/sources/get-source-or-throw';
+import { MAX_LANES } from '@/lib/sources/lane-count';
+import { planLanes } from '@/lib/sources/plan-lanes';
 import { getSourceSchema } from '@/lib/sources/source-schema';
 import { MAX_USER_FILTER_LENGTH } from '@/supabase/functions/_shared/export-filter.ts';
-import { kickExportWorker } from './kick-export-worker';
+import { kickExportLanes } from './kick-export-worker';
 import type { ExportJob } from './types';
 
 export const startExportInput = z
@@ -22,10 +24,20 @@ export const startExportInput = z
       .nullable()
       .transform((f) => (f?.trim() ? f.trim() : null)),
     neutraliseFormulas: z.boolean().default(true),
+    /** Lanes that run in parallel. Default: one per ~25,000 records, at most 8. */
+    lanes: z
+      .number({ error: `lanes must be a whole number from 1 to ${MAX_LANES}` })
+      .int({ error: `lanes must be a whole number from 1 to ${MAX_LANES}` })
+      .min(1, { error: `lanes must be at least 1` })
+      .max(MAX_LANES, { error: `lanes can be at most ${MAX_LANES}` })
+      .optional(),
   })
   .strict();
 
 export type StartExportInput = z.input<typeof startExportInput>;
+
+/** Typesense serves at most 250 hits a page: one page is one shard. */
+const PAGE_SIZE = 250;
 
 export type StartExportDeps = {
   user: { supabase: TypedSupabaseClient; userId: string };
@@ -34,9 +46,10 @@ export type StartExportDeps = {
 };
 
 /**
- * Validates and records a new export, then starts the worker. Everything the worker will need is fixed
- * here (collection, key, mandatory filter, columns), so every shard of the job has the same shape.
- * Answers as soon as the job is queued: if the kick fails, the sweep starts the worker instead.
+ * Validates and records a new export, then starts a worker for each of its lanes. Everything the worker
+ * will need is fixed here (collection, key, mandatory filter, columns, lane bounds), so every shard of
+ * the job has the same shape. Answers as soon as the job is queued: if a kick fails, the sweep starts
+ * that lane instead.
  */
 export async function startExport(deps: StartExportDeps, rawInput: StartExportInput): Promise<ExportJob> {
   const input = startExportInput.parse(rawInput);
@@ -61,6 +74,11 @@ export async function startExport(deps: StartExportDeps, rawInput: StartExportIn
   }
 
   const estimatedRows = await countMatching(deps.typesense, source, input.filter);
+  const laneBounds = await planLanes(deps.typesense, source, input.filter, {
+    total: estimatedRows,
+    pageSize: PAGE_SIZE,
+    requestedLanes: input.lanes,
+  });
 
   const { data: job, error } = await deps.admin
     .from('export_jobs')
@@ -76,11 +94,17 @@ export async function startExport(deps: StartExportDeps, rawInput: StartExportIn
       format: input.format,
       neutralise_formulas: input.neutraliseFormulas,
       estimated_rows: estimatedRows,
+      page_size: PAGE_SIZE,
+      lane_bounds: laneBounds,
     })
     .select('*')
     .single<ExportJob>();
   if (error) throw new Error(`Creating the export failed: ${error.message}`);
 
-  await kickExportWorker(deps.admin, job.id);
+  await kickExportLanes(
+    deps.admin,
+    job.id,
+    job.lanes.map((lane) => lane.lane),
+  );
   return job;
 }

@@ -3,11 +3,22 @@
 export type ExportStatus = 'queued' | 'running' | 'retrying' | 'completed' | 'failed' | 'cancelled';
 export type ExportFormat = 'csv' | 'ndjson';
 
+/** A lane's compact progress, as the job row carries it for Realtime. */
+export type ExportLaneProgress = {
+  lane: number;
+  status: ExportStatus;
+  shards: number;
+  rows: number;
+  estimated: number;
+  attempts: number;
+};
+
 export type ExportJob = {
   id: string;
   organisation_id: string;
   source_id: string;
-  requested_by: string;
+  /** Null once the member who started it was deleted (the job stays: "former member"). */
+  requested_by: string | null;
   collection: string;
   key_field: string;
   mandatory_filter: string | null;
@@ -23,9 +34,14 @@ export type ExportJob = {
   rows_written: number;
   bytes_written: number;
   tail_complete: boolean;
-  lease_owner: string | null;
-  lease_expires_at: string | null;
-  lease_generation: number;
+  /** Inner key bounds of the lanes (lane k holds keys in (bounds[k-1], bounds[k]]). */
+  lane_bounds: number[];
+  lane_count: number;
+  lanes: ExportLaneProgress[];
+  /** 1, then one more for every re-run. */
+  run_no: number;
+  budget_time_ms: number | null;
+  budget_cpu_ms: number | null;
   attempts: number;
   max_attempts: number;
   next_retry_at: string | null;
@@ -40,6 +56,9 @@ export type ExportJob = {
 export type ExportShard = {
   job_id: string;
   shard_no: number;
+  /** The lane that wrote it and its place in the lane: the file is the shards in (lane, lane_seq) order. */
+  lane: number;
+  lane_seq: number;
   key_after: number | null;
   key_last: number;
   rows: number;
@@ -73,12 +92,15 @@ export type ExportShardAttempt = {
 export type ExportInvocation = {
   id: string;
   job_id: string;
+  lane_no: number | null;
   generation: number | null;
   started_at: string;
   ended_at: string | null;
   shards_written: number;
   rows_written: number;
-  end_reason: 'handoff' | 'completed' | 'cancelled' | 'error' | 'lease_lost' | 'killed' | 'declined' | null;
+  /** When it last recorded a shard or renewed its lease: where a killed invocation really died. */
+  last_heartbeat_at: string | null;
+  end_reason: 'handoff' | 'completed' | 'cancelled' | 'error' | 'lease_lost' | 'killed' | 'declined' | 'stopped' | null;
   cpu_ms: number | null;
   wall_ms: number | null;
   peak_heap_bytes: number | null;
@@ -99,6 +121,7 @@ export type Notification = {
   user_id: string;
   organisation_id: string;
   job_id: string;
+  run_no: number;
   kind: 'export_completed' | 'export_failed' | 'export_cancelled';
   title: string;
   body: string;

@@ -12,6 +12,8 @@ export type StartExportBody = {
   format: ExportFormat;
   fields?: string[];
   filter?: string | null;
+  /** 1–8 lanes in parallel; omitted: one per ~25,000 records. */
+  lanes?: number;
 };
 
 export type RetryBody = { shardNos?: number[]; dryRun?: boolean; verify?: 'none' | 'size' | 'checksum' };

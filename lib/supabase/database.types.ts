@@ -15,6 +15,8 @@ export type Database = {
           generation: number | null;
           id: string;
           job_id: string;
+          lane_no: number | null;
+          last_heartbeat_at: string | null;
           peak_heap_bytes: number | null;
           rows_written: number;
           shards_written: number;
@@ -29,6 +31,8 @@ export type Database = {
           generation?: number | null;
           id?: string;
           job_id: string;
+          lane_no?: number | null;
+          last_heartbeat_at?: string | null;
           peak_heap_bytes?: number | null;
           rows_written?: number;
           shards_written?: number;
@@ -43,6 +47,8 @@ export type Database = {
           generation?: number | null;
           id?: string;
           job_id?: string;
+          lane_no?: number | null;
+          last_heartbeat_at?: string | null;
           peak_heap_bytes?: number | null;
           rows_written?: number;
           shards_written?: number;
@@ -61,6 +67,8 @@ export type Database = {
       export_jobs: {
         Row: {
           attempts: number;
+          budget_cpu_ms: number | null;
+          budget_time_ms: number | null;
           bytes_written: number;
           cancel_requested_at: string | null;
           collection: string;
@@ -72,19 +80,20 @@ export type Database = {
           format: string;
           id: string;
           key_field: string;
+          lane_bounds: number[];
+          lane_count: number | null;
+          lanes: NonNullable<Json>;
           last_error: string | null;
           last_error_kind: string | null;
-          lease_expires_at: string | null;
-          lease_generation: number;
-          lease_owner: string | null;
           mandatory_filter: string | null;
           max_attempts: number;
           neutralise_formulas: boolean;
           next_retry_at: string | null;
           organisation_id: string;
           page_size: number;
-          requested_by: string;
+          requested_by: string | null;
           rows_written: number;
+          run_no: number;
           shards_written: number;
           source_id: string;
           started_at: string | null;
@@ -94,6 +103,8 @@ export type Database = {
         };
         Insert: {
           attempts?: number;
+          budget_cpu_ms?: number | null;
+          budget_time_ms?: number | null;
           bytes_written?: number;
           cancel_requested_at?: string | null;
           collection: string;
@@ -105,19 +116,20 @@ export type Database = {
           format: string;
           id?: string;
           key_field: string;
+          lane_bounds?: number[];
+          lane_count?: never;
+          lanes?: NonNullable<Json>;
           last_error?: string | null;
           last_error_kind?: string | null;
-          lease_expires_at?: string | null;
-          lease_generation?: number;
-          lease_owner?: string | null;
           mandatory_filter?: string | null;
           max_attempts?: number;
           neutralise_formulas?: boolean;
           next_retry_at?: string | null;
           organisation_id: string;
           page_size?: number;
-          requested_by: string;
+          requested_by?: string | null;
           rows_written?: number;
+          run_no?: number;
           shards_written?: number;
           source_id: string;
           started_at?: string | null;
@@ -127,6 +139,8 @@ export type Database = {
         };
         Update: {
           attempts?: number;
+          budget_cpu_ms?: number | null;
+          budget_time_ms?: number | null;
           bytes_written?: number;
           cancel_requested_at?: string | null;
           collection?: string;
@@ -138,19 +152,20 @@ export type Database = {
           format?: string;
           id?: string;
           key_field?: string;
+          lane_bounds?: number[];
+          lane_count?: never;
+          lanes?: NonNullable<Json>;
           last_error?: string | null;
           last_error_kind?: string | null;
-          lease_expires_at?: string | null;
-          lease_generation?: number;
-          lease_owner?: string | null;
           mandatory_filter?: string | null;
           max_attempts?: number;
           neutralise_formulas?: boolean;
           next_retry_at?: string | null;
           organisation_id?: string;
           page_size?: number;
-          requested_by?: string;
+          requested_by?: string | null;
           rows_written?: number;
+          run_no?: number;
           shards_written?: number;
           source_id?: string;
           started_at?: string | null;
@@ -169,6 +184,94 @@ export type Database = {
             foreignKeyName: 'export_jobs_source_id_fkey';
             columns: ['source_id'];
             referencedRelation: 'export_sources';
+            referencedColumns: ['id'];
+          },
+        ];
+      };
+      export_lanes: {
+        Row: {
+          attempts: number;
+          cursor_key: number | null;
+          dead_generations: number[];
+          dead_seqs: number[];
+          estimated_rows: number;
+          finished_at: string | null;
+          heir: string | null;
+          job_id: string;
+          key_after: number | null;
+          key_upper: number | null;
+          kick_at: string;
+          lane_no: number;
+          last_error: string | null;
+          last_error_kind: string | null;
+          last_heartbeat_at: string | null;
+          lease_expires_at: string | null;
+          lease_generation: number;
+          lease_owner: string | null;
+          lease_seconds: number | null;
+          next_retry_at: string | null;
+          next_seq: number;
+          started_at: string | null;
+          status: string;
+          tail_complete: boolean;
+        };
+        Insert: {
+          attempts?: number;
+          cursor_key?: number | null;
+          dead_generations?: number[];
+          dead_seqs?: number[];
+          estimated_rows?: number;
+          finished_at?: string | null;
+          heir?: string | null;
+          job_id: string;
+          key_after?: number | null;
+          key_upper?: number | null;
+          kick_at?: string;
+          lane_no: number;
+          last_error?: string | null;
+          last_error_kind?: string | null;
+          last_heartbeat_at?: string | null;
+          lease_expires_at?: string | null;
+          lease_generation?: number;
+          lease_owner?: string | null;
+          lease_seconds?: number | null;
+          next_retry_at?: string | null;
+          next_seq?: number;
+          started_at?: string | null;
+          status?: string;
+          tail_complete?: boolean;
+        };
+        Update: {
+          attempts?: number;
+          cursor_key?: number | null;
+          dead_generations?: number[];
+          dead_seqs?: number[];
+          estimated_rows?: number;
+          finished_at?: string | null;
+          heir?: string | null;
+          job_id?: string;
+          key_after?: number | null;
+          key_upper?: number | null;
+          kick_at?: string;
+          lane_no?: number;
+          last_error?: string | null;
+          last_error_kind?: string | null;
+          last_heartbeat_at?: string | null;
+          lease_expires_at?: string | null;
+          lease_generation?: number;
+          lease_owner?: string | null;
+          lease_seconds?: number | null;
+          next_retry_at?: string | null;
+          next_seq?: number;
+          started_at?: string | null;
+          status?: string;
+          tail_complete?: boolean;
+        };
+        Relationships: [
+          {
+            foreignKeyName: 'export_lanes_job_id_fkey';
+            columns: ['job_id'];
+            referencedRelation: 'export_jobs';
             referencedColumns: ['id'];
           },
         ];
@@ -233,6 +336,8 @@ export type Database = {
           job_id: string;
           key_after: number | null;
           key_last: number;
+          lane: number;
+          lane_seq: number;
           problem: string | null;
           rows: number;
           sha256: string;
@@ -251,6 +356,8 @@ export type Database = {
           job_id: string;
           key_after?: number | null;
           key_last: number;
+          lane?: number;
+          lane_seq: number;
           problem?: string | null;
           rows: number;
           sha256: string;
@@ -269,6 +376,8 @@ export type Database = {
           job_id?: string;
           key_after?: number | null;
           key_last?: number;
+          lane?: number;
+          lane_seq?: number;
           problem?: string | null;
           rows?: number;
           sha256?: string;
@@ -360,6 +469,7 @@ export type Database = {
           kind: string;
           organisation_id: string;
           read_at: string | null;
+          run_no: number;
           title: string;
           user_id: string;
         };
@@ -371,6 +481,7 @@ export type Database = {
           kind: string;
           organisation_id: string;
           read_at?: string | null;
+          run_no?: number;
           title: string;
           user_id: string;
         };
@@ -382,6 +493,7 @@ export type Database = {
           kind?: string;
           organisation_id?: string;
           read_at?: string | null;
+          run_no?: number;
           title?: string;
           user_id?: string;
         };
@@ -428,11 +540,26 @@ export type Database = {
           p_generation: number;
           p_invocation_id: string;
           p_job_id: string;
+          p_lane_no: number;
         };
-        Returns: boolean;
+        Returns: Json;
       };
-      claim_export_job: {
-        Args: { p_job_id: string; p_lease_seconds: number };
+      await_export_baton: {
+        Args: {
+          p_invocation_id: string;
+          p_job_id: string;
+          p_lane_no: number;
+          p_wait_ms: number;
+        };
+        Returns: Json;
+      };
+      claim_export_lane: {
+        Args: {
+          p_budget: Json;
+          p_job_id: string;
+          p_lane_no: number;
+          p_lease_seconds: number;
+        };
         Returns: Json;
       };
       end_export_invocation: {
@@ -446,32 +573,44 @@ export type Database = {
         };
         Returns: undefined;
       };
-      fail_export_job: {
+      fail_export_lane: {
         Args: {
           p_error_kind: string;
           p_generation: number;
           p_invocation_id: string;
           p_job_id: string;
+          p_lane_no: number;
           p_message: string;
           p_retryable: boolean;
         };
         Returns: Json;
       };
-      finish_export_job: {
+      finish_export_lane: {
         Args: {
           p_generation: number;
           p_invocation_id: string;
           p_job_id: string;
+          p_lane_no: number;
         };
         Returns: Json;
       };
-      hand_off_export_job: {
+      hand_off_export_lane: {
         Args: {
           p_generation: number;
           p_invocation_id: string;
           p_job_id: string;
+          p_lane_no: number;
         };
-        Returns: boolean;
+        Returns: Json;
+      };
+      heartbeat_export_lane: {
+        Args: {
+          p_generation: number;
+          p_invocation_id: string;
+          p_job_id: string;
+          p_lane_no: number;
+        };
+        Returns: Json;
       };
       record_export_shard: {
         Args: {
@@ -483,7 +622,10 @@ export type Database = {
           p_job_id: string;
           p_key_after: number;
           p_key_last: number;
-          p_publish_progress: boolean;
+          p_lane_no: number;
+          p_lane_seq: number;
+          p_pass_to_heir: boolean;
+          p_progress_interval_ms: number;
           p_rows: number;
           p_sha256: string;
           p_shard_no: number;
@@ -495,10 +637,16 @@ export type Database = {
         Args: { p_job_id: string; p_problem: string; p_shard_no: number };
         Returns: undefined;
       };
+      register_export_heir: {
+        Args: { p_job_id: string; p_lane_no: number; p_predecessor: string };
+        Returns: Json;
+      };
       request_export_cancel: {
         Args: { p_job_id: string };
         Returns: {
           attempts: number;
+          budget_cpu_ms: number | null;
+          budget_time_ms: number | null;
           bytes_written: number;
           cancel_requested_at: string | null;
           collection: string;
@@ -510,19 +658,20 @@ export type Database = {
           format: string;
           id: string;
           key_field: string;
+          lane_bounds: number[];
+          lane_count: number | null;
+          lanes: NonNullable<Json>;
           last_error: string | null;
           last_error_kind: string | null;
-          lease_expires_at: string | null;
-          lease_generation: number;
-          lease_owner: string | null;
           mandatory_filter: string | null;
           max_attempts: number;
           neutralise_formulas: boolean;
           next_retry_at: string | null;
           organisation_id: string;
           page_size: number;
-          requested_by: string;
+          requested_by: string | null;
           rows_written: number;
+          run_no: number;
           shards_written: number;
           source_id: string;
           started_at: string | null;
@@ -541,6 +690,8 @@ export type Database = {
         Args: { p_job_id: string; p_problem: string; p_shard_nos: number[] };
         Returns: {
           attempts: number;
+          budget_cpu_ms: number | null;
+          budget_time_ms: number | null;
           bytes_written: number;
           cancel_requested_at: string | null;
           collection: string;
@@ -552,19 +703,20 @@ export type Database = {
           format: string;
           id: string;
           key_field: string;
+          lane_bounds: number[];
+          lane_count: number | null;
+          lanes: NonNullable<Json>;
           last_error: string | null;
           last_error_kind: string | null;
-          lease_expires_at: string | null;
-          lease_generation: number;
-          lease_owner: string | null;
           mandatory_filter: string | null;
           max_attempts: number;
           neutralise_formulas: boolean;
           next_retry_at: string | null;
           organisation_id: string;
           page_size: number;
-          requested_by: string;
+          requested_by: string | null;
           rows_written: number;
+          run_no: number;
           shards_written: number;
           source_id: string;
           started_at: string | null;
@@ -583,6 +735,7 @@ export type Database = {
         Args: Record<PropertyKey, never>;
         Returns: {
           job_id: string;
+          lane_no: number;
         }[];
       };
     };

@@ -1,19 +1,17 @@
 import Typesense from 'typesense';
 import { serverEnv } from '@/lib/env/server';
+import { typesenseClientOptions } from '@/supabase/functions/_shared/typesense-nodes.ts';
 
-/** Typesense client for route handlers and server components; the API key never reaches the browser. */
+/**
+ * Typesense client for route handlers and server components; the API key never reaches the browser.
+ * Every node of TYPESENSE_URL (comma-separated), with failover between them.
+ */
 export function createTypesenseClient() {
-  const url = new URL(serverEnv().TYPESENSE_URL);
-  return new Typesense.Client({
-    nodes: [
-      {
-        host: url.hostname,
-        port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
-        protocol: url.protocol.replace(':', ''),
-      },
-    ],
-    apiKey: serverEnv().TYPESENSE_API_KEY,
-    connectionTimeoutSeconds: 10,
-    numRetries: 2,
-  });
+  const env = serverEnv();
+  return new Typesense.Client(
+    typesenseClientOptions(env.TYPESENSE_URL, env.TYPESENSE_API_KEY, {
+      connectionTimeoutSeconds: 10,
+      retriesPerNode: 2,
+    }),
+  );
 }

@@ -19,7 +19,7 @@ as $$
 declare
   v_url text;
   v_key text;
-  v_job_id uuid;
+  v_lane record;
   v_kicked int := 0;
 begin
   execute $q$select decrypted_secret from vault.decrypted_secrets where name = 'baton_project_url'$q$ into v_url;
@@ -28,11 +28,12 @@ begin
     raise warning 'baton: vault secrets baton_project_url / baton_secret_key are not set; sweep skipped';
     return 0;
   end if;
-  for v_job_id in select job_id from public.sweep_export_jobs() loop
+  -- One call per lane that needs a worker (lanes are independent chains).
+  for v_lane in select job_id, lane_no from public.sweep_export_jobs() loop
     execute 'select net.http_post(url := $1, headers := $2, body := $3)'
       using v_url || '/functions/v1/export-worker',
             jsonb_build_object('Content-Type', 'application/json', 'apikey', v_key),
-            jsonb_build_object('jobId', v_job_id);
+            jsonb_build_object('jobId', v_lane.job_id, 'lane', v_lane.lane_no);
     v_kicked := v_kicked + 1;
   end loop;
   return v_kicked;

@@ -161,7 +161,8 @@ describe('download', () => {
       .from('export_shards')
       .select('bytes, header_bytes')
       .eq('job_id', job.id)
-      .order('shard_no');
+      .order('lane')
+      .order('lane_seq');
     // File offsets where shard n+1 begins: the neighbourhood of each stripped header.
     const boundaries: number[] = [];
     let offset = 0;
@@ -324,12 +325,19 @@ async function syntheticExport(
   for (let n = 1; n <= shardCount; n += 1) {
     const docs = Array.from({ length: 100 }, (_, i) => ({ hs_object_id: n * 1000 + i, body: `${line}` }));
     const shard = encodeShard(docs, { format, fields: ['hs_object_id', 'body'], neutraliseFormulas: true });
-    const key = shardStorageKey({ organisationId: tenant.organisationId, jobId, shardNo: n, generation: 1, format });
+    const key = shardStorageKey({
+      organisationId: tenant.organisationId,
+      jobId,
+      lane: 1,
+      laneSeq: n,
+      generation: 1,
+      format,
+    });
     const { error } = await admin.storage.from(EXPORTS_BUCKET).upload(key, shard.bytes, { upsert: true });
     if (error) throw error;
     await db.query(
-      `insert into public.export_shards (job_id, shard_no, key_after, key_last, rows, bytes, header_bytes, sha256, storage_key, generation, invocation_id)
-       values ($1, $2, $3, $4, 100, $5, $6, $7, $8, 1, gen_random_uuid())`,
+      `insert into public.export_shards (job_id, shard_no, lane_seq, key_after, key_last, rows, bytes, header_bytes, sha256, storage_key, generation, invocation_id)
+       values ($1, $2, $2, $3, $4, 100, $5, $6, $7, $8, 1, gen_random_uuid())`,
       [
         jobId,
         n,

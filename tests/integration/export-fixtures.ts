@@ -220,7 +220,8 @@ export async function shardsDigest(jobId: string): Promise<Digest & { shards: Ex
     .from('export_shards')
     .select('*')
     .eq('job_id', jobId)
-    .order('shard_no')
+    .order('lane')
+    .order('lane_seq')
     .returns<ExportShard[]>();
   if (error) throw error;
   const hash = createHash('sha256');
@@ -232,7 +233,8 @@ export async function shardsDigest(jobId: string): Promise<Digest & { shards: Ex
     const body = new Uint8Array(await data.arrayBuffer());
     if (createHash('sha256').update(body).digest('hex') !== shard.sha256)
       throw new Error(`shard ${shard.shard_no} checksum`);
-    const part = shard.shard_no === 1 ? body : body.subarray(shard.header_bytes);
+    // The CSV header once, at the top of the file (the first shard in file order).
+    const part = rows === 0 ? body : body.subarray(shard.header_bytes);
     hash.update(part);
     bytes += part.length;
     rows += shard.rows;
@@ -270,14 +272,16 @@ export async function waitForJob(
   }
 }
 
-/** One run of the sweep: requeue what is due and kick a worker for each job, like pg_cron + pg_net. */
+/** One run of the sweep: reap dead lanes and kick a worker for each lane it returns, like pg_cron + pg_net. */
 export async function kickSweep(): Promise<string[]> {
   const admin = serviceClient();
   const { data, error } = await admin.rpc('sweep_export_jobs');
   if (error) throw error;
-  const ids = (data as Array<{ job_id: string }>).map((r) => r.job_id);
-  await Promise.all(ids.map((jobId) => admin.functions.invoke('export-worker', { body: { jobId } })));
-  return ids;
+  const lanes = data as Array<{ job_id: string; lane_no: number }>;
+  await Promise.all(
+    lanes.map((l) => admin.functions.invoke('export-worker', { body: { jobId: l.job_id, lane: l.lane_no } })),
+  );
+  return lanes.map((l) => l.job_id);
 }
 
 export async function setFaults(faults: Record<string, unknown>): Promise<void> {

@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testStack } from './stack-info';
 
 /**
  * The job state machine, straight against Postgres as the service role (what the worker and the API
- * routes use through RPC): leases and fencing, manifest continuity, cancel, retries, the sweep, and
- * exactly-once notifications.
+ * routes use through RPC): lanes and their leases, fencing, heartbeats and takeovers, warm hand-offs,
+ * caps, manifest continuity, cancel, retries, re-runs, the sweep, and exactly-once notifications.
  */
 const stack = testStack();
-const db = new pg.Pool({ connectionString: stack.pgConnectionString, max: 4 });
+const db = new pg.Pool({ connectionString: stack.pgConnectionString, max: 8 });
 
 type Json = Record<string, unknown>;
+type Lease = { job: string; lane: number; invocation: string; generation: number };
 
 async function asService<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
   const client = await db.connect();
@@ -41,41 +42,66 @@ let orgId: string;
 let userId: string;
 let sourceId: string;
 
-async function newJob(overrides: Partial<{ max_attempts: number }> = {}): Promise<string> {
+async function newUser(): Promise<string> {
+  const id = randomUUID();
+  await db.query(`insert into auth.users (id, email, encrypted_password) values ($1, $2, 'x')`, [
+    id,
+    `${id}@test.local`,
+  ]);
+  return id;
+}
+
+async function newJob(
+  options: { maxAttempts?: number; bounds?: number[]; org?: string; requestedBy?: string } = {},
+): Promise<string> {
   const [row] = await asService<{ id: string }>(
-    `insert into public.export_jobs (organisation_id, source_id, requested_by, collection, key_field, fields, format, estimated_rows, max_attempts)
-     values ($1, $2, $3, 'blog_posts', 'hs_object_id', '{hs_object_id,title}', 'csv', 1000, $4) returning id`,
-    [orgId, sourceId, userId, overrides.max_attempts ?? 5],
+    `insert into public.export_jobs (organisation_id, source_id, requested_by, collection, key_field, fields, format,
+       estimated_rows, max_attempts, lane_bounds)
+     values ($1, $2, $3, 'blog_posts', 'hs_object_id', '{hs_object_id,title}', 'csv', 1000, $4, $5) returning id`,
+    [options.org ?? orgId, sourceId, options.requestedBy ?? userId, options.maxAttempts ?? 5, options.bounds ?? []],
   );
   return row!.id;
 }
 
-const sha = 'a'.repeat(64);
-
-function shardArgs(jobId: string, lease: Json, shardNo: number, after: number | null, last: number): unknown[] {
-  return [
-    jobId,
-    lease.invocation_id,
-    lease.generation,
-    shardNo,
-    after,
-    last,
-    250,
-    1000,
-    30,
-    sha,
-    `k/${shardNo}`,
-    5,
-    false,
-  ];
+async function claim(jobId: string, lane: number | null = null, budget: Json | null = null): Promise<Json> {
+  return rpc('public.claim_export_lane', [jobId, lane, 60, budget]);
 }
-const RECORD = 'public.record_export_shard';
-const RECORD_SIG = `${RECORD}($1::uuid, $2::uuid, $3::bigint, $4::int, $5::bigint, $6::bigint, $7::int, $8::bigint, $9::int, $10::text, $11::text, $12::int, $13::boolean)`;
 
-async function record(jobId: string, lease: Json, shardNo: number, after: number | null, last: number) {
+function leaseOf(jobId: string, claimed: Json): Lease {
+  expect(claimed).toMatchObject({ claimed: true });
+  const lane = (claimed.lane as { lane_no: number }).lane_no;
+  return { job: jobId, lane, invocation: claimed.invocation_id as string, generation: claimed.generation as number };
+}
+
+const args = (l: Lease) => [l.job, l.lane, l.invocation, l.generation];
+const sha = (n: number) => n.toString(16).padStart(64, '0');
+
+async function record(
+  l: Lease,
+  shard: { seq: number; after: number | null; last: number; rows?: number; sha?: string; rerunOf?: number },
+  options: { pass?: boolean } = {},
+): Promise<Json> {
   const rows = await asService<{ result: Json }>(
-    `select ${RECORD_SIG} as result`,
-    shardArgs(jobId, lease, shardNo, after, last),
+    `select public.record_export_shard($1::uuid, $2::int, $3::uuid, $4::bigint, $5::int, $6::int, $7::bigint, $8::bigint,
+       $9::int, $10::bigint, $11::int, $12::text, $13::text, $14::int, $15::int, $16::boolean) as result`,
+    [
+      l.job,
+      l.lane,
+      l.invocation,
+      l.generation,
+      shard.rerunOf ?? null,
+      shard.seq,
+      shard.after,
+      shard.last,
+      shard.rows ?? 250,
+      1000,
+      30,
+      shard.sha ?? sha(shard.last),
+      `k/${l.lane}/${shard.seq}.g${l.generation}`,
+      5,
+      0,
+      options.pass ?? false,
+    ],
   );
   return rows[0]!.result;
 }
@@ -86,244 +112,455 @@ async function job(jobId: string): Promise<Json> {
     .j;
 }
 
+async function lane(jobId: string, laneNo: number): Promise<Json> {
+  return (
+    await asService<{ l: Json }>(
+      'select to_jsonb(l) as l from public.export_lanes l where job_id = $1 and lane_no = $2',
+      [jobId, laneNo],
+    )
+  )[0]!.l;
+}
+
 async function notifications(jobId: string): Promise<Json[]> {
-  return asService<Json>('select kind from public.notifications where job_id = $1', [jobId]);
+  return asService<Json>('select kind, run_no from public.notifications where job_id = $1 order by created_at', [
+    jobId,
+  ]);
+}
+
+async function expireLease(jobId: string, laneNo: number): Promise<void> {
+  await db.query(
+    `update public.export_lanes set lease_expires_at = now() - interval '1 second' where job_id = $1 and lane_no = $2`,
+    [jobId, laneNo],
+  );
+}
+
+async function setCaps(global: number, perOrg: number): Promise<void> {
+  await db.query('update private.export_settings set max_running_lanes = $1, max_running_lanes_per_org = $2', [
+    global,
+    perOrg,
+  ]);
+}
+
+async function newOrg(name: string): Promise<{ org: string; source: string }> {
+  const org = (
+    await db.query<{ id: string }>(`insert into public.organisations (name) values ($1) returning id`, [name])
+  ).rows[0]!.id;
+  const source = (
+    await db.query<{ id: string }>(
+      `insert into public.export_sources (organisation_id, collection, label) values ($1, 'blog_posts', 'Blog posts') returning id`,
+      [org],
+    )
+  ).rows[0]!.id;
+  return { org, source };
 }
 
 beforeAll(async () => {
-  userId = randomUUID();
-  await db.query(`insert into auth.users (id, email, encrypted_password) values ($1, $2, 'x')`, [
-    userId,
-    `${userId}@test.local`,
-  ]);
-  orgId = (
-    await db.query<{ id: string }>(`insert into public.organisations (name) values ('State machine org') returning id`)
-  ).rows[0]!.id;
+  userId = await newUser();
+  ({ org: orgId, source: sourceId } = await newOrg('State machine org'));
   await db.query('insert into public.memberships (organisation_id, user_id) values ($1, $2)', [orgId, userId]);
-  sourceId = (
-    await db.query<{ id: string }>(
-      `insert into public.export_sources (organisation_id, collection, label) values ($1, 'blog_posts', 'Blog posts') returning id`,
-      [orgId],
-    )
-  ).rows[0]!.id;
 });
 
+// Lanes left running or waiting by earlier tests would count against the caps and compete for slots:
+// every test starts with all earlier jobs ended.
+beforeEach(async () => {
+  await db.query(
+    `update public.export_lanes set status = 'cancelled', lease_owner = null, lease_expires_at = null, heir = null
+     where status in ('queued', 'running', 'retrying')`,
+  );
+  await db.query(
+    `update public.export_jobs set status = 'cancelled' where status in ('queued', 'running', 'retrying')`,
+  );
+});
+afterEach(() => setCaps(16, 8));
 afterAll(() => db.end());
 
-describe('claim_export_job', () => {
-  it('gives the lease to exactly one of several concurrent claims, with a growing generation', async () => {
-    const jobId = await newJob();
-    const claims = await Promise.all(Array.from({ length: 5 }, () => rpc('public.claim_export_job', [jobId, 60])));
-    const won = claims.filter((c) => c.claimed === true);
-    expect(won).toHaveLength(1);
-    expect(claims.filter((c) => c.reason === 'leased')).toHaveLength(4);
-    expect(won[0]!.generation).toBe(1);
-
-    await rpc('public.hand_off_export_job', [jobId, won[0]!.invocation_id, won[0]!.generation]);
-    const next = await rpc('public.claim_export_job', [jobId, 60]);
-    expect(next.claimed).toBe(true);
-    expect(next.generation).toBe(2);
-    const invocations = await asService<Json>('select end_reason from public.export_invocations where job_id = $1', [
-      jobId,
+describe('lanes', () => {
+  it('are created with the job from its bounds, each with its own key range and share of the estimate', async () => {
+    const jobId = await newJob({ bounds: [1250, 1500, 1750] });
+    const lanes = await asService<Json>(
+      'select lane_no, key_after, key_upper, estimated_rows, status from public.export_lanes where job_id = $1 order by lane_no',
+      [jobId],
+    );
+    expect(lanes).toEqual([
+      { lane_no: 1, key_after: null, key_upper: '1250', estimated_rows: '250', status: 'queued' },
+      { lane_no: 2, key_after: '1250', key_upper: '1500', estimated_rows: '250', status: 'queued' },
+      { lane_no: 3, key_after: '1500', key_upper: '1750', estimated_rows: '250', status: 'queued' },
+      { lane_no: 4, key_after: '1750', key_upper: null, estimated_rows: '250', status: 'queued' },
     ]);
-    expect(invocations.filter((i) => i.end_reason === 'declined')).toHaveLength(4);
+    expect(await job(jobId)).toMatchObject({ lane_count: 4, status: 'queued' });
+    expect(((await job(jobId)).lanes as Json[]).map((l) => l.estimated)).toEqual([250, 250, 250, 250]);
   });
 
-  it('lets a new invocation take over an expired lease and marks the old one killed', async () => {
-    const jobId = await newJob();
-    const first = await rpc('public.claim_export_job', [jobId, 60]);
-    await db.query(`update public.export_jobs set lease_expires_at = now() - interval '1 second' where id = $1`, [
+  it('refuses bounds that are not strictly ascending or more than 8 lanes', async () => {
+    await expect(newJob({ bounds: [5, 5] })).rejects.toThrow(/check constraint/);
+    await expect(newJob({ bounds: [1, 2, 3, 4, 5, 6, 7, 8] })).rejects.toThrow(/check constraint/);
+  });
+
+  it('each take their own lease: one claim per lane wins, the rest are declined', async () => {
+    const jobId = await newJob({ bounds: [500] });
+    const claims = await Promise.all(Array.from({ length: 6 }, () => claim(jobId)));
+    const won = claims.filter((c) => c.claimed === true);
+    expect(won.map((c) => (c.lane as Json).lane_no).sort()).toEqual([1, 2]);
+    expect(claims.filter((c) => c.reason === 'leased')).toHaveLength(4);
+    expect(await job(jobId)).toMatchObject({ status: 'running' });
+
+    const first = leaseOf(
       jobId,
-    ]);
-    const second = await rpc('public.claim_export_job', [jobId, 60]);
-    expect(second.claimed).toBe(true);
-    const [old] = await asService<Json>('select end_reason from public.export_invocations where id = $1', [
-      first.invocation_id,
-    ]);
-    expect(old!.end_reason).toBe('killed');
+      won.find((c) => (c.lane as Json).lane_no === 1)!,
+    );
+    const handedOff = await rpc('public.hand_off_export_lane', args(first));
+    expect(handedOff).toMatchObject({ outcome: 'released', kick: [{ job_id: jobId, lane_no: 1 }] });
+    const next = await claim(jobId, 1);
+    expect(next).toMatchObject({ claimed: true, generation: 2 });
   });
 });
 
 describe('record_export_shard', () => {
-  it('accepts shards that continue the manifest and resumes the tail from it', async () => {
-    const jobId = await newJob();
-    const lease = await rpc('public.claim_export_job', [jobId, 60]);
-    expect((await record(jobId, lease, 1, null, 250)).outcome).toBe('recorded');
-    expect((await record(jobId, lease, 2, 250, 500)).outcome).toBe('recorded');
-    await expect(record(jobId, lease, 4, 500, 750)).rejects.toThrow(/does not continue the manifest/);
-    await expect(record(jobId, lease, 3, 499, 750)).rejects.toThrow(/does not continue the manifest/);
+  it('continues each lane independently, numbers shards job-wide and resumes each lane from its cursor', async () => {
+    const jobId = await newJob({ bounds: [1000] });
+    const one = leaseOf(jobId, await claim(jobId, 1));
+    const two = leaseOf(jobId, await claim(jobId, 2));
+    expect(await record(two, { seq: 1, after: 1000, last: 1250 })).toMatchObject({ outcome: 'recorded', shard_no: 1 });
+    expect(await record(one, { seq: 1, after: null, last: 250 })).toMatchObject({ outcome: 'recorded', shard_no: 2 });
+    expect(await record(one, { seq: 2, after: 250, last: 500 })).toMatchObject({ shard_no: 3 });
+    await expect(record(one, { seq: 4, after: 500, last: 750 })).rejects.toThrow(/does not continue the lane/);
+    await expect(record(one, { seq: 3, after: 499, last: 750 })).rejects.toThrow(/does not continue the lane/);
+    // Past the lane's upper bound.
+    await expect(record(one, { seq: 3, after: 500, last: 1100 })).rejects.toThrow(/does not continue the lane/);
 
-    await rpc('public.hand_off_export_job', [jobId, lease.invocation_id, lease.generation]);
-    const next = await rpc('public.claim_export_job', [jobId, 60]);
-    expect(next.tail).toEqual({ next_shard_no: 3, after_key: 500 });
-    expect(await job(jobId)).toMatchObject({ shards_written: 2, rows_written: 500 });
+    await rpc('public.hand_off_export_lane', args(one));
+    const resumed = await claim(jobId, 1);
+    expect(resumed.lane).toMatchObject({ lane_no: 1, cursor_key: 500, next_seq: 3, key_upper: 1000 });
+    expect(await job(jobId)).toMatchObject({ shards_written: 3, rows_written: 750 });
+  });
+
+  it('renews the lease with every shard (the heartbeat)', async () => {
+    const jobId = await newJob();
+    const l = leaseOf(jobId, await claim(jobId));
+    await db.query(`update public.export_lanes set lease_expires_at = now() + interval '2 seconds' where job_id = $1`, [
+      jobId,
+    ]);
+    await record(l, { seq: 1, after: null, last: 250 });
+    const renewed = await lane(jobId, 1);
+    expect(new Date(renewed.lease_expires_at as string).getTime()).toBeGreaterThan(Date.now() + 50_000);
+    const [inv] = await asService<Json>('select last_heartbeat_at from public.export_invocations where id = $1', [
+      l.invocation,
+    ]);
+    expect(inv!.last_heartbeat_at).not.toBeNull();
   });
 
   it('fences off an invocation that lost its lease: nothing it sends is recorded', async () => {
     const jobId = await newJob();
-    const stale = await rpc('public.claim_export_job', [jobId, 60]);
-    await db.query(`update public.export_jobs set lease_expires_at = now() - interval '1 second' where id = $1`, [
-      jobId,
-    ]);
-    const fresh = await rpc('public.claim_export_job', [jobId, 60]);
-    expect((await record(jobId, stale, 1, null, 250)).outcome).toBe('lease_lost');
-    expect(await rpc('public.finish_export_job', [jobId, stale.invocation_id, stale.generation])).toEqual({
-      outcome: 'lease_lost',
-    });
-    expect((await record(jobId, fresh, 1, null, 250)).outcome).toBe('recorded');
+    const stale = leaseOf(jobId, await claim(jobId));
+    await expireLease(jobId, 1);
+    const fresh = leaseOf(jobId, await claim(jobId));
+    expect((await record(stale, { seq: 1, after: null, last: 250 })).outcome).toBe('lease_lost');
+    expect((await rpc('public.finish_export_lane', args(stale))).outcome).toBe('lease_lost');
+    expect((await record(fresh, { seq: 1, after: null, last: 250 })).outcome).toBe('recorded');
     const shards = await asService<Json>('select generation::int from public.export_shards where job_id = $1', [jobId]);
     expect(shards).toEqual([{ generation: fresh.generation }]);
   });
 
-  it('sees a cancel in the same round trip and records nothing after it', async () => {
-    const jobId = await newJob();
-    const lease = await rpc('public.claim_export_job', [jobId, 60]);
-    await record(jobId, lease, 1, null, 250);
-    const cancelled = await rpc('public.request_export_cancel', [jobId]);
-    expect(cancelled.status).toBe('running');
-    expect((await record(jobId, lease, 2, 250, 500)).outcome).toBe('cancel_requested');
-    expect(await rpc('public.acknowledge_export_cancel', [jobId, lease.invocation_id, lease.generation])).toBe(true);
+  it('sees a cancel in the same round trip, per lane, and cancels the job when no lane is left', async () => {
+    const jobId = await newJob({ bounds: [1000] });
+    const one = leaseOf(jobId, await claim(jobId, 1));
+    const two = leaseOf(jobId, await claim(jobId, 2));
+    await record(one, { seq: 1, after: null, last: 250 });
+    expect(await rpc('public.request_export_cancel', [jobId])).toMatchObject({ status: 'running' });
+    expect((await record(one, { seq: 2, after: 250, last: 500 })).outcome).toBe('cancel_requested');
+    expect(await rpc('public.acknowledge_export_cancel', args(one))).toMatchObject({ job_status: 'running' });
+    expect((await record(two, { seq: 1, after: 1000, last: 1250 })).outcome).toBe('cancel_requested');
+    expect(await rpc('public.acknowledge_export_cancel', args(two))).toMatchObject({ job_status: 'cancelled' });
     expect(await job(jobId)).toMatchObject({ status: 'cancelled', shards_written: 1 });
-    expect(await notifications(jobId)).toEqual([{ kind: 'export_cancelled' }]);
+    expect(await notifications(jobId)).toEqual([{ kind: 'export_cancelled', run_no: 1 }]);
+  });
+
+  it('never completes a job whose cancel committed before its last lane finished', async () => {
+    const jobId = await newJob();
+    const l = leaseOf(jobId, await claim(jobId));
+    await record(l, { seq: 1, after: null, last: 250 });
+    await rpc('public.request_export_cancel', [jobId]);
+    expect(await rpc('public.finish_export_lane', args(l))).toEqual({ outcome: 'cancel_requested' });
+    await rpc('public.acknowledge_export_cancel', args(l));
+    const done = await job(jobId);
+    expect(done.status).toBe('cancelled');
+    expect(await notifications(jobId)).toEqual([{ kind: 'export_cancelled', run_no: 1 }]);
+  });
+});
+
+describe('warm hand-off', () => {
+  it('passes the lease to the waiting heir in the call that records the last shard', async () => {
+    const jobId = await newJob();
+    const holder = leaseOf(jobId, await claim(jobId));
+    await record(holder, { seq: 1, after: null, last: 250 });
+    const heir = await rpc('public.register_export_heir', [jobId, 1, holder.invocation]);
+    expect(heir).toMatchObject({ registered: true });
+    // A second heir is not registered: it would claim as usual (and be declined).
+    expect(await rpc('public.register_export_heir', [jobId, 1, holder.invocation])).toEqual({ registered: false });
+
+    const waiting = rpc('public.await_export_baton', [jobId, 1, heir.invocation_id, 10_000]);
+    const recorded = await record(holder, { seq: 2, after: 250, last: 500 });
+    expect(recorded).toMatchObject({ outcome: 'recorded', heir_waiting: true });
+    expect(await record(holder, { seq: 3, after: 500, last: 750 }, { pass: true })).toMatchObject({
+      outcome: 'passed',
+      heir_waiting: false,
+    });
+    const baton = await waiting;
+    expect(baton).toMatchObject({ claimed: true, invocation_id: heir.invocation_id, generation: 2 });
+    expect(baton.lane).toMatchObject({ cursor_key: 750, next_seq: 4 });
+    // The predecessor is fenced from here on; the heir continues the lane.
+    expect((await record(holder, { seq: 4, after: 750, last: 1000 })).outcome).toBe('lease_lost');
+    const next = leaseOf(jobId, baton);
+    expect((await record(next, { seq: 4, after: 750, last: 1000 })).outcome).toBe('recorded');
+  });
+
+  it('sends a waiting heir away when the holder releases without it (the sweep takes over)', async () => {
+    const jobId = await newJob();
+    const holder = leaseOf(jobId, await claim(jobId));
+    const heir = await rpc('public.register_export_heir', [jobId, 1, holder.invocation]);
+    const waiting = rpc('public.await_export_baton', [jobId, 1, heir.invocation_id, 300]);
+    expect(await waiting).toMatchObject({ claimed: false, reason: 'heir_timeout' });
+    expect(await lane(jobId, 1)).toMatchObject({ heir: null, lease_owner: holder.invocation });
+  });
+});
+
+describe('heartbeat leases and takeovers', () => {
+  it('marks a silent holder killed at its last heartbeat and counts the takeover as an attempt', async () => {
+    const jobId = await newJob();
+    const first = leaseOf(jobId, await claim(jobId));
+    await record(first, { seq: 1, after: null, last: 250 });
+    const [{ heartbeat }] = (await asService<{ heartbeat: string }>(
+      'select last_heartbeat_at::text as heartbeat from public.export_invocations where id = $1',
+      [first.invocation],
+    )) as [{ heartbeat: string }];
+    await expireLease(jobId, 1);
+    const second = await claim(jobId);
+    expect(second).toMatchObject({ claimed: true, generation: 2 });
+    // The dead generation is handed to the claimant, which removes whatever it may have uploaded.
+    expect(second.lane).toMatchObject({ dead_generations: [1], dead_seqs: [2], next_seq: 2 });
+    const [old] = await asService<Json>(
+      'select end_reason, ended_at::text as ended_at from public.export_invocations where id = $1',
+      [first.invocation],
+    );
+    expect(old).toEqual({ end_reason: 'killed', ended_at: heartbeat });
+    expect(await lane(jobId, 1)).toMatchObject({ attempts: 1, last_error_kind: 'killed' });
+  });
+
+  it('fails a job whose lane keeps getting killed at the attempt cap, once, naming the lane, shard and reason', async () => {
+    const jobId = await newJob({ maxAttempts: 3, bounds: [1000] });
+    const healthy = leaseOf(jobId, await claim(jobId, 1));
+    for (let kill = 1; kill <= 3; kill += 1) {
+      const doomed = leaseOf(jobId, await claim(jobId, 2));
+      if (kill === 1) await record(doomed, { seq: 1, after: 1000, last: 1250 });
+      await expireLease(jobId, 2);
+      await asService('select * from public.sweep_export_jobs()');
+    }
+    const failed = await job(jobId);
+    expect(failed).toMatchObject({ status: 'failed', last_error_kind: 'killed', attempts: 3 });
+    expect(failed.last_error).toMatch(
+      /^Lane 2: the invocation writing shard 2 of the lane \(keys after 1250\) stopped responding 3 time/,
+    );
+    expect(await notifications(jobId)).toEqual([{ kind: 'export_failed', run_no: 1 }]);
+    // The healthy lane is stopped with the job: its next call is refused.
+    expect((await record(healthy, { seq: 1, after: null, last: 250 })).outcome).toBe('stopped');
+    expect(await claim(jobId)).toMatchObject({ claimed: false, reason: 'finished' });
+  });
+
+  it('keeps a per-job budget across claims that do not carry one (a sweep restart)', async () => {
+    const jobId = await newJob();
+    const first = await claim(jobId, null, { timeMs: 900, cpuMs: 300 });
+    expect(first.job).toMatchObject({ budget: { timeMs: 900, cpuMs: 300 } });
+    await expireLease(jobId, 1);
+    expect((await claim(jobId)).job).toMatchObject({ budget: { timeMs: 900, cpuMs: 300 } });
+    await expect(claim(jobId, null, { timeMs: 10 })).rejects.toThrow(/budget_time_ms/);
+  });
+});
+
+describe('caps', () => {
+  it('holds lanes beyond the global cap and starts them as slots free up', async () => {
+    await setCaps(2, 2);
+    const jobId = await newJob({ bounds: [500, 1000] });
+    const one = leaseOf(jobId, await claim(jobId, 1));
+    leaseOf(jobId, await claim(jobId, 2));
+    expect(await claim(jobId, 3)).toMatchObject({ claimed: false, reason: 'capped' });
+    const finished = await rpc('public.finish_export_lane', args(one));
+    expect(finished.kick).toEqual([{ job_id: jobId, lane_no: 3 }]);
+    expect(await claim(jobId, 3)).toMatchObject({ claimed: true });
+  });
+
+  it('gives a free slot to the organisation running fewest lanes, and a hand-off yields to it', async () => {
+    await setCaps(4, 4);
+    const other = await newOrg('Second org');
+    const big = await newJob({ bounds: [200, 400, 600, 800] });
+    const big1 = leaseOf(big, await claim(big, 1));
+    for (const laneNo of [2, 3, 4]) leaseOf(big, await claim(big, laneNo));
+    expect(await claim(big, 5)).toMatchObject({ reason: 'capped' });
+    const small = await newJob({ org: other.org, bounds: [500] });
+    expect(await claim(small, 1)).toMatchObject({ reason: 'capped' });
+
+    // The big job's lane 1 hands off: the small job (0 running, 4 fewer) gets the slot, not lane 5.
+    const handoff = await rpc('public.hand_off_export_lane', args(big1));
+    expect(handoff.outcome).toBe('yielded');
+    expect(handoff.kick).toEqual([{ job_id: small, lane_no: 1 }]);
+    expect(await claim(small, 1)).toMatchObject({ claimed: true });
+    expect(await claim(big, 1)).toMatchObject({ reason: 'capped' });
   });
 });
 
 describe('failures and retries', () => {
-  it('backs off retryable failures, resets attempts after a good shard, and fails for good at the cap', async () => {
-    const jobId = await newJob({ max_attempts: 3 });
-    let lease = await rpc('public.claim_export_job', [jobId, 60]);
-    const first = await rpc('public.fail_export_job', [
-      jobId,
-      lease.invocation_id,
-      lease.generation,
-      'source_unavailable',
-      '503',
-      true,
-    ]);
+  it('backs off retryable failures per lane, resets attempts after a good shard, and fails at the cap', async () => {
+    const jobId = await newJob({ maxAttempts: 3 });
+    let l = leaseOf(jobId, await claim(jobId));
+    const first = await rpc('public.fail_export_lane', [...args(l), 'source_unavailable', '503', true]);
     expect(first.outcome).toBe('retrying');
-    expect(await rpc('public.claim_export_job', [jobId, 60])).toMatchObject({ claimed: false, reason: 'not_due' });
+    expect(await job(jobId)).toMatchObject({ status: 'retrying', attempts: 1 });
+    expect(await claim(jobId)).toMatchObject({ claimed: false, reason: 'not_due' });
 
-    await db.query('update public.export_jobs set next_retry_at = now() where id = $1', [jobId]);
-    lease = await rpc('public.claim_export_job', [jobId, 60]);
-    await record(jobId, lease, 1, null, 250);
+    await db.query('update public.export_lanes set next_retry_at = now() where job_id = $1', [jobId]);
+    l = leaseOf(jobId, await claim(jobId));
+    await record(l, { seq: 1, after: null, last: 250 });
     expect(await job(jobId)).toMatchObject({ attempts: 0, last_error: null });
 
     for (let attempt = 1; attempt <= 3; attempt += 1) {
-      const failed = await rpc('public.fail_export_job', [
-        jobId,
-        lease.invocation_id,
-        lease.generation,
-        'storage_failed',
-        'timeout',
-        true,
-      ]);
+      const failed = await rpc('public.fail_export_lane', [...args(l), 'storage_failed', 'timeout', true]);
       expect(failed.outcome).toBe(attempt < 3 ? 'retrying' : 'failed');
-      await db.query('update public.export_jobs set next_retry_at = now() where id = $1', [jobId]);
-      lease = await rpc('public.claim_export_job', [jobId, 60]);
+      await db.query('update public.export_lanes set next_retry_at = now() where job_id = $1', [jobId]);
+      const next = await claim(jobId);
+      if (attempt < 3) l = leaseOf(jobId, next);
+      else expect(next).toMatchObject({ claimed: false, reason: 'finished' });
     }
-    expect(lease).toMatchObject({ claimed: false, reason: 'finished' });
     expect(await job(jobId)).toMatchObject({ status: 'failed', attempts: 3 });
-    expect(await notifications(jobId)).toEqual([{ kind: 'export_failed' }]);
+    expect(await notifications(jobId)).toEqual([{ kind: 'export_failed', run_no: 1 }]);
   });
 
   it('fails a permanent error at once', async () => {
     const jobId = await newJob();
-    const lease = await rpc('public.claim_export_job', [jobId, 60]);
-    const failed = await rpc('public.fail_export_job', [
-      jobId,
-      lease.invocation_id,
-      lease.generation,
-      'bad_filter',
-      'no field x',
-      false,
-    ]);
-    expect(failed).toEqual({ outcome: 'failed', attempts: 1 });
+    const l = leaseOf(jobId, await claim(jobId));
+    const failed = await rpc('public.fail_export_lane', [...args(l), 'bad_filter', 'no field x', false]);
+    expect(failed).toMatchObject({ outcome: 'failed', attempts: 1 });
   });
 });
 
 describe('notifications', () => {
-  it('are unique per job and outcome, whatever calls finish twice', async () => {
+  it('are unique per run and outcome, whatever calls finish twice', async () => {
     const jobId = await newJob();
-    const lease = await rpc('public.claim_export_job', [jobId, 60]);
-    await record(jobId, lease, 1, null, 250);
-    expect((await rpc('public.finish_export_job', [jobId, lease.invocation_id, lease.generation])).outcome).toBe(
-      'completed',
-    );
-    // A second finish from the same (now released) lease is refused; a direct duplicate insert is a no-op.
-    expect((await rpc('public.finish_export_job', [jobId, lease.invocation_id, lease.generation])).outcome).toBe(
-      'lease_lost',
-    );
-    await asService(
-      `select private.notify_export_outcome(j, 'export_completed') from public.export_jobs j where id = $1`,
-      [jobId],
-    );
-    expect(await notifications(jobId)).toEqual([{ kind: 'export_completed' }]);
+    const l = leaseOf(jobId, await claim(jobId));
+    await record(l, { seq: 1, after: null, last: 250 });
+    expect(await rpc('public.finish_export_lane', args(l))).toMatchObject({
+      outcome: 'completed',
+      job_status: 'completed',
+    });
+    expect((await rpc('public.finish_export_lane', args(l))).outcome).toBe('stopped');
+    await asService(`select private.notify_export_outcome($1, 'export_completed')`, [jobId]);
+    expect(await notifications(jobId)).toEqual([{ kind: 'export_completed', run_no: 1 }]);
+  });
+
+  it('notify again when a re-run fails again: one per outcome of each run', async () => {
+    const jobId = await newJob();
+    let l = leaseOf(jobId, await claim(jobId));
+    await rpc('public.fail_export_lane', [...args(l), 'source_rejected', 'collection gone', false]);
+    await rpc('public.request_export_rerun', [jobId, [], null]);
+    l = leaseOf(jobId, await claim(jobId));
+    await rpc('public.fail_export_lane', [...args(l), 'source_rejected', 'collection still gone', false]);
+    expect(await notifications(jobId)).toEqual([
+      { kind: 'export_failed', run_no: 1 },
+      { kind: 'export_failed', run_no: 2 },
+    ]);
   });
 });
 
 describe('re-runs', () => {
   it('re-runs a named shard over exactly its key range and keeps the replaced attempt', async () => {
-    const jobId = await newJob();
-    let lease = await rpc('public.claim_export_job', [jobId, 60]);
-    await record(jobId, lease, 1, null, 250);
-    await record(jobId, lease, 2, 250, 400);
-    await rpc('public.finish_export_job', [jobId, lease.invocation_id, lease.generation]);
+    const jobId = await newJob({ bounds: [300] });
+    const one = leaseOf(jobId, await claim(jobId, 1));
+    const two = leaseOf(jobId, await claim(jobId, 2));
+    await record(one, { seq: 1, after: null, last: 250 });
+    await record(two, { seq: 1, after: 300, last: 400 });
+    await rpc('public.finish_export_lane', args(one));
+    await rpc('public.finish_export_lane', args(two));
+    expect(await job(jobId)).toMatchObject({ status: 'completed' });
 
-    const requeued = await rpc('public.request_export_rerun', [jobId, [1], 'missing in storage']);
-    expect(requeued.status).toBe('queued');
-    lease = await rpc('public.claim_export_job', [jobId, 60]);
-    expect(lease.reruns).toEqual([{ shard_no: 1, key_after: null, key_last: 250 }]);
-    await expect(record(jobId, lease, 1, null, 300)).rejects.toThrow(/already recorded for keys/);
-    expect((await record(jobId, lease, 1, null, 250)).outcome).toBe('recorded');
-    expect((await rpc('public.finish_export_job', [jobId, lease.invocation_id, lease.generation])).outcome).toBe(
-      'completed',
-    );
-
-    const [shard] = await asService<Json>(
-      'select attempt, status from public.export_shards where job_id = $1 and shard_no = 1',
-      [jobId],
-    );
-    expect(shard).toEqual({ attempt: 2, status: 'written' });
+    const requeued = await rpc('public.request_export_rerun', [jobId, [2], 'missing in storage']);
+    expect(requeued).toMatchObject({ status: 'queued', run_no: 2 });
+    expect(await claim(jobId, 1)).toMatchObject({ claimed: false, reason: 'finished' });
+    const again = await claim(jobId, 2);
+    expect(again.reruns).toEqual([
+      { shard_no: 2, lane_seq: 1, key_after: 300, key_last: 400, rows: 250, sha256: sha(400) },
+    ]);
+    const l = leaseOf(jobId, again);
+    await expect(record(l, { seq: 1, after: 300, last: 450, rerunOf: 2 })).rejects.toThrow(/not waiting for a re-run/);
+    expect(await record(l, { seq: 1, after: 300, last: 400, rerunOf: 2, sha: sha(400) })).toMatchObject({
+      outcome: 'recorded',
+      shard_no: 2,
+    });
+    expect(await rpc('public.finish_export_lane', args(l))).toMatchObject({ job_status: 'completed' });
     const history = await asService<Json>(
       'select attempt, replaced_because from public.export_shard_attempts where job_id = $1',
       [jobId],
     );
     expect(history).toEqual([{ attempt: 1, replaced_because: 'missing in storage' }]);
+    expect(await notifications(jobId)).toEqual([
+      { kind: 'export_completed', run_no: 1 },
+      { kind: 'export_completed', run_no: 2 },
+    ]);
+  });
+
+  it('refuses, with an explanation and for good, a re-run whose key range now holds other records', async () => {
+    const jobId = await newJob();
+    let l = leaseOf(jobId, await claim(jobId));
+    await record(l, { seq: 1, after: null, last: 250 });
+    await rpc('public.finish_export_lane', args(l));
+    await rpc('public.request_export_rerun', [jobId, [1], 'checksum mismatch']);
+    l = leaseOf(jobId, await claim(jobId));
+    const changed = await record(l, { seq: 1, after: null, last: 250, rerunOf: 1, rows: 249, sha: sha(1) });
+    expect(changed.outcome).toBe('source_changed');
+    expect(changed.detail).toMatch(/written with 250 rows; the source now has 249 rows there.*start a new export/);
+    const [shard] = await asService<Json>('select status, sha256 from public.export_shards where job_id = $1', [jobId]);
+    expect(shard).toEqual({ status: 'rerun_requested', sha256: sha(250) });
   });
 
   it('refuses a re-run of a job that is still running', async () => {
     const jobId = await newJob();
-    await rpc('public.claim_export_job', [jobId, 60]);
+    await claim(jobId);
     await expect(rpc('public.request_export_rerun', [jobId, [], null])).rejects.toThrow(/still running/);
   });
 });
 
 describe('sweep_export_jobs', () => {
-  it('returns jobs whose lease expired and settles cancels nobody is working on', async () => {
-    const killed = await newJob();
-    await rpc('public.claim_export_job', [killed, 60]);
-    await db.query(`update public.export_jobs set lease_expires_at = now() - interval '1 second' where id = $1`, [
-      killed,
-    ]);
+  it('returns lanes whose holder died and settles cancels nobody is working on', async () => {
+    const killed = await newJob({ bounds: [500] });
+    await claim(killed, 1);
+    await claim(killed, 2);
+    await expireLease(killed, 2);
 
     const abandoned = await newJob();
-    await rpc('public.claim_export_job', [abandoned, 60]);
-    await db.query(
-      `update public.export_jobs set lease_expires_at = now() - interval '1 second', cancel_requested_at = now() where id = $1`,
-      [abandoned],
-    );
+    await claim(abandoned);
+    await expireLease(abandoned, 1);
+    await db.query(`update public.export_jobs set cancel_requested_at = now() where id = $1`, [abandoned]);
 
-    const swept = (await asService<{ job_id: string }>('select job_id from public.sweep_export_jobs()')).map(
-      (r) => r.job_id,
-    );
-    expect(swept).toContain(killed);
-    expect(swept).not.toContain(abandoned);
+    const swept = await asService<{ job_id: string; lane_no: number }>('select * from public.sweep_export_jobs()');
+    expect(swept.filter((r) => r.job_id === killed)).toEqual([{ job_id: killed, lane_no: 2 }]);
+    expect(swept.filter((r) => r.job_id === abandoned)).toEqual([]);
     expect(await job(abandoned)).toMatchObject({ status: 'cancelled' });
-    expect(await notifications(abandoned)).toEqual([{ kind: 'export_cancelled' }]);
+    expect(await notifications(abandoned)).toEqual([{ kind: 'export_cancelled', run_no: 1 }]);
   });
 });
 
-describe('privileges', () => {
+describe('history outlives people', () => {
+  it("keeps an organisation's jobs when the member who started them is deleted", async () => {
+    const leaver = await newUser();
+    await db.query('insert into public.memberships (organisation_id, user_id) values ($1, $2)', [orgId, leaver]);
+    const jobId = await newJob({ requestedBy: leaver });
+    await db.query('delete from auth.users where id = $1', [leaver]);
+    expect(await job(jobId)).toMatchObject({ requested_by: null, status: 'queued' });
+    const l = leaseOf(jobId, await claim(jobId));
+    await rpc('public.finish_export_lane', args(l));
+    expect(await job(jobId)).toMatchObject({ status: 'completed' });
+    expect(await notifications(jobId)).toEqual([]);
+  });
+});
+
+describe('privileges and hygiene', () => {
   it('does not let a signed-in user run the state machine directly', async () => {
     const client = await db.connect();
     try {
@@ -332,12 +569,22 @@ describe('privileges', () => {
         "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)",
         [JSON.stringify({ role: 'authenticated', sub: userId })],
       );
-      await expect(client.query('select public.claim_export_job($1, 60)', [randomUUID()])).rejects.toThrow(
+      await expect(client.query('select public.claim_export_lane($1, null, 60, null)', [randomUUID()])).rejects.toThrow(
         /permission denied/,
       );
     } finally {
       await client.query('rollback');
       client.release();
     }
+  });
+
+  it('gives every function of the export engine a fixed search_path', async () => {
+    const { rows } = await db.query<{ fn: string }>(
+      `select p.oid::regprocedure::text as fn from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+       where n.nspname in ('public', 'private') and p.prokind = 'f'
+         and p.proname ~ '(export|lane|baton|heir|ascending|touch_updated_at|org_member)'
+         and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%')`,
+    );
+    expect(rows).toEqual([]);
   });
 });

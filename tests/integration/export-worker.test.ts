@@ -110,7 +110,8 @@ describe('export worker', () => {
       const timeline = await invocations(job.id);
       const handoffs = timeline.filter((i) => i.end_reason === 'handoff').length;
       expect(handoffs).toBeGreaterThanOrEqual(3);
-      expect(timeline.at(-1)?.end_reason).toBe('completed');
+      // Each lane ends with exactly one completing invocation.
+      expect(timeline.filter((i) => i.end_reason === 'completed').length).toBe(done.lane_count);
       expect(await notificationKinds(job.id)).toEqual(['export_completed']);
     },
     300_000,
@@ -187,6 +188,11 @@ describe('export worker under trouble', () => {
     await expect(cancelExport(deps(), job.id)).rejects.toMatchObject({ code: 'conflict' });
   }, 120_000);
 
+  it('refuses a budget the platform cannot give (a CPU budget at its CPU limit)', async () => {
+    const jobId = await queueJob({ fields: ['hs_object_id'], filter: null });
+    await expect(kick(jobId, { cpuMs: 2_000 })).rejects.toMatchObject({ name: 'FunctionsHttpError' });
+  });
+
   it('rides out transient source and storage faults, resetting attempts after a good page', async () => {
     const fields = ['hs_object_id', 'state'];
     // Queued directly, so the API's own source calls cannot use up the injected faults.
@@ -243,8 +249,9 @@ describe('export worker memory', () => {
     const bigSource = await createSource(db, tenant.organisationId, big, null);
     const peakFor = async (filter: string | null) => {
       const job = await startExport(deps(), { sourceId: bigSource, format: 'csv', fields: testFields, filter });
-      // One long invocation per run where the wall clock allows: many pages per process.
-      await kick(job.id, { timeMs: 100_000, cpuMs: 100_000 });
+      // Long invocations: as much CPU as the platform's 2 s limit allows, so many pages pass through each
+      // process (a budget at or past the limit is refused).
+      await kick(job.id, { timeMs: 100_000, cpuMs: 1_900 });
       const done = await waitForJob(job.id, isFinished, { timeoutMs: 400_000, sweep: true });
       expect(done.status).toBe('completed');
       const timeline = await invocations(job.id);

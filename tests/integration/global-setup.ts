@@ -13,10 +13,8 @@ import type { TestStack } from './stack-info';
  */
 export default async function setup(project: TestProject) {
   // The export worker reads these (the devstack passes BATON_* through to functions): a 1.5 s slice
-  // forces many hand-offs in every export test, and a short lease grace lets the sweep recover a killed
-  // invocation in seconds rather than the production 30 s.
+  // forces many hand-offs in every export test; leases keep their 8 s default (heartbeats renew them).
   process.env.BATON_WORKER_TIME_BUDGET_MS = '1500';
-  process.env.BATON_WORKER_LEASE_GRACE_SECONDS = '3';
   process.env.BATON_WORKER_PROGRESS_INTERVAL_MS = '250';
   // `.env` may switch the project to legacy keys (DEVSTACK_API_KEYS=legacy): the whole suite follows.
   loadDotEnv(projectRoot);

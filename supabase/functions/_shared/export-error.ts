@@ -1,7 +1,8 @@
 /**
  * Why an invocation failed, and whether trying again can help. Retryable: the source or storage was
  * unavailable or slow (5xx, timeouts, network), or the database call failed. Not retryable: the source
- * rejected the request (bad filter, missing collection) or the data does not fit the job (no key).
+ * rejected the request (bad filter, missing collection), the data does not fit the job (no key), or a
+ * re-run found its key range holding other records than it first wrote (the source changed).
  */
 export type ExportErrorKind =
   | 'source_unavailable'
@@ -9,6 +10,7 @@ export type ExportErrorKind =
   | 'storage_failed'
   | 'database_failed'
   | 'schema_mismatch'
+  | 'source_changed'
   | 'bad_filter'
   | 'internal';
 

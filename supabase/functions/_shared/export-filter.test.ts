@@ -30,7 +30,7 @@ describe('composePageFilter', () => {
         afterKey: 100,
         lastKey: 350,
       }),
-    ).toBe('(portal_id:=7) && (state:=DRAFT || state:=PUBLISHED) && hs_object_id:>100 && hs_object_id:<=350');
+    ).toBe('(portal_id:=7) && (state:=DRAFT || state:=PUBLISHED) && hs_object_id:<=350 && hs_object_id:>100');
   });
 
   it('omits what is not there', () => {

@@ -36,15 +36,20 @@ export type PageFilterInput = {
   userFilter: string | null;
   /** Exclusive lower bound of the key (null: from the start). */
   afterKey: number | null;
-  /** Inclusive upper bound (re-running a shard reads exactly its range). */
+  /** Inclusive upper bound: a lane's end, or the range of a shard being re-run. */
   lastKey?: number | null;
 };
 
+/**
+ * The moving cursor (`key:>after`) comes last and the fixed upper bound before it: `&&` is
+ * left-associative, so the search engine sees `(filter && key:<=upper) && key:>after`, one fixed
+ * expression per lane with a cursor peeled off its right — the shape a keyset count can cache.
+ */
 export function composePageFilter(input: PageFilterInput): string {
   const parts: string[] = [];
   if (input.mandatoryFilter?.trim()) parts.push(`(${input.mandatoryFilter.trim()})`);
   if (input.userFilter?.trim()) parts.push(`(${input.userFilter.trim()})`);
-  if (input.afterKey !== null) parts.push(`${input.keyField}:>${input.afterKey}`);
   if (input.lastKey !== undefined && input.lastKey !== null) parts.push(`${input.keyField}:<=${input.lastKey}`);
+  if (input.afterKey !== null) parts.push(`${input.keyField}:>${input.afterKey}`);
   return parts.join(' && ');
 }

@@ -1,3 +1,4 @@
+import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
 import { encodeCsvHeader, encodeShard, type ExportDocument } from './export-format.ts';
 
@@ -46,6 +47,40 @@ describe('encodeShard (CSV)', () => {
     const shard = encodeShard([{ hs_object_id: 1, title: 'ブログ 📈 مرحبا' }], csv);
     expect(decode(shard.bytes)).toContain('ブログ 📈 مرحبا');
     expect(shard.bytes.length).toBe(new TextEncoder().encode(decode(shard.bytes)).length);
+  });
+
+  it('writes the same bytes as csv-stringify (RFC 4180, CRLF, any line break quoted) on hostile text', () => {
+    const alphabet = ['a', ',', '"', '\r', '\n', '\r\n', ' ', '=', '-', '\t', 'ß', '📈', "'", ';', ''];
+    let seed = 7;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const docs = Array.from({ length: 500 }, (_, i) => ({
+      hs_object_id: i,
+      title: Array.from(
+        { length: Math.floor(random() * 8) },
+        () => alphabet[Math.floor(random() * alphabet.length)],
+      ).join(''),
+      tags: random() < 0.5 ? ['x,"y"', 'z\n'] : [],
+      meta: random() < 0.3 ? null : { note: 'a"b' },
+    }));
+    for (const neutraliseFormulas of [true, false]) {
+      const ours = decode(encodeShard(docs, { ...csv, neutraliseFormulas }).bytes);
+      const cell = (v: unknown) => {
+        const text =
+          v === null || v === undefined
+            ? ''
+            : typeof v === 'string'
+              ? v
+              : typeof v === 'number'
+                ? String(v)
+                : JSON.stringify(v);
+        return neutraliseFormulas && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+      };
+      const library = stringify([fields, ...docs.map((d) => fields.map((f) => cell((d as ExportDocument)[f])))], {
+        record_delimiter: 'windows',
+        quoted_match: /[\r\n]/,
+      });
+      expect(ours).toBe(library);
+    }
   });
 
   it('merging shards without their headers equals one single-pass encoding', () => {

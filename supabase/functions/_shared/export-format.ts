@@ -1,5 +1,3 @@
-import { stringify } from 'csv-stringify/sync';
-
 /**
  * Encoding of export records, shared by the worker (Deno) and the app (Next.js): shards, the reference
  * single-pass encoding in tests, and the CSV header of an empty export all come from here, so they are
@@ -48,14 +46,25 @@ function cellText(value: unknown, neutraliseFormulas: boolean): string {
   return neutraliseFormulas && FORMULA_TRIGGER.test(text) ? `'${text}` : text;
 }
 
-function csvRows(rows: string[][]): string {
-  // With CRLF as the record delimiter, csv-stringify quotes only cells containing the full CRLF pair;
-  // a lone LF or CR (common in HTML bodies) would then split the row in most readers. RFC 4180 quotes both.
-  return stringify(rows, { record_delimiter: 'windows', quoted_match: /[\r\n]/ });
+// RFC 4180: a cell is quoted when it holds the delimiter, a quote, or a line break — CR or LF alone too
+// (common in HTML bodies; an unquoted one would split the row in most readers) — and quotes inside are
+// doubled. Written out rather than through csv-stringify: the library's per-cell option handling cost
+// ~30 ms of CPU a 250-record page (measured in warm Node), a fifth of a 160 ms CPU budget, for the same
+// bytes (the tests compare the two on hostile input).
+const NEEDS_QUOTES = /[",\r\n]/;
+
+function csvCell(text: string): string {
+  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function csvRow(cells: readonly string[]): string {
+  let row = '';
+  for (let i = 0; i < cells.length; i += 1) row += (i === 0 ? '' : ',') + csvCell(cells[i]!);
+  return `${row}\r\n`;
 }
 
 export function encodeCsvHeader(fields: readonly string[]): string {
-  return csvRows([fields.map((f) => cellText(f, false))]);
+  return csvRow(fields.map((f) => cellText(f, false)));
 }
 
 /** One shard (or, in tests, a whole reference file) from a page of documents. */
@@ -70,9 +79,14 @@ export function encodeShard(documents: readonly ExportDocument[], options: Encod
     return { bytes: encoder.encode(text), rows: documents.length, headerBytes: 0 };
   }
   const header = encodeCsvHeader(options.fields);
-  const body = csvRows(
-    documents.map((doc) => options.fields.map((field) => cellText(doc[field], options.neutraliseFormulas))),
-  );
+  let body = '';
+  const cells: string[] = new Array<string>(options.fields.length);
+  for (const doc of documents) {
+    for (let i = 0; i < options.fields.length; i += 1) {
+      cells[i] = cellText(doc[options.fields[i]!], options.neutraliseFormulas);
+    }
+    body += csvRow(cells);
+  }
   return {
     bytes: encoder.encode(header + body),
     rows: documents.length,

@@ -1,13 +1,18 @@
 import { checkUserFilter, composePageFilter } from './export-filter.ts';
 import { asExportError, ExportError } from './export-error.ts';
 import { contentTypes, encodeShard, type ExportDocument, type ExportFormat } from './export-format.ts';
+import { shouldStartHeir } from './heir-timing.ts';
 import { sha256Hex } from './sha256.ts';
 import { shardStorageKey } from './shard-key.ts';
+import { withBudget, type Budget, type WorkerSettings } from './worker-settings.ts';
 
 /**
- * One invocation of the export worker: claim the job, write shards page by page (holding one page at a
- * time), and stop when the job is done, cancelled, or the time budget is spent (then hand off).
- * Everything it touches is injected, so the same loop runs in the Edge Function and in tests.
+ * One invocation of the export worker on one lane of a job: take the lane's lease (claim it, or wait as
+ * the heir of the invocation that started it), re-run the lane's damaged shards, then write its tail page
+ * by page — fetching page n+1 while page n is encoded, uploaded and recorded, so at most two pages are
+ * held — and stop when the lane is done, cancelled, or the budget is spent. Before the budget runs out
+ * it starts its heir, whose boot overlaps the last pages, and passes it the lease in the call that records
+ * its last shard. Everything it touches is injected, so the same loop runs in the Edge Function and tests.
  */
 
 export type SearchPageRequest = {
@@ -18,6 +23,12 @@ export type SearchPageRequest = {
   includeFields: readonly string[];
 };
 
+/** What starts a worker: a job, optionally one lane of it, optionally as the heir of a running invocation. */
+export type WorkerRequest = { jobId: string; lane?: number; heirOf?: string; budget?: Budget };
+
+/** A lane some invocation should be started for (a slot freed up, or a lane was handed off cold). */
+export type LaneToStart = { job_id: string; lane_no: number };
+
 export type WorkerPorts = {
   /** Calls a state-machine function; throws ExportError('database_failed') when the call fails. */
   rpc: <T>(fn: string, args: Record<string, unknown>) => Promise<T>;
@@ -25,34 +36,32 @@ export type WorkerPorts = {
   searchPage: (request: SearchPageRequest) => Promise<ExportDocument[]>;
   /** Writes a shard object (upsert); throws ExportError('storage_failed'). */
   uploadShard: (key: string, bytes: Uint8Array, contentType: string) => Promise<void>;
-  /** Milliseconds of CPU this process has used (hosted functions allow 2 s of CPU per request). */
+  /** Removes objects no manifest row references (best effort: a failure is logged, not thrown). */
+  removeObjects: (keys: string[]) => Promise<void>;
+  /** Keys of the objects under a folder (for the clean-up when a lane ends; never for reading data). */
+  listObjects: (folder: string) => Promise<string[]>;
+  /** Starts a fresh copy of the worker (the relay's baton pass); never throws. */
+  startCopy: (request: WorkerRequest) => void;
+  /** CPU the isolate's thread has used, in ms: what the platform's CPU limit counts. */
   cpuMs: () => number;
   /** Current V8 heap use; sampled after every shard and recorded as the invocation's peak. */
   heapUsedBytes: () => number;
+  /** How long this copy took to boot (process start to serving): the heir will take about as long. */
+  bootMs: number;
   log: (message: string) => void;
 };
 
-export type WorkerLimits = {
-  /** Hand off once this much wall time has passed (default 45 s, well inside the 150 s hosted limit). */
-  timeBudgetMs: number;
-  /** Hand off once this much CPU has been used (hosted: 2 s per request). */
-  cpuBudgetMs: number;
-  /** Lease = budget + this grace; a killed invocation's job is claimable again when it runs out. */
-  leaseGraceSeconds: number;
-  /** Job-row progress is published at most this often, so Realtime traffic does not grow with throughput. */
-  progressIntervalMs: number;
-};
-
-export type InvocationOutcome = 'handoff' | 'completed' | 'cancelled' | 'declined' | 'lease_lost' | 'error';
+export type InvocationOutcome = 'handoff' | 'completed' | 'cancelled' | 'declined' | 'lease_lost' | 'stopped' | 'error';
 
 export type InvocationResult = {
   outcome: InvocationOutcome;
   invocationId: string | null;
+  lane: number | null;
   shardsWritten: number;
   rowsWritten: number;
   /** Set when outcome is 'error'. */
   error?: ExportError;
-  /** For 'error': whether the job will be retried (the sweep kicks it after the backoff). */
+  /** For 'error': whether the lane will be retried (the sweep kicks it after the backoff). */
   retrying?: boolean;
 };
 
@@ -67,59 +76,127 @@ type ClaimedJob = {
   format: ExportFormat;
   page_size: number;
   neutralise_formulas: boolean;
+  budget: Budget;
+};
+
+type ClaimedLane = {
+  lane_no: number;
+  key_after: number | null;
+  key_upper: number | null;
+  cursor_key: number | null;
+  next_seq: number;
   tail_complete: boolean;
+  /** Holders that died without a goodbye: generation i was writing the lane's shard dead_seqs[i]. */
+  dead_generations: number[];
+  dead_seqs: number[];
+};
+
+type Rerun = {
+  shard_no: number;
+  lane_seq: number;
+  key_after: number | null;
+  key_last: number;
+  rows: number;
+  sha256: string;
 };
 
 type Claim =
-  | { claimed: false; reason: string; invocation_id?: string }
-  | {
-      claimed: true;
-      invocation_id: string;
-      generation: number;
-      job: ClaimedJob;
-      tail: { next_shard_no: number; after_key: number | null };
-      reruns: Array<{ shard_no: number; key_after: number | null; key_last: number }>;
-    };
+  | { claimed: false; reason: string; invocation_id?: string; kick?: LaneToStart[] }
+  | { claimed: true; invocation_id: string; generation: number; job: ClaimedJob; lane: ClaimedLane; reruns: Rerun[] };
 
-type RecordOutcome = { outcome: 'recorded' | 'cancel_requested' | 'lease_lost' };
+type RecordOutcome = {
+  outcome: 'recorded' | 'passed' | 'yielded' | 'cancel_requested' | 'lease_lost' | 'stopped' | 'source_changed';
+  heir_waiting?: boolean;
+  kick?: LaneToStart[];
+  detail?: string;
+};
 
-class StopSignal {
-  constructor(readonly outcome: 'cancelled' | 'lease_lost') {}
+/** Why the loop stopped early; every one of them ends the invocation without an error. */
+class Stop {
+  constructor(
+    readonly outcome: 'cancelled' | 'lease_lost' | 'stopped' | 'handoff',
+    readonly kick: LaneToStart[] = [],
+  ) {}
 }
 
 /** The lease an invocation holds: every state-machine call after the claim carries it. */
-export type LeaseArgs = { p_job_id: string; p_invocation_id: string; p_generation: number };
+export type LeaseArgs = { p_job_id: string; p_lane_no: number; p_invocation_id: string; p_generation: number };
+
+/** A fetched page: the documents and the key of the last one. */
+type Page = { documents: ExportDocument[]; lastKey: number | null };
+
+/** How long the heir waits for the baton before stepping back (the predecessor then hands off cold). */
+const HEIR_WAIT_MS = 15_000;
 
 export async function runExportInvocation(
-  jobId: string,
+  request: WorkerRequest,
   ports: WorkerPorts,
-  limits: WorkerLimits,
+  settings: WorkerSettings,
   onLease: (lease: LeaseArgs) => void = () => {},
+  /** Isolate CPU when the request arrived: the platform's CPU limit counts from there, claim included. */
+  cpuAtRequest: number = ports.cpuMs(),
 ): Promise<InvocationResult> {
-  const startedAt = Date.now();
-  const cpuAtStart = ports.cpuMs();
-  const leaseSeconds = Math.ceil(limits.timeBudgetMs / 1000) + limits.leaseGraceSeconds;
-
-  const claim = await ports.rpc<Claim>('claim_export_job', { p_job_id: jobId, p_lease_seconds: leaseSeconds });
+  const { jobId } = request;
+  const claim = await takeLease(request, ports, settings);
   if (!claim.claimed) {
-    ports.log(`job ${jobId}: not claimed (${claim.reason})`);
+    ports.log(`job ${jobId} lane ${request.lane ?? 'any'}: not claimed (${claim.reason})`);
+    for (const lane of claim.kick ?? []) ports.startCopy({ jobId: lane.job_id, lane: lane.lane_no });
     return {
       outcome: claim.reason === 'cancelled' ? 'cancelled' : 'declined',
       invocationId: claim.invocation_id ?? null,
+      lane: request.lane ?? null,
       shardsWritten: 0,
       rowsWritten: 0,
     };
   }
 
-  const { job, generation, invocation_id: invocationId } = claim;
-  const lease: LeaseArgs = { p_job_id: jobId, p_invocation_id: invocationId, p_generation: generation };
+  // Wall time counts from the lease (an heir's wait for the baton is not its work); CPU from the request,
+  // as the platform counts it (the claim, and an heir's warm-up, are on it).
+  const startedAt = Date.now();
+  const cpuAtStart = cpuAtRequest;
+  const { job, lane, generation, invocation_id: invocationId } = claim;
+  const limits = withBudget(settings, job.budget);
+  const lease: LeaseArgs = {
+    p_job_id: jobId,
+    p_lane_no: lane.lane_no,
+    p_invocation_id: invocationId,
+    p_generation: generation,
+  };
   onLease(lease);
+  const tag = `job ${jobId} lane ${lane.lane_no}`;
   let shardsWritten = 0;
   let rowsWritten = 0;
-  let lastPublishAt = 0;
   let peakHeapBytes = ports.heapUsedBytes();
+  let lastRenewedAt = Date.now();
+  let heirRequested = false;
+  let heirWaiting = false;
+  /** Wall time and isolate CPU of each page so far, kept sorted (medians predict the next page). */
+  const pageWallMs: number[] = [];
+  const pageCpuMs: number[] = [];
+  let cpuAtLastPage = cpuAtStart;
+
+  const keyFor = (laneSeq: number, gen: number) =>
+    shardStorageKey({
+      organisationId: job.organisation_id,
+      jobId,
+      lane: lane.lane_no,
+      laneSeq,
+      generation: gen,
+      format: job.format,
+    });
+
+  // What holders killed mid-page may have uploaded and never recorded: the shard each was writing and the
+  // lane's pending re-runs, under each dead generation. Nothing references those keys; remove them (the
+  // lane's finisher sweeps its folder for anything else).
+  const deadKeys = (generations: number[], seqs: number[]) =>
+    generations.flatMap((gen, i) => [
+      keyFor(seqs[i] ?? lane.next_seq, gen),
+      ...claim.reruns.map((rerun) => keyFor(rerun.lane_seq, gen)),
+    ]);
+  const orphanCleanup = ports.removeObjects(deadKeys(lane.dead_generations, lane.dead_seqs));
 
   const end = async (outcome: InvocationOutcome, error?: ExportError) => {
+    await orphanCleanup;
     await ports
       .rpc('end_export_invocation', {
         p_invocation_id: invocationId,
@@ -129,15 +206,41 @@ export async function runExportInvocation(
         p_peak_heap_bytes: peakHeapBytes,
         p_error: error ? `${error.kind}: ${error.message}` : null,
       })
-      .catch((e: unknown) => ports.log(`job ${jobId}: could not end invocation: ${String(e)}`));
+      .catch((e: unknown) => ports.log(`${tag}: could not end invocation: ${String(e)}`));
   };
 
-  const budgetSpent = () =>
-    Date.now() - startedAt >= limits.timeBudgetMs || ports.cpuMs() - cpuAtStart >= limits.cpuBudgetMs;
+  const timing = () => ({
+    elapsedMs: Date.now() - startedAt,
+    cpuUsedMs: ports.cpuMs() - cpuAtStart,
+    timeBudgetMs: limits.timeBudgetMs,
+    cpuBudgetMs: limits.cpuBudgetMs,
+    bootMs: ports.bootMs,
+    pageMs: pageWallMs.length > 0 ? pageWallMs[Math.floor(pageWallMs.length / 2)]! : 0,
+  });
+  /** Spent when one more page (at its median cost so far) would take either budget past its end. */
+  const budgetSpent = () => {
+    const t = timing();
+    const pageCpu = pageCpuMs.length > 0 ? pageCpuMs[Math.floor(pageCpuMs.length / 2)]! : 0;
+    return t.elapsedMs + t.pageMs >= t.timeBudgetMs || t.cpuUsedMs + pageCpu >= t.cpuBudgetMs;
+  };
+  const maybeStartHeir = () => {
+    if (heirRequested || pageWallMs.length === 0 || !shouldStartHeir(timing())) return;
+    heirRequested = true;
+    ports.startCopy({ jobId, lane: lane.lane_no, heirOf: invocationId });
+  };
 
-  /** Fetch, encode, write, record one shard; drop the page. Returns the documents' count and last key. */
-  const writeShard = async (shardNo: number, afterKey: number | null, lastKey: number | null) => {
-    const shardStarted = Date.now();
+  // An idle heartbeat keeps the lease while one page is slow (a retried request, a slow storage write);
+  // a recorded shard renews it anyway. A third of the lease leaves two chances before it runs out.
+  const heartbeatEveryMs = (settings.leaseSeconds * 1000) / 3;
+  const heartbeat = setInterval(() => {
+    if (Date.now() - lastRenewedAt < heartbeatEveryMs) return;
+    lastRenewedAt = Date.now();
+    void ports
+      .rpc<{ held: boolean }>('heartbeat_export_lane', lease)
+      .catch((e: unknown) => ports.log(`${tag}: heartbeat failed: ${String(e)}`));
+  }, heartbeatEveryMs / 2);
+
+  const fetchPage = async (afterKey: number | null, lastKey: number | null): Promise<Page> => {
     const documents = await ports.searchPage({
       collection: job.collection,
       filterBy: composePageFilter({
@@ -151,53 +254,79 @@ export async function runExportInvocation(
       perPage: job.page_size,
       includeFields: job.fields.includes(job.key_field) ? job.fields : [...job.fields, job.key_field],
     });
-    if (documents.length === 0) return { count: 0, lastKey: afterKey };
-
+    if (documents.length === 0) return { documents, lastKey: null };
     const last = documents[documents.length - 1]?.[job.key_field];
     if (typeof last !== 'number' || !Number.isSafeInteger(last)) {
       throw new ExportError('schema_mismatch', `Record without a numeric ${job.key_field}: cannot page on it.`, false);
     }
-    const encoded = encodeShard(documents, {
+    return { documents, lastKey: last };
+  };
+
+  /** Encode, write and record one page as a shard; the page is dropped when this returns. */
+  const writeShard = async (
+    page: Page,
+    shard: { laneSeq: number; afterKey: number | null; lastKey: number; rerun?: Rerun },
+    pass: boolean,
+    fetchStartedAt: number,
+  ): Promise<RecordOutcome> => {
+    const encoded = encodeShard(page.documents, {
       format: job.format,
       fields: job.fields,
       neutraliseFormulas: job.neutralise_formulas,
     });
-    const key = shardStorageKey({
-      organisationId: job.organisation_id,
-      jobId,
-      shardNo,
-      generation,
-      format: job.format,
-    });
+    const sha256 = await sha256Hex(encoded.bytes);
+    if (shard.rerun && (shard.rerun.rows !== encoded.rows || shard.rerun.sha256 !== sha256)) {
+      throw sourceChanged(shard.rerun, encoded.rows);
+    }
+    const key = keyFor(shard.laneSeq, generation);
     await ports.uploadShard(key, encoded.bytes, contentTypes[job.format]);
-
-    const publish = Date.now() - lastPublishAt >= limits.progressIntervalMs;
     const recorded = await ports.rpc<RecordOutcome>('record_export_shard', {
       ...lease,
-      p_shard_no: shardNo,
-      p_key_after: afterKey,
-      p_key_last: last,
+      p_shard_no: shard.rerun?.shard_no ?? null,
+      p_lane_seq: shard.laneSeq,
+      p_key_after: shard.afterKey,
+      p_key_last: shard.lastKey,
       p_rows: encoded.rows,
       p_bytes: encoded.bytes.length,
       p_header_bytes: encoded.headerBytes,
-      p_sha256: await sha256Hex(encoded.bytes),
+      p_sha256: sha256,
       p_storage_key: key,
-      p_duration_ms: Date.now() - shardStarted,
-      p_publish_progress: publish,
+      p_duration_ms: Date.now() - fetchStartedAt,
+      p_progress_interval_ms: settings.progressIntervalMs,
+      p_pass_to_heir: pass,
     });
-    if (recorded.outcome === 'cancel_requested') throw new StopSignal('cancelled');
-    if (recorded.outcome === 'lease_lost') throw new StopSignal('lease_lost');
-    if (publish) lastPublishAt = Date.now();
-    // Sampled while this page's documents and bytes are still reachable: the invocation's high-water mark.
+    // Sampled while this page's documents and bytes (and the next page, prefetched) are reachable.
     peakHeapBytes = Math.max(peakHeapBytes, ports.heapUsedBytes());
-    shardsWritten += 1;
-    rowsWritten += encoded.rows;
-    return { count: documents.length, lastKey: last };
+    if (recorded.outcome === 'recorded' || recorded.outcome === 'passed' || recorded.outcome === 'yielded') {
+      lastRenewedAt = Date.now();
+      shardsWritten += 1;
+      rowsWritten += encoded.rows;
+      pageWallMs.push(Date.now() - fetchStartedAt);
+      pageWallMs.sort((a, b) => a - b);
+      const cpuNow = ports.cpuMs();
+      pageCpuMs.push(cpuNow - cpuAtLastPage);
+      pageCpuMs.sort((a, b) => a - b);
+      cpuAtLastPage = cpuNow;
+      heirWaiting = recorded.heir_waiting === true;
+      return recorded;
+    }
+    // Not recorded: the object we just wrote is referenced by nothing.
+    await ports.removeObjects([key]);
+    if (recorded.outcome === 'source_changed') {
+      throw new ExportError('source_changed', recorded.detail ?? 'The source changed under a re-run.', false);
+    }
+    throw new Stop(recorded.outcome === 'cancel_requested' ? 'cancelled' : recorded.outcome);
+  };
+
+  const afterRecord = (recorded: RecordOutcome) => {
+    if (recorded.outcome === 'passed') throw new Stop('handoff');
+    if (recorded.outcome === 'yielded') throw new Stop('handoff', recorded.kick);
   };
 
   const result = (outcome: InvocationOutcome, extra: Partial<InvocationResult> = {}): InvocationResult => ({
     outcome,
     invocationId,
+    lane: lane.lane_no,
     shardsWritten,
     rowsWritten,
     ...extra,
@@ -207,60 +336,207 @@ export async function runExportInvocation(
     const filterCheck = job.filter ? checkUserFilter(job.filter) : ({ ok: true } as const);
     if (!filterCheck.ok) throw new ExportError('bad_filter', filterCheck.message, false);
 
-    // Repairs first: each re-run reads exactly its shard's key range.
+    // Repairs first: each re-run reads exactly its shard's key range and must reproduce it.
     for (const rerun of claim.reruns) {
-      if (budgetSpent()) return await handOff();
-      await writeShard(rerun.shard_no, rerun.key_after, rerun.key_last);
+      if (budgetSpent()) throw await handOff();
+      const fetchStartedAt = Date.now();
+      const page = await fetchPage(rerun.key_after, rerun.key_last);
+      if (page.lastKey !== rerun.key_last) throw sourceChanged(rerun, page.documents.length);
+      afterRecord(
+        await writeShard(
+          page,
+          { laneSeq: rerun.lane_seq, afterKey: rerun.key_after, lastKey: rerun.key_last, rerun },
+          false,
+          fetchStartedAt,
+        ),
+      );
+      maybeStartHeir();
     }
 
-    let shardNo = claim.tail.next_shard_no;
-    let afterKey = claim.tail.after_key;
-    while (!job.tail_complete) {
-      if (budgetSpent()) return await handOff();
-      const page = await writeShard(shardNo, afterKey, null);
-      // A short page means the key range is exhausted: no need to ask for an empty one.
-      if (page.count < job.page_size) break;
-      shardNo += 1;
-      afterKey = page.lastKey;
+    if (!lane.tail_complete) {
+      let laneSeq = lane.next_seq;
+      let afterKey = lane.cursor_key;
+      let fetchStartedAt = Date.now();
+      let next: Promise<Page> | null = fetchPage(afterKey, lane.key_upper);
+      while (next) {
+        const page = await next;
+        next = null;
+        if (page.lastKey === null) break;
+        // A short page means the lane's key range is exhausted: no need to ask for an empty one.
+        const more = page.documents.length === job.page_size;
+        // The heir is waiting: this page is the last one; it carries the baton. Else keep one page ahead.
+        const last = heirWaiting || budgetSpent();
+        const thisFetchStartedAt = fetchStartedAt;
+        if (more && !last) {
+          fetchStartedAt = Date.now();
+          next = fetchPage(page.lastKey, lane.key_upper);
+          // The prefetch runs beside this page's write; its failure is seen when it is awaited.
+          next.catch(() => {});
+        }
+        afterRecord(
+          await writeShard(page, { laneSeq, afterKey, lastKey: page.lastKey }, heirWaiting, thisFetchStartedAt),
+        );
+        laneSeq += 1;
+        afterKey = page.lastKey;
+        if (!more) break;
+        maybeStartHeir();
+        if (!next) throw await handOff();
+      }
     }
 
-    const finished = await ports.rpc<{ outcome: string; rows_written?: number; estimated_rows?: number }>(
-      'finish_export_job',
-      lease,
-    );
-    if (finished.outcome === 'lease_lost') {
-      await end('lease_lost');
-      return result('lease_lost');
+    const finished = await ports.rpc<{
+      outcome: string;
+      job_status?: string;
+      rows_written?: number;
+      estimated_rows?: number;
+      storage_keys?: string[];
+      kick?: LaneToStart[];
+    }>('finish_export_lane', lease);
+    if (finished.outcome === 'cancel_requested') throw new Stop('cancelled');
+    if (finished.outcome !== 'completed') throw new Stop(finished.outcome === 'stopped' ? 'stopped' : 'lease_lost');
+    if (finished.job_status === 'completed') {
+      ports.log(`job ${jobId}: completed, ${finished.rows_written} rows (estimate ${finished.estimated_rows})`);
     }
-    ports.log(`job ${jobId}: completed, ${finished.rows_written} rows (estimate ${finished.estimated_rows})`);
+    startLanes(finished.kick);
+    await removeUnreferenced(finished.storage_keys ?? []);
     await end('completed');
     return result('completed');
   } catch (caught) {
-    if (caught instanceof StopSignal) {
-      if (caught.outcome === 'cancelled') await ports.rpc('acknowledge_export_cancel', lease);
+    if (caught instanceof Stop) {
+      if (caught.outcome === 'cancelled') {
+        const ack = await ports.rpc<{ kick?: LaneToStart[] }>('acknowledge_export_cancel', lease);
+        startLanes(ack.kick);
+      }
+      startLanes(caught.kick);
       await end(caught.outcome);
       return result(caught.outcome);
     }
     const error = asExportError(caught);
-    ports.log(`job ${jobId}: ${error.kind}: ${error.message}`);
+    ports.log(`${tag}: ${error.kind}: ${error.message}`);
     const failed = await ports
-      .rpc<{ outcome: string }>('fail_export_job', {
+      .rpc<{ outcome: string; kick?: LaneToStart[] }>('fail_export_lane', {
         ...lease,
         p_error_kind: error.kind,
         p_message: error.message,
         p_retryable: error.retryable,
       })
       .catch((e: unknown) => {
-        ports.log(`job ${jobId}: could not record the failure (the lease will expire): ${String(e)}`);
-        return { outcome: 'unrecorded' };
+        ports.log(`${tag}: could not record the failure (the lease will expire): ${String(e)}`);
+        return { outcome: 'unrecorded', kick: [] };
       });
+    startLanes(failed.kick);
     await end('error', error);
     return result('error', { error, retrying: failed.outcome === 'retrying' });
+  } finally {
+    clearInterval(heartbeat);
   }
 
-  async function handOff(): Promise<InvocationResult> {
-    const released = await ports.rpc<boolean>('hand_off_export_job', lease);
-    await end(released ? 'handoff' : 'lease_lost');
-    return result(released ? 'handoff' : 'lease_lost');
+  /**
+   * The lane is done: anything under its folder that no manifest row references was written by a writer
+   * that lost its lease or died (including one that wrote after the takeover's clean-up). One listing per
+   * lane, at its end; the download never lists.
+   */
+  async function removeUnreferenced(referenced: string[]): Promise<void> {
+    try {
+      const folder = keyFor(1, 0).slice(0, keyFor(1, 0).lastIndexOf('/'));
+      const keep = new Set(referenced);
+      const stray = (await ports.listObjects(folder)).filter((key) => !keep.has(key));
+      if (stray.length > 0) await ports.removeObjects(stray);
+    } catch (error) {
+      ports.log(`${tag}: clean-up of unreferenced objects failed (harmless): ${String(error)}`);
+    }
+  }
+
+  function startLanes(lanes: LaneToStart[] | undefined) {
+    for (const toStart of lanes ?? []) ports.startCopy({ jobId: toStart.job_id, lane: toStart.lane_no });
+  }
+
+  /**
+   * The budget is spent: pass to a waiting heir, or release the lane and start whoever should run next.
+   * An heir already on its way (still booting) claims the released lane itself: starting another copy
+   * for it would only add a process that is declined (and, on a loaded host, slow every boot down).
+   */
+  async function handOff(): Promise<Stop> {
+    const handed = await ports.rpc<{ outcome: string; kick?: LaneToStart[] }>('hand_off_export_lane', lease);
+    if (handed.outcome === 'lease_lost') return new Stop('lease_lost');
+    const isThisLane = (l: LaneToStart) => l.job_id === jobId && l.lane_no === lane.lane_no;
+    return new Stop(
+      'handoff',
+      (handed.kick ?? []).filter((l) => !(heirRequested && isThisLane(l))),
+    );
+  }
+}
+
+function sourceChanged(rerun: Rerun, rows: number): ExportError {
+  const range = `keys after ${rerun.key_after ?? 'the start'} up to ${rerun.key_last}`;
+  return new ExportError(
+    'source_changed',
+    `Shard ${rerun.shard_no} (${range}) was written with ${rerun.rows} rows; the source now has ${rows} rows there${
+      rows === rerun.rows ? ' with different content' : ''
+    }. Re-running it would mix two versions of the data in one file: start a new export instead.`,
+    false,
+  );
+}
+
+/**
+ * Claims the lane, or — started as an heir — registers and waits for the predecessor's baton. While it
+ * waits, the heir warms up on the lane's current page (fetched, encoded, hashed, dropped): a fresh
+ * isolate runs its first page on cold code and cold connections, and that first page is exactly the
+ * hand-off gap. The warm-up runs beside the wait and never delays taking the baton.
+ */
+async function takeLease(request: WorkerRequest, ports: WorkerPorts, settings: WorkerSettings): Promise<Claim> {
+  if (request.heirOf !== undefined && request.lane !== undefined) {
+    const registered = await ports.rpc<{
+      registered: boolean;
+      invocation_id?: string;
+      job?: ClaimedJob;
+      lane?: ClaimedLane;
+    }>('register_export_heir', {
+      p_job_id: request.jobId,
+      p_lane_no: request.lane,
+      p_predecessor: request.heirOf,
+    });
+    if (registered.registered) {
+      if (registered.job && registered.lane) void warmUp(registered.job, registered.lane, ports);
+      return ports.rpc<Claim>('await_export_baton', {
+        p_job_id: request.jobId,
+        p_lane_no: request.lane,
+        p_invocation_id: registered.invocation_id,
+        p_wait_ms: HEIR_WAIT_MS,
+      });
+    }
+  }
+  return ports.rpc<Claim>('claim_export_lane', {
+    p_job_id: request.jobId,
+    p_lane_no: request.lane ?? null,
+    p_lease_seconds: settings.leaseSeconds,
+    p_budget: request.budget ?? null,
+  });
+}
+
+/** One page of the lane as it is now, through the same code a real page takes, then dropped. */
+async function warmUp(job: ClaimedJob, lane: ClaimedLane, ports: WorkerPorts): Promise<void> {
+  try {
+    const documents = await ports.searchPage({
+      collection: job.collection,
+      filterBy: composePageFilter({
+        keyField: job.key_field,
+        mandatoryFilter: job.mandatory_filter,
+        userFilter: job.filter,
+        afterKey: lane.cursor_key,
+        lastKey: lane.key_upper,
+      }),
+      sortBy: `${job.key_field}:asc`,
+      perPage: job.page_size,
+      includeFields: job.fields.includes(job.key_field) ? job.fields : [...job.fields, job.key_field],
+    });
+    const encoded = encodeShard(documents, {
+      format: job.format,
+      fields: job.fields,
+      neutraliseFormulas: job.neutralise_formulas,
+    });
+    await sha256Hex(encoded.bytes);
+  } catch (error) {
+    ports.log(`warm-up failed (harmless): ${String(error)}`);
   }
 }

@@ -6,7 +6,9 @@ export const EXPORTS_BUCKET = 'exports';
 export type ShardKeyInput = {
   organisationId: string;
   jobId: string;
-  shardNo: number;
+  /** The lane that writes it and the shard's sequence number within the lane (both in the manifest). */
+  lane: number;
+  laneSeq: number;
   /** Lease generation of the invocation that writes it (recorded in the manifest). */
   generation: number;
   format: ExportFormat;
@@ -16,9 +18,10 @@ export type ShardKeyInput = {
  * Where a shard object lives: a pure function of job metadata, so nothing ever lists storage
  * (design invariant 2). The generation is part of the key: an invocation that lost its lease writes
  * to a key that no manifest row will point to, so it can never change what the download returns
- * (invariant 4). Shard numbers are zero-padded so keys sort in shard order for humans.
+ * (invariant 4) — and the next holder of the lane can compute, and remove, what a dead one may have
+ * left. Sequence numbers are zero-padded so keys sort in file order for humans.
  */
 export function shardStorageKey(input: ShardKeyInput): string {
-  const shard = String(input.shardNo).padStart(6, '0');
-  return `${input.organisationId}/${input.jobId}/shard-${shard}.g${input.generation}.${input.format === 'csv' ? 'csv' : 'ndjson'}`;
+  const seq = String(input.laneSeq).padStart(6, '0');
+  return `${input.organisationId}/${input.jobId}/lane-${input.lane}/shard-${seq}.g${input.generation}.${input.format === 'csv' ? 'csv' : 'ndjson'}`;
 }

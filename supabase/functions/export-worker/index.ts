@@ -1,9 +1,10 @@
-// Export worker (Supabase Edge Function). Thin glue: configuration, the official clients, and the
-// hand-off to a fresh copy of itself. The loop lives in ../_shared/run-export-invocation.ts.
+// Export worker (Supabase Edge Function). Thin glue: configuration, the official clients, and starting
+// fresh copies of itself. The loop lives in ../_shared/run-export-invocation.ts.
 //
-// POST { "jobId": "<uuid>" } with the project's secret key in `apikey` (on a legacy project, its
-// service-role key). Answers 202 at once; the work runs in EdgeRuntime.waitUntil, within the platform's
-// wall clock (150 s free / 400 s paid) and memory (256 MB).
+// POST { "jobId": "<uuid>", "lane"?: 1–8, "heirOf"?: "<invocation uuid>", "budget"?: {…} } with the
+// project's secret key in `apikey` (on a legacy project, its service-role key). Answers 202 at once; the
+// work runs in EdgeRuntime.waitUntil, within the platform's wall clock (150 s free / 400 s paid), memory
+// (256 MB) and CPU limit (BATON_EDGE_CPU_LIMIT_MS).
 //
 // `verify_jwt = false` (supabase/config.toml): the platform's JWT gate would let any user's token and the
 // publishable key through, so the worker checks its caller itself, before it reads the body or writes.
@@ -17,35 +18,29 @@ import type { ExportDocument } from '../_shared/export-format.ts';
 import {
   runExportInvocation,
   type LeaseArgs,
-  type WorkerLimits,
   type WorkerPorts,
+  type WorkerRequest,
 } from '../_shared/run-export-invocation.ts';
 import { EXPORTS_BUCKET } from '../_shared/shard-key.ts';
 import { typesenseHttpStatus } from '../_shared/typesense-http-status.ts';
+import { isTypesenseNodeList, typesenseClientOptions } from '../_shared/typesense-nodes.ts';
+import { budgetProblems, parseWorkerSettings } from '../_shared/worker-settings.ts';
 
 declare const EdgeRuntime: { waitUntil<T>(promise: Promise<T>): Promise<T> };
+
+/** Process start → this module evaluated (imports included): about what the next copy's boot will take. */
+const bootMs = performance.now();
 
 const env = z
   .object({
     SUPABASE_URL: z.url(),
     // Legacy JWT key; the secret keys (SUPABASE_SECRET_KEYS) are read by @supabase/server below.
     SUPABASE_SERVICE_ROLE_KEY: z.string().min(1).optional(),
-    TYPESENSE_URL: z.url(),
+    TYPESENSE_URL: z.string().refine(isTypesenseNodeList, 'one or more http(s) URLs, comma-separated'),
     TYPESENSE_API_KEY: z.string().min(1),
-    BATON_WORKER_TIME_BUDGET_MS: z.coerce.number().int().min(200).default(45_000),
-    BATON_WORKER_CPU_BUDGET_MS: z.coerce.number().int().min(100).default(1_500),
-    BATON_WORKER_LEASE_GRACE_SECONDS: z.coerce.number().int().min(1).default(30),
-    BATON_WORKER_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).default(500),
-    BATON_STORAGE_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   })
   .parse(Deno.env.toObject());
-
-const limits: WorkerLimits = {
-  timeBudgetMs: env.BATON_WORKER_TIME_BUDGET_MS,
-  cpuBudgetMs: env.BATON_WORKER_CPU_BUDGET_MS,
-  leaseGraceSeconds: env.BATON_WORKER_LEASE_GRACE_SECONDS,
-  progressIntervalMs: env.BATON_WORKER_PROGRESS_INTERVAL_MS,
-};
+const settings = parseWorkerSettings(Deno.env.toObject());
 
 /**
  * The keys that may invoke the worker: the project's secret keys (SUPABASE_SECRET_KEYS, as the platform
@@ -68,25 +63,35 @@ const supabase = createClient(env.SUPABASE_URL, secretKey, {
   // A hung storage request must fail (and be retried) rather than eat the time budget.
   global: {
     fetch: (input, init) =>
-      fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(env.BATON_STORAGE_TIMEOUT_MS) }),
+      fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(settings.storageTimeoutMs) }),
   },
 });
 
-const typesenseUrl = new URL(env.TYPESENSE_URL);
 const typesense = new Typesense.Client({
-  nodes: [
-    {
-      host: typesenseUrl.hostname,
-      port: Number(typesenseUrl.port || (typesenseUrl.protocol === 'https:' ? 443 : 80)),
-      protocol: typesenseUrl.protocol.replace(':', ''),
-    },
-  ],
-  apiKey: env.TYPESENSE_API_KEY,
-  connectionTimeoutSeconds: 10,
-  numRetries: 1,
+  ...typesenseClientOptions(env.TYPESENSE_URL, env.TYPESENSE_API_KEY, {
+    connectionTimeoutSeconds: 10,
+    retriesPerNode: 1,
+  }),
   axiosAdapter: 'fetch',
-  logLevel: 'silent',
 });
+
+/** Worker-to-worker calls in flight; each is kept alive by waitUntil. */
+function startCopy(request: WorkerRequest): void {
+  EdgeRuntime.waitUntil(
+    fetch(`${env.SUPABASE_URL}/functions/v1/export-worker`, {
+      method: 'POST',
+      headers: { apikey: secretKey, 'Content-Type': 'application/json' },
+      body: JSON.stringify(request),
+    }).then(
+      async (res) => {
+        await res.body?.cancel();
+        if (!res.ok) console.error(`start of a copy for ${request.jobId} answered ${res.status}; the sweep will`);
+      },
+      (error: unknown) =>
+        console.error(`start of a copy for ${request.jobId} failed; the sweep will: ${String(error)}`),
+    ),
+  );
+}
 
 const ports: WorkerPorts = {
   rpc: async <T>(fn: string, args: Record<string, unknown>) => {
@@ -124,56 +129,69 @@ const ports: WorkerPorts = {
       .upload(key, bytes, { contentType, upsert: true, cacheControl: 'no-store' });
     if (error) throw new ExportError('storage_failed', `upload ${key}: ${error.message}`, true);
   },
+  removeObjects: async (keys) => {
+    if (keys.length === 0) return;
+    const { error } = await supabase.storage.from(EXPORTS_BUCKET).remove(keys);
+    if (error) console.warn(`could not remove ${keys.length} unreferenced object(s): ${error.message}`);
+  },
+  listObjects: async (folder) => {
+    const keys: string[] = [];
+    const bucket = supabase.storage.from(EXPORTS_BUCKET);
+    for (let offset = 0; ; offset += 1000) {
+      const { data, error } = await bucket.list(folder, { limit: 1000, offset });
+      if (error) throw new ExportError('storage_failed', `list ${folder}: ${error.message}`, true);
+      keys.push(...data.map((o) => `${folder}/${o.name}`));
+      if (data.length < 1000) return keys;
+    }
+  },
+  startCopy,
+  // The isolate's own thread: what the platform's CPU limit counts (the process total adds V8's GC and
+  // compiler threads and Deno's I/O threads, ~50 % more). Node's API, implemented by Deno.
   cpuMs: () => {
-    const usage = process.cpuUsage();
+    const usage = process.threadCpuUsage();
     return (usage.user + usage.system) / 1000;
   },
   heapUsedBytes: () => Deno.memoryUsage().heapUsed,
+  bootMs,
   log: (message) => console.log(message),
 };
 
 /**
  * A caller (tests, benchmarks, support; like every caller, with the secret key) may set the budget for this
- * job's invocations; it travels with every hand-off. Capped at the paid plan's 400 s wall clock.
+ * job's invocations; it is stored on the job and holds for every later invocation, sweep restarts too.
  */
 const budgetSchema = z
   .object({
     timeMs: z.number().int().min(200).max(400_000).optional(),
-    cpuMs: z.number().int().min(100).max(400_000).optional(),
+    cpuMs: z.number().int().min(50).max(400_000).optional(),
   })
   .strict();
-type Budget = z.infer<typeof budgetSchema>;
 
-/** Starts a fresh copy of this function for the job (the relay's baton pass). */
-function invokeNextCopy(jobId: string, budget: Budget | undefined): Promise<void> {
-  return fetch(`${env.SUPABASE_URL}/functions/v1/export-worker`, {
-    method: 'POST',
-    headers: { apikey: secretKey, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ jobId, budget }),
-  }).then(
-    async (res) => {
-      await res.body?.cancel();
-      if (!res.ok) console.error(`hand-off for ${jobId}: next copy answered ${res.status}; the sweep will pick it up`);
-    },
-    (error: unknown) => console.error(`hand-off for ${jobId} failed; the sweep will pick it up: ${String(error)}`),
-  );
-}
-
-const payloadSchema = z.object({ jobId: z.uuid(), budget: budgetSchema.optional() }).strict();
+const payloadSchema = z
+  .object({
+    jobId: z.uuid(),
+    lane: z.number().int().min(1).max(8).optional(),
+    heirOf: z.uuid().optional(),
+    budget: budgetSchema.optional(),
+  })
+  .strict();
 /** Leases held by invocations still running in this instance. */
 const activeLeases = new Map<string, LeaseArgs>();
 
-// Second chance when the platform is about to stop this instance (wall clock, memory): the manifest
-// already holds every recorded shard, so saving state means releasing the lease at once and passing the
-// baton, instead of leaving the job to the sweep after the lease expires. A page still in flight is
-// fenced off: recording it fails once the lease is gone.
+// Second chance when the platform is about to stop this instance (wall clock, memory, CPU): the manifest
+// already holds every recorded shard, so saving state means handing the lane off at once, instead of
+// leaving it to the sweep after the lease expires. A page still in flight is fenced off: recording it
+// fails once the lease is gone.
 addEventListener('beforeunload', (event) => {
   const reason = (event as CustomEvent<{ reason?: string }>).detail?.reason ?? 'unknown';
-  for (const [jobId, lease] of activeLeases) {
-    console.warn(`instance stopping (${reason}) while working on ${jobId}: handing off`);
-    void supabase
-      .rpc('hand_off_export_job', lease)
-      .then(({ data }) => (data === true ? invokeNextCopy(jobId, undefined) : undefined));
+  for (const [key, lease] of activeLeases) {
+    console.warn(`instance stopping (${reason}) while working on ${key}: handing off`);
+    void ports
+      .rpc<{ outcome: string; kick?: Array<{ job_id: string; lane_no: number }> }>('hand_off_export_lane', lease)
+      .then((handed) => {
+        for (const lane of handed.kick ?? []) startCopy({ jobId: lane.job_id, lane: lane.lane_no });
+      })
+      .catch((error: unknown) => console.error(`hand-off on unload failed; the lease will expire: ${String(error)}`));
   }
 });
 
@@ -187,24 +205,35 @@ Deno.serve(async (req) => {
     payload = payloadSchema.parse(await req.json());
   } catch {
     return Response.json(
-      { error: 'Body must be JSON: {"jobId": "<uuid>", "budget"?: {"timeMs"?, "cpuMs"?}}' },
+      {
+        error:
+          'Body must be JSON: {"jobId": "<uuid>", "lane"?: 1-8, "heirOf"?: "<uuid>", "budget"?: {"timeMs"?, "cpuMs"?}}',
+      },
       { status: 400 },
     );
   }
-  const { jobId, budget } = payload;
-  const invocationLimits: WorkerLimits = {
-    ...limits,
-    timeBudgetMs: budget?.timeMs ?? limits.timeBudgetMs,
-    cpuBudgetMs: budget?.cpuMs ?? limits.cpuBudgetMs,
-  };
+  const problems = payload.budget ? budgetProblems(settings, payload.budget) : [];
+  if (problems.length > 0) return Response.json({ error: `Budget refused: ${problems.join('; ')}.` }, { status: 400 });
+
+  const cpuAtRequest = ports.cpuMs();
   EdgeRuntime.waitUntil(
-    runExportInvocation(jobId, ports, invocationLimits, (lease) => activeLeases.set(jobId, lease))
-      .then(async (result) => {
-        console.log(`job ${jobId}: ${result.outcome}, ${result.shardsWritten} shards, ${result.rowsWritten} rows`);
-        if (result.outcome === 'handoff') await invokeNextCopy(jobId, budget);
-      })
-      .catch((error: unknown) => console.error(`job ${jobId}: invocation crashed: ${String(error)}`))
-      .finally(() => activeLeases.delete(jobId)),
+    (async () => {
+      let leaseKey: string | undefined;
+      try {
+        const onLease = (lease: LeaseArgs) => {
+          leaseKey = `${lease.p_job_id}/${lease.p_lane_no}`;
+          activeLeases.set(leaseKey, lease);
+        };
+        const result = await runExportInvocation(payload, ports, settings, onLease, cpuAtRequest);
+        console.log(
+          `job ${payload.jobId} lane ${result.lane ?? '-'}: ${result.outcome}, ${result.shardsWritten} shards, ${result.rowsWritten} rows`,
+        );
+      } catch (error) {
+        console.error(`job ${payload.jobId}: invocation crashed: ${String(error)}`);
+      } finally {
+        if (leaseKey) activeLeases.delete(leaseKey);
+      }
+    })(),
   );
-  return Response.json({ accepted: true, jobId }, { status: 202 });
+  return Response.json({ accepted: true, jobId: payload.jobId }, { status: 202 });
 });

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { laneCount } from './lane-count';
+import { findLaneBounds } from './plan-lanes';
+
+/** A sorted key set and its exact `key <= x` count, counting how often it is asked. */
+function source(keys: number[]) {
+  const sorted = [...keys].sort((a, b) => a - b);
+  let probes = 0;
+  const countUpTo = async (x: number) => {
+    probes += 1;
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid]! <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const laneSizes = (bounds: number[]) => {
+    const edges = [-Infinity, ...bounds, Infinity];
+    return edges.slice(1).map((upper, i) => sorted.filter((k) => k > edges[i]! && k <= upper).length);
+  };
+  return { sorted, countUpTo, laneSizes, probes: () => probes };
+}
+
+describe('laneCount', () => {
+  it('takes one lane per 25,000 records, at most 8, never a lane smaller than a page', () => {
+    expect(laneCount(10_000, 250)).toBe(1);
+    expect(laneCount(100_000, 250)).toBe(4);
+    expect(laneCount(5_000_000, 250)).toBe(8);
+    expect(laneCount(100_000, 250, 2)).toBe(2);
+    expect(laneCount(600, 250, 8)).toBe(3);
+    expect(laneCount(0, 250)).toBe(1);
+  });
+});
+
+describe('findLaneBounds', () => {
+  it('splits evenly spread keys into lanes within ±10 % in a few rounds of probes', async () => {
+    const s = source(Array.from({ length: 100_000 }, (_, i) => 1_000_000 + 7 * i + (i % 3)));
+    const bounds = await findLaneBounds({
+      total: 100_000,
+      lanes: 4,
+      minKey: s.sorted[0]!,
+      maxKey: s.sorted.at(-1)!,
+      countUpTo: s.countUpTo,
+    });
+    for (const size of s.laneSizes(bounds)) expect(Math.abs(size - 25_000)).toBeLessThanOrEqual(2_500);
+    expect(s.probes()).toBeLessThanOrEqual(3 * 4);
+  });
+
+  it('converges on skewed keys (most of them bunched at one end)', async () => {
+    const keys = [
+      ...Array.from({ length: 9_000 }, (_, i) => 10 + i),
+      ...Array.from({ length: 1_000 }, (_, i) => 1e12 + i * 1e6),
+    ];
+    const s = source(keys);
+    const bounds = await findLaneBounds({
+      total: keys.length,
+      lanes: 8,
+      minKey: s.sorted[0]!,
+      maxKey: s.sorted.at(-1)!,
+      countUpTo: s.countUpTo,
+    });
+    expect(bounds).toHaveLength(7);
+    for (const size of s.laneSizes(bounds)) expect(Math.abs(size - 1_250)).toBeLessThanOrEqual(125);
+  });
+});

@@ -1,0 +1,122 @@
+import type { Client as TypesenseClient } from 'typesense';
+import { AppError } from '@/lib/api/app-error';
+import type { ExportSource } from '@/lib/exports/types';
+import { composePageFilter } from '@/supabase/functions/_shared/export-filter.ts';
+import { typesenseHttpStatus } from '@/supabase/functions/_shared/typesense-http-status.ts';
+
+import { laneCount } from './lane-count';
+
+/** Each lane holds its share of the records ±10 %: every bound lands within ±5 % of a lane of its target. */
+const BOUND_TOLERANCE = 0.05;
+/** Rounds of probes before giving up on precision: interpolation on real keys needs 2–5; bisection of a
+ * 64-bit key range at most 64. */
+const MAX_ROUNDS = 64;
+
+type Probe = (key: number) => Promise<number>;
+
+/**
+ * The keys that split `total` matching records into `lanes` near-equal parts: for each inner bound, a
+ * key x whose count of `key <= x` is within the tolerance of i·total/lanes. Found by interpolating
+ * between known (key, count) points — every probe is one count query, run for all bounds at once —
+ * falling back to bisection so skewed keys still converge.
+ */
+export async function findLaneBounds(options: {
+  total: number;
+  lanes: number;
+  minKey: number;
+  maxKey: number;
+  countUpTo: Probe;
+}): Promise<number[]> {
+  const { total, lanes, minKey, maxKey, countUpTo } = options;
+  const tolerance = Math.max(1, Math.floor((BOUND_TOLERANCE * total) / lanes));
+  const searches = Array.from({ length: lanes - 1 }, (_, i) => ({
+    target: Math.round(((i + 1) * total) / lanes),
+    lo: { key: minKey - 1, count: 0 },
+    hi: { key: maxKey, count: total },
+    lastSide: null as 'lo' | 'hi' | null,
+    bisect: false,
+    found: null as number | null,
+  }));
+  for (let round = 0; round < MAX_ROUNDS && searches.some((s) => s.found === null); round += 1) {
+    await Promise.all(
+      searches
+        .filter((s) => s.found === null)
+        .map(async (s) => {
+          const span = s.hi.key - s.lo.key;
+          if (span <= 1) {
+            s.found = s.hi.key;
+            return;
+          }
+          const interpolated = s.lo.key + Math.round(((s.target - s.lo.count) / (s.hi.count - s.lo.count)) * span);
+          const middle = s.lo.key + Math.floor(span / 2);
+          const key = Math.min(s.hi.key - 1, Math.max(s.lo.key + 1, s.bisect ? middle : interpolated));
+          const count = await countUpTo(key);
+          const side = count < s.target ? 'lo' : 'hi';
+          // Interpolation stalls when keys bunch at one end (it keeps landing on the same side): bisect then.
+          s.bisect = side === s.lastSide;
+          s.lastSide = side;
+          if (Math.abs(count - s.target) <= tolerance) s.found = key;
+          else s[side] = { key, count };
+        }),
+    );
+  }
+  const bounds = searches.map((s) => s.found ?? Math.round((s.lo.key + s.hi.key) / 2));
+  // Strictly ascending and inside the range; a duplicate bound would only make an empty lane.
+  return bounds.filter((bound, i) => bound >= minKey && bound < maxKey && (i === 0 || bound > bounds[i - 1]!));
+}
+
+/**
+ * Probes the source for a job's lane bounds under its filter (mandatory ∧ user). A handful of cheap
+ * searches: two for the key range, then a few count-only rounds, never a scan.
+ */
+export async function planLanes(
+  typesense: TypesenseClient,
+  source: ExportSource,
+  userFilter: string | null,
+  estimate: { total: number; pageSize: number; requestedLanes?: number },
+): Promise<number[]> {
+  const lanes = laneCount(estimate.total, estimate.pageSize, estimate.requestedLanes);
+  if (lanes <= 1) return [];
+  const filterUpTo = (lastKey: number | null) =>
+    composePageFilter({
+      keyField: source.key_field,
+      mandatoryFilter: source.mandatory_filter,
+      userFilter,
+      afterKey: null,
+      lastKey,
+    }) || undefined;
+  const documents = typesense.collections<Record<string, unknown>>(source.collection).documents();
+  try {
+    const edge = async (direction: 'asc' | 'desc') => {
+      const result = await documents.search({
+        q: '*',
+        filter_by: filterUpTo(null),
+        sort_by: `${source.key_field}:${direction}`,
+        per_page: 1,
+        include_fields: source.key_field,
+      });
+      const key = result.hits?.[0]?.document[source.key_field];
+      if (typeof key !== 'number' || !Number.isSafeInteger(key)) {
+        throw new AppError('unprocessable', `Records of ${source.collection} need a numeric ${source.key_field}.`);
+      }
+      return key;
+    };
+    const [minKey, maxKey] = await Promise.all([edge('asc'), edge('desc')]);
+    return await findLaneBounds({
+      total: estimate.total,
+      lanes,
+      minKey,
+      maxKey,
+      countUpTo: async (key) =>
+        (await documents.search({ q: '*', filter_by: filterUpTo(key), per_page: 0, include_fields: source.key_field }))
+          .found,
+    });
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    const status = typesenseHttpStatus(error);
+    if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
+      throw new AppError('unprocessable', `Splitting the export into lanes failed: ${String(error)}`);
+    }
+    throw new AppError('upstream_unavailable', 'The search service is unavailable; try again in a moment.');
+  }
+}
