@@ -35,7 +35,7 @@ import { RelativeTime } from '@/components/ui/relative-time';
 import { Tabs, TabsContent, TabsList, TabsTrigger } from '@/components/ui/tabs';
 import type { ExportJob } from '@/lib/exports/types';
 import { exportManifestQueryOptions, exportVerificationQueryOptions } from '@/lib/queries/export-manifest-query';
-import { storeJob } from '@/lib/queries/export-mutations';
+import { storeJob } from '@/lib/queries/export-cache';
 import { exportQueryOptions } from '@/lib/queries/exports-query';
 import { queryKeys } from '@/lib/queries/keys';
 import { useExportJobSubscription } from '@/lib/realtime/use-export-job-subscription';

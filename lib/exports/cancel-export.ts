@@ -1,5 +1,6 @@
 import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import { AppError } from '@/lib/api/app-error';
+import { rpcError } from '@/lib/api/rpc-error';
 import { getExportOrThrow } from './get-export-or-throw';
 import type { ExportJob } from './types';
 
@@ -16,9 +17,6 @@ export async function cancelExport(
     throw new AppError('conflict', `This export is already ${job.status}; there is nothing to cancel.`);
   }
   const { data, error } = await deps.admin.rpc('request_export_cancel', { p_job_id: jobId }).single<ExportJob>();
-  if (error) {
-    if (error.code === 'PT409') throw new AppError('conflict', error.message);
-    throw new Error(`Cancelling export ${jobId} failed: ${error.message}`);
-  }
+  if (error) throw rpcError(error, `Cancelling export ${jobId}`);
   return data;
 }

@@ -1,6 +1,7 @@
 import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import { z } from 'zod';
 import { AppError } from '@/lib/api/app-error';
+import { rpcError } from '@/lib/api/rpc-error';
 import { getExportOrThrow } from './get-export-or-throw';
 import { kickExportLanes } from './kick-export-worker';
 import { listShards } from './list-shards';
@@ -104,11 +105,7 @@ export async function retryExport(
       p_problem: summary,
     })
     .single<ExportJob>();
-  if (error) {
-    if (error.code === 'PT409') throw new AppError('conflict', error.message);
-    if (error.code === 'PT422') throw new AppError('unprocessable', error.message);
-    throw new Error(`Queuing the re-run of export ${jobId} failed: ${error.message}`);
-  }
+  if (error) throw rpcError(error, `Queuing the re-run of export ${jobId}`);
   await kickExportLanes(
     deps.admin,
     jobId,

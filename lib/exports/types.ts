@@ -107,15 +107,6 @@ export type ExportInvocation = {
   error: string | null;
 };
 
-export type ExportSource = {
-  id: string;
-  organisation_id: string;
-  collection: string;
-  label: string;
-  key_field: string;
-  mandatory_filter: string | null;
-};
-
 export type Notification = {
   id: string;
   user_id: string;

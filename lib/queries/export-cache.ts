@@ -1,4 +1,6 @@
+import type { QueryClient } from '@tanstack/react-query';
 import type { ExportJob } from '@/lib/exports/types';
+import { queryKeys } from './keys';
 
 /**
  * A Realtime event and a refetch can arrive in either order; keep whichever row is newer so a late
@@ -17,4 +19,10 @@ export function upsertJobInList(list: readonly ExportJob[] | undefined, job: Exp
   const next = list.slice();
   next[index] = newerJob(list[index], job);
   return next;
+}
+
+/** Puts a job row the API just returned into every cache that shows it. */
+export function storeJob(queryClient: QueryClient, job: ExportJob) {
+  queryClient.setQueryData<ExportJob>(queryKeys.exports.detail(job.id), (current) => newerJob(current, job));
+  queryClient.setQueryData<ExportJob[]>(queryKeys.exports.list(), (list) => upsertJobInList(list, job));
 }

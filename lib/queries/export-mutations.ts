@@ -2,7 +2,7 @@ import { mutationOptions, type QueryClient } from '@tanstack/react-query';
 import type { ExportJob, ExportFormat } from '@/lib/exports/types';
 import type { RetryPlan } from '@/lib/exports/retry-export';
 import { apiFetch } from './api-fetch';
-import { newerJob, upsertJobInList } from './export-cache';
+import { storeJob } from './export-cache';
 import { queryKeys } from './keys';
 
 export type { RetryPlan };
@@ -18,12 +18,6 @@ export type StartExportBody = {
 
 export type RetryBody = { shardNos?: number[]; dryRun?: boolean; verify?: 'none' | 'size' | 'checksum' };
 export type RetryResult = { plan: RetryPlan; job: ExportJob };
-
-/** Puts a job row the API just returned into every cache that shows it. */
-export function storeJob(queryClient: QueryClient, job: ExportJob) {
-  queryClient.setQueryData<ExportJob>(queryKeys.exports.detail(job.id), (current) => newerJob(current, job));
-  queryClient.setQueryData<ExportJob[]>(queryKeys.exports.list(), (list) => upsertJobInList(list, job));
-}
 
 export const startExportMutationOptions = (queryClient: QueryClient) =>
   mutationOptions({

@@ -1,5 +1,5 @@
 import { queryOptions } from '@tanstack/react-query';
-import type { ExportSource } from '@/lib/exports/types';
+import type { ExportSource } from '@/lib/sources/types';
 import type { SourceField } from '@/lib/sources/source-schema';
 import { apiFetch } from './api-fetch';
 import { queryKeys } from './keys';

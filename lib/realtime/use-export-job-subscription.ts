@@ -3,7 +3,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import type { ExportJob } from '@/lib/exports/types';
-import { storeJob } from '@/lib/queries/export-mutations';
+import { storeJob } from '@/lib/queries/export-cache';
 import { queryKeys } from '@/lib/queries/keys';
 import { connectionStateFor, type ConnectionState } from './connection-state';
 import { listenToPrivateTopic } from './private-topic';

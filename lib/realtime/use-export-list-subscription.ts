@@ -3,7 +3,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import type { ExportJob } from '@/lib/exports/types';
-import { storeJob } from '@/lib/queries/export-mutations';
+import { storeJob } from '@/lib/queries/export-cache';
 import { queryKeys } from '@/lib/queries/keys';
 import { sourcesQueryOptions } from '@/lib/queries/sources-query';
 import { connectionStateFor, type ConnectionState } from './connection-state';

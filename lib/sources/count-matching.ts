@@ -2,7 +2,7 @@ import type { Client as TypesenseClient } from 'typesense';
 import { checkUserFilter, composePageFilter } from '@/supabase/functions/_shared/export-filter.ts';
 import { AppError } from '@/lib/api/app-error';
 import { typesenseHttpStatus } from '@/supabase/functions/_shared/typesense-http-status.ts';
-import type { ExportSource } from '@/lib/exports/types';
+import type { ExportSource } from '@/lib/sources/types';
 
 /**
  * How many records an export of `source` with `userFilter` would hold — Typesense's `found` — after

@@ -1,6 +1,6 @@
 import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import { AppError } from '@/lib/api/app-error';
-import type { ExportSource } from '@/lib/exports/types';
+import type { ExportSource } from '@/lib/sources/types';
 
 /** A source of the caller's organisation (RLS): another organisation's source is a 404 like a missing one. */
 export async function getSourceOrThrow(userClient: TypedSupabaseClient, sourceId: string): Promise<ExportSource> {

@@ -1,5 +1,5 @@
 import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
-import type { ExportSource } from '@/lib/exports/types';
+import type { ExportSource } from '@/lib/sources/types';
 
 /** The caller's organisation's sources (RLS decides which), by label. */
 export async function listSources(userClient: TypedSupabaseClient): Promise<ExportSource[]> {

@@ -1,6 +1,6 @@
 import type { Client as TypesenseClient } from 'typesense';
 import { AppError } from '@/lib/api/app-error';
-import type { ExportSource } from '@/lib/exports/types';
+import type { ExportSource } from '@/lib/sources/types';
 import { composePageFilter } from '@/supabase/functions/_shared/export-filter.ts';
 import { typesenseHttpStatus } from '@/supabase/functions/_shared/typesense-http-status.ts';
 

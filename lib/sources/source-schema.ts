@@ -1,7 +1,7 @@
 import type { Client as TypesenseClient } from 'typesense';
 import { AppError } from '@/lib/api/app-error';
 import { typesenseHttpStatus } from '@/supabase/functions/_shared/typesense-http-status.ts';
-import type { ExportSource } from '@/lib/exports/types';
+import type { ExportSource } from '@/lib/sources/types';
 
 export type SourceField = { name: string; type: string };
 
