@@ -186,10 +186,13 @@ describe('export-worker: the beforeunload hand-off', () => {
     const functions = createFunctionsHandler(ctx, {
       functionsDirs: [path.resolve(import.meta.dirname, '..', '..', 'supabase', 'functions')],
       configTomlPath: path.resolve(import.meta.dirname, '..', '..', 'supabase', 'config.toml'),
+      // The worker believes it has 150 s and plenty of CPU; this platform stops it at 6 s, as an instance
+      // stopped early (a deploy, a host shutting down) would be.
       processEnv: {
+        BATON_EDGE_WALL_CLOCK_MS: '150000',
+        BATON_EDGE_CPU_LIMIT_MS: '60000',
         BATON_WORKER_TIME_BUDGET_MS: '120000',
-        BATON_WORKER_CPU_BUDGET_MS: '120000',
-        BATON_WORKER_LEASE_GRACE_SECONDS: '60',
+        BATON_WORKER_CPU_BUDGET_MS: '50000',
         BATON_WORKER_PROGRESS_INTERVAL_MS: '250',
       },
     });
@@ -235,15 +238,14 @@ describe('export-worker: the beforeunload hand-off', () => {
         [jobId],
       );
       const reasons = rows.map((r) => r.end_reason);
-      // Instances were stopped by the platform and released the job in beforeunload: the job finished
-      // within a minute although every lease lasts three, and no invocation was left holding its lease
-      // until it expired (killed). (Each one ends 'handoff' or, when the next copy took over before its
-      // in-flight page was recorded, 'lease_lost'.)
+      // Instances were stopped by the platform and handed their lane off in beforeunload: no invocation was
+      // left holding its lease until it ran out (a takeover would have marked it `killed`). (Each one ends
+      // 'handoff' or, when the next copy took over before its in-flight page was recorded, 'lease_lost'.)
       expect(reasons.length, reasons.join(', ')).toBeGreaterThan(1);
       expect(reasons, reasons.join(', ')).not.toContain('killed');
       expect(reasons.at(-1)).toBe('completed');
       expect(
-        logs.some((line) => line.includes(`instance stopping (wall_clock) while working on ${jobId}: handing off`)),
+        logs.some((line) => line.includes(`instance stopping (wall_clock) while working on ${jobId}/1: handing off`)),
       ).toBe(true);
     } finally {
       await clearFaults();
