@@ -13,7 +13,7 @@ import { max, median } from '../lib/stats';
 import { EXPORTS_BUCKET } from '../../supabase/functions/_shared/shard-key.ts';
 
 /**
- * Scenario 4 — the download: downloadExport (the route's domain function) in a child process serving
+ * Scenario 7 — the download: downloadExport (the route's domain function) in a child process serving
  * HTTP, fetched by this process; its RSS sampled over the whole transfer, time to first byte, MB/s —
  * against reading the same shard files straight from the devstack's storage directory (the disk bound)
  * and fetching the same objects with supabase-js (the storage API bound), one by one and as many at a
@@ -161,7 +161,7 @@ async function downloadThroughServer(stack: BenchStack, jobId: string): Promise<
 
 export const download: Scenario = {
   name: 'download',
-  title: '4. Download',
+  title: '7. Download',
   recordsNeeded: () => 0,
   run: async (ctx: BenchContext) => {
     const { stack, options } = ctx;

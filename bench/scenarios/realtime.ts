@@ -4,7 +4,7 @@ import type { BenchContext, Scenario } from '../lib/scenario';
 import { max, median, p95 } from '../lib/stats';
 
 /**
- * Scenario 5 — how soon a dashboard sees progress. During a real export a supabase-js client (the demo
+ * Scenario 8 — how soon a dashboard sees progress. During a real export a supabase-js client (the demo
  * user) joined its organisation's private Broadcast topic `org:<id>:exports` (authorised by the
  * `realtime.messages` policy); latency is receipt time minus the job row's `updated_at` (now() of the
  * worker's record_export_shard transaction, so commit + the broadcast trigger + delivery + websocket are
@@ -14,7 +14,7 @@ import { max, median, p95 } from '../lib/stats';
  */
 export const realtime: Scenario = {
   name: 'realtime',
-  title: '5. Realtime latency',
+  title: '8. Realtime latency',
   recordsNeeded: (options) => options.records,
   run: async (ctx: BenchContext) => {
     const { stack, options } = ctx;
