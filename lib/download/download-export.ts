@@ -66,12 +66,17 @@ function storageObjects(admin: TypedSupabaseClient): OpenObject {
   };
 }
 
-/** Puts what the download found on the shard's manifest row, where support's views show it. */
+/**
+ * Puts what the download found on the shard's manifest row, where support's views show it and where
+ * "Retry missing" finds it (a same-size corruption passes the retry's size check; this record does not).
+ */
 async function recordProblem(admin: TypedSupabaseClient, jobId: string, problem: IntegrityProblem): Promise<void> {
   console.error(`[download] export ${jobId} shard ${problem.shardNo}: ${problem.message}`);
   const { error } = await admin.rpc('record_export_shard_problem', {
     p_job_id: jobId,
     p_shard_no: problem.shardNo,
+    p_attempt: problem.attempt,
+    p_kind: problem.kind,
     p_problem: `download: ${problem.message}`,
   });
   if (error) console.error(`[download] could not record the problem: ${error.message}`);

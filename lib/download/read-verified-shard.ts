@@ -9,6 +9,8 @@ export type OpenObject = (storageKey: string, signal: AbortSignal) => Promise<Re
 
 export type IntegrityProblem = {
   shardNo: number;
+  /** Which write of the shard was found damaged: a problem is recorded only while that write is current. */
+  attempt: number;
   kind: 'missing' | 'size_mismatch' | 'checksum_mismatch';
   message: string;
 };
@@ -55,7 +57,7 @@ export async function readVerifiedShard(
   signal: AbortSignal,
 ): Promise<VerifiedShard> {
   const problem = (kind: IntegrityProblem['kind'], message: string) =>
-    new ShardIntegrityError({ shardNo: object.shardNo, kind, message });
+    new ShardIntegrityError({ shardNo: object.shardNo, attempt: object.attempt, kind, message });
 
   const read = new AbortController();
   const stop = () => read.abort(signal.reason);

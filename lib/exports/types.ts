@@ -70,7 +70,12 @@ export type ExportShard = {
   attempt: number;
   invocation_id: string;
   status: 'written' | 'rerun_requested';
+  /** Why the shard needs (or needed) a re-run, in words; null once it is written again. */
   problem: string | null;
+  /** What a download found wrong with the stored object; null when nothing is known. */
+  problem_kind: 'missing' | 'size_mismatch' | 'checksum_mismatch' | null;
+  problem_source: 'download' | 'verification' | 'support' | null;
+  problem_at: string | null;
   written_at: string;
   duration_ms: number;
 };

@@ -339,6 +339,9 @@ export type Database = {
           lane: number;
           lane_seq: number;
           problem: string | null;
+          problem_at: string | null;
+          problem_kind: string | null;
+          problem_source: string | null;
           rows: number;
           sha256: string;
           shard_no: number;
@@ -359,6 +362,9 @@ export type Database = {
           lane?: number;
           lane_seq: number;
           problem?: string | null;
+          problem_at?: string | null;
+          problem_kind?: string | null;
+          problem_source?: string | null;
           rows: number;
           sha256: string;
           shard_no: number;
@@ -379,6 +385,9 @@ export type Database = {
           lane?: number;
           lane_seq?: number;
           problem?: string | null;
+          problem_at?: string | null;
+          problem_kind?: string | null;
+          problem_source?: string | null;
           rows?: number;
           sha256?: string;
           shard_no?: number;
@@ -634,8 +643,14 @@ export type Database = {
         Returns: Json;
       };
       record_export_shard_problem: {
-        Args: { p_job_id: string; p_problem: string; p_shard_no: number };
-        Returns: undefined;
+        Args: {
+          p_attempt: number;
+          p_job_id: string;
+          p_kind: string;
+          p_problem: string;
+          p_shard_no: number;
+        };
+        Returns: boolean;
       };
       register_export_heir: {
         Args: { p_job_id: string; p_lane_no: number; p_predecessor: string };
@@ -687,7 +702,7 @@ export type Database = {
         };
       };
       request_export_rerun: {
-        Args: { p_job_id: string; p_problem: string; p_shard_nos: number[] };
+        Args: { p_job_id: string; p_reasons: string[]; p_shard_nos: number[] };
         Returns: {
           attempts: number;
           budget_cpu_ms: number | null;

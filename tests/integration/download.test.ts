@@ -1,4 +1,6 @@
 import { createHash, randomInt } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../lib/api/app-error';
@@ -531,5 +533,100 @@ describe('download failures', () => {
     await expect(downloadExport(deps(), jobId, request(jobId, {}, '?partial=yes'))).rejects.toMatchObject({
       name: 'ZodError',
     });
+  }, 60_000);
+});
+
+describe('retry missing repairs what a download found', () => {
+  /** Deletes a shard's object file on the devstack's disk; its storage row (and so its size) remains. */
+  async function loseOnDisk(jobId: string, shardNo: number): Promise<void> {
+    const { rows } = await db.query<{ version: string }>(
+      `select o.version from storage.objects o join public.export_shards s on s.storage_key = o.name
+       where s.job_id = $1 and s.shard_no = $2 and o.bucket_id = $3`,
+      [jobId, shardNo, EXPORTS_BUCKET],
+    );
+    const version = rows[0]!.version;
+    await rm(path.join(testStack().dataDir, 'storage', 'objects', version.slice(0, 2), version));
+  }
+
+  it('plans the shards a download found damaged although their sizes check out, each with its own reason, and repairs them', async () => {
+    const job = await completedExport('csv', 'state:=DRAFT');
+    const reference = await referenceDigest({
+      collection: COLLECTION,
+      filterBy: `portal_id:=${PORTAL} && state:=DRAFT`,
+      fields: testFields,
+      format: 'csv',
+    });
+    const extents = await shardExtents(job.id);
+    expect(extents.length).toBeGreaterThanOrEqual(4);
+    const { data: shard4 } = await admin
+      .from('export_shards')
+      .select('header_bytes')
+      .eq('job_id', job.id)
+      .eq('shard_no', 4)
+      .single<{ header_bytes: number }>();
+    // Shard 2: lost on disk, its storage row remains (same size to `info`). Shard 4: one flipped byte.
+    await loseOnDisk(job.id, 2);
+    await flipByte(job.id, 4, shard4!.header_bytes + 10);
+
+    // Neither passes the retry's size check as damaged: before any download, the plan is empty.
+    await expect(retryExport(deps(), job.id, { dryRun: true })).rejects.toMatchObject({
+      code: 'unprocessable',
+      message: /Nothing to re-run/,
+    });
+
+    // Downloads find them: the whole file stops at shard 2; a resume past it stops at shard 4.
+    expect((await received(await downloadExport(deps(), job.id, request(job.id)))).failed).toBe(true);
+    const resumed = await downloadExport(deps(), job.id, request(job.id, { Range: `bytes=${extents[2]!.start}-` }));
+    expect((await received(resumed)).failed).toBe(true);
+
+    const { plan } = await retryExport(deps(), job.id, { dryRun: true });
+    expect(plan.shards.map((s) => ({ shardNo: s.shardNo, reason: s.reason }))).toEqual([
+      { shardNo: 2, reason: 'object missing found by a download' },
+      { shardNo: 4, reason: 'checksum mismatch found by a download' },
+    ]);
+    expect(plan.tail).toBe(false);
+
+    await retryExport(deps(), job.id, {});
+    await waitForJob(job.id, (j) => j.status === 'completed', { timeoutMs: 120_000, sweep: true });
+    const whole = await body(await downloadExport(deps(), job.id, request(job.id)));
+    expect({ bytes: whole.length, sha256: sha(whole) }).toEqual({ bytes: reference.bytes, sha256: reference.sha256 });
+
+    // Each re-run shard's history keeps its own reason; the rewritten rows carry no problem any more.
+    const history = await db.query<{ shard_no: number; replaced_because: string }>(
+      'select shard_no, replaced_because from public.export_shard_attempts where job_id = $1 order by shard_no',
+      [job.id],
+    );
+    expect(history.rows).toEqual([
+      { shard_no: 2, replaced_because: 'object missing found by a download' },
+      { shard_no: 4, replaced_because: 'checksum mismatch found by a download' },
+    ]);
+    const problems = await db.query(
+      'select shard_no from public.export_shards where job_id = $1 and (problem is not null or problem_kind is not null)',
+      [job.id],
+    );
+    expect(problems.rows).toEqual([]);
+    await expect(retryExport(deps(), job.id, { dryRun: true })).rejects.toMatchObject({ code: 'unprocessable' });
+  }, 240_000);
+
+  it('records a problem only against the write of the shard the download read', async () => {
+    const jobId = await syntheticExport(2, 1000);
+    const stale = await admin.rpc('record_export_shard_problem', {
+      p_job_id: jobId,
+      p_shard_no: 2,
+      p_attempt: 2,
+      p_kind: 'checksum_mismatch',
+      p_problem: 'download: object checksum differs from the manifest',
+    });
+    expect(stale).toMatchObject({ data: false, error: null });
+    const current = await admin.rpc('record_export_shard_problem', {
+      p_job_id: jobId,
+      p_shard_no: 2,
+      p_attempt: 1,
+      p_kind: 'size_mismatch',
+      p_problem: 'download: object is 8 bytes, the manifest says 1100',
+    });
+    expect(current).toMatchObject({ data: true, error: null });
+    const { plan } = await retryExport(deps(), jobId, { dryRun: true, verify: 'none' });
+    expect(plan.shards).toEqual([{ shardNo: 2, rows: 100, reason: 'size mismatch found by a download' }]);
   }, 60_000);
 });
