@@ -78,6 +78,7 @@ export type Database = {
           filter: string | null;
           finished_at: string | null;
           format: string;
+          gzip_bytes_written: number | null;
           id: string;
           key_field: string;
           lane_bounds: number[];
@@ -114,6 +115,7 @@ export type Database = {
           filter?: string | null;
           finished_at?: string | null;
           format: string;
+          gzip_bytes_written?: number | null;
           id?: string;
           key_field: string;
           lane_bounds?: number[];
@@ -150,6 +152,7 @@ export type Database = {
           filter?: string | null;
           finished_at?: string | null;
           format?: string;
+          gzip_bytes_written?: number | null;
           id?: string;
           key_field?: string;
           lane_bounds?: number[];
@@ -330,7 +333,11 @@ export type Database = {
           attempt: number;
           bytes: number;
           duration_ms: number;
+          encoding: string;
           generation: number;
+          gzip_bytes: number | null;
+          gzip_header_bytes: number | null;
+          gzip_sha256: string | null;
           header_bytes: number;
           invocation_id: string;
           job_id: string;
@@ -353,7 +360,11 @@ export type Database = {
           attempt?: number;
           bytes: number;
           duration_ms?: number;
+          encoding?: string;
           generation: number;
+          gzip_bytes?: number | null;
+          gzip_header_bytes?: number | null;
+          gzip_sha256?: string | null;
           header_bytes?: number;
           invocation_id: string;
           job_id: string;
@@ -376,7 +387,11 @@ export type Database = {
           attempt?: number;
           bytes?: number;
           duration_ms?: number;
+          encoding?: string;
           generation?: number;
+          gzip_bytes?: number | null;
+          gzip_header_bytes?: number | null;
+          gzip_sha256?: string | null;
           header_bytes?: number;
           invocation_id?: string;
           job_id?: string;
@@ -625,7 +640,11 @@ export type Database = {
         Args: {
           p_bytes: number;
           p_duration_ms: number;
+          p_encoding?: string;
           p_generation: number;
+          p_gzip_bytes?: number;
+          p_gzip_header_bytes?: number;
+          p_gzip_sha256?: string;
           p_header_bytes: number;
           p_invocation_id: string;
           p_job_id: string;
@@ -671,6 +690,7 @@ export type Database = {
           filter: string | null;
           finished_at: string | null;
           format: string;
+          gzip_bytes_written: number | null;
           id: string;
           key_field: string;
           lane_bounds: number[];
@@ -716,6 +736,7 @@ export type Database = {
           filter: string | null;
           finished_at: string | null;
           format: string;
+          gzip_bytes_written: number | null;
           id: string;
           key_field: string;
           lane_bounds: number[];

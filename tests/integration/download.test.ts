@@ -1,5 +1,6 @@
 import { createHash, randomInt } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -306,6 +307,112 @@ describe('download', () => {
     });
     await expect(downloadExport(deps(), job.id, request(job.id, {}, '?form=xlsx'))).rejects.toMatchObject({
       name: 'ZodError',
+    });
+  }, 180_000);
+});
+
+describe('compressed download', () => {
+  it.each(['csv', 'ndjson'] as const)(
+    'serves the %s export as .gz: exact length, gunzip equals the plain download, ranges and If-Range, partial too',
+    async (format) => {
+      const job = await completedExport(format, 'state:=PUBLISHED');
+      expect(job.gzip_bytes_written).not.toBeNull();
+      const plain = await body(await downloadExport(deps(), job.id, request(job.id)));
+      const res = await downloadExport(deps(), job.id, request(job.id, {}, '?form=gzip'));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/gzip');
+      expect(res.headers.get('content-encoding')).toBeNull();
+      expect(res.headers.get('content-disposition')).toMatch(new RegExp(`-${job.id.slice(0, 8)}\\.${format}\\.gz"$`));
+      const gz = await body(res);
+      expect(Number(res.headers.get('content-length'))).toBe(gz.length);
+      expect(gz.length).toBe(job.gzip_bytes_written);
+      // Several shards, so the file is several members: gunzip reads them all, headers once.
+      expect(job.shards_written).toBeGreaterThan(2);
+      expect(sha(gunzipSync(gz))).toBe(sha(plain));
+      expect(gz.length).toBeLessThanOrEqual(0.25 * plain.length);
+
+      const etag = res.headers.get('etag')!;
+      expect(etag).not.toBe(
+        (await downloadExport(deps(), job.id, request(job.id, { Range: 'bytes=0-0' }))).headers.get('etag'),
+      );
+      for (const [start, end] of [
+        [0, 9],
+        [5, gz.length - 1],
+        [randomInt(0, gz.length), gz.length - 1],
+        [gz.length - 1, gz.length - 1],
+      ] as const) {
+        const part = await downloadExport(
+          deps(),
+          job.id,
+          request(job.id, { Range: `bytes=${start}-${end}`, 'If-Range': etag }, '?form=gzip'),
+        );
+        expect(part.status).toBe(206);
+        expect(part.headers.get('content-range')).toBe(`bytes ${start}-${end}/${gz.length}`);
+        expect(sha(await body(part))).toBe(sha(gz.subarray(start, end + 1)));
+      }
+      // A resume in pieces (curl -C -) equals the whole.
+      const pieces: Uint8Array[] = [];
+      const step = Math.ceil(gz.length / 5);
+      for (let start = 0; start < gz.length; start += step) {
+        const end = Math.min(gz.length - 1, start + step - 1);
+        const part = await downloadExport(
+          deps(),
+          job.id,
+          request(job.id, { Range: `bytes=${start}-${end}`, 'If-Range': etag }, '?form=gzip'),
+        );
+        pieces.push(await body(part));
+      }
+      expect(sha(Buffer.concat(pieces))).toBe(sha(gz));
+      // A partial plain copy cannot be resumed as the .gz: the whole .gz.
+      const crossed = await downloadExport(
+        deps(),
+        job.id,
+        request(job.id, { Range: 'bytes=10-', 'If-Range': '"plain-etag"' }, '?form=gzip'),
+      );
+      expect(crossed.status).toBe(200);
+
+      // What a cancelled export wrote, in the gzip form too.
+      await db.query(`update public.export_jobs set status = 'cancelled' where id = $1`, [job.id]);
+      const partial = await downloadExport(deps(), job.id, request(job.id, {}, '?partial=1&form=gzip'));
+      expect(partial.headers.get('content-disposition')).toMatch(new RegExp(`-partial\\.${format}\\.gz"$`));
+      expect(sha(gunzipSync(await body(partial)))).toBe(sha(plain));
+    },
+    180_000,
+  );
+
+  it('never sends a byte of a damaged shard in the .gz form, and refuses the .gz of shards stored plain', async () => {
+    const job = await completedExport('csv', 'state:=SCHEDULED');
+    const truth = await body(await downloadExport(deps(), job.id, request(job.id, {}, '?form=gzip')));
+    const { data } = await admin
+      .from('export_shards')
+      .select('gzip_bytes, gzip_header_bytes')
+      .eq('job_id', job.id)
+      .order('lane')
+      .order('lane_seq')
+      .returns<Array<{ gzip_bytes: number; gzip_header_bytes: number }>>();
+    const thirdStart = data![0]!.gzip_bytes + data![1]!.gzip_bytes - data![1]!.gzip_header_bytes;
+    const { data: third } = await admin
+      .from('export_shards')
+      .select('shard_no')
+      .eq('job_id', job.id)
+      .order('lane')
+      .order('lane_seq')
+      .range(2, 2)
+      .single<{ shard_no: number }>();
+    await flipByte(job.id, third!.shard_no, data![2]!.gzip_header_bytes + 40);
+    const res = await downloadExport(deps(), job.id, request(job.id, {}, '?form=gzip'));
+    const got = await received(res);
+    expect(got.failed).toBe(true);
+    expect(got.bytes.length).toBe(thirdStart);
+    expect(sha(got.bytes)).toBe(sha(truth.subarray(0, thirdStart)));
+    // The plain form verifies the stored object before decompressing it: it stops at the same shard.
+    const plainGot = await received(await downloadExport(deps(), job.id, request(job.id)));
+    expect(plainGot.failed).toBe(true);
+
+    const legacy = await syntheticExport(2, 1000);
+    await expect(downloadExport(deps(), legacy, request(legacy, {}, '?form=gzip'))).rejects.toMatchObject({
+      code: 'unprocessable',
+      message: /before shards were stored compressed/,
     });
   }, 180_000);
 });
