@@ -89,8 +89,8 @@ function firstShardError(error: unknown): unknown {
     return new AppError(
       'upstream_damaged',
       `Nothing was sent: shard ${error.problem.shardNo} of this export failed verification (${error.problem.message}). ` +
-        'The problem is recorded on the export. On its page, open Support, run "Verify with checksums", re-run the ' +
-        'shards it flags, then download again.',
+        'The problem is recorded on the export: "Verify & repair" (or "Retry missing") on its page re-runs that shard; ' +
+        'download again once the export has completed.',
       { shardNo: error.problem.shardNo, problem: error.problem.kind },
     );
   }

@@ -556,7 +556,7 @@ describe('download failures', () => {
     );
     expect(resumed).toBeInstanceOf(AppError);
     expect(resumed).toMatchObject({ code: 'upstream_damaged', details: { shardNo: 2, problem: 'size_mismatch' } });
-    expect((resumed as AppError).message).toMatch(/Nothing was sent: shard 2 .*Verify with checksums/);
+    expect((resumed as AppError).message).toMatch(/Nothing was sent: shard 2 .*"Verify & repair".*re-runs that shard/);
 
     await admin.storage.from(EXPORTS_BUCKET).remove([data!.storage_key]);
     await expect(
