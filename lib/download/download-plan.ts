@@ -96,9 +96,11 @@ export function planDownload(
     // CSV: the header once, at the top of the file (in the gzip form, the header's own member).
     segments.push({ kind: 'shard', object, skip: index === 0 ? 0 : headerBytes });
   });
-  if (written.length === 0 && job.format === 'csv') {
-    const header = new TextEncoder().encode(encodeCsvHeader(job.fields));
-    segments.push({ kind: 'literal', bytes: form === 'gzip' ? gzipSync(header, { level: SHARD_GZIP_LEVEL }) : header });
+  if (written.length === 0) {
+    // No rows: a CSV is its header alone; the .gz of any empty export is still a valid gzip file.
+    const content = new TextEncoder().encode(job.format === 'csv' ? encodeCsvHeader(job.fields) : '');
+    const bytes = form === 'gzip' ? gzipSync(content, { level: SHARD_GZIP_LEVEL }) : content;
+    if (bytes.length > 0) segments.push({ kind: 'literal', bytes });
   }
 
   const etag = createHash('sha256').update(`${job.id}\n${job.format}\n${form}\n`);

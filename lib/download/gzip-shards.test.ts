@@ -77,7 +77,7 @@ describe('gzip-stored shards', () => {
     expect(etags.size).toBe(3);
   });
 
-  it('has no .gz form for shards stored plain, and gzips the header of an export with no rows', () => {
+  it('has no .gz form for shards stored plain; an export with no rows has a valid .gz', () => {
     const { shards } = gzipExport();
     const legacy: FileShard = {
       ...shards[0]!,
@@ -90,6 +90,9 @@ describe('gzip-stored shards', () => {
     const empty = planDownload(job, [], 'gzip');
     const header = empty.segments[0];
     expect(header?.kind === 'literal' && gunzipSync(header.bytes).toString()).toBe('id,title\r\n');
+    const emptyNdjson = planDownload({ ...job, format: 'ndjson' }, [], 'gzip').segments[0];
+    expect(emptyNdjson?.kind === 'literal' && gunzipSync(emptyNdjson.bytes).length).toBe(0);
+    expect(planDownload({ ...job, format: 'ndjson' }, [], 'plain').size).toBe(0);
   });
 
   it('refuses an object that is intact as stored but inflates to other bytes than the manifest says', async () => {
