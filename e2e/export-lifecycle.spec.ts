@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { expect, test, type Page } from '@playwright/test';
 import {
   clearFaults,
@@ -107,6 +108,14 @@ test('start an export from the form, watch the map fill live, download it whole,
   const excelLink = forms.getByRole('link', {
     name: new RegExp(`^CSV for Excel [\\d.]+ [kMG]?B ${exactly(file.length + 3)}`),
   });
+  // The .csv.gz: its exact size on the link, and gunzip of it is the CSV byte for byte.
+  const gzipLink = forms.getByRole('link', { name: /^CSV, gzip [\d.]+ [kMG]?B \(([\d,]+) bytes\)/ });
+  const gzipName = (await gzipLink.textContent()) ?? '';
+  const gzip = await page.request.get((await gzipLink.getAttribute('href'))!);
+  expect(gzip.headers()['content-disposition']).toMatch(/\.csv\.gz"$/);
+  const gzipBody = await gzip.body();
+  expect(gzipName).toContain(`(${gzipBody.length.toLocaleString('en-US')} bytes)`);
+  expect(Buffer.compare(gunzipSync(gzipBody), Buffer.from(file))).toBe(0);
   await snap(page, testInfo, '04c-download-forms');
   const [excel] = await Promise.all([page.waitForEvent('download'), excelLink.click()]);
   expect(excel.suggestedFilename()).toMatch(/-excel\.csv$/);
@@ -169,6 +178,12 @@ test('cancel while running: cancelling, then cancelled; retry missing completes 
   ]);
   expect(excelPartial.headers()['content-disposition']).toMatch(/-partial-excel\.csv"$/);
   expect(Buffer.compare((await excelPartial.body()).subarray(3), await plainPartial.body())).toBe(0);
+  const partialGzip = page
+    .getByRole('dialog', { name: 'Download forms' })
+    .getByRole('link', { name: /^CSV, gzip \(partial\)/ });
+  const gzipPartial = await page.request.get((await partialGzip.getAttribute('href'))!);
+  expect(gzipPartial.headers()['content-disposition']).toMatch(/-partial\.csv\.gz"$/);
+  expect(Buffer.compare(gunzipSync(await gzipPartial.body()), await plainPartial.body())).toBe(0);
   await page.keyboard.press('Escape');
   await snap(page, testInfo, '06-export-cancelled');
   await expectAccessible(page, testInfo, 'export-cancelled');

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { startExport } from '../../lib/exports/start-export';
 import type { ExportJob } from '../../lib/exports/types';
 import { demoObjectId } from '../../devstack/seed/demo-data';
@@ -63,6 +64,8 @@ export type ExportRun = {
   wallMs: number;
   rows: number;
   bytes: number;
+  /** Size of the .gz download (null: no compressed form). */
+  gzipBytes: number | null;
   shards: ShardRow[];
   invocations: InvocationRow[];
   processes: WorkerProcess[];
@@ -253,8 +256,8 @@ function setWorkerEnv(values: Record<string, number | undefined>): () => void {
 
 /** sha256 of the file the download would serve: the shards in manifest order, the CSV header once. */
 async function downloadDigest(stack: BenchStack, jobId: string): Promise<string> {
-  const { rows } = await stack.db.query<{ storage_key: string; header_bytes: number }>(
-    `select storage_key, header_bytes from public.export_shards where job_id = $1 and status = 'written' order by lane, lane_seq`,
+  const { rows } = await stack.db.query<{ storage_key: string; header_bytes: number; encoding: string }>(
+    `select storage_key, header_bytes, encoding from public.export_shards where job_id = $1 and status = 'written' order by lane, lane_seq`,
     [jobId],
   );
   const hash = createHash('sha256');
@@ -262,15 +265,24 @@ async function downloadDigest(stack: BenchStack, jobId: string): Promise<string>
   for (const [i, shard] of rows.entries()) {
     const { data, error } = await bucket.download(shard.storage_key);
     if (error) throw new Error(`download ${shard.storage_key}: ${error.message}`);
-    const bytes = new Uint8Array(await data.arrayBuffer());
+    const stored = new Uint8Array(await data.arrayBuffer());
+    // Shards are stored as gzip members; the file is their plain bytes.
+    const bytes = shard.encoding === 'gzip' ? new Uint8Array(gunzipSync(stored)) : stored;
     hash.update(i === 0 ? bytes : bytes.subarray(shard.header_bytes));
   }
   return hash.digest('hex');
 }
 
 async function collect(stack: BenchStack, jobId: string) {
-  const job = await stack.db.query<{ status: string; wall_ms: number; rows: string; bytes: string }>(
-    `select status, extract(epoch from finished_at - created_at) * 1000 as wall_ms, rows_written as rows, bytes_written as bytes
+  const job = await stack.db.query<{
+    status: string;
+    wall_ms: number;
+    rows: string;
+    bytes: string;
+    gzip_bytes: string | null;
+  }>(
+    `select status, extract(epoch from finished_at - created_at) * 1000 as wall_ms, rows_written as rows, bytes_written as bytes,
+            gzip_bytes_written as gzip_bytes
      from public.export_jobs where id = $1`,
     [jobId],
   );
@@ -294,6 +306,8 @@ async function collect(stack: BenchStack, jobId: string) {
     wallMs: Number(row.wall_ms),
     rows: Number(row.rows),
     bytes: Number(row.bytes),
+    /** Size of the .gz download (null: no compressed form). */
+    gzipBytes: row.gzip_bytes === null ? null : Number(row.gzip_bytes),
     invocations: invocations.rows.map((i) => ({
       ...i,
       started_ms: Number(i.started_ms),

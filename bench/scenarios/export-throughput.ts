@@ -107,6 +107,7 @@ export const exportThroughput: Scenario = {
         latencyMs,
         records: run.rows,
         bytes: run.bytes,
+        gzipBytes: run.gzipBytes,
         shards: run.shards.length,
         endToEndMs: run.wallMs,
         scan,
@@ -129,6 +130,8 @@ export const exportThroughput: Scenario = {
         one_lane_vs_scan: 1 / (at(0)?.ratios.toScan ?? Number.NaN),
         one_lane_vs_scan_20ms: 1 / (at(20)?.ratios.toScan ?? Number.NaN),
         cpu_ms_per_1k_isolate: at(0)?.cpu.mainThreadPerThousand ?? Number.NaN,
+        // The .csv.gz download's size ÷ the CSV's (the worker stores shards as gzip members).
+        download_gzip_ratio: (at(0)?.gzipBytes ?? Number.NaN) / (at(0)?.bytes ?? Number.NaN),
       },
       tables: [
         {

@@ -16,6 +16,10 @@ const FORM_TEXT: Record<DownloadForm, { name: (format: string) => string; hint: 
     name: () => 'CSV for Excel',
     hint: 'UTF-8 with a byte-order mark, so Excel shows accents, Japanese, Arabic and emoji as they are.',
   },
+  gzip: {
+    name: (format) => `${format}, gzip`,
+    hint: 'The same file compressed (.gz): a fraction of the size, resumable; gunzip or any archive tool opens it.',
+  },
 };
 
 /**
@@ -34,7 +38,8 @@ export function DownloadButton({ job }: { job: ExportJob }) {
       </Button>
     );
   }
-  const forms = formsFor(job.format);
+  // The gzip form only where the export has one (shards stored compressed); every form has its exact size.
+  const forms = formsFor(job.format).filter((form) => form !== 'gzip' || formSize(job, form) !== null);
   const plainSize = formSize(job, 'plain');
   const what = partial
     ? `Partial file: ${formatCount(job.rows_written)} records`

@@ -143,6 +143,11 @@ export function ShardInspector({
                 <Row label="SHA-256" mono>
                   {shard.sha256}
                 </Row>
+                <Row label="Stored as">
+                  {shard.encoding === 'gzip' && shard.gzip_bytes !== null
+                    ? `gzip, ${formatBytes(shard.gzip_bytes, true)} (${((shard.gzip_bytes / shard.bytes) * 100).toFixed(1)} %) · sha256 ${shard.gzip_sha256 ?? ''}`
+                    : 'plain (written before compressed storage)'}
+                </Row>
                 <Row label="Storage key" mono>
                   {shard.storage_key}
                 </Row>

@@ -6,7 +6,7 @@ import type { ExportJob } from '@/lib/exports/types';
 import { decideRange } from '@/lib/http/byte-range';
 import { contentTypes } from '@/supabase/functions/_shared/export-format.ts';
 import { EXPORTS_BUCKET } from '@/supabase/functions/_shared/shard-key.ts';
-import { downloadForms, formFilenameSuffix, formsFor, type DownloadForm } from './download-form';
+import { downloadForms, formExtension, formFilenameSuffix, formsFor, type DownloadForm } from './download-form';
 import { planDownload } from './download-plan';
 import { readFileManifest } from './read-file-manifest';
 import {
@@ -27,7 +27,8 @@ export const downloadQuery = z.object({
     .transform((v) => v === '1' || v === 'true'),
   form: z
     .enum(downloadForms, {
-      error: 'form must be plain (the default) or excel (CSV with a UTF-8 byte-order mark, for Excel)',
+      error:
+        'form must be plain (the default), excel (CSV with a UTF-8 byte-order mark, for Excel) or gzip (the file compressed, .gz)',
     })
     .default('plain'),
 });
@@ -40,7 +41,7 @@ export function downloadFilename(
   const collection = job.collection.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 64) || 'export';
   const date = job.created_at.slice(0, 10);
   const partial = options.partial ? '-partial' : '';
-  return `${collection}-${date}-${job.id.slice(0, 8)}${partial}${formFilenameSuffix(options.form)}.${job.format}`;
+  return `${collection}-${date}-${job.id.slice(0, 8)}${partial}${formFilenameSuffix(options.form)}.${formExtension(job.format, options.form)}`;
 }
 
 function statusAllowsDownload(job: ExportJob, partial: boolean): void {
@@ -66,12 +67,17 @@ function storageObjects(admin: TypedSupabaseClient): OpenObject {
   };
 }
 
-/** Puts what the download found on the shard's manifest row, where support's views show it. */
+/**
+ * Puts what the download found on the shard's manifest row, where support's views show it and where
+ * "Retry missing" finds it (a same-size corruption passes the retry's size check; this record does not).
+ */
 async function recordProblem(admin: TypedSupabaseClient, jobId: string, problem: IntegrityProblem): Promise<void> {
   console.error(`[download] export ${jobId} shard ${problem.shardNo}: ${problem.message}`);
   const { error } = await admin.rpc('record_export_shard_problem', {
     p_job_id: jobId,
     p_shard_no: problem.shardNo,
+    p_attempt: problem.attempt,
+    p_kind: problem.kind,
     p_problem: `download: ${problem.message}`,
   });
   if (error) console.error(`[download] could not record the problem: ${error.message}`);
@@ -83,8 +89,8 @@ function firstShardError(error: unknown): unknown {
     return new AppError(
       'upstream_damaged',
       `Nothing was sent: shard ${error.problem.shardNo} of this export failed verification (${error.problem.message}). ` +
-        'The problem is recorded on the export. On its page, open Support, run "Verify with checksums", re-run the ' +
-        'shards it flags, then download again.',
+        'The problem is recorded on the export: "Verify & repair" (or "Retry missing") on its page re-runs that shard; ' +
+        'download again once the export has completed.',
       { shardNo: error.problem.shardNo, problem: error.problem.kind },
     );
   }
@@ -99,7 +105,7 @@ function firstShardError(error: unknown): unknown {
 }
 
 /**
- * GET/HEAD /api/exports/:id/download[?form=plain|excel][&partial=1] — one file from the shards, with an
+ * GET/HEAD /api/exports/:id/download[?form=plain|excel|gzip][&partial=1] — one file from the shards, with an
  * exact Content-Length from the manifest, byte ranges for resumable downloads and a strong ETag (honoured
  * with If-Range) that covers every shard's identity, so a resumed download never splices two versions.
  * No byte of a shard is sent before the shard is verified (design invariant 9); a few shards are read
@@ -127,7 +133,9 @@ export async function downloadExport(
   const plan = planDownload(job, shards, form);
 
   const headers = new Headers({
-    'Content-Type': contentTypes[job.format],
+    // The gzip form is a .gz file (not Content-Encoding: that would make length and ranges refer to the
+    // plain bytes); the browser saves it as it is.
+    'Content-Type': form === 'gzip' ? 'application/gzip' : contentTypes[job.format],
     'Content-Disposition': `attachment; filename="${downloadFilename(job, { partial: job.status !== 'completed', form })}"`,
     'Accept-Ranges': 'bytes',
     ETag: plan.etag,

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { downloadHref, formPrefix, formsFor, formSize } from './download-form';
 
 describe('download forms', () => {
-  it('offers the Excel form for CSV only', () => {
-    expect(formsFor('csv')).toEqual(['plain', 'excel']);
-    expect(formsFor('ndjson')).toEqual(['plain']);
+  it('offers the Excel form for CSV only, the gzip form for both formats', () => {
+    expect(formsFor('csv')).toEqual(['plain', 'excel', 'gzip']);
+    expect(formsFor('ndjson')).toEqual(['plain', 'gzip']);
   });
 
   it('puts exactly one UTF-8 byte-order mark before the Excel form, nothing before the plain one', () => {
@@ -14,16 +14,22 @@ describe('download forms', () => {
   });
 
   it('gives each form its exact size from the job row, and none for a CSV that is only its header', () => {
-    const job = { format: 'csv' as const, shards_written: 3, bytes_written: 1_000 };
+    const job = { format: 'csv' as const, shards_written: 3, bytes_written: 1_000, gzip_bytes_written: 120 };
     expect(formSize(job, 'plain')).toBe(1_000);
     expect(formSize(job, 'excel')).toBe(1_003);
+    expect(formSize(job, 'gzip')).toBe(120);
+    // Shards stored plain (before compressed storage): no compressed form.
+    expect(formSize({ ...job, gzip_bytes_written: null }, 'gzip')).toBeNull();
     expect(formSize({ ...job, shards_written: 0, bytes_written: 0 }, 'plain')).toBeNull();
-    expect(formSize({ format: 'ndjson', shards_written: 0, bytes_written: 0 }, 'plain')).toBe(0);
+    expect(formSize({ format: 'ndjson', shards_written: 0, bytes_written: 0, gzip_bytes_written: null }, 'plain')).toBe(
+      0,
+    );
   });
 
   it('links every form, partial or not, to the download route; the plain file has the plain URL', () => {
     expect(downloadHref('j1', { form: 'plain', partial: false })).toBe('/api/exports/j1/download');
     expect(downloadHref('j1', { form: 'excel', partial: false })).toBe('/api/exports/j1/download?form=excel');
     expect(downloadHref('j1', { form: 'excel', partial: true })).toBe('/api/exports/j1/download?partial=1&form=excel');
+    expect(downloadHref('j1', { form: 'gzip', partial: true })).toBe('/api/exports/j1/download?partial=1&form=gzip');
   });
 });

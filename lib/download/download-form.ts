@@ -10,15 +10,18 @@ import type { ExportFormat, ExportJob } from '@/lib/exports/types';
  * - `excel` (CSV only): the same bytes after a UTF-8 byte-order mark. Excel opens a CSV without one in
  *   the machine's legacy code page, turning accents, Japanese, Arabic and emoji into mojibake; with it,
  *   Excel reads UTF-8.
+ * - `gzip`: the plain file compressed (`.csv.gz`, `.ndjson.gz`): the shards' stored gzip members
+ *   concatenated, so it too has an exact size and byte ranges; `gunzip` gives the plain file byte for
+ *   byte. Only for exports whose shards are all stored as gzip (written since compressed storage).
  */
-export const downloadForms = ['plain', 'excel'] as const;
+export const downloadForms = ['plain', 'excel', 'gzip'] as const;
 export type DownloadForm = (typeof downloadForms)[number];
 
 /** EF BB BF: U+FEFF encoded in UTF-8. */
 const UTF8_BOM = new Uint8Array([0xef, 0xbb, 0xbf]);
 
 export function formsFor(format: ExportFormat): DownloadForm[] {
-  return format === 'csv' ? ['plain', 'excel'] : ['plain'];
+  return format === 'csv' ? ['plain', 'excel', 'gzip'] : ['plain', 'gzip'];
 }
 
 /** Bytes the form puts before the first shard: counted in Content-Length and byte ranges like any other. */
@@ -29,19 +32,26 @@ export function formPrefix(form: DownloadForm): Uint8Array {
 /**
  * Exact size of a form from the job row, whose `bytes_written` is the plain file's size (the state machine
  * keeps it so: every shard's header but the first stripped), or null for a CSV export with no rows: its
- * file is the header row alone, which the row does not count.
+ * file is the header row alone, which the row does not count. The gzip form's is `gzip_bytes_written`,
+ * null when the export has no compressed form (shards stored plain, written before compressed storage).
  */
 export function formSize(
-  job: Pick<ExportJob, 'format' | 'shards_written' | 'bytes_written'>,
+  job: Pick<ExportJob, 'format' | 'shards_written' | 'bytes_written' | 'gzip_bytes_written'>,
   form: DownloadForm,
 ): number | null {
+  if (form === 'gzip') return job.shards_written === 0 ? null : job.gzip_bytes_written;
   if (job.format === 'csv' && job.shards_written === 0) return null;
   return job.bytes_written + formPrefix(form).length;
 }
 
 /** `-excel` in the file name, so both forms can sit side by side in a downloads folder. */
 export function formFilenameSuffix(form: DownloadForm): string {
-  return form === 'plain' ? '' : `-${form}`;
+  return form === 'excel' ? '-excel' : '';
+}
+
+/** The file name's extension: the format's, and `.gz` after it for the compressed form. */
+export function formExtension(format: ExportFormat, form: DownloadForm): string {
+  return form === 'gzip' ? `${format}.gz` : format;
 }
 
 /** The route's URL for one form; `partial` asks for what a cancelled or failed export wrote. */

@@ -4,10 +4,21 @@ import type { ExportShard } from '@/lib/exports/types';
 /** What the download needs of a written shard: where it is, what it must be, which write of it it is. */
 export type FileShard = Pick<
   ExportShard,
-  'shard_no' | 'storage_key' | 'bytes' | 'header_bytes' | 'sha256' | 'generation' | 'attempt'
+  | 'shard_no'
+  | 'storage_key'
+  | 'bytes'
+  | 'header_bytes'
+  | 'sha256'
+  | 'encoding'
+  | 'gzip_bytes'
+  | 'gzip_header_bytes'
+  | 'gzip_sha256'
+  | 'generation'
+  | 'attempt'
 >;
 
-const COLUMNS = 'shard_no, storage_key, bytes, header_bytes, sha256, generation, attempt';
+const COLUMNS =
+  'shard_no, storage_key, bytes, header_bytes, sha256, encoding, gzip_bytes, gzip_header_bytes, gzip_sha256, generation, attempt';
 
 /** PostgREST answers at most 1,000 rows a request (hosted default `max-rows`). */
 const PAGE = 1000;

@@ -206,7 +206,7 @@ describe('openSegmentStream', () => {
     // Shard 1 is file bytes 0–9, shard 2 (header stripped) 10–15: this range starts in shard 2.
     const { opened, problems } = openFile(segments, fakeStore(objects), { start: 12, end: 30 });
     await expect(opened).rejects.toBeInstanceOf(ShardIntegrityError);
-    expect(problems).toEqual([{ shardNo: 2, kind: 'checksum_mismatch', message: expect.any(String) }]);
+    expect(problems).toEqual([{ shardNo: 2, attempt: 1, kind: 'checksum_mismatch', message: expect.any(String) }]);
   });
 
   it('never sends a byte of a damaged shard, whatever the range: the stream ends short instead', async () => {

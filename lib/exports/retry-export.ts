@@ -5,7 +5,7 @@ import { rpcError } from '@/lib/api/rpc-error';
 import { getExportOrThrow } from './get-export-or-throw';
 import { kickExportLanes } from './kick-export-worker';
 import { listShards } from './list-shards';
-import type { ExportJob } from './types';
+import type { ExportJob, ExportShard } from './types';
 import { verifyShards, type ShardCheck } from './verify-shards';
 
 export const retryExportInput = z
@@ -29,6 +29,7 @@ export type RetryPlan = {
   tailRowsEstimate: number;
 };
 
+/** A storage verification's finding, in words (null: the object checks out). */
 function reasonFor(check: ShardCheck): string | null {
   switch (check.state) {
     case 'ok':
@@ -40,6 +41,25 @@ function reasonFor(check: ShardCheck): string | null {
     case 'checksum_mismatch':
       return 'object checksum does not match the manifest';
   }
+}
+
+const KIND_WORDS: Record<NonNullable<ExportShard['problem_kind']>, string> = {
+  missing: 'object missing',
+  size_mismatch: 'size mismatch',
+  checksum_mismatch: 'checksum mismatch',
+};
+
+/**
+ * What the manifest already records against a written shard: a download that found its object missing or
+ * damaged ("checksum mismatch found by a download"). A same-size corruption or an object lost on disk
+ * while its storage row remains passes the size check, so this record is what puts such a shard in the plan.
+ */
+export function recordedReason(shard: Pick<ExportShard, 'problem' | 'problem_kind' | 'problem_source'>): string | null {
+  if (shard.problem_kind) {
+    const by = shard.problem_source === 'download' ? 'a download' : (shard.problem_source ?? 'a check');
+    return `${KIND_WORDS[shard.problem_kind]} found by ${by}`;
+  }
+  return shard.problem;
 }
 
 /**
@@ -71,9 +91,16 @@ export async function retryExport(
     );
   }
 
+  // Precedence, last wins: what the manifest records, then what storage shows now, then support's ask
+  // (a shard support names for no other reason).
   const reasons = new Map<number, string>();
-  for (const shard of shards)
+  for (const shard of shards) {
     if (shard.status === 'rerun_requested') reasons.set(shard.shard_no, shard.problem ?? 'queued for a re-run');
+    else if (shard.status === 'written') {
+      const recorded = recordedReason(shard);
+      if (recorded) reasons.set(shard.shard_no, recorded);
+    }
+  }
   if (input.verify !== 'none') {
     for (const check of await verifyShards(deps.admin, shards, { checksums: input.verify === 'checksum' })) {
       const reason = reasonFor(check);
@@ -97,12 +124,12 @@ export async function retryExport(
   }
   if (input.dryRun) return { plan, job };
 
-  const summary = [...new Set(plan.shards.map((s) => s.reason))].join('; ') || 'unwritten tail';
+  // One reason per shard: each shard's attempt history keeps why *it* was re-run.
   const { data, error } = await deps.admin
     .rpc('request_export_rerun', {
       p_job_id: jobId,
       p_shard_nos: plan.shards.map((s) => s.shardNo),
-      p_problem: summary,
+      p_reasons: plan.shards.map((s) => s.reason),
     })
     .single<ExportJob>();
   if (error) throw rpcError(error, `Queuing the re-run of export ${jobId}`);

@@ -33,6 +33,8 @@ export type ExportJob = {
   shards_written: number;
   rows_written: number;
   bytes_written: number;
+  /** Exact size of the compressed (.gz) file; null when a written shard is stored plain (no such file). */
+  gzip_bytes_written: number | null;
   tail_complete: boolean;
   /** Inner key bounds of the lanes (lane k holds keys in (bounds[k-1], bounds[k]]). */
   lane_bounds: number[];
@@ -66,11 +68,22 @@ export type ExportShard = {
   header_bytes: number;
   sha256: string;
   storage_key: string;
+  /** How the object is stored: gzip members (bytes/sha256 above are the plain form's), or plain. */
+  encoding: 'identity' | 'gzip';
+  gzip_bytes: number | null;
+  /** Length of the CSV header's own gzip member at the start of the object (0 for NDJSON). */
+  gzip_header_bytes: number | null;
+  gzip_sha256: string | null;
   generation: number;
   attempt: number;
   invocation_id: string;
   status: 'written' | 'rerun_requested';
+  /** Why the shard needs (or needed) a re-run, in words; null once it is written again. */
   problem: string | null;
+  /** What a download found wrong with the stored object; null when nothing is known. */
+  problem_kind: 'missing' | 'size_mismatch' | 'checksum_mismatch' | null;
+  problem_source: 'download' | 'verification' | 'support' | null;
+  problem_at: string | null;
   written_at: string;
   duration_ms: number;
 };

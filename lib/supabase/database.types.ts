@@ -78,6 +78,7 @@ export type Database = {
           filter: string | null;
           finished_at: string | null;
           format: string;
+          gzip_bytes_written: number | null;
           id: string;
           key_field: string;
           lane_bounds: number[];
@@ -114,6 +115,7 @@ export type Database = {
           filter?: string | null;
           finished_at?: string | null;
           format: string;
+          gzip_bytes_written?: number | null;
           id?: string;
           key_field: string;
           lane_bounds?: number[];
@@ -150,6 +152,7 @@ export type Database = {
           filter?: string | null;
           finished_at?: string | null;
           format?: string;
+          gzip_bytes_written?: number | null;
           id?: string;
           key_field?: string;
           lane_bounds?: number[];
@@ -330,7 +333,11 @@ export type Database = {
           attempt: number;
           bytes: number;
           duration_ms: number;
+          encoding: string;
           generation: number;
+          gzip_bytes: number | null;
+          gzip_header_bytes: number | null;
+          gzip_sha256: string | null;
           header_bytes: number;
           invocation_id: string;
           job_id: string;
@@ -339,6 +346,9 @@ export type Database = {
           lane: number;
           lane_seq: number;
           problem: string | null;
+          problem_at: string | null;
+          problem_kind: string | null;
+          problem_source: string | null;
           rows: number;
           sha256: string;
           shard_no: number;
@@ -350,7 +360,11 @@ export type Database = {
           attempt?: number;
           bytes: number;
           duration_ms?: number;
+          encoding?: string;
           generation: number;
+          gzip_bytes?: number | null;
+          gzip_header_bytes?: number | null;
+          gzip_sha256?: string | null;
           header_bytes?: number;
           invocation_id: string;
           job_id: string;
@@ -359,6 +373,9 @@ export type Database = {
           lane?: number;
           lane_seq: number;
           problem?: string | null;
+          problem_at?: string | null;
+          problem_kind?: string | null;
+          problem_source?: string | null;
           rows: number;
           sha256: string;
           shard_no: number;
@@ -370,7 +387,11 @@ export type Database = {
           attempt?: number;
           bytes?: number;
           duration_ms?: number;
+          encoding?: string;
           generation?: number;
+          gzip_bytes?: number | null;
+          gzip_header_bytes?: number | null;
+          gzip_sha256?: string | null;
           header_bytes?: number;
           invocation_id?: string;
           job_id?: string;
@@ -379,6 +400,9 @@ export type Database = {
           lane?: number;
           lane_seq?: number;
           problem?: string | null;
+          problem_at?: string | null;
+          problem_kind?: string | null;
+          problem_source?: string | null;
           rows?: number;
           sha256?: string;
           shard_no?: number;
@@ -616,7 +640,11 @@ export type Database = {
         Args: {
           p_bytes: number;
           p_duration_ms: number;
+          p_encoding?: string;
           p_generation: number;
+          p_gzip_bytes?: number;
+          p_gzip_header_bytes?: number;
+          p_gzip_sha256?: string;
           p_header_bytes: number;
           p_invocation_id: string;
           p_job_id: string;
@@ -634,8 +662,14 @@ export type Database = {
         Returns: Json;
       };
       record_export_shard_problem: {
-        Args: { p_job_id: string; p_problem: string; p_shard_no: number };
-        Returns: undefined;
+        Args: {
+          p_attempt: number;
+          p_job_id: string;
+          p_kind: string;
+          p_problem: string;
+          p_shard_no: number;
+        };
+        Returns: boolean;
       };
       register_export_heir: {
         Args: { p_job_id: string; p_lane_no: number; p_predecessor: string };
@@ -656,6 +690,7 @@ export type Database = {
           filter: string | null;
           finished_at: string | null;
           format: string;
+          gzip_bytes_written: number | null;
           id: string;
           key_field: string;
           lane_bounds: number[];
@@ -687,7 +722,7 @@ export type Database = {
         };
       };
       request_export_rerun: {
-        Args: { p_job_id: string; p_problem: string; p_shard_nos: number[] };
+        Args: { p_job_id: string; p_reasons: string[]; p_shard_nos: number[] };
         Returns: {
           attempts: number;
           budget_cpu_ms: number | null;
@@ -701,6 +736,7 @@ export type Database = {
           filter: string | null;
           finished_at: string | null;
           format: string;
+          gzip_bytes_written: number | null;
           id: string;
           key_field: string;
           lane_bounds: number[];

@@ -1,4 +1,7 @@
 import { createHash, randomInt } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../lib/api/app-error';
@@ -308,6 +311,112 @@ describe('download', () => {
   }, 180_000);
 });
 
+describe('compressed download', () => {
+  it.each(['csv', 'ndjson'] as const)(
+    'serves the %s export as .gz: exact length, gunzip equals the plain download, ranges and If-Range, partial too',
+    async (format) => {
+      const job = await completedExport(format, 'state:=PUBLISHED');
+      expect(job.gzip_bytes_written).not.toBeNull();
+      const plain = await body(await downloadExport(deps(), job.id, request(job.id)));
+      const res = await downloadExport(deps(), job.id, request(job.id, {}, '?form=gzip'));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/gzip');
+      expect(res.headers.get('content-encoding')).toBeNull();
+      expect(res.headers.get('content-disposition')).toMatch(new RegExp(`-${job.id.slice(0, 8)}\\.${format}\\.gz"$`));
+      const gz = await body(res);
+      expect(Number(res.headers.get('content-length'))).toBe(gz.length);
+      expect(gz.length).toBe(job.gzip_bytes_written);
+      // Several shards, so the file is several members: gunzip reads them all, headers once.
+      expect(job.shards_written).toBeGreaterThan(2);
+      expect(sha(gunzipSync(gz))).toBe(sha(plain));
+      expect(gz.length).toBeLessThanOrEqual(0.25 * plain.length);
+
+      const etag = res.headers.get('etag')!;
+      expect(etag).not.toBe(
+        (await downloadExport(deps(), job.id, request(job.id, { Range: 'bytes=0-0' }))).headers.get('etag'),
+      );
+      for (const [start, end] of [
+        [0, 9],
+        [5, gz.length - 1],
+        [randomInt(0, gz.length), gz.length - 1],
+        [gz.length - 1, gz.length - 1],
+      ] as const) {
+        const part = await downloadExport(
+          deps(),
+          job.id,
+          request(job.id, { Range: `bytes=${start}-${end}`, 'If-Range': etag }, '?form=gzip'),
+        );
+        expect(part.status).toBe(206);
+        expect(part.headers.get('content-range')).toBe(`bytes ${start}-${end}/${gz.length}`);
+        expect(sha(await body(part))).toBe(sha(gz.subarray(start, end + 1)));
+      }
+      // A resume in pieces (curl -C -) equals the whole.
+      const pieces: Uint8Array[] = [];
+      const step = Math.ceil(gz.length / 5);
+      for (let start = 0; start < gz.length; start += step) {
+        const end = Math.min(gz.length - 1, start + step - 1);
+        const part = await downloadExport(
+          deps(),
+          job.id,
+          request(job.id, { Range: `bytes=${start}-${end}`, 'If-Range': etag }, '?form=gzip'),
+        );
+        pieces.push(await body(part));
+      }
+      expect(sha(Buffer.concat(pieces))).toBe(sha(gz));
+      // A partial plain copy cannot be resumed as the .gz: the whole .gz.
+      const crossed = await downloadExport(
+        deps(),
+        job.id,
+        request(job.id, { Range: 'bytes=10-', 'If-Range': '"plain-etag"' }, '?form=gzip'),
+      );
+      expect(crossed.status).toBe(200);
+
+      // What a cancelled export wrote, in the gzip form too.
+      await db.query(`update public.export_jobs set status = 'cancelled' where id = $1`, [job.id]);
+      const partial = await downloadExport(deps(), job.id, request(job.id, {}, '?partial=1&form=gzip'));
+      expect(partial.headers.get('content-disposition')).toMatch(new RegExp(`-partial\\.${format}\\.gz"$`));
+      expect(sha(gunzipSync(await body(partial)))).toBe(sha(plain));
+    },
+    180_000,
+  );
+
+  it('never sends a byte of a damaged shard in the .gz form, and refuses the .gz of shards stored plain', async () => {
+    const job = await completedExport('csv', 'state:=SCHEDULED');
+    const truth = await body(await downloadExport(deps(), job.id, request(job.id, {}, '?form=gzip')));
+    const { data } = await admin
+      .from('export_shards')
+      .select('gzip_bytes, gzip_header_bytes')
+      .eq('job_id', job.id)
+      .order('lane')
+      .order('lane_seq')
+      .returns<Array<{ gzip_bytes: number; gzip_header_bytes: number }>>();
+    const thirdStart = data![0]!.gzip_bytes + data![1]!.gzip_bytes - data![1]!.gzip_header_bytes;
+    const { data: third } = await admin
+      .from('export_shards')
+      .select('shard_no')
+      .eq('job_id', job.id)
+      .order('lane')
+      .order('lane_seq')
+      .range(2, 2)
+      .single<{ shard_no: number }>();
+    await flipByte(job.id, third!.shard_no, data![2]!.gzip_header_bytes + 40);
+    const res = await downloadExport(deps(), job.id, request(job.id, {}, '?form=gzip'));
+    const got = await received(res);
+    expect(got.failed).toBe(true);
+    expect(got.bytes.length).toBe(thirdStart);
+    expect(sha(got.bytes)).toBe(sha(truth.subarray(0, thirdStart)));
+    // The plain form verifies the stored object before decompressing it: it stops at the same shard.
+    const plainGot = await received(await downloadExport(deps(), job.id, request(job.id)));
+    expect(plainGot.failed).toBe(true);
+
+    const legacy = await syntheticExport(2, 1000);
+    await expect(downloadExport(deps(), legacy, request(legacy, {}, '?form=gzip'))).rejects.toMatchObject({
+      code: 'unprocessable',
+      message: /before shards were stored compressed/,
+    });
+  }, 180_000);
+});
+
 /** A completed job with a synthetic manifest of `shardCount` shards of about `shardBytes` each. */
 async function syntheticExport(
   shardCount: number,
@@ -447,7 +556,7 @@ describe('download failures', () => {
     );
     expect(resumed).toBeInstanceOf(AppError);
     expect(resumed).toMatchObject({ code: 'upstream_damaged', details: { shardNo: 2, problem: 'size_mismatch' } });
-    expect((resumed as AppError).message).toMatch(/Nothing was sent: shard 2 .*Verify with checksums/);
+    expect((resumed as AppError).message).toMatch(/Nothing was sent: shard 2 .*"Verify & repair".*re-runs that shard/);
 
     await admin.storage.from(EXPORTS_BUCKET).remove([data!.storage_key]);
     await expect(
@@ -531,5 +640,100 @@ describe('download failures', () => {
     await expect(downloadExport(deps(), jobId, request(jobId, {}, '?partial=yes'))).rejects.toMatchObject({
       name: 'ZodError',
     });
+  }, 60_000);
+});
+
+describe('retry missing repairs what a download found', () => {
+  /** Deletes a shard's object file on the devstack's disk; its storage row (and so its size) remains. */
+  async function loseOnDisk(jobId: string, shardNo: number): Promise<void> {
+    const { rows } = await db.query<{ version: string }>(
+      `select o.version from storage.objects o join public.export_shards s on s.storage_key = o.name
+       where s.job_id = $1 and s.shard_no = $2 and o.bucket_id = $3`,
+      [jobId, shardNo, EXPORTS_BUCKET],
+    );
+    const version = rows[0]!.version;
+    await rm(path.join(testStack().dataDir, 'storage', 'objects', version.slice(0, 2), version));
+  }
+
+  it('plans the shards a download found damaged although their sizes check out, each with its own reason, and repairs them', async () => {
+    const job = await completedExport('csv', 'state:=DRAFT');
+    const reference = await referenceDigest({
+      collection: COLLECTION,
+      filterBy: `portal_id:=${PORTAL} && state:=DRAFT`,
+      fields: testFields,
+      format: 'csv',
+    });
+    const extents = await shardExtents(job.id);
+    expect(extents.length).toBeGreaterThanOrEqual(4);
+    const { data: shard4 } = await admin
+      .from('export_shards')
+      .select('header_bytes')
+      .eq('job_id', job.id)
+      .eq('shard_no', 4)
+      .single<{ header_bytes: number }>();
+    // Shard 2: lost on disk, its storage row remains (same size to `info`). Shard 4: one flipped byte.
+    await loseOnDisk(job.id, 2);
+    await flipByte(job.id, 4, shard4!.header_bytes + 10);
+
+    // Neither passes the retry's size check as damaged: before any download, the plan is empty.
+    await expect(retryExport(deps(), job.id, { dryRun: true })).rejects.toMatchObject({
+      code: 'unprocessable',
+      message: /Nothing to re-run/,
+    });
+
+    // Downloads find them: the whole file stops at shard 2; a resume past it stops at shard 4.
+    expect((await received(await downloadExport(deps(), job.id, request(job.id)))).failed).toBe(true);
+    const resumed = await downloadExport(deps(), job.id, request(job.id, { Range: `bytes=${extents[2]!.start}-` }));
+    expect((await received(resumed)).failed).toBe(true);
+
+    const { plan } = await retryExport(deps(), job.id, { dryRun: true });
+    expect(plan.shards.map((s) => ({ shardNo: s.shardNo, reason: s.reason }))).toEqual([
+      { shardNo: 2, reason: 'object missing found by a download' },
+      { shardNo: 4, reason: 'checksum mismatch found by a download' },
+    ]);
+    expect(plan.tail).toBe(false);
+
+    await retryExport(deps(), job.id, {});
+    await waitForJob(job.id, (j) => j.status === 'completed', { timeoutMs: 120_000, sweep: true });
+    const whole = await body(await downloadExport(deps(), job.id, request(job.id)));
+    expect({ bytes: whole.length, sha256: sha(whole) }).toEqual({ bytes: reference.bytes, sha256: reference.sha256 });
+
+    // Each re-run shard's history keeps its own reason; the rewritten rows carry no problem any more.
+    const history = await db.query<{ shard_no: number; replaced_because: string }>(
+      'select shard_no, replaced_because from public.export_shard_attempts where job_id = $1 order by shard_no',
+      [job.id],
+    );
+    expect(history.rows).toEqual([
+      { shard_no: 2, replaced_because: 'object missing found by a download' },
+      { shard_no: 4, replaced_because: 'checksum mismatch found by a download' },
+    ]);
+    const problems = await db.query(
+      'select shard_no from public.export_shards where job_id = $1 and (problem is not null or problem_kind is not null)',
+      [job.id],
+    );
+    expect(problems.rows).toEqual([]);
+    await expect(retryExport(deps(), job.id, { dryRun: true })).rejects.toMatchObject({ code: 'unprocessable' });
+  }, 240_000);
+
+  it('records a problem only against the write of the shard the download read', async () => {
+    const jobId = await syntheticExport(2, 1000);
+    const stale = await admin.rpc('record_export_shard_problem', {
+      p_job_id: jobId,
+      p_shard_no: 2,
+      p_attempt: 2,
+      p_kind: 'checksum_mismatch',
+      p_problem: 'download: object checksum differs from the manifest',
+    });
+    expect(stale).toMatchObject({ data: false, error: null });
+    const current = await admin.rpc('record_export_shard_problem', {
+      p_job_id: jobId,
+      p_shard_no: 2,
+      p_attempt: 1,
+      p_kind: 'size_mismatch',
+      p_problem: 'download: object is 8 bytes, the manifest says 1100',
+    });
+    expect(current).toMatchObject({ data: true, error: null });
+    const { plan } = await retryExport(deps(), jobId, { dryRun: true, verify: 'none' });
+    expect(plan.shards).toEqual([{ shardNo: 2, rows: 100, reason: 'size mismatch found by a download' }]);
   }, 60_000);
 });

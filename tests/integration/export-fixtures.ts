@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import pg from 'pg';
 import Typesense from 'typesense';
@@ -230,8 +231,14 @@ export async function shardsDigest(jobId: string): Promise<Digest & { shards: Ex
   for (const shard of shards) {
     const { data, error: downloadError } = await admin.storage.from(EXPORTS_BUCKET).download(shard.storage_key);
     if (downloadError) throw downloadError;
-    const body = new Uint8Array(await data.arrayBuffer());
-    if (createHash('sha256').update(body).digest('hex') !== shard.sha256)
+    const stored = new Uint8Array(await data.arrayBuffer());
+    // Shards are stored as gzip members (the manifest keeps both forms' sizes and checksums).
+    if (shard.encoding === 'gzip') {
+      if (stored.length !== shard.gzip_bytes || createHash('sha256').update(stored).digest('hex') !== shard.gzip_sha256)
+        throw new Error(`shard ${shard.shard_no} gzip checksum`);
+    }
+    const body = shard.encoding === 'gzip' ? new Uint8Array(gunzipSync(stored)) : stored;
+    if (body.length !== shard.bytes || createHash('sha256').update(body).digest('hex') !== shard.sha256)
       throw new Error(`shard ${shard.shard_no} checksum`);
     // The CSV header once, at the top of the file (the first shard in file order).
     const part = rows === 0 ? body : body.subarray(shard.header_bytes);

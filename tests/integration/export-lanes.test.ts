@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import type pg from 'pg';
 import Typesense from 'typesense';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { downloadExport } from '../../lib/download/download-export';
 import { startExport } from '../../lib/exports/start-export';
 import type { ExportInvocation, ExportJob } from '../../lib/exports/types';
 import { EXPORTS_BUCKET } from '../../supabase/functions/_shared/shard-key.ts';
@@ -100,6 +103,17 @@ describe('lanes', () => {
     expect(a.sha256).toBe(b.sha256);
     expect(a.sha256).toBe(reference.sha256);
     expect(doneFour.bytes_written).toBe(reference.bytes);
+    // The .gz files differ (members end where shards end, which lanes decide) but gunzip to the same bytes.
+    for (const job of [four, one]) {
+      const gz = await downloadExport(
+        depsFor(tenant),
+        job.id,
+        new Request(`http://localhost/api/exports/${job.id}/download?form=gzip`),
+      );
+      const bytes = Buffer.from(await gz.arrayBuffer());
+      expect(Number(gz.headers.get('content-length'))).toBe(bytes.length);
+      expect(createHash('sha256').update(gunzipSync(bytes)).digest('hex')).toBe(reference.sha256);
+    }
     // Each lane's chain: many invocations, and warm hand-offs passed the lease to an heir.
     const timeline = await invocations(four.id);
     expect(new Set(timeline.filter((i) => i.shards_written > 0).map((i) => i.lane_no))).toEqual(new Set([1, 2, 3, 4]));

@@ -459,7 +459,7 @@ describe('notifications', () => {
     const jobId = await newJob();
     let l = leaseOf(jobId, await claim(jobId));
     await rpc('public.fail_export_lane', [...args(l), 'source_rejected', 'collection gone', false]);
-    await rpc('public.request_export_rerun', [jobId, [], null]);
+    await rpc('public.request_export_rerun', [jobId, [], []]);
     l = leaseOf(jobId, await claim(jobId));
     await rpc('public.fail_export_lane', [...args(l), 'source_rejected', 'collection still gone', false]);
     expect(await notifications(jobId)).toEqual([
@@ -480,7 +480,8 @@ describe('re-runs', () => {
     await rpc('public.finish_export_lane', args(two));
     expect(await job(jobId)).toMatchObject({ status: 'completed' });
 
-    const requeued = await rpc('public.request_export_rerun', [jobId, [2], 'missing in storage']);
+    await expect(rpc('public.request_export_rerun', [jobId, [2], []])).rejects.toThrow(/one reason per shard/);
+    const requeued = await rpc('public.request_export_rerun', [jobId, [2], ['missing in storage']]);
     expect(requeued).toMatchObject({ status: 'queued', run_no: 2 });
     expect(await claim(jobId, 1)).toMatchObject({ claimed: false, reason: 'finished' });
     const again = await claim(jobId, 2);
@@ -510,7 +511,7 @@ describe('re-runs', () => {
     let l = leaseOf(jobId, await claim(jobId));
     await record(l, { seq: 1, after: null, last: 250 });
     await rpc('public.finish_export_lane', args(l));
-    await rpc('public.request_export_rerun', [jobId, [1], 'checksum mismatch']);
+    await rpc('public.request_export_rerun', [jobId, [1], ['checksum mismatch']]);
     l = leaseOf(jobId, await claim(jobId));
     const changed = await record(l, { seq: 1, after: null, last: 250, rerunOf: 1, rows: 249, sha: sha(1) });
     expect(changed.outcome).toBe('source_changed');
@@ -522,7 +523,7 @@ describe('re-runs', () => {
   it('refuses a re-run of a job that is still running', async () => {
     const jobId = await newJob();
     await claim(jobId);
-    await expect(rpc('public.request_export_rerun', [jobId, [], null])).rejects.toThrow(/still running/);
+    await expect(rpc('public.request_export_rerun', [jobId, [], []])).rejects.toThrow(/still running/);
   });
 });
 

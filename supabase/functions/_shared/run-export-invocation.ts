@@ -1,6 +1,7 @@
 import { checkUserFilter, composePageFilter } from './export-filter.ts';
 import { asExportError, ExportError } from './export-error.ts';
-import { contentTypes, encodeShard, type ExportDocument, type ExportFormat } from './export-format.ts';
+import { encodeShard, type ExportDocument, type ExportFormat } from './export-format.ts';
+import { gzipShard } from './gzip-shard.ts';
 import { shouldStartHeir } from './heir-timing.ts';
 import { sha256Hex } from './sha256.ts';
 import { shardStorageKey } from './shard-key.ts';
@@ -183,6 +184,7 @@ export async function runExportInvocation(
       laneSeq,
       generation: gen,
       format: job.format,
+      encoding: 'gzip',
     });
 
   // What holders killed mid-page may have uploaded and never recorded: the shard each was writing and the
@@ -278,8 +280,12 @@ export async function runExportInvocation(
     if (shard.rerun && (shard.rerun.rows !== encoded.rows || shard.rerun.sha256 !== sha256)) {
       throw sourceChanged(shard.rerun, encoded.rows);
     }
+    // Stored as gzip members; the manifest keeps both forms' sizes and checksums (the plain ones make
+    // the file byte-identical, a re-run compares them; the download verifies the stored ones).
+    const gzipped = gzipShard(encoded);
+    const gzipSha256 = await sha256Hex(gzipped.bytes);
     const key = keyFor(shard.laneSeq, generation);
-    await ports.uploadShard(key, encoded.bytes, contentTypes[job.format]);
+    await ports.uploadShard(key, gzipped.bytes, 'application/gzip');
     const recorded = await ports.rpc<RecordOutcome>('record_export_shard', {
       ...lease,
       p_shard_no: shard.rerun?.shard_no ?? null,
@@ -294,6 +300,10 @@ export async function runExportInvocation(
       p_duration_ms: Date.now() - fetchStartedAt,
       p_progress_interval_ms: settings.progressIntervalMs,
       p_pass_to_heir: pass,
+      p_encoding: 'gzip',
+      p_gzip_bytes: gzipped.bytes.length,
+      p_gzip_header_bytes: gzipped.headerBytes,
+      p_gzip_sha256: gzipSha256,
     });
     // Sampled while this page's documents and bytes (and the next page, prefetched) are reachable.
     peakHeapBytes = Math.max(peakHeapBytes, ports.heapUsedBytes());
@@ -536,6 +546,7 @@ async function warmUp(job: ClaimedJob, lane: ClaimedLane, ports: WorkerPorts): P
       neutraliseFormulas: job.neutralise_formulas,
     });
     await sha256Hex(encoded.bytes);
+    await sha256Hex(gzipShard(encoded).bytes);
   } catch (error) {
     ports.log(`warm-up failed (harmless): ${String(error)}`);
   }

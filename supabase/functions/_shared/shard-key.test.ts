@@ -16,5 +16,6 @@ describe('shardStorageKey', () => {
 
   it('uses the format as the extension', () => {
     expect(shardStorageKey({ ...base, format: 'ndjson' })).toBe('org/job/lane-2/shard-000012.g3.ndjson');
+    expect(shardStorageKey({ ...base, encoding: 'gzip' })).toBe('org/job/lane-2/shard-000012.g3.csv.gz');
   });
 });

@@ -12,6 +12,8 @@ export type ShardKeyInput = {
   /** Lease generation of the invocation that writes it (recorded in the manifest). */
   generation: number;
   format: ExportFormat;
+  /** How the object is stored: gzip members (`.gz`, what the worker writes) or plain (shards from before). */
+  encoding?: 'identity' | 'gzip';
 };
 
 /**
@@ -23,5 +25,5 @@ export type ShardKeyInput = {
  */
 export function shardStorageKey(input: ShardKeyInput): string {
   const seq = String(input.laneSeq).padStart(6, '0');
-  return `${input.organisationId}/${input.jobId}/lane-${input.lane}/shard-${seq}.g${input.generation}.${input.format === 'csv' ? 'csv' : 'ndjson'}`;
+  return `${input.organisationId}/${input.jobId}/lane-${input.lane}/shard-${seq}.g${input.generation}.${input.format === 'csv' ? 'csv' : 'ndjson'}${input.encoding === 'gzip' ? '.gz' : ''}`;
 }
