@@ -2,7 +2,7 @@ import type { Client as TypesenseClient } from 'typesense';
 import { AppError } from '@/lib/api/app-error';
 import type { ExportSource } from '@/lib/sources/types';
 import { composePageFilter } from '@/supabase/functions/_shared/export-filter.ts';
-import { typesenseHttpStatus } from '@/supabase/functions/_shared/typesense-http-status.ts';
+import { classifyTypesenseError } from '@/supabase/functions/_shared/typesense-error.ts';
 
 import { laneCount } from './lane-count';
 
@@ -113,8 +113,7 @@ export async function planLanes(
     });
   } catch (error) {
     if (error instanceof AppError) throw error;
-    const status = typesenseHttpStatus(error);
-    if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
+    if (classifyTypesenseError(error).kind === 'rejected') {
       throw new AppError('unprocessable', `Splitting the export into lanes failed: ${String(error)}`);
     }
     throw new AppError('upstream_unavailable', 'The search service is unavailable; try again in a moment.');

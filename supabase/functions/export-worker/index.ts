@@ -22,7 +22,7 @@ import {
   type WorkerRequest,
 } from '../_shared/run-export-invocation.ts';
 import { EXPORTS_BUCKET } from '../_shared/shard-key.ts';
-import { typesenseHttpStatus } from '../_shared/typesense-http-status.ts';
+import { classifyTypesenseError } from '../_shared/typesense-error.ts';
 import { isTypesenseNodeList, typesenseClientOptions } from '../_shared/typesense-nodes.ts';
 import { budgetProblems, parseWorkerSettings } from '../_shared/worker-settings.ts';
 
@@ -114,13 +114,13 @@ const ports: WorkerPorts = {
         });
       return (response.hits ?? []).map((hit) => hit.document);
     } catch (error) {
-      const status = typesenseHttpStatus(error);
+      const failure = classifyTypesenseError(error);
       const message = error instanceof Error ? error.message : String(error);
-      // 4xx: the source refused the request itself (bad filter, missing collection); retrying cannot help.
-      if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
-        throw new ExportError('source_rejected', message, false);
-      }
-      throw new ExportError('source_unavailable', message, true);
+      throw new ExportError(
+        failure.kind === 'rejected' ? 'source_rejected' : 'source_unavailable',
+        message,
+        failure.retryable,
+      );
     }
   },
   uploadShard: async (key, bytes, contentType) => {
