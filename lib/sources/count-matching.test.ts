@@ -59,4 +59,14 @@ describe('countMatching', () => {
       code: 'upstream_unavailable',
     });
   });
+
+  it('refuses a valid filter over Typesense’s 100-token cap with a message a person can act on', async () => {
+    status = 200;
+    const filter = Array.from({ length: 72 }, (_, i) => `state:=S${i}`).join(' || ');
+    await expect(countMatching(client(), source, filter)).rejects.toMatchObject({
+      code: 'unprocessable',
+      message: expect.stringContaining('The filter has 143 terms') as string,
+      details: { field: 'filter' },
+    });
+  });
 });

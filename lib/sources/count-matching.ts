@@ -1,5 +1,5 @@
 import type { Client as TypesenseClient } from 'typesense';
-import { checkUserFilter, composePageFilter } from '@/supabase/functions/_shared/export-filter.ts';
+import { checkFilterTokens, checkUserFilter, composePageFilter } from '@/supabase/functions/_shared/export-filter.ts';
 import { AppError } from '@/lib/api/app-error';
 import { classifyTypesenseError } from '@/supabase/functions/_shared/typesense-error.ts';
 import type { ExportSource } from '@/lib/sources/types';
@@ -17,6 +17,13 @@ export async function countMatching(
   if (userFilter) {
     const check = checkUserFilter(userFilter);
     if (!check.ok) throw new AppError('unprocessable', check.message, { field: 'filter' });
+    // Typesense would answer a bare "Filter expression is not valid." for more than 100 tokens.
+    const tokens = checkFilterTokens({
+      keyField: source.key_field,
+      mandatoryFilter: source.mandatory_filter,
+      userFilter,
+    });
+    if (!tokens.ok) throw new AppError('unprocessable', tokens.message, { field: 'filter' });
   }
   const filterBy = composePageFilter({
     keyField: source.key_field,

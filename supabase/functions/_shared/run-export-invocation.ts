@@ -1,4 +1,4 @@
-import { checkUserFilter, composePageFilter } from './export-filter.ts';
+import { checkFilterTokens, checkUserFilter, composePageFilter } from './export-filter.ts';
 import { asExportError, ExportError } from './export-error.ts';
 import { contentTypes, encodeShard, type ExportDocument, type ExportFormat } from './export-format.ts';
 import { shouldStartHeir } from './heir-timing.ts';
@@ -335,6 +335,12 @@ export async function runExportInvocation(
   try {
     const filterCheck = job.filter ? checkUserFilter(job.filter) : ({ ok: true } as const);
     if (!filterCheck.ok) throw new ExportError('bad_filter', filterCheck.message, false);
+    const tokenCheck = checkFilterTokens({
+      keyField: job.key_field,
+      mandatoryFilter: job.mandatory_filter,
+      userFilter: job.filter,
+    });
+    if (!tokenCheck.ok) throw new ExportError('bad_filter', tokenCheck.message, false);
 
     // Repairs first: each re-run reads exactly its shard's key range and must reproduce it.
     for (const rerun of claim.reruns) {
