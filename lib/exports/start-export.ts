@@ -95,7 +95,8 @@ export async function startExport(deps: StartExportDeps, rawInput: StartExportIn
       neutralise_formulas: input.neutraliseFormulas,
       estimated_rows: estimatedRows,
       page_size: PAGE_SIZE,
-      lane_bounds: laneBounds,
+      // int64 keys as decimal strings (JSON numbers round beyond 2^53); Postgres reads them into bigint[].
+      lane_bounds: laneBounds.map(String) as unknown as number[],
     })
     .select('*')
     .single<ExportJob>();

@@ -34,10 +34,10 @@ export type PageFilterInput = {
   keyField: string;
   mandatoryFilter: string | null;
   userFilter: string | null;
-  /** Exclusive lower bound of the key (null: from the start). */
-  afterKey: number | null;
+  /** Exclusive lower bound of the key (null: from the start); a bigint keeps an int64 key exact. */
+  afterKey: bigint | number | null;
   /** Inclusive upper bound: a lane's end, or the range of a shard being re-run. */
-  lastKey?: number | null;
+  lastKey?: bigint | number | null;
 };
 
 /**

@@ -7,6 +7,8 @@
  * top of every shard. NDJSON: one JSON object per line, `\n` after every line. Both emit exactly the
  * job's fields, in the job's order; a missing field is an empty cell / `null`.
  */
+import { isRawJsonNumber } from './exact-json.ts';
+
 export type ExportFormat = 'csv' | 'ndjson';
 
 export type ExportDocument = Record<string, unknown>;
@@ -38,17 +40,13 @@ const encoder = new TextEncoder();
 // never as formulas. Arrays and objects are JSON (`[`/`{` first), never triggers.
 const FORMULA_TRIGGER = /^[=+\-@\t\r]/;
 
-/** `JSON.rawJSON` values: integers beyond 2^53 kept digit for digit (exact-json.ts). */
-function isRawJson(value: unknown): value is { rawJSON: string } {
-  return (JSON as unknown as { isRawJSON?: (v: unknown) => boolean }).isRawJSON?.(value) === true;
-}
-
 /** A cell's text: arrays and objects as JSON (lossless and predictable), null/undefined as empty. */
 function cellText(value: unknown, neutraliseFormulas: boolean): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return neutraliseFormulas && FORMULA_TRIGGER.test(value) ? `'${value}` : value;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
-  if (isRawJson(value)) return value.rawJSON;
+  // Integers beyond 2^53 (exact-json.ts), digit for digit.
+  if (isRawJsonNumber(value)) return value.rawJSON;
   return JSON.stringify(value);
 }
 

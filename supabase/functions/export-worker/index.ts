@@ -14,6 +14,7 @@ import { createClient } from '@supabase/supabase-js';
 import Typesense from 'typesense';
 import { z } from 'zod';
 import { ExportError } from '../_shared/export-error.ts';
+import { exactJsonFetch } from '../_shared/exact-json.ts';
 import type { ExportDocument } from '../_shared/export-format.ts';
 import {
   runExportInvocation,
@@ -61,9 +62,11 @@ const secretKey = secretKeys.default ?? Object.values(secretKeys)[0]!;
 const supabase = createClient(env.SUPABASE_URL, secretKey, {
   auth: { persistSession: false, autoRefreshToken: false },
   // A hung storage request must fail (and be retried) rather than eat the time budget.
+  // Every integer beyond 2^53 in a JSON answer (int64 keys) arrives as exact digits (exact-json.ts).
   global: {
-    fetch: (input, init) =>
+    fetch: exactJsonFetch((input, init) =>
       fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(settings.storageTimeoutMs) }),
+    ),
   },
 });
 
@@ -72,7 +75,6 @@ const typesense = new Typesense.Client({
     connectionTimeoutSeconds: 10,
     retriesPerNode: 1,
   }),
-  axiosAdapter: 'fetch',
 });
 
 /** Worker-to-worker calls in flight; each is kept alive by waitUntil. */
