@@ -36,10 +36,12 @@ describe('unsafeIntegersAsStrings', () => {
   });
 
   it('exactJsonFetch rewrites JSON answers and leaves other bodies alone', async () => {
-    const base = (async (input: RequestInfo | URL) =>
-      new Response(String(input).endsWith('json') ? '{"k":9007199254740993}' : 'a,9007199254740993', {
-        headers: { 'content-type': String(input).endsWith('json') ? 'application/json' : 'text/csv' },
-      })) as typeof fetch;
+    const base = ((input: RequestInfo | URL) =>
+      Promise.resolve(
+        new Response(String(input).endsWith('json') ? '{"k":9007199254740993}' : 'a,9007199254740993', {
+          headers: { 'content-type': String(input).endsWith('json') ? 'application/json' : 'text/csv' },
+        }),
+      )) as typeof fetch;
     const exact = exactJsonFetch(base);
     expect(await (await exact('http://x/json')).json()).toEqual({ k: '9007199254740993' });
     expect(await (await exact('http://x/csv')).text()).toBe('a,9007199254740993');
