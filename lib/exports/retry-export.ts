@@ -7,6 +7,7 @@ import { kickExportLanes } from './kick-export-worker';
 import { listShards } from './list-shards';
 import type { ExportJob } from './types';
 import { verifyShards, type ShardCheck } from './verify-shards';
+import { assertExportOperator } from './assert-export-operator';
 
 export const retryExportInput = z
   .object({
@@ -57,6 +58,8 @@ export async function retryExport(
   if (job.status === 'queued' || job.status === 'running' || job.status === 'retrying') {
     throw new AppError('conflict', `This export is still ${job.status}. Cancel it or wait for it to end, then retry.`);
   }
+  // Verifying and re-running are an operator's (not a viewer's): refuse before reading storage.
+  await assertExportOperator(deps.user.supabase, job.organisation_id);
 
   const { shards } = await listShards(deps.user.supabase, jobId);
   const byNo = new Map(shards.map((s) => [s.shard_no, s]));
@@ -98,8 +101,9 @@ export async function retryExport(
   if (input.dryRun) return { plan, job };
 
   const summary = [...new Set(plan.shards.map((s) => s.reason))].join('; ') || 'unwritten tail';
-  const { data, error } = await deps.admin
-    .rpc('request_export_rerun', {
+  // As the user: the database checks their role again before it queues the re-run.
+  const { data, error } = await deps.user.supabase
+    .rpc('rerun_export', {
       p_job_id: jobId,
       p_shard_nos: plan.shards.map((s) => s.shardNo),
       p_problem: summary,
