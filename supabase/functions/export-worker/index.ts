@@ -23,6 +23,7 @@ import {
   type WorkerRequest,
 } from '../_shared/run-export-invocation.ts';
 import { EXPORTS_BUCKET } from '../_shared/shard-key.ts';
+import { outcomeSchema, parseRpcResult } from '../_shared/worker-rpc-results.ts';
 import { classifyTypesenseError } from '../_shared/typesense-error.ts';
 import { isTypesenseNodeList, typesenseClientOptions } from '../_shared/typesense-nodes.ts';
 import { budgetProblems, parseWorkerSettings } from '../_shared/worker-settings.ts';
@@ -189,8 +190,9 @@ addEventListener('beforeunload', (event) => {
   for (const [key, lease] of activeLeases) {
     console.warn(`instance stopping (${reason}) while working on ${key}: handing off`);
     void ports
-      .rpc<{ outcome: string; kick?: Array<{ job_id: string; lane_no: number }> }>('hand_off_export_lane', lease)
-      .then((handed) => {
+      .rpc<unknown>('hand_off_export_lane', lease)
+      .then((answer) => {
+        const handed = parseRpcResult('hand_off_export_lane', outcomeSchema, answer);
         for (const lane of handed.kick ?? []) startCopy({ jobId: lane.job_id, lane: lane.lane_no });
       })
       .catch((error: unknown) => console.error(`hand-off on unload failed; the lease will expire: ${String(error)}`));
