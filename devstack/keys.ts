@@ -9,13 +9,12 @@ import { z } from 'zod';
  * `standby` is published but does not sign; `in_use` signs (exactly one); `previously_used` still
  * verifies, so nobody is signed out by a rotation; `revoked` verifies nothing.
  */
-export const signingKeyStatuses = ['standby', 'in_use', 'previously_used', 'revoked'] as const;
+const signingKeyStatuses = ['standby', 'in_use', 'previously_used', 'revoked'] as const;
 export type SigningKeyStatus = (typeof signingKeyStatuses)[number];
 
 const privateEcJwk = z
   .object({ kty: z.literal('EC'), crv: z.literal('P-256'), x: z.string(), y: z.string(), d: z.string() })
   .passthrough();
-export type PrivateEcJwk = z.infer<typeof privateEcJwk>;
 
 const signingKeySchema = z.object({
   kid: z.string().min(1),

@@ -8,7 +8,7 @@ import { chromium, type LaunchOptions } from '@playwright/test';
  */
 export type BrowserChoice = { kind: 'playwright' | 'system'; executablePath: string };
 
-export const SYSTEM_CHROMIUM = '/usr/bin/chromium';
+const SYSTEM_CHROMIUM = '/usr/bin/chromium';
 
 export function findBrowser(): BrowserChoice | null {
   const bundled = chromium.executablePath();

@@ -28,7 +28,7 @@ export type ExportRunSpec = {
   during?: (jobId: string) => Promise<void>;
 };
 
-export type InvocationRow = {
+type InvocationRow = {
   id: string;
   lane_no: number | null;
   started_ms: number;
@@ -41,7 +41,7 @@ export type InvocationRow = {
   rows_written: number;
 };
 
-export type ShardRow = {
+type ShardRow = {
   shard_no: number;
   lane: number;
   lane_seq: number;
@@ -53,7 +53,7 @@ export type ShardRow = {
 };
 
 /** A job-row UPDATE as a subscribed supabase-js client received it. */
-export type RealtimeReceipt = { updatedMs: number; receivedMs: number; shardsWritten: number; status: string };
+type RealtimeReceipt = { updatedMs: number; receivedMs: number; shardsWritten: number; status: string };
 
 export type ExportRun = {
   spec: ExportRunSpec;
@@ -86,13 +86,13 @@ export function demoKeyBound(records: number): number {
   return demoObjectId('blog_posts', 0) + 7 * records;
 }
 
-export function filterFor(stack: BenchStack, records: number): string | null {
+function filterFor(stack: BenchStack, records: number): string | null {
   if (records > stack.blogPosts) throw new Error(`${records} records asked for, ${stack.blogPosts} seeded`);
   return records === stack.blogPosts ? null : `hs_object_id:<${demoKeyBound(records)}`;
 }
 
 /** `2026-11-28 10:00:00.123456+00` (Postgres text) or ISO → epoch ms with the microseconds kept. */
-export function parseTimestamp(text: string): number {
+function parseTimestamp(text: string): number {
   const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d(?::?\d\d)?)$/.exec(text.replace(' ', 'T'));
   if (!match) return Date.parse(text);
   const [, base, fraction = '', zone = 'Z'] = match;

@@ -10,7 +10,7 @@ import { readMainThreadCpuMs } from '../../devstack/functions/process-stats';
 export type ProcMemory = { rssBytes: number; peakRssBytes: number };
 
 /** VmRSS and VmHWM (the kernel's own high-water mark of RSS, so short peaks between samples still count). */
-export async function readProcMemory(pid: number): Promise<ProcMemory | null> {
+async function readProcMemory(pid: number): Promise<ProcMemory | null> {
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
     const kb = (field: string) =>

@@ -31,7 +31,7 @@ export type BenchContext = {
  * What a scenario measured: its tables, its raw data, and its headline figures by name (e.g.
  * `one_lane_vs_scan`), which `bench/results/summary.json` keeps with the date of this run.
  */
-export type ScenarioResult = { tables: Table[]; data: unknown; figures?: Record<string, number> };
+type ScenarioResult = { tables: Table[]; data: unknown; figures?: Record<string, number> };
 
 export type Scenario = {
   name: string;

@@ -1,7 +1,7 @@
 /** Small, dependency-free statistics for benchmark samples. */
 
 /** Nearest-rank percentile (p in 0..100) of the samples; NaN when there are none. */
-export function percentile(samples: readonly number[], p: number): number {
+function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) return Number.NaN;
   const sorted = [...samples].sort((a, b) => a - b);
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
@@ -17,12 +17,6 @@ export function max(samples: readonly number[]): number {
 
 export function sum(samples: readonly number[]): number {
   return samples.reduce((a, b) => a + b, 0);
-}
-
-export type Summary = { n: number; median: number; p95: number; max: number };
-
-export function summarise(samples: readonly number[]): Summary {
-  return { n: samples.length, median: median(samples), p95: p95(samples), max: max(samples) };
 }
 
 /** Times `fn` once in milliseconds (monotonic clock). */

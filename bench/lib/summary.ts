@@ -7,12 +7,12 @@ import { resultsDir } from './results';
  * scenario that measures it, with that run's date. A scenario returns its figures by name; a run of
  * one scenario replaces only its own figures and keeps every other one with its own date.
  */
-export type Figure = { value: number; date: string; scenario: string; load: number };
+type Figure = { value: number; date: string; scenario: string; load: number };
 export type Summary = Record<string, Figure>;
 
-export const summaryPath = path.join(resultsDir, 'summary.json');
+const summaryPath = path.join(resultsDir, 'summary.json');
 
-export async function readSummary(): Promise<Summary> {
+async function readSummary(): Promise<Summary> {
   try {
     return JSON.parse(await readFile(summaryPath, 'utf8')) as Summary;
   } catch {

@@ -13,13 +13,13 @@ import { max, median } from '../lib/stats';
 import { EXPORTS_BUCKET } from '../../supabase/functions/_shared/shard-key.ts';
 
 /**
- * Scenario 4 — the download: downloadExport (the route's domain function) in a child process serving
+ * Scenario 7 — the download: downloadExport (the route's domain function) in a child process serving
  * HTTP, fetched by this process; its RSS sampled over the whole transfer, time to first byte, MB/s —
  * against reading the same shard files straight from the devstack's storage directory (the disk bound)
  * and fetching the same objects with supabase-js (the storage API bound), one by one and as many at a
  * time as the download reads ahead.
  *
- * Named figures (data.figures, for bench/results/summary.json): download_vs_raw and
+ * Named figures (for bench/results/summary.json): download_vs_raw and
  * download_vs_raw_20ms (download MB/s ÷ objects fetched one by one, as issue 10 defines "raw"),
  * download_vs_raw_parallel(_20ms) (÷ objects fetched with the download's read-ahead concurrency, the
  * stricter bound), download_rss_growth_mib (largest server RSS peak − idle of the runs),
@@ -161,7 +161,7 @@ async function downloadThroughServer(stack: BenchStack, jobId: string): Promise<
 
 export const download: Scenario = {
   name: 'download',
-  title: '4. Download',
+  title: '7. Download',
   recordsNeeded: () => 0,
   run: async (ctx: BenchContext) => {
     const { stack, options } = ctx;
@@ -226,7 +226,7 @@ export const download: Scenario = {
     }
     const at = (latencyMs: number) => runs.find((r) => r.latencyMs === latencyMs);
     const round = (value: number | undefined, digits: number) =>
-      value === undefined ? null : Number(value.toFixed(digits));
+      value === undefined ? Number.NaN : Number(value.toFixed(digits));
     const figures = {
       download_vs_raw: round(at(0)?.vsRaw, 2),
       download_vs_raw_20ms: round(at(20)?.vsRaw, 2),
@@ -267,7 +267,8 @@ export const download: Scenario = {
           rows: memory,
         },
       ],
-      data: { figures, shards: files.length, fileBytes: synthetic.bytes, direct, runs },
+      data: { shards: files.length, fileBytes: synthetic.bytes, direct, runs },
+      figures,
     };
   },
 };

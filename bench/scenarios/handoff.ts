@@ -19,7 +19,7 @@ const CPU_BUDGET_MS = 1600;
  * Warm: the next copy started before this one ended (it booted while the last pages were written and
  * took the lease when it was passed).
  */
-export function handoffGaps(run: ExportRun) {
+function handoffGaps(run: ExportRun) {
   const byInvocation = new Map<string, number[]>();
   for (const shard of run.shards) {
     const list = byInvocation.get(shard.invocation_id) ?? [];

@@ -7,7 +7,7 @@ import { composePageFilter } from '../../supabase/functions/_shared/export-filte
 import type { ExportDocument } from '../../supabase/functions/_shared/export-format.ts';
 
 /**
- * Scenario 6 — why the worker pages by key: page N of 250 at increasing depth, once as page-number
+ * Scenario 9 — why the worker pages by key: page N of 250 at increasing depth, once as page-number
  * paging (`page=N`: the engine must walk past (N−1)·250 hits) and once as the worker's keyset page
  * (`hs_object_id:>last`, `page=1`: an index range scan that costs the same at any depth). Each request
  * is repeated and the median kept.
@@ -34,7 +34,7 @@ type Probe = {
 
 export const pagination: Scenario = {
   name: 'pagination',
-  title: '6. Pagination cost vs depth',
+  title: '9. Pagination cost vs depth',
   recordsNeeded: () => 0,
   run: async (ctx: BenchContext) => {
     const { stack, options } = ctx;

@@ -4,18 +4,17 @@ import type { BenchContext, Scenario } from '../lib/scenario';
 import { max, median, p95 } from '../lib/stats';
 
 /**
- * Scenario 5 — how soon a dashboard sees progress. During a real export a supabase-js client (the demo
+ * Scenario 8 — how soon a dashboard sees progress. During a real export a supabase-js client (the demo
  * user) joined its organisation's private Broadcast topic `org:<id>:exports` (authorised by the
  * `realtime.messages` policy); latency is receipt time minus the job row's `updated_at` (now() of the
  * worker's record_export_shard transaction, so commit + the broadcast trigger + delivery + websocket are
  * all inside it). The worker publishes progress at most every 500 ms (BATON_WORKER_PROGRESS_INTERVAL_MS),
  * so a shard may wait up to that long before any row update: that coalescing delay is by design and shown
- * separately. `data.realtime_p95_ms` (the first latency row's p95) is the figure the summary reports;
- * the target is ≤ 500 ms.
+ * separately. Its figure `realtime_p95_ms` (the first latency row's p95) targets ≤ 500 ms.
  */
 export const realtime: Scenario = {
   name: 'realtime',
-  title: '5. Realtime latency',
+  title: '8. Realtime latency',
   recordsNeeded: (options) => options.records,
   run: async (ctx: BenchContext) => {
     const { stack, options } = ctx;
@@ -70,9 +69,9 @@ export const realtime: Scenario = {
           ],
         },
       ],
-      // realtime_p95_ms: the p95 of row update → client at the first latency setting (as is), the figure
-      // bench/results/summary.json reports (target ≤ 500 ms); runs: every setting in full.
-      data: { realtime_p95_ms: data[0]?.commitToReceiptMs.p95 ?? null, runs: data },
+      data: { runs: data },
+      // The p95 of row update → client at the first latency setting (as is); target ≤ 500 ms.
+      figures: { realtime_p95_ms: data[0]?.commitToReceiptMs.p95 ?? Number.NaN },
     };
   },
 };

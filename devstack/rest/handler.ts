@@ -26,7 +26,7 @@ import { SchemaCache, type SchemaSnapshot } from './schema-cache';
  */
 
 /** Bodies are JSON rows and RPC arguments; anything bigger is a client bug, refused before it is buffered. */
-export const REST_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+const REST_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 
 async function authenticate(req: IncomingMessage, ctx: DevstackContext): Promise<SupabaseClaims> {
   const caller = await resolveCaller(req, ctx);

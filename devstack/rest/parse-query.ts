@@ -7,13 +7,13 @@ import { queryParamError } from './errors';
  * the schema cache later, when the SQL is built.
  */
 
-export type JsonStep = { arrow: '->' | '->>'; key: string };
+type JsonStep = { arrow: '->' | '->>'; key: string };
 export type Field = { name: string; path: JsonStep[] };
 
 export type SelectItem =
   { kind: 'star' } | { kind: 'field'; field: Field; alias: string | undefined; cast: string | undefined };
 
-export const filterOps = [
+const filterOps = [
   'eq',
   'neq',
   'gt',
@@ -31,7 +31,7 @@ export const filterOps = [
   'cd',
   'ov',
 ] as const;
-export type FilterOp = (typeof filterOps)[number];
+type FilterOp = (typeof filterOps)[number];
 const quantifiableOps: ReadonlySet<FilterOp> = new Set([
   'eq',
   'neq',
@@ -44,8 +44,8 @@ const quantifiableOps: ReadonlySet<FilterOp> = new Set([
   'match',
   'imatch',
 ]);
-export const isValues = ['null', 'not_null', 'true', 'false', 'unknown'] as const;
-export type IsValue = (typeof isValues)[number];
+const isValues = ['null', 'not_null', 'true', 'false', 'unknown'] as const;
+type IsValue = (typeof isValues)[number];
 
 export type Filter = {
   kind: 'filter';

@@ -24,9 +24,9 @@ export type Relation = {
   primaryKey: string[];
 };
 
-export type RoutineParam = { name: string; type: string; hasDefault: boolean };
+type RoutineParam = { name: string; type: string; hasDefault: boolean };
 
-export type RoutineReturn =
+type RoutineReturn =
   | { kind: 'void' }
   | { kind: 'scalar'; set: boolean }
   | { kind: 'composite'; set: boolean; columns: Map<string, Column> };
@@ -165,7 +165,7 @@ function toRoutine(row: z.infer<typeof routineRowSchema>): Routine {
   return { name: row.name, params, returns, volatility };
 }
 
-export async function loadSchema(db: Pool): Promise<SchemaSnapshot> {
+async function loadSchema(db: Pool): Promise<SchemaSnapshot> {
   const [relationsResult, routinesResult, settingsResult] = await Promise.all([
     db.query(RELATIONS_SQL),
     db.query(ROUTINES_SQL),

@@ -37,7 +37,7 @@ export type StorageHandler = RouteHandler & {
   readsMatching: (match: string) => ReadSummary;
 };
 
-export const DEFAULT_MAX_OBJECT_BYTES = 512 * 1024 * 1024;
+const DEFAULT_MAX_OBJECT_BYTES = 512 * 1024 * 1024;
 const JSON_BODY_LIMIT = 1024 * 1024;
 const PREFIX = '/storage/v1';
 

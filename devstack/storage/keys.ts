@@ -9,7 +9,7 @@ import { storageErrors } from './errors';
 const KEY_CHARS = /^[\p{L}\p{N}_/!\-.*'() &$@=;:+,?]+$/u;
 const MAX_KEY_BYTES = 1024;
 
-export function validateKey(key: string): string {
+function validateKey(key: string): string {
   const segments = key.split('/');
   const ok =
     key.length > 0 &&

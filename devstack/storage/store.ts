@@ -5,7 +5,7 @@ import type { ObjectFiles } from './files';
 /** A bucket exists or not; its settings (public, size limit, MIME types) are not implemented here. */
 export type BucketRow = { id: string };
 
-export type ObjectMetadata = {
+type ObjectMetadata = {
   eTag: string;
   size: number;
   mimetype: string;

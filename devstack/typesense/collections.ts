@@ -18,7 +18,7 @@ import {
 } from './store';
 
 /** `Collection::get_summary_json` shape. */
-export function collectionSummary(c: StoredCollection): Record<string, unknown> {
+function collectionSummary(c: StoredCollection): Record<string, unknown> {
   return {
     name: c.schema.name,
     num_documents: c.numDocuments,

@@ -13,7 +13,7 @@ import { TypesenseError } from './errors';
  * The parser only knows syntax; field types, value validation and SQL live in filter-sql.ts.
  */
 
-export type Comparator = 'eq' | 'gt' | 'gte' | 'lt' | 'lte' | 'range';
+type Comparator = 'eq' | 'gt' | 'gte' | 'lt' | 'lte' | 'range';
 
 export type FilterValue = {
   comparator: Comparator;
@@ -43,7 +43,7 @@ const MAX_TOKENS = 100;
 
 type Token = { kind: '(' | ')' | '&&' | '||' } | { kind: 'expr'; text: string };
 
-export function tokenizeFilter(input: string): Token[] {
+function tokenizeFilter(input: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < input.length) {
@@ -130,7 +130,7 @@ function parseItem(field: string, item: string): FilterValue {
   return { comparator: 'eq', value: raw, raw };
 }
 
-export function parseCondition(text: string): FilterCondition {
+function parseCondition(text: string): FilterCondition {
   const colon = text.indexOf(':');
   if (colon <= 0) throw new TypesenseError(400, 'Could not parse the filter query.');
   const field = text.slice(0, colon).trim();

@@ -11,7 +11,7 @@ import { TypesenseError } from './errors';
  * flatten them into `a.b` sub-fields, so filtering, sorting or faceting on them is refused as an unknown
  * field, which is also what real Typesense answers for the parent object itself.
  */
-export const scalarFieldTypes = [
+const scalarFieldTypes = [
   'string',
   'int32',
   'int64',
@@ -23,10 +23,10 @@ export const scalarFieldTypes = [
   'float[]',
   'bool[]',
 ] as const;
-export const opaqueFieldTypes = ['object', 'object[]', 'auto'] as const;
-export const fieldTypes = [...scalarFieldTypes, ...opaqueFieldTypes] as const;
+const opaqueFieldTypes = ['object', 'object[]', 'auto'] as const;
+const fieldTypes = [...scalarFieldTypes, ...opaqueFieldTypes] as const;
 export type ScalarFieldType = (typeof scalarFieldTypes)[number];
-export type FieldType = (typeof fieldTypes)[number];
+type FieldType = (typeof fieldTypes)[number];
 
 /**
  * Field names end up inside SQL as string literals (`attrs->>'name'`) so that expression indexes match;
@@ -84,7 +84,7 @@ export type CollectionSchema = {
   symbols_to_index: string[];
 };
 
-export function isFieldType(type: string): type is FieldType {
+function isFieldType(type: string): type is FieldType {
   return (fieldTypes as readonly string[]).includes(type);
 }
 
@@ -191,7 +191,7 @@ export const storedSchema = z.object({
   symbols_to_index: z.array(z.string()),
 });
 
-export function findField(schema: CollectionSchema, name: string): FieldSchema | undefined {
+function findField(schema: CollectionSchema, name: string): FieldSchema | undefined {
   return schema.fields.find((f) => f.name === name);
 }
 

@@ -12,9 +12,9 @@ import { SqlParams } from './sql-params';
 import { partitionName, type StoredCollection } from './store';
 
 /** `max-per-page` server flag default (Typesense `include/tsconfig.h`). */
-export const MAX_PER_PAGE = 250;
+const MAX_PER_PAGE = 250;
 /** Default `limit_hits`: how deep page/offset paging can reach (`fetch_size = min(offset+per_page, limit_hits)`). */
-export const DEFAULT_LIMIT_HITS = 1_000_000;
+const DEFAULT_LIMIT_HITS = 1_000_000;
 const DEFAULT_PER_PAGE = 10;
 
 const searchParamsSchema = z
@@ -35,9 +35,9 @@ const searchParamsSchema = z
   })
   .loose();
 
-export type SearchHit = { document: Record<string, unknown>; highlight: Record<string, never>; highlights: never[] };
+type SearchHit = { document: Record<string, unknown>; highlight: Record<string, never>; highlights: never[] };
 
-export type FacetCount = {
+type FacetCount = {
   field_name: string;
   counts: Array<{ count: number; highlighted: string; value: string }>;
   sampled: boolean;

@@ -2,7 +2,7 @@ import { TypesenseError } from './errors';
 import { baseType, findScalarField, isArrayType, scalarExpr, type CollectionSchema } from './schema';
 
 /** Typesense allows at most 3 sort fields (`collection.cpp`: "Only upto 3 sort_by fields can be specified."). */
-export const MAX_SORT_FIELDS = 3;
+const MAX_SORT_FIELDS = 3;
 
 /**
  * `sort_by` → SQL ORDER BY items. Supports sortable scalar fields (numbers and bools by default, strings

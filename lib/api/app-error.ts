@@ -5,7 +5,7 @@ import { z } from 'zod';
  * HTTP once. A client's mistake is a 4xx with a message a person can act on; anything else is a 500
  * with a generic message (and a log line), never a leaked stack.
  */
-export const appErrorStatus = {
+const appErrorStatus = {
   bad_request: 400,
   unauthenticated: 401,
   forbidden: 403,

@@ -50,7 +50,7 @@ export function userClient(accessToken: string): SupabaseClient {
 }
 
 /** The project's JWT service as the devstack has it now (keys re-read, so a rotation is seen). */
-export async function projectJwt(): Promise<JwtService> {
+async function projectJwt(): Promise<JwtService> {
   const stack = testStack();
   return new JwtService(await loadOrCreateKeys(stack.dataDir), stack.apiKeyMode);
 }
