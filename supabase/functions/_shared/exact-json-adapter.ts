@@ -9,7 +9,7 @@ import { parseExactJson } from './exact-json.ts';
  *
  * Typed structurally (axios is typesense-js's dependency, not ours): the fields axios hands an adapter.
  */
-export type AdapterConfig = {
+type AdapterConfig = {
   url?: string;
   baseURL?: string;
   method?: string;
@@ -22,7 +22,7 @@ export type AdapterConfig = {
   validateStatus?: ((status: number) => boolean) | null;
 };
 
-export type AdapterResponse = {
+type AdapterResponse = {
   data: unknown;
   status: number;
   statusText: string;

@@ -60,7 +60,7 @@ export function composePageFilter(input: PageFilterInput): string {
  * or `||`, or one condition such as `state:[A, B]`; backtick-quoted text and `[…]` lists are part of
  * their condition.
  */
-export const MAX_FILTER_TOKENS = 100;
+const MAX_FILTER_TOKENS = 100;
 
 /** How many tokens Typesense's filter tokenizer makes of `filter`. */
 export function countFilterTokens(filter: string): number {

@@ -8,7 +8,7 @@ import { z } from 'zod';
  * bare JSON numbers; the worker's client turns the unsafe ones into decimal strings (exactJsonFetch), so
  * a key arrives as a number or a string of digits and is read as a `bigint` here, never rounded.
  */
-export const keySchema = z
+const keySchema = z
   .union([z.number().int(), z.string().regex(/^-?\d{1,19}$/, { error: 'an integer key' })])
   .transform((value) => BigInt(value));
 
@@ -17,7 +17,7 @@ const kick = z.array(laneToStart).optional();
 
 const budget = z.object({ timeMs: z.number().int().optional(), cpuMs: z.number().int().optional() });
 
-export const claimedJobSchema = z.object({
+const claimedJobSchema = z.object({
   id: z.uuid(),
   organisation_id: z.uuid(),
   collection: z.string().min(1),
@@ -42,7 +42,7 @@ export const claimedLaneSchema = z.object({
   dead_seqs: z.array(z.number().int()),
 });
 
-export const rerunSchema = z.object({
+const rerunSchema = z.object({
   shard_no: z.number().int(),
   lane_seq: z.number().int(),
   key_after: keySchema.nullable(),
