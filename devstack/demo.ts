@@ -5,13 +5,15 @@ import { DEMO_PORTAL_ID, PARTNER_PORTAL_ID } from './seed/demo-data';
 import { seedDemoData } from './seed/seed-demo-data';
 
 /**
- * The demo tenants: an agency with the big collections, and a second agency with its own collection, so
- * isolation can be seen (and is tested). Fixed ids keep every start idempotent.
+ * The demo tenants: an agency with the big collections (and a viewer of it, for roles), and a second
+ * agency with its own collection, so isolation can be seen (and is tested). Fixed ids keep every start
+ * idempotent.
  */
 export const demoUsers = [
   {
     email: 'demo@baton.local',
     password: 'baton-demo-password',
+    role: 'member',
     organisation: 'Acme Digital Agency',
     organisationId: '0b5e6a9e-0000-4000-a000-000000000001',
     sources: [
@@ -23,11 +25,21 @@ export const demoUsers = [
   {
     email: 'partner@baton.local',
     password: 'baton-partner-password',
+    role: 'member',
     organisation: 'Partner Agency',
     organisationId: '0b5e6a9e-0000-4000-a000-000000000002',
     sources: [
       { collection: 'partner_blog_posts', label: 'Partner blog posts', filter: `portal_id:=${PARTNER_PORTAL_ID}` },
     ],
+  },
+  // A viewer of the first agency: sees and downloads its exports, cannot start, cancel or re-run them.
+  {
+    email: 'viewer@baton.local',
+    password: 'baton-viewer-password',
+    role: 'viewer',
+    organisation: 'Acme Digital Agency',
+    organisationId: '0b5e6a9e-0000-4000-a000-000000000001',
+    sources: [],
   },
 ] as const;
 
@@ -47,8 +59,8 @@ export async function prepareDemo(ctx: DevstackContext, options: { blogPosts?: n
       demo.organisation,
     ]);
     await ctx.db.query(
-      'insert into public.memberships (organisation_id, user_id) values ($1, $2) on conflict do nothing',
-      [demo.organisationId, userId],
+      'insert into public.memberships (organisation_id, user_id, role) values ($1, $2, $3) on conflict do nothing',
+      [demo.organisationId, userId, demo.role],
     );
     for (const source of demo.sources) {
       await ctx.db.query(

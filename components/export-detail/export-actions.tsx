@@ -25,9 +25,19 @@ import { DownloadButton } from './download-button';
 import { RetryDialog } from './retry-dialog';
 
 /** Cancel, retry missing, download: what a job's state allows, nothing it does not. */
-export function ExportActions({ job }: { job: ExportJob }) {
+export function ExportActions({ job, canOperate }: { job: ExportJob; canOperate: boolean }) {
   const active = isActive(job.status);
   const cancelling = active && Boolean(job.cancel_requested_at);
+  if (!canOperate) {
+    return (
+      <div className="flex flex-wrap items-center gap-2">
+        <p className="text-sm text-neutral-600">
+          Your role is viewer: you can watch and download; a member can cancel or re-run.
+        </p>
+        <DownloadButton job={job} />
+      </div>
+    );
+  }
   return (
     <div className="flex flex-wrap items-center gap-2">
       {active ? <CancelButton job={job} cancelling={cancelling} /> : null}

@@ -63,7 +63,16 @@ function manifestInterval(shards: number): number {
   return Math.min(10_000, Math.max(1500, shards));
 }
 
-export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJob; currentUserId: string }) {
+export function ExportView({
+  initialJob,
+  currentUserId,
+  canOperate,
+}: {
+  initialJob: ExportJob;
+  currentUserId: string;
+  /** Member, support or admin: may cancel, re-run and verify. A viewer sees and downloads only. */
+  canOperate: boolean;
+}) {
   const id = initialJob.id;
   const queryClient = useQueryClient();
   const connection = useExportJobSubscription(id);
@@ -163,7 +172,7 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
               <RelativeTime iso={job.created_at} />
             </p>
           </div>
-          <ExportActions job={job} />
+          <ExportActions job={job} canOperate={canOperate} />
         </div>
       </div>
 
@@ -227,7 +236,12 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
           </div>
         </TabsContent>
         <TabsContent value="support">
-          <SupportPanel job={job} manifest={manifest.data} onOpenShard={(no) => void setUrl({ shard: no })} />
+          <SupportPanel
+            job={job}
+            manifest={manifest.data}
+            canOperate={canOperate}
+            onOpenShard={(no) => void setUrl({ shard: no })}
+          />
         </TabsContent>
       </Tabs>
 

@@ -34,17 +34,26 @@ const reasonTone: Record<string, 'done' | 'running' | 'failed' | 'cancelled' | '
 export function SupportPanel({
   job,
   manifest,
+  canOperate,
   onOpenShard,
 }: {
   job: ExportJob;
   manifest: ExportManifest | undefined;
+  /** Verifying and re-running are a member's; a viewer sees the errors and the timeline. */
+  canOperate: boolean;
   onOpenShard: (shardNo: number) => void;
 }) {
   return (
     <div className="flex flex-col gap-8">
       <ErrorGroups job={job} invocations={manifest?.invocations ?? []} />
       <InvocationTimeline job={job} invocations={manifest?.invocations ?? []} />
-      <StorageVerification job={job} onOpenShard={onOpenShard} shardCount={manifest?.shards.length ?? 0} />
+      {canOperate ? (
+        <StorageVerification job={job} onOpenShard={onOpenShard} shardCount={manifest?.shards.length ?? 0} />
+      ) : (
+        <p className="text-sm text-neutral-600">
+          Storage verification and re-runs are for members of the organisation; your role is viewer.
+        </p>
+      )}
     </div>
   );
 }

@@ -33,6 +33,8 @@ const newExportSchema = z.object({
   filter: z.string().max(MAX_FILTER_LENGTH, { error: `A filter may be at most ${MAX_FILTER_LENGTH} characters.` }),
   /** 'auto', or how many lanes to run in parallel (the select's value, a string). */
   lanes: z.string().regex(/^(auto|[1-8])$/, { error: `Choose Automatic or 1 to ${MAX_LANES} lanes.` }),
+  /** CSV formula guard (OWASP CSV injection): text cells only; on unless the person turns it off. */
+  neutraliseFormulas: z.boolean(),
 });
 type NewExportValues = z.infer<typeof newExportSchema>;
 
@@ -46,6 +48,7 @@ export function NewExportForm() {
     fields: useId(),
     estimate: useId(),
     lanes: useId(),
+    formulas: useId(),
   };
 
   const sources = useQuery(sourcesQueryOptions());
@@ -54,12 +57,13 @@ export function NewExportForm() {
 
   const form = useForm<NewExportValues>({
     resolver: zodResolver(newExportSchema),
-    defaultValues: { sourceId: '', format: 'csv', fields: [], filter: '', lanes: 'auto' },
+    defaultValues: { sourceId: '', format: 'csv', fields: [], filter: '', lanes: 'auto', neutraliseFormulas: true },
   });
   const { control, register, handleSubmit, setValue, setError, formState } = form;
   const sourceId = useWatch({ control, name: 'sourceId' });
   const filter = useWatch({ control, name: 'filter' });
   const fields = useWatch({ control, name: 'fields' });
+  const format = useWatch({ control, name: 'format' });
 
   // Pick the first source once they are loaded, and every column of a newly picked source.
   const firstSource = sources.data?.[0]?.id;
@@ -95,6 +99,7 @@ export function NewExportForm() {
         fields: values.fields,
         filter: values.filter.trim() || null,
         lanes: values.lanes === 'auto' ? undefined : Number(values.lanes),
+        neutraliseFormulas: values.neutraliseFormulas,
       });
       toast.success(`Export of ${job.collection} started`, {
         description: `${formatCount(job.estimated_rows)} records expected.`,
@@ -192,6 +197,26 @@ export function NewExportForm() {
           ) : null}
         </div>
       </div>
+
+      {format === 'csv' ? (
+        <div className="flex flex-col gap-1">
+          <label className="flex items-center gap-2 text-sm font-medium">
+            <input
+              type="checkbox"
+              {...register('neutraliseFormulas')}
+              aria-describedby={`${ids.formulas}-hint`}
+              className="size-4 accent-neutral-900"
+            />
+            Protect against spreadsheet formulas
+          </label>
+          <p id={`${ids.formulas}-hint`} className="text-sm text-neutral-600">
+            A text cell that starts with <code>=</code>, <code>+</code>, <code>-</code>, <code>@</code>, a tab or a
+            carriage return gets a leading <code>&apos;</code>, so a spreadsheet shows it instead of running it as a
+            formula. Numbers and true/false are written as they are (<code>-12.5</code> stays <code>-12.5</code>). Turn
+            it off only when the file goes to a program, not a spreadsheet.
+          </p>
+        </div>
+      ) : null}
 
       <div className="flex flex-col gap-1 sm:max-w-md">
         <Label htmlFor={ids.lanes}>Lanes</Label>

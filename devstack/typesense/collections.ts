@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 import { readBody } from '../http/body';
 import { validateDocument, readLines } from './documents';
-import { parseExactJson } from './exact-json';
+import { parseExactJson } from '../../supabase/functions/_shared/exact-json.ts';
 import { TypesenseError } from './errors';
 import { parseParams } from './query-params';
 import { collectionInputSchema, normalizeCollection } from './schema';

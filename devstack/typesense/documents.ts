@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { exactInteger, isRawJsonNumber } from './exact-json';
+import { exactInteger, isRawJsonNumber } from '../../supabase/functions/_shared/exact-json.ts';
 import { baseType, isArrayType, isScalarField, type CollectionSchema, type FieldSchema } from './schema';
 import type { PreparedDoc } from './store';
 

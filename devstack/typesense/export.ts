@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { parseExactJson } from './exact-json';
+import { parseExactJson } from '../../supabase/functions/_shared/exact-json.ts';
 import { parseParams, projectDocument, splitFields, uintParam } from './query-params';
 import { whereSql } from './search';
 import { SqlParams } from './sql-params';

@@ -4,7 +4,7 @@ import { TypesenseError } from './errors';
 import { parseFilter } from './filter-parser';
 import { filterToSql } from './filter-sql';
 import { keysetCount, splitKeyset } from './keyset-count';
-import { parseExactJson } from './exact-json';
+import { parseExactJson } from '../../supabase/functions/_shared/exact-json.ts';
 import { parseParams, projectDocument, splitFields, uintParam } from './query-params';
 import { baseType, fieldLiteral, findScalarField, isArrayType, type CollectionSchema } from './schema';
 import { sortToSql } from './sort';

@@ -3,6 +3,7 @@ import { createClient as createSupabaseClient } from '@supabase/supabase-js';
 import { publicEnv } from '@/lib/env/public';
 import type { Database } from '@/lib/supabase/database.types';
 import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
+import { exactJsonFetch } from '@/supabase/functions/_shared/exact-json.ts';
 import { AppError } from './app-error';
 
 export type AuthedUser = {
@@ -22,6 +23,8 @@ function cookieClient(request: Request): TypedSupabaseClient {
     publicEnv.NEXT_PUBLIC_SUPABASE_URL,
     publicEnv.NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY,
     {
+      // int64 keys beyond 2^53 arrive as exact digits, never rounded (exact-json.ts).
+      global: { fetch: exactJsonFetch() },
       cookies: {
         getAll: () => cookies,
         // API routes only read the session; the proxy (proxy.ts) refreshes it on page loads.
@@ -40,7 +43,7 @@ export async function requireUser(request: Request): Promise<AuthedUser> {
   const supabase = bearer
     ? createSupabaseClient(publicEnv.NEXT_PUBLIC_SUPABASE_URL, publicEnv.NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY, {
         auth: { persistSession: false, autoRefreshToken: false },
-        global: { headers: { Authorization: `Bearer ${bearer}` } },
+        global: { headers: { Authorization: `Bearer ${bearer}` }, fetch: exactJsonFetch() },
       })
     : cookieClient(request);
   const { data, error } = await supabase.auth.getClaims(bearer);

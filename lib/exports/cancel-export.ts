@@ -16,7 +16,8 @@ export async function cancelExport(
   if (job.status === 'completed' || job.status === 'failed' || job.status === 'cancelled') {
     throw new AppError('conflict', `This export is already ${job.status}; there is nothing to cancel.`);
   }
-  const { data, error } = await deps.admin.rpc('request_export_cancel', { p_job_id: jobId }).single<ExportJob>();
+  // As the user: the database checks their role (viewers cannot cancel) before it cancels.
+  const { data, error } = await deps.user.supabase.rpc('cancel_export', { p_job_id: jobId }).single<ExportJob>();
   if (error) throw rpcError(error, `Cancelling export ${jobId}`);
   return data;
 }

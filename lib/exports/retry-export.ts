@@ -7,6 +7,7 @@ import { kickExportLanes } from './kick-export-worker';
 import { listShards } from './list-shards';
 import type { ExportJob, ExportShard } from './types';
 import { verifyShards, type ShardCheck } from './verify-shards';
+import { assertExportOperator } from './assert-export-operator';
 
 export const retryExportInput = z
   .object({
@@ -77,6 +78,8 @@ export async function retryExport(
   if (job.status === 'queued' || job.status === 'running' || job.status === 'retrying') {
     throw new AppError('conflict', `This export is still ${job.status}. Cancel it or wait for it to end, then retry.`);
   }
+  // Verifying and re-running are an operator's (not a viewer's): refuse before reading storage.
+  await assertExportOperator(deps.user.supabase, job.organisation_id);
 
   const { shards } = await listShards(deps.user.supabase, jobId);
   const byNo = new Map(shards.map((s) => [s.shard_no, s]));
@@ -124,9 +127,10 @@ export async function retryExport(
   }
   if (input.dryRun) return { plan, job };
 
-  // One reason per shard: each shard's attempt history keeps why *it* was re-run.
-  const { data, error } = await deps.admin
-    .rpc('request_export_rerun', {
+  // As the user: the database checks their role again before it queues the re-run. One reason per shard:
+  // each shard's attempt history keeps why *it* was re-run.
+  const { data, error } = await deps.user.supabase
+    .rpc('rerun_export', {
       p_job_id: jobId,
       p_shard_nos: plan.shards.map((s) => s.shardNo),
       p_reasons: plan.shards.map((s) => s.reason),

@@ -2,6 +2,7 @@ import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import type { Client as TypesenseClient } from 'typesense';
 import { z } from 'zod';
 import { AppError } from '@/lib/api/app-error';
+import { rpcError } from '@/lib/api/rpc-error';
 import { countMatching } from '@/lib/sources/count-matching';
 import { getSourceOrThrow } from '@/lib/sources/get-source-or-throw';
 import { MAX_LANES } from '@/lib/sources/lane-count';
@@ -9,6 +10,7 @@ import { planLanes } from '@/lib/sources/plan-lanes';
 import { getSourceSchema } from '@/lib/sources/source-schema';
 import { MAX_USER_FILTER_LENGTH } from '@/supabase/functions/_shared/export-filter.ts';
 import { kickExportLanes } from './kick-export-worker';
+import { assertExportOperator } from './assert-export-operator';
 import type { ExportJob } from './types';
 
 export const startExportInput = z
@@ -54,6 +56,8 @@ export type StartExportDeps = {
 export async function startExport(deps: StartExportDeps, rawInput: StartExportInput): Promise<ExportJob> {
   const input = startExportInput.parse(rawInput);
   const source = await getSourceOrThrow(deps.user.supabase, input.sourceId);
+  // Viewers see and download only; the job insert is checked again by the database (requested_by's role).
+  await assertExportOperator(deps.user.supabase, source.organisation_id);
   const schema = await getSourceSchema(deps.typesense, source);
 
   const known = new Set(schema.fields.map((f) => f.name));
@@ -95,11 +99,12 @@ export async function startExport(deps: StartExportDeps, rawInput: StartExportIn
       neutralise_formulas: input.neutraliseFormulas,
       estimated_rows: estimatedRows,
       page_size: PAGE_SIZE,
-      lane_bounds: laneBounds,
+      // int64 keys as decimal strings (JSON numbers round beyond 2^53); Postgres reads them into bigint[].
+      lane_bounds: laneBounds.map(String) as unknown as number[],
     })
     .select('*')
     .single<ExportJob>();
-  if (error) throw new Error(`Creating the export failed: ${error.message}`);
+  if (error) throw rpcError(error, 'Creating the export');
 
   await kickExportLanes(
     deps.admin,

@@ -1,5 +1,11 @@
 /** Rows of the export tables as PostgREST returns them (supabase/migrations are the truth). */
 
+/**
+ * An int64 key: a number while it is a safe integer, exact decimal digits beyond 2^53 (the app's clients
+ * never round one: exactJsonFetch in supabase/functions/_shared/exact-json.ts).
+ */
+export type Int64 = number | string;
+
 export type ExportStatus = 'queued' | 'running' | 'retrying' | 'completed' | 'failed' | 'cancelled';
 export type ExportFormat = 'csv' | 'ndjson';
 
@@ -37,7 +43,7 @@ export type ExportJob = {
   gzip_bytes_written: number | null;
   tail_complete: boolean;
   /** Inner key bounds of the lanes (lane k holds keys in (bounds[k-1], bounds[k]]). */
-  lane_bounds: number[];
+  lane_bounds: Int64[];
   lane_count: number;
   lanes: ExportLaneProgress[];
   /** 1, then one more for every re-run. */
@@ -61,8 +67,8 @@ export type ExportShard = {
   /** The lane that wrote it and its place in the lane: the file is the shards in (lane, lane_seq) order. */
   lane: number;
   lane_seq: number;
-  key_after: number | null;
-  key_last: number;
+  key_after: Int64 | null;
+  key_last: Int64;
   rows: number;
   bytes: number;
   header_bytes: number;

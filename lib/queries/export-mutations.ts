@@ -14,6 +14,8 @@ export type StartExportBody = {
   filter?: string | null;
   /** 1–8 lanes in parallel; omitted: one per ~25,000 records. */
   lanes?: number;
+  /** CSV: prefix text cells that start with = + - @ tab CR with a `'` (default on). */
+  neutraliseFormulas?: boolean;
 };
 
 export type RetryBody = { shardNos?: number[]; dryRun?: boolean; verify?: 'none' | 'size' | 'checksum' };

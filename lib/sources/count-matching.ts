@@ -1,7 +1,7 @@
 import type { Client as TypesenseClient } from 'typesense';
-import { checkUserFilter, composePageFilter } from '@/supabase/functions/_shared/export-filter.ts';
+import { checkFilterTokens, checkUserFilter, composePageFilter } from '@/supabase/functions/_shared/export-filter.ts';
 import { AppError } from '@/lib/api/app-error';
-import { typesenseHttpStatus } from '@/supabase/functions/_shared/typesense-http-status.ts';
+import { classifyTypesenseError } from '@/supabase/functions/_shared/typesense-error.ts';
 import type { ExportSource } from '@/lib/sources/types';
 
 /**
@@ -17,6 +17,13 @@ export async function countMatching(
   if (userFilter) {
     const check = checkUserFilter(userFilter);
     if (!check.ok) throw new AppError('unprocessable', check.message, { field: 'filter' });
+    // Typesense would answer a bare "Filter expression is not valid." for more than 100 tokens.
+    const tokens = checkFilterTokens({
+      keyField: source.key_field,
+      mandatoryFilter: source.mandatory_filter,
+      userFilter,
+    });
+    if (!tokens.ok) throw new AppError('unprocessable', tokens.message, { field: 'filter' });
   }
   const filterBy = composePageFilter({
     keyField: source.key_field,
@@ -31,10 +38,9 @@ export async function countMatching(
       .search({ q: '*', filter_by: filterBy || undefined, per_page: 1, include_fields: source.key_field });
     return result.found;
   } catch (error) {
-    const status = typesenseHttpStatus(error);
-    if (status !== undefined && status >= 400 && status < 500) {
-      const message = error instanceof Error ? error.message.replace(/^.*Server said: /, '') : String(error);
-      throw new AppError('unprocessable', `The filter is not valid: ${message}`, { field: 'filter' });
+    const failure = classifyTypesenseError(error);
+    if (failure.kind === 'rejected') {
+      throw new AppError('unprocessable', `The filter is not valid: ${failure.message}`, { field: 'filter' });
     }
     throw new AppError('upstream_unavailable', 'The search service is unavailable; try again in a moment.');
   }

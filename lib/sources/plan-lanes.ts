@@ -2,7 +2,8 @@ import type { Client as TypesenseClient } from 'typesense';
 import { AppError } from '@/lib/api/app-error';
 import type { ExportSource } from '@/lib/sources/types';
 import { composePageFilter } from '@/supabase/functions/_shared/export-filter.ts';
-import { typesenseHttpStatus } from '@/supabase/functions/_shared/typesense-http-status.ts';
+import { classifyTypesenseError } from '@/supabase/functions/_shared/typesense-error.ts';
+import { integerOf } from '@/supabase/functions/_shared/exact-json.ts';
 
 import { laneCount } from './lane-count';
 
@@ -12,7 +13,7 @@ const BOUND_TOLERANCE = 0.05;
  * 64-bit key range at most 64. */
 const MAX_ROUNDS = 64;
 
-type Probe = (key: number) => Promise<number>;
+type Probe = (key: bigint) => Promise<number>;
 
 /**
  * The keys that split `total` matching records into `lanes` near-equal parts: for each inner bound, a
@@ -23,19 +24,19 @@ type Probe = (key: number) => Promise<number>;
 export async function findLaneBounds(options: {
   total: number;
   lanes: number;
-  minKey: number;
-  maxKey: number;
+  minKey: bigint;
+  maxKey: bigint;
   countUpTo: Probe;
-}): Promise<number[]> {
+}): Promise<bigint[]> {
   const { total, lanes, minKey, maxKey, countUpTo } = options;
   const tolerance = Math.max(1, Math.floor((BOUND_TOLERANCE * total) / lanes));
   const searches = Array.from({ length: lanes - 1 }, (_, i) => ({
     target: Math.round(((i + 1) * total) / lanes),
-    lo: { key: minKey - 1, count: 0 },
+    lo: { key: minKey - 1n, count: 0 },
     hi: { key: maxKey, count: total },
     lastSide: null as 'lo' | 'hi' | null,
     bisect: false,
-    found: null as number | null,
+    found: null as bigint | null,
   }));
   for (let round = 0; round < MAX_ROUNDS && searches.some((s) => s.found === null); round += 1) {
     await Promise.all(
@@ -43,13 +44,16 @@ export async function findLaneBounds(options: {
         .filter((s) => s.found === null)
         .map(async (s) => {
           const span = s.hi.key - s.lo.key;
-          if (span <= 1) {
+          if (span <= 1n) {
             s.found = s.hi.key;
             return;
           }
-          const interpolated = s.lo.key + Math.round(((s.target - s.lo.count) / (s.hi.count - s.lo.count)) * span);
-          const middle = s.lo.key + Math.floor(span / 2);
-          const key = Math.min(s.hi.key - 1, Math.max(s.lo.key + 1, s.bisect ? middle : interpolated));
+          // Keys are int64s, exact as bigints; the interpolation's guess only needs to land in the range.
+          const share = (s.target - s.lo.count) / (s.hi.count - s.lo.count);
+          const interpolated = s.lo.key + BigInt(Math.round(share * Number(span)));
+          const middle = s.lo.key + span / 2n;
+          const guess = s.bisect ? middle : interpolated;
+          const key = guess >= s.hi.key ? s.hi.key - 1n : guess <= s.lo.key ? s.lo.key + 1n : guess;
           const count = await countUpTo(key);
           const side = count < s.target ? 'lo' : 'hi';
           // Interpolation stalls when keys bunch at one end (it keeps landing on the same side): bisect then.
@@ -60,7 +64,7 @@ export async function findLaneBounds(options: {
         }),
     );
   }
-  const bounds = searches.map((s) => s.found ?? Math.round((s.lo.key + s.hi.key) / 2));
+  const bounds = searches.map((s) => s.found ?? (s.lo.key + s.hi.key) / 2n);
   // Strictly ascending and inside the range; a duplicate bound would only make an empty lane.
   return bounds.filter((bound, i) => bound >= minKey && bound < maxKey && (i === 0 || bound > bounds[i - 1]!));
 }
@@ -74,10 +78,10 @@ export async function planLanes(
   source: ExportSource,
   userFilter: string | null,
   estimate: { total: number; pageSize: number; requestedLanes?: number },
-): Promise<number[]> {
+): Promise<bigint[]> {
   const lanes = laneCount(estimate.total, estimate.pageSize, estimate.requestedLanes);
   if (lanes <= 1) return [];
-  const filterUpTo = (lastKey: number | null) =>
+  const filterUpTo = (lastKey: bigint | null) =>
     composePageFilter({
       keyField: source.key_field,
       mandatoryFilter: source.mandatory_filter,
@@ -95,9 +99,10 @@ export async function planLanes(
         per_page: 1,
         include_fields: source.key_field,
       });
-      const key = result.hits?.[0]?.document[source.key_field];
-      if (typeof key !== 'number' || !Number.isSafeInteger(key)) {
-        throw new AppError('unprocessable', `Records of ${source.collection} need a numeric ${source.key_field}.`);
+      // Exact beyond 2^53: the client parses int64s losslessly (exact-json-adapter.ts).
+      const key = integerOf(result.hits?.[0]?.document[source.key_field]);
+      if (key === undefined) {
+        throw new AppError('unprocessable', `Records of ${source.collection} need an integer ${source.key_field}.`);
       }
       return key;
     };
@@ -113,8 +118,7 @@ export async function planLanes(
     });
   } catch (error) {
     if (error instanceof AppError) throw error;
-    const status = typesenseHttpStatus(error);
-    if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
+    if (classifyTypesenseError(error).kind === 'rejected') {
       throw new AppError('unprocessable', `Splitting the export into lanes failed: ${String(error)}`);
     }
     throw new AppError('upstream_unavailable', 'The search service is unavailable; try again in a moment.');

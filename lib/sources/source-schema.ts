@@ -1,6 +1,6 @@
 import type { Client as TypesenseClient } from 'typesense';
 import { AppError } from '@/lib/api/app-error';
-import { typesenseHttpStatus } from '@/supabase/functions/_shared/typesense-http-status.ts';
+import { classifyTypesenseError } from '@/supabase/functions/_shared/typesense-error.ts';
 import type { ExportSource } from '@/lib/sources/types';
 
 export type SourceField = { name: string; type: string };
@@ -22,7 +22,7 @@ export async function getSourceSchema(typesense: TypesenseClient, source: Export
   try {
     collection = await typesense.collections(source.collection).retrieve();
   } catch (error) {
-    if (typesenseHttpStatus(error) === 404) {
+    if (classifyTypesenseError(error).status === 404) {
       throw new AppError('unprocessable', `The collection "${source.collection}" of this source no longer exists.`);
     }
     throw new AppError('upstream_unavailable', 'The search service is unavailable; try again in a moment.');

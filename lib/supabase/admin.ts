@@ -2,6 +2,7 @@ import { createClient as createSupabaseClient } from '@supabase/supabase-js';
 import { publicEnv } from '@/lib/env/public';
 import { serverEnv } from '@/lib/env/server';
 import type { Database } from './database.types';
+import { exactJsonFetch } from '@/supabase/functions/_shared/exact-json.ts';
 
 /**
  * Secret-key client (the gateway runs it as `service_role`): bypasses RLS. Only for work the caller has already been authorised for
@@ -13,5 +14,7 @@ export function createAdminClient() {
   if (typeof window !== 'undefined') throw new Error('Server-only code ran in the browser');
   return createSupabaseClient<Database>(publicEnv.NEXT_PUBLIC_SUPABASE_URL, serverEnv().SUPABASE_SECRET_KEY, {
     auth: { persistSession: false, autoRefreshToken: false },
+    // int64 keys beyond 2^53 arrive as exact digits, never rounded (exact-json.ts).
+    global: { fetch: exactJsonFetch() },
   });
 }

@@ -568,6 +568,10 @@ export type Database = {
         };
         Returns: Json;
       };
+      assert_export_operator: {
+        Args: { p_organisation_id: string };
+        Returns: undefined;
+      };
       await_export_baton: {
         Args: {
           p_invocation_id: string;
@@ -576,6 +580,52 @@ export type Database = {
           p_wait_ms: number;
         };
         Returns: Json;
+      };
+      cancel_export: {
+        Args: { p_job_id: string };
+        Returns: {
+          attempts: number;
+          budget_cpu_ms: number | null;
+          budget_time_ms: number | null;
+          bytes_written: number;
+          cancel_requested_at: string | null;
+          collection: string;
+          created_at: string;
+          estimated_rows: number;
+          fields: string[];
+          filter: string | null;
+          finished_at: string | null;
+          format: string;
+          gzip_bytes_written: number | null;
+          id: string;
+          key_field: string;
+          lane_bounds: number[];
+          lane_count: number | null;
+          lanes: NonNullable<Json>;
+          last_error: string | null;
+          last_error_kind: string | null;
+          mandatory_filter: string | null;
+          max_attempts: number;
+          neutralise_formulas: boolean;
+          next_retry_at: string | null;
+          organisation_id: string;
+          page_size: number;
+          requested_by: string | null;
+          rows_written: number;
+          run_no: number;
+          shards_written: number;
+          source_id: string;
+          started_at: string | null;
+          status: string;
+          tail_complete: boolean;
+          updated_at: string;
+        };
+        SetofOptions: {
+          from: '*';
+          to: 'export_jobs';
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
       };
       claim_export_lane: {
         Args: {
@@ -722,6 +772,52 @@ export type Database = {
         };
       };
       request_export_rerun: {
+        Args: { p_job_id: string; p_reasons: string[]; p_shard_nos: number[] };
+        Returns: {
+          attempts: number;
+          budget_cpu_ms: number | null;
+          budget_time_ms: number | null;
+          bytes_written: number;
+          cancel_requested_at: string | null;
+          collection: string;
+          created_at: string;
+          estimated_rows: number;
+          fields: string[];
+          filter: string | null;
+          finished_at: string | null;
+          format: string;
+          gzip_bytes_written: number | null;
+          id: string;
+          key_field: string;
+          lane_bounds: number[];
+          lane_count: number | null;
+          lanes: NonNullable<Json>;
+          last_error: string | null;
+          last_error_kind: string | null;
+          mandatory_filter: string | null;
+          max_attempts: number;
+          neutralise_formulas: boolean;
+          next_retry_at: string | null;
+          organisation_id: string;
+          page_size: number;
+          requested_by: string | null;
+          rows_written: number;
+          run_no: number;
+          shards_written: number;
+          source_id: string;
+          started_at: string | null;
+          status: string;
+          tail_complete: boolean;
+          updated_at: string;
+        };
+        SetofOptions: {
+          from: '*';
+          to: 'export_jobs';
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      rerun_export: {
         Args: { p_job_id: string; p_reasons: string[]; p_shard_nos: number[] };
         Returns: {
           attempts: number;

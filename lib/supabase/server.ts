@@ -3,6 +3,7 @@ import { createServerClient } from '@supabase/ssr';
 import { cookies } from 'next/headers';
 import { publicEnv } from '@/lib/env/public';
 import type { Database } from './database.types';
+import { exactJsonFetch } from '@/supabase/functions/_shared/exact-json.ts';
 
 /**
  * Supabase client acting as the signed-in user of the current request (RLS applies). Create one per
@@ -14,6 +15,8 @@ export async function createClient() {
     publicEnv.NEXT_PUBLIC_SUPABASE_URL,
     publicEnv.NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY,
     {
+      // int64 keys beyond 2^53 arrive as exact digits, never rounded (exact-json.ts).
+      global: { fetch: exactJsonFetch() },
       cookies: {
         getAll: () => cookieStore.getAll(),
         setAll: (toSet) => {

@@ -58,7 +58,15 @@ async function newJob(
     `insert into public.export_jobs (organisation_id, source_id, requested_by, collection, key_field, fields, format,
        estimated_rows, max_attempts, lane_bounds)
      values ($1, $2, $3, 'blog_posts', 'hs_object_id', '{hs_object_id,title}', 'csv', 1000, $4, $5) returning id`,
-    [options.org ?? orgId, sourceId, options.requestedBy ?? userId, options.maxAttempts ?? 5, options.bounds ?? []],
+    [
+      options.org ?? orgId,
+      sourceId,
+      // The requester must be allowed to start exports in the job's organisation (membership_roles): the
+      // test user belongs to the first organisation only; another organisation's job is started by nobody.
+      options.requestedBy ?? (options.org ? null : userId),
+      options.maxAttempts ?? 5,
+      options.bounds ?? [],
+    ],
   );
   return row!.id;
 }

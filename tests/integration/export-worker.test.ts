@@ -206,10 +206,11 @@ describe('export worker under trouble', () => {
     await kick(jobId);
     const done = await waitForJob(jobId, isFinished, { timeoutMs: 120_000, sweep: true });
     expect(done).toMatchObject({ status: 'completed', attempts: 0, last_error: null });
-    const failures = (await invocations(jobId))
-      .filter((i) => i.end_reason === 'error')
-      .map((i) => i.error?.split(':')[0]);
-    expect(failures).toEqual(['source_unavailable', 'storage_failed']);
+    const errors = (await invocations(jobId)).filter((i) => i.end_reason === 'error').map((i) => i.error);
+    expect(
+      errors.map((e) => e?.split(':')[0]),
+      errors.join('\n'),
+    ).toEqual(['source_unavailable', 'storage_failed']);
 
     const [actual, reference] = await Promise.all([
       shardsDigest(jobId),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkUserFilter, composePageFilter } from './export-filter.ts';
+import { checkFilterTokens, checkUserFilter, composePageFilter, countFilterTokens } from './export-filter.ts';
 
 describe('checkUserFilter', () => {
   it('accepts balanced filters, ignoring parentheses inside backticks', () => {
@@ -36,5 +36,38 @@ describe('composePageFilter', () => {
   it('omits what is not there', () => {
     expect(composePageFilter({ keyField: 'k', mandatoryFilter: null, userFilter: '  ', afterKey: null })).toBe('');
     expect(composePageFilter({ keyField: 'k', mandatoryFilter: null, userFilter: null, afterKey: 0 })).toBe('k:>0');
+  });
+});
+
+describe('countFilterTokens', () => {
+  it('counts like Typesense: conditions, operators and parentheses; lists, backticks and geo values are one', () => {
+    expect(countFilterTokens('a:=1')).toBe(1);
+    expect(countFilterTokens('(a:=1 || b:=2) && c:[x, y, `z && (w)`]')).toBe(7);
+    expect(countFilterTokens('location:(48.85, 2.35, 5 km) && a:>1')).toBe(3);
+    expect(countFilterTokens('')).toBe(0);
+  });
+});
+
+describe('checkFilterTokens', () => {
+  const source = { keyField: 'hs_object_id', mandatoryFilter: 'portal_id:=7' };
+  // 72 conditions joined by || is 143 tokens: a valid filter of about 1,400 characters.
+  const long = Array.from({ length: 72 }, (_, i) => `state:=STATE_${i}`).join(' || ');
+
+  it('accepts a filter that fits with the mandatory filter and the paging bounds', () => {
+    const fits = Array.from({ length: 45 }, (_, i) => `a:=${i}`).join(' || '); // 89 tokens + 10 = 99
+    expect(checkFilterTokens({ ...source, userFilter: fits })).toEqual({ ok: true });
+    expect(checkFilterTokens({ ...source, userFilter: null })).toEqual({ ok: true });
+  });
+
+  it('refuses one over the cap with the count, the limit and what to do', () => {
+    const over = Array.from({ length: 46 }, (_, i) => `a:=${i}`).join(' || '); // 91 + 10 = 101
+    expect(checkFilterTokens({ ...source, userFilter: over }).ok).toBe(false);
+    const check = checkFilterTokens({ ...source, userFilter: long });
+    expect(check).toEqual({
+      ok: false,
+      message: expect.stringMatching(
+        /^The filter has 143 terms .*at most 100 .*use 10 of them, so a filter can have at most 90\. Combine/,
+      ),
+    });
   });
 });

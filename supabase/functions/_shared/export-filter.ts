@@ -34,10 +34,10 @@ export type PageFilterInput = {
   keyField: string;
   mandatoryFilter: string | null;
   userFilter: string | null;
-  /** Exclusive lower bound of the key (null: from the start). */
-  afterKey: number | null;
+  /** Exclusive lower bound of the key (null: from the start); a bigint keeps an int64 key exact. */
+  afterKey: bigint | number | null;
   /** Inclusive upper bound: a lane's end, or the range of a shard being re-run. */
-  lastKey?: number | null;
+  lastKey?: bigint | number | null;
 };
 
 /**
@@ -52,4 +52,82 @@ export function composePageFilter(input: PageFilterInput): string {
   if (input.lastKey !== undefined && input.lastKey !== null) parts.push(`${input.keyField}:<=${input.lastKey}`);
   if (input.afterKey !== null) parts.push(`${input.keyField}:>${input.afterKey}`);
   return parts.join(' && ');
+}
+
+/**
+ * Typesense refuses a `filter_by` of more than 100 tokens with a bare "Filter expression is not
+ * valid." (filter.cpp, after `StringUtils::tokenize_filter_query`). A token is a parenthesis, an `&&`
+ * or `||`, or one condition such as `state:[A, B]`; backtick-quoted text and `[…]` lists are part of
+ * their condition.
+ */
+const MAX_FILTER_TOKENS = 100;
+
+/** How many tokens Typesense's filter tokenizer makes of `filter`. */
+export function countFilterTokens(filter: string): number {
+  let count = 0;
+  let i = 0;
+  while (i < filter.length) {
+    const ch = filter[i];
+    if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r') {
+      i += 1;
+      continue;
+    }
+    count += 1;
+    if (ch === '(' || ch === ')') {
+      i += 1;
+    } else if (filter.startsWith('&&', i) || filter.startsWith('||', i)) {
+      i += 2;
+    } else {
+      // A condition runs to the next `(`, `)`, `&&` or `||` outside backticks, brackets and a geo
+      // value's parentheses (`location:(48.8, 2.3, 5 km)`).
+      let inBackticks = false;
+      let brackets = 0;
+      let geo = false;
+      let afterColon = false;
+      while (i < filter.length) {
+        const c = filter[i];
+        if (c === '`') inBackticks = !inBackticks;
+        else if (!inBackticks && c === '[') brackets += 1;
+        else if (!inBackticks && c === ']') brackets = Math.max(0, brackets - 1);
+        else if (!inBackticks && afterColon && c === '(') geo = true;
+        else if (geo && c === ')') geo = false;
+        else if (
+          !geo &&
+          !inBackticks &&
+          brackets === 0 &&
+          (c === '(' || c === ')' || filter.startsWith('&&', i) || filter.startsWith('||', i))
+        )
+          break;
+        if (c === ':') afterColon = true;
+        else if (c !== ' ') afterColon = false;
+        i += 1;
+      }
+    }
+  }
+  return count;
+}
+
+/**
+ * The user's filter fits Typesense's 100-token cap once the export adds its own parts: the source's
+ * mandatory filter, the parentheses around both, and the lane's upper bound and cursor on the key
+ * (every page of every lane sends that longest form).
+ */
+export function checkFilterTokens(input: {
+  keyField: string;
+  mandatoryFilter: string | null;
+  userFilter: string | null;
+}): FilterCheck {
+  if (!input.userFilter?.trim()) return { ok: true };
+  const total = countFilterTokens(composePageFilter({ ...input, afterKey: 0, lastKey: 0 }));
+  if (total <= MAX_FILTER_TOKENS) return { ok: true };
+  const own = countFilterTokens(input.userFilter);
+  const available = MAX_FILTER_TOKENS - (total - own);
+  return {
+    ok: false,
+    message:
+      `The filter has ${own} terms (conditions, && and ||, parentheses); Typesense accepts at most ` +
+      `${MAX_FILTER_TOKENS} in a whole search, and this source and the export's paging use ` +
+      `${total - own} of them, so a filter can have at most ${Math.max(0, available)}. Combine conditions ` +
+      `on one field into a list: state:[DRAFT, PUBLISHED] instead of state:=DRAFT || state:=PUBLISHED.`,
+  };
 }

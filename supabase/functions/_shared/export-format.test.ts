@@ -43,6 +43,18 @@ describe('encodeShard (CSV)', () => {
     expect(off).toContain('\r\n=SUM(A1)\r\n');
   });
 
+  it('guards text only: numbers and booleans, negative keys included, are written as numbers', () => {
+    const docs = [
+      { hs_object_id: -7, title: '-12.5', score: -12.5, ok: false, n: '+1' },
+      { hs_object_id: -9007199254740993n, title: '=1+1', score: -0.5, ok: true, n: 3 },
+    ];
+    const text = decode(encodeShard(docs, { ...csv, fields: ['hs_object_id', 'title', 'score', 'ok', 'n'] }).bytes);
+    expect(text.split('\r\n').slice(1, -1)).toEqual([
+      "-7,'-12.5,-12.5,false,'+1",
+      "-9007199254740993,'=1+1,-0.5,true,3",
+    ]);
+  });
+
   it('keeps non-Latin scripts and emoji as UTF-8', () => {
     const shard = encodeShard([{ hs_object_id: 1, title: 'ブログ 📈 مرحبا' }], csv);
     expect(decode(shard.bytes)).toContain('ブログ 📈 مرحبا');
@@ -73,7 +85,7 @@ describe('encodeShard (CSV)', () => {
               : typeof v === 'number'
                 ? String(v)
                 : JSON.stringify(v);
-        return neutraliseFormulas && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+        return neutraliseFormulas && typeof v === 'string' && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
       };
       const library = stringify([fields, ...docs.map((d) => fields.map((f) => cell((d as ExportDocument)[f])))], {
         record_delimiter: 'windows',

@@ -7,6 +7,8 @@
  * top of every shard. NDJSON: one JSON object per line, `\n` after every line. Both emit exactly the
  * job's fields, in the job's order; a missing field is an empty cell / `null`.
  */
+import { isRawJsonNumber } from './exact-json.ts';
+
 export type ExportFormat = 'csv' | 'ndjson';
 
 export type ExportDocument = Record<string, unknown>;
@@ -14,7 +16,7 @@ export type ExportDocument = Record<string, unknown>;
 export type EncodeOptions = {
   format: ExportFormat;
   fields: readonly string[];
-  /** OWASP CSV injection defence; on by default for every job, can be turned off per job. */
+  /** OWASP CSV injection defence for text cells; on by default for every job, can be turned off per job. */
   neutraliseFormulas: boolean;
 };
 
@@ -32,18 +34,20 @@ export const contentTypes: Record<ExportFormat, string> = {
 
 const encoder = new TextEncoder();
 
-// OWASP "CSV Injection": a cell starting with = + - @, tab or CR can run as a formula in spreadsheet
-// apps. Prefixing a single quote makes it text.
+// OWASP "CSV Injection": a text cell starting with = + - @, tab or CR can run as a formula in spreadsheet
+// apps; prefixing a single quote makes it text. Only text is guarded: a number or a boolean is written as
+// it is (`-12.5` stays `-12.5`, a negative key stays a number), since a spreadsheet reads those as values,
+// never as formulas. Arrays and objects are JSON (`[`/`{` first), never triggers.
 const FORMULA_TRIGGER = /^[=+\-@\t\r]/;
 
 /** A cell's text: arrays and objects as JSON (lossless and predictable), null/undefined as empty. */
 function cellText(value: unknown, neutraliseFormulas: boolean): string {
-  let text: string;
-  if (value === null || value === undefined) text = '';
-  else if (typeof value === 'string') text = value;
-  else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') text = String(value);
-  else text = JSON.stringify(value);
-  return neutraliseFormulas && FORMULA_TRIGGER.test(text) ? `'${text}` : text;
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return neutraliseFormulas && FORMULA_TRIGGER.test(value) ? `'${value}` : value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  // Integers beyond 2^53 (exact-json.ts), digit for digit.
+  if (isRawJsonNumber(value)) return value.rawJSON;
+  return JSON.stringify(value);
 }
 
 // RFC 4180: a cell is quoted when it holds the delimiter, a quote, or a line break — CR or LF alone too

@@ -1,11 +1,28 @@
-import { checkUserFilter, composePageFilter } from './export-filter.ts';
+import { checkFilterTokens, checkUserFilter, composePageFilter } from './export-filter.ts';
 import { asExportError, ExportError } from './export-error.ts';
-import { encodeShard, type ExportDocument, type ExportFormat } from './export-format.ts';
+import { encodeShard, type ExportDocument } from './export-format.ts';
 import { gzipShard } from './gzip-shard.ts';
 import { shouldStartHeir } from './heir-timing.ts';
 import { sha256Hex } from './sha256.ts';
 import { shardStorageKey } from './shard-key.ts';
 import { withBudget, type Budget, type WorkerSettings } from './worker-settings.ts';
+import { integerOf } from './exact-json.ts';
+import {
+  claimSchema,
+  finishedSchema,
+  heartbeatSchema,
+  outcomeSchema,
+  parseRpcResult,
+  recordOutcomeSchema,
+  registeredSchema,
+  type Claim,
+  type ClaimedJob,
+  type ClaimedLane,
+  type LaneToStart,
+  type RecordOutcome,
+  type Rerun,
+} from './worker-rpc-results.ts';
+import type { z } from 'zod';
 
 /**
  * One invocation of the export worker on one lane of a job: take the lane's lease (claim it, or wait as
@@ -27,8 +44,7 @@ export type SearchPageRequest = {
 /** What starts a worker: a job, optionally one lane of it, optionally as the heir of a running invocation. */
 export type WorkerRequest = { jobId: string; lane?: number; heirOf?: string; budget?: Budget };
 
-/** A lane some invocation should be started for (a slot freed up, or a lane was handed off cold). */
-export type LaneToStart = { job_id: string; lane_no: number };
+export type { LaneToStart };
 
 export type WorkerPorts = {
   /** Calls a state-machine function; throws ExportError('database_failed') when the call fails. */
@@ -66,52 +82,6 @@ export type InvocationResult = {
   retrying?: boolean;
 };
 
-type ClaimedJob = {
-  id: string;
-  organisation_id: string;
-  collection: string;
-  key_field: string;
-  mandatory_filter: string | null;
-  filter: string | null;
-  fields: string[];
-  format: ExportFormat;
-  page_size: number;
-  neutralise_formulas: boolean;
-  budget: Budget;
-};
-
-type ClaimedLane = {
-  lane_no: number;
-  key_after: number | null;
-  key_upper: number | null;
-  cursor_key: number | null;
-  next_seq: number;
-  tail_complete: boolean;
-  /** Holders that died without a goodbye: generation i was writing the lane's shard dead_seqs[i]. */
-  dead_generations: number[];
-  dead_seqs: number[];
-};
-
-type Rerun = {
-  shard_no: number;
-  lane_seq: number;
-  key_after: number | null;
-  key_last: number;
-  rows: number;
-  sha256: string;
-};
-
-type Claim =
-  | { claimed: false; reason: string; invocation_id?: string; kick?: LaneToStart[] }
-  | { claimed: true; invocation_id: string; generation: number; job: ClaimedJob; lane: ClaimedLane; reruns: Rerun[] };
-
-type RecordOutcome = {
-  outcome: 'recorded' | 'passed' | 'yielded' | 'cancel_requested' | 'lease_lost' | 'stopped' | 'source_changed';
-  heir_waiting?: boolean;
-  kick?: LaneToStart[];
-  detail?: string;
-};
-
 /** Why the loop stopped early; every one of them ends the invocation without an error. */
 class Stop {
   constructor(
@@ -124,10 +94,28 @@ class Stop {
 export type LeaseArgs = { p_job_id: string; p_lane_no: number; p_invocation_id: string; p_generation: number };
 
 /** A fetched page: the documents and the key of the last one. */
-type Page = { documents: ExportDocument[]; lastKey: number | null };
+type Page = { documents: ExportDocument[]; lastKey: bigint | null };
 
 /** How long the heir waits for the baton before stepping back (the predecessor then hands off cold). */
 const HEIR_WAIT_MS = 15_000;
+
+/** A state-machine call whose answer is checked against its schema (worker-rpc-results.ts). */
+async function call<S extends z.ZodType>(
+  ports: WorkerPorts,
+  fn: string,
+  args: Record<string, unknown>,
+  schema: S,
+): Promise<z.infer<S>> {
+  const answer = await ports.rpc<unknown>(fn, args);
+  try {
+    return parseRpcResult(fn, schema, answer);
+  } catch (error) {
+    throw new ExportError('database_failed', error instanceof Error ? error.message : String(error), true);
+  }
+}
+
+/** A key as the database takes it: decimal digits (JSON numbers cannot carry int64s beyond 2^53). */
+const keyArg = (key: bigint | null) => (key === null ? null : key.toString());
 
 export async function runExportInvocation(
   request: WorkerRequest,
@@ -237,12 +225,12 @@ export async function runExportInvocation(
   const heartbeat = setInterval(() => {
     if (Date.now() - lastRenewedAt < heartbeatEveryMs) return;
     lastRenewedAt = Date.now();
-    void ports
-      .rpc<{ held: boolean }>('heartbeat_export_lane', lease)
-      .catch((e: unknown) => ports.log(`${tag}: heartbeat failed: ${String(e)}`));
+    void call(ports, 'heartbeat_export_lane', lease, heartbeatSchema).catch((e: unknown) =>
+      ports.log(`${tag}: heartbeat failed: ${String(e)}`),
+    );
   }, heartbeatEveryMs / 2);
 
-  const fetchPage = async (afterKey: number | null, lastKey: number | null): Promise<Page> => {
+  const fetchPage = async (afterKey: bigint | null, lastKey: bigint | null): Promise<Page> => {
     const documents = await ports.searchPage({
       collection: job.collection,
       filterBy: composePageFilter({
@@ -257,9 +245,10 @@ export async function runExportInvocation(
       includeFields: job.fields.includes(job.key_field) ? job.fields : [...job.fields, job.key_field],
     });
     if (documents.length === 0) return { documents, lastKey: null };
-    const last = documents[documents.length - 1]?.[job.key_field];
-    if (typeof last !== 'number' || !Number.isSafeInteger(last)) {
-      throw new ExportError('schema_mismatch', `Record without a numeric ${job.key_field}: cannot page on it.`, false);
+    // Exact: a key above 2^53 arrives as a raw JSON number (exact-json-adapter.ts), read as a bigint.
+    const last = integerOf(documents[documents.length - 1]?.[job.key_field]);
+    if (last === undefined) {
+      throw new ExportError('schema_mismatch', `Record without an integer ${job.key_field}: cannot page on it.`, false);
     }
     return { documents, lastKey: last };
   };
@@ -267,7 +256,7 @@ export async function runExportInvocation(
   /** Encode, write and record one page as a shard; the page is dropped when this returns. */
   const writeShard = async (
     page: Page,
-    shard: { laneSeq: number; afterKey: number | null; lastKey: number; rerun?: Rerun },
+    shard: { laneSeq: number; afterKey: bigint | null; lastKey: bigint; rerun?: Rerun },
     pass: boolean,
     fetchStartedAt: number,
   ): Promise<RecordOutcome> => {
@@ -286,25 +275,30 @@ export async function runExportInvocation(
     const gzipSha256 = await sha256Hex(gzipped.bytes);
     const key = keyFor(shard.laneSeq, generation);
     await ports.uploadShard(key, gzipped.bytes, 'application/gzip');
-    const recorded = await ports.rpc<RecordOutcome>('record_export_shard', {
-      ...lease,
-      p_shard_no: shard.rerun?.shard_no ?? null,
-      p_lane_seq: shard.laneSeq,
-      p_key_after: shard.afterKey,
-      p_key_last: shard.lastKey,
-      p_rows: encoded.rows,
-      p_bytes: encoded.bytes.length,
-      p_header_bytes: encoded.headerBytes,
-      p_sha256: sha256,
-      p_storage_key: key,
-      p_duration_ms: Date.now() - fetchStartedAt,
-      p_progress_interval_ms: settings.progressIntervalMs,
-      p_pass_to_heir: pass,
-      p_encoding: 'gzip',
-      p_gzip_bytes: gzipped.bytes.length,
-      p_gzip_header_bytes: gzipped.headerBytes,
-      p_gzip_sha256: gzipSha256,
-    });
+    const recorded = await call(
+      ports,
+      'record_export_shard',
+      {
+        ...lease,
+        p_shard_no: shard.rerun?.shard_no ?? null,
+        p_lane_seq: shard.laneSeq,
+        p_key_after: keyArg(shard.afterKey),
+        p_key_last: keyArg(shard.lastKey),
+        p_rows: encoded.rows,
+        p_bytes: encoded.bytes.length,
+        p_header_bytes: encoded.headerBytes,
+        p_sha256: sha256,
+        p_storage_key: key,
+        p_duration_ms: Date.now() - fetchStartedAt,
+        p_progress_interval_ms: settings.progressIntervalMs,
+        p_pass_to_heir: pass,
+        p_encoding: 'gzip',
+        p_gzip_bytes: gzipped.bytes.length,
+        p_gzip_header_bytes: gzipped.headerBytes,
+        p_gzip_sha256: gzipSha256,
+      },
+      recordOutcomeSchema,
+    );
     // Sampled while this page's documents and bytes (and the next page, prefetched) are reachable.
     peakHeapBytes = Math.max(peakHeapBytes, ports.heapUsedBytes());
     if (recorded.outcome === 'recorded' || recorded.outcome === 'passed' || recorded.outcome === 'yielded') {
@@ -345,6 +339,12 @@ export async function runExportInvocation(
   try {
     const filterCheck = job.filter ? checkUserFilter(job.filter) : ({ ok: true } as const);
     if (!filterCheck.ok) throw new ExportError('bad_filter', filterCheck.message, false);
+    const tokenCheck = checkFilterTokens({
+      keyField: job.key_field,
+      mandatoryFilter: job.mandatory_filter,
+      userFilter: job.filter,
+    });
+    if (!tokenCheck.ok) throw new ExportError('bad_filter', tokenCheck.message, false);
 
     // Repairs first: each re-run reads exactly its shard's key range and must reproduce it.
     for (const rerun of claim.reruns) {
@@ -394,14 +394,7 @@ export async function runExportInvocation(
       }
     }
 
-    const finished = await ports.rpc<{
-      outcome: string;
-      job_status?: string;
-      rows_written?: number;
-      estimated_rows?: number;
-      storage_keys?: string[];
-      kick?: LaneToStart[];
-    }>('finish_export_lane', lease);
+    const finished = await call(ports, 'finish_export_lane', lease, finishedSchema);
     if (finished.outcome === 'cancel_requested') throw new Stop('cancelled');
     if (finished.outcome !== 'completed') throw new Stop(finished.outcome === 'stopped' ? 'stopped' : 'lease_lost');
     if (finished.job_status === 'completed') {
@@ -414,7 +407,7 @@ export async function runExportInvocation(
   } catch (caught) {
     if (caught instanceof Stop) {
       if (caught.outcome === 'cancelled') {
-        const ack = await ports.rpc<{ kick?: LaneToStart[] }>('acknowledge_export_cancel', lease);
+        const ack = await call(ports, 'acknowledge_export_cancel', lease, outcomeSchema);
         startLanes(ack.kick);
       }
       startLanes(caught.kick);
@@ -423,17 +416,15 @@ export async function runExportInvocation(
     }
     const error = asExportError(caught);
     ports.log(`${tag}: ${error.kind}: ${error.message}`);
-    const failed = await ports
-      .rpc<{ outcome: string; kick?: LaneToStart[] }>('fail_export_lane', {
-        ...lease,
-        p_error_kind: error.kind,
-        p_message: error.message,
-        p_retryable: error.retryable,
-      })
-      .catch((e: unknown) => {
-        ports.log(`${tag}: could not record the failure (the lease will expire): ${String(e)}`);
-        return { outcome: 'unrecorded', kick: [] };
-      });
+    const failed = await call(
+      ports,
+      'fail_export_lane',
+      { ...lease, p_error_kind: error.kind, p_message: error.message, p_retryable: error.retryable },
+      outcomeSchema,
+    ).catch((e: unknown) => {
+      ports.log(`${tag}: could not record the failure (the lease will expire): ${String(e)}`);
+      return { outcome: 'unrecorded', kick: [] };
+    });
     startLanes(failed.kick);
     await end('error', error);
     return result('error', { error, retrying: failed.outcome === 'retrying' });
@@ -467,7 +458,7 @@ export async function runExportInvocation(
    * for it would only add a process that is declined (and, on a loaded host, slow every boot down).
    */
   async function handOff(): Promise<Stop> {
-    const handed = await ports.rpc<{ outcome: string; kick?: LaneToStart[] }>('hand_off_export_lane', lease);
+    const handed = await call(ports, 'hand_off_export_lane', lease, outcomeSchema);
     if (handed.outcome === 'lease_lost') return new Stop('lease_lost');
     const isThisLane = (l: LaneToStart) => l.job_id === jobId && l.lane_no === lane.lane_no;
     return new Stop(
@@ -496,32 +487,38 @@ function sourceChanged(rerun: Rerun, rows: number): ExportError {
  */
 async function takeLease(request: WorkerRequest, ports: WorkerPorts, settings: WorkerSettings): Promise<Claim> {
   if (request.heirOf !== undefined && request.lane !== undefined) {
-    const registered = await ports.rpc<{
-      registered: boolean;
-      invocation_id?: string;
-      job?: ClaimedJob;
-      lane?: ClaimedLane;
-    }>('register_export_heir', {
-      p_job_id: request.jobId,
-      p_lane_no: request.lane,
-      p_predecessor: request.heirOf,
-    });
+    const registered = await call(
+      ports,
+      'register_export_heir',
+      { p_job_id: request.jobId, p_lane_no: request.lane, p_predecessor: request.heirOf },
+      registeredSchema,
+    );
     if (registered.registered) {
       if (registered.job && registered.lane) void warmUp(registered.job, registered.lane, ports);
-      return ports.rpc<Claim>('await_export_baton', {
-        p_job_id: request.jobId,
-        p_lane_no: request.lane,
-        p_invocation_id: registered.invocation_id,
-        p_wait_ms: HEIR_WAIT_MS,
-      });
+      return call(
+        ports,
+        'await_export_baton',
+        {
+          p_job_id: request.jobId,
+          p_lane_no: request.lane,
+          p_invocation_id: registered.invocation_id,
+          p_wait_ms: HEIR_WAIT_MS,
+        },
+        claimSchema,
+      );
     }
   }
-  return ports.rpc<Claim>('claim_export_lane', {
-    p_job_id: request.jobId,
-    p_lane_no: request.lane ?? null,
-    p_lease_seconds: settings.leaseSeconds,
-    p_budget: request.budget ?? null,
-  });
+  return call(
+    ports,
+    'claim_export_lane',
+    {
+      p_job_id: request.jobId,
+      p_lane_no: request.lane ?? null,
+      p_lease_seconds: settings.leaseSeconds,
+      p_budget: request.budget ?? null,
+    },
+    claimSchema,
+  );
 }
 
 /** One page of the lane as it is now, through the same code a real page takes, then dropped. */

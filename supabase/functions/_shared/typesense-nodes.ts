@@ -1,4 +1,5 @@
 import type Typesense from 'typesense';
+import { exactJsonAdapter } from './exact-json-adapter.ts';
 
 type ConfigurationOptions = ConstructorParameters<typeof Typesense.Client>[0];
 
@@ -54,5 +55,7 @@ export function typesenseClientOptions(
     // A failed node is skipped for this long, then tried again.
     healthcheckIntervalSeconds: 15,
     logLevel: 'silent',
+    // Over fetch, with exact int64s (keys above 2^53): see exact-json-adapter.ts.
+    axiosAdapter: exactJsonAdapter as unknown as ConfigurationOptions['axiosAdapter'],
   };
 }

@@ -14,6 +14,7 @@ import { createClient } from '@supabase/supabase-js';
 import Typesense from 'typesense';
 import { z } from 'zod';
 import { ExportError } from '../_shared/export-error.ts';
+import { exactJsonFetch } from '../_shared/exact-json.ts';
 import type { ExportDocument } from '../_shared/export-format.ts';
 import {
   runExportInvocation,
@@ -22,7 +23,8 @@ import {
   type WorkerRequest,
 } from '../_shared/run-export-invocation.ts';
 import { EXPORTS_BUCKET } from '../_shared/shard-key.ts';
-import { typesenseHttpStatus } from '../_shared/typesense-http-status.ts';
+import { outcomeSchema, parseRpcResult } from '../_shared/worker-rpc-results.ts';
+import { classifyTypesenseError } from '../_shared/typesense-error.ts';
 import { isTypesenseNodeList, typesenseClientOptions } from '../_shared/typesense-nodes.ts';
 import { budgetProblems, parseWorkerSettings } from '../_shared/worker-settings.ts';
 
@@ -61,9 +63,11 @@ const secretKey = secretKeys.default ?? Object.values(secretKeys)[0]!;
 const supabase = createClient(env.SUPABASE_URL, secretKey, {
   auth: { persistSession: false, autoRefreshToken: false },
   // A hung storage request must fail (and be retried) rather than eat the time budget.
+  // Every integer beyond 2^53 in a JSON answer (int64 keys) arrives as exact digits (exact-json.ts).
   global: {
-    fetch: (input, init) =>
+    fetch: exactJsonFetch((input, init) =>
       fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(settings.storageTimeoutMs) }),
+    ),
   },
 });
 
@@ -72,7 +76,6 @@ const typesense = new Typesense.Client({
     connectionTimeoutSeconds: 10,
     retriesPerNode: 1,
   }),
-  axiosAdapter: 'fetch',
 });
 
 /** Worker-to-worker calls in flight; each is kept alive by waitUntil. */
@@ -114,13 +117,13 @@ const ports: WorkerPorts = {
         });
       return (response.hits ?? []).map((hit) => hit.document);
     } catch (error) {
-      const status = typesenseHttpStatus(error);
+      const failure = classifyTypesenseError(error);
       const message = error instanceof Error ? error.message : String(error);
-      // 4xx: the source refused the request itself (bad filter, missing collection); retrying cannot help.
-      if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
-        throw new ExportError('source_rejected', message, false);
-      }
-      throw new ExportError('source_unavailable', message, true);
+      throw new ExportError(
+        failure.kind === 'rejected' ? 'source_rejected' : 'source_unavailable',
+        message,
+        failure.retryable,
+      );
     }
   },
   uploadShard: async (key, bytes, contentType) => {
@@ -187,8 +190,9 @@ addEventListener('beforeunload', (event) => {
   for (const [key, lease] of activeLeases) {
     console.warn(`instance stopping (${reason}) while working on ${key}: handing off`);
     void ports
-      .rpc<{ outcome: string; kick?: Array<{ job_id: string; lane_no: number }> }>('hand_off_export_lane', lease)
-      .then((handed) => {
+      .rpc<unknown>('hand_off_export_lane', lease)
+      .then((answer) => {
+        const handed = parseRpcResult('hand_off_export_lane', outcomeSchema, answer);
         for (const lane of handed.kick ?? []) startCopy({ jobId: lane.job_id, lane: lane.lane_no });
       })
       .catch((error: unknown) => console.error(`hand-off on unload failed; the lease will expire: ${String(error)}`));

@@ -5,6 +5,7 @@ import { routeDeps } from '@/lib/api/server-deps';
 import { getExportOrThrow } from '@/lib/exports/get-export-or-throw';
 import { listShards } from '@/lib/exports/list-shards';
 import { verifyShards } from '@/lib/exports/verify-shards';
+import { assertExportOperator } from '@/lib/exports/assert-export-operator';
 
 type Ctx = { params: Promise<{ id: string }> };
 
@@ -23,6 +24,8 @@ export const GET = handleRoute<Ctx>(async (request, { params }) => {
   const deps = await routeDeps(request);
   const job = await getExportOrThrow(deps.user.supabase, id);
   const manifest = await listShards(deps.user.supabase, job.id);
+  // Verifying reads every object: an operator's action, not a viewer's.
+  if (verify) await assertExportOperator(deps.user.supabase, job.organisation_id);
   const verification = verify
     ? await verifyShards(deps.admin, manifest.shards, { checksums: verify === 'checksum' })
     : null;
