@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { createClient } from '@supabase/supabase-js';
 import type pg from 'pg';
 import Typesense from 'typesense';
@@ -128,7 +129,8 @@ describe('int64 keys above 2^53', () => {
       for (const [n, shard] of data.entries()) {
         const object = await serviceClient().storage.from(EXPORTS_BUCKET).download(shard.storage_key);
         if (object.error) throw object.error;
-        const bytes = new Uint8Array(await object.data.arrayBuffer());
+        const stored = new Uint8Array(await object.data.arrayBuffer());
+        const bytes = shard.encoding === 'gzip' ? new Uint8Array(gunzipSync(stored)) : stored;
         file += new TextDecoder().decode(n === 0 ? bytes : bytes.subarray(shard.header_bytes));
       }
 

@@ -19,8 +19,15 @@ type JsonWithSource = {
 const json = JSON as unknown as JsonWithSource;
 
 const INTEGER = /^-?\d+$/;
+/**
+ * Every integer beyond 2^53 has at least 16 digits. Text without such a run cannot hold one, and is parsed
+ * by plain `JSON.parse`: a reviver visits every value (a 250-document page has ~10,000), which costs the
+ * worker CPU and garbage on every page for keys that are almost always small.
+ */
+const MAYBE_UNSAFE_INTEGER = /\d{16}/;
 
 export function parseExactJson(text: string): unknown {
+  if (!MAYBE_UNSAFE_INTEGER.test(text)) return JSON.parse(text);
   return json.parse(text, (_key, value, context) =>
     typeof value === 'number' &&
     !Number.isSafeInteger(value) &&
@@ -49,6 +56,7 @@ export function exactInteger(value: unknown): bigint | undefined {
  * then arrives as a number when it is safe and as exact digits when it is not, never rounded.
  */
 export function unsafeIntegersAsStrings(text: string): string {
+  if (!MAYBE_UNSAFE_INTEGER.test(text)) return text;
   let changed = false;
   const value = json.parse(text, (_key, v, context) => {
     if (
