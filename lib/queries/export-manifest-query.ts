@@ -1,5 +1,12 @@
 import { queryOptions } from '@tanstack/react-query';
-import type { ExportInvocation, ExportJob, ExportShard, ExportShardAttempt } from '@/lib/exports/types';
+import type {
+  ExportEvent,
+  ExportInvocation,
+  ExportJob,
+  ExportShard,
+  ExportShardAttempt,
+  ExportShardFailure,
+} from '@/lib/exports/types';
 import type { ShardCheck } from '@/lib/exports/verify-shards';
 import { apiFetch } from './api-fetch';
 import { queryKeys } from './keys';
@@ -11,6 +18,8 @@ export type ExportManifest = {
   shards: ExportShard[];
   attempts: ExportShardAttempt[];
   invocations: ExportInvocation[];
+  failures: ExportShardFailure[];
+  events: ExportEvent[];
   verification: ShardCheck[] | null;
 };
 
