@@ -6,6 +6,7 @@ import {
   ArrowLeftIcon,
   CircleSlashIcon,
   ClipboardCopyIcon,
+  HistoryIcon,
   LifeBuoyIcon,
   MapIcon,
 } from 'lucide-react';
@@ -39,6 +40,7 @@ import { storeJob } from '@/lib/queries/export-cache';
 import { exportQueryOptions } from '@/lib/queries/exports-query';
 import { queryKeys } from '@/lib/queries/keys';
 import { useExportJobSubscription } from '@/lib/realtime/use-export-job-subscription';
+import { ActivityTimeline } from './activity-timeline';
 import { ConnectionIndicator } from './connection-indicator';
 import { ExportActions } from './export-actions';
 import { ExportCounters } from './export-counters';
@@ -50,7 +52,7 @@ import { requesterLabel } from '@/components/exports/requester';
 
 /** Tab, open shard and legend filter live in the URL: a support ticket can link straight to a shard. */
 const urlState = {
-  tab: parseAsStringLiteral(['shards', 'support'] as const).withDefault('shards'),
+  tab: parseAsStringLiteral(['shards', 'activity', 'support'] as const).withDefault('shards'),
   shard: parseAsInteger,
   state: parseAsArrayOf(parseAsStringLiteral(SHARD_STATES)).withDefault([]),
 };
@@ -171,11 +173,15 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
 
       <ExportCounters job={job} rate={rate} now={now} />
 
-      <Tabs value={tab} onValueChange={(v) => void setUrl({ tab: v === 'support' ? 'support' : null })}>
+      <Tabs value={tab} onValueChange={(v) => void setUrl({ tab: v === 'support' || v === 'activity' ? v : null })}>
         <TabsList aria-label="Export views">
           <TabsTrigger value="shards">
             <MapIcon aria-hidden />
             Shards
+          </TabsTrigger>
+          <TabsTrigger value="activity">
+            <HistoryIcon aria-hidden />
+            Activity
           </TabsTrigger>
           <TabsTrigger value="support">
             <LifeBuoyIcon aria-hidden />
@@ -225,6 +231,9 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
               Copy summary
             </Button>
           </div>
+        </TabsContent>
+        <TabsContent value="activity">
+          <ActivityTimeline job={job} manifest={manifest.data} currentUserId={currentUserId} />
         </TabsContent>
         <TabsContent value="support">
           <SupportPanel job={job} manifest={manifest.data} onOpenShard={(no) => void setUrl({ shard: no })} />

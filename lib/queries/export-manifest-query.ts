@@ -6,6 +6,7 @@ import type {
   ExportShard,
   ExportShardAttempt,
   ExportShardFailure,
+  OrganisationMember,
 } from '@/lib/exports/types';
 import type { ShardCheck } from '@/lib/exports/verify-shards';
 import { apiFetch } from './api-fetch';
@@ -20,6 +21,8 @@ export type ExportManifest = {
   invocations: ExportInvocation[];
   failures: ExportShardFailure[];
   events: ExportEvent[];
+  /** Colleagues, so the activity can say who started, cancelled, re-ran or downloaded. */
+  members: OrganisationMember[];
   verification: ShardCheck[] | null;
 };
 
