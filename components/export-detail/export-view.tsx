@@ -7,9 +7,11 @@ import {
   CircleSlashIcon,
   ClipboardCopyIcon,
   HistoryIcon,
+  Loader2Icon,
   LifeBuoyIcon,
   MapIcon,
 } from 'lucide-react';
+import { format } from 'date-fns';
 import Link from 'next/link';
 import { parseAsArrayOf, parseAsInteger, parseAsStringLiteral, useQueryStates } from 'nuqs';
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
@@ -18,7 +20,6 @@ import { formatBytes, formatCount } from '@/components/export-progress/format';
 import { milestoneMessage } from '@/components/export-progress/milestones';
 import { ExportStatusBadge } from '@/components/exports/export-status-badge';
 import { jobStatusKey } from '@/components/exports/job-status';
-import { useNow } from '@/components/hooks/use-now';
 import { formatRunLengthSummary, shardRuns } from '@/components/shard-map/run-length';
 import { ShardLegend } from '@/components/shard-map/shard-legend';
 import { LaneBands } from '@/components/shard-map/lane-bands';
@@ -35,17 +36,24 @@ import { Button } from '@/components/ui/button';
 import { RelativeTime } from '@/components/ui/relative-time';
 import { Tabs, TabsContent, TabsList, TabsTrigger } from '@/components/ui/tabs';
 import type { ExportJob } from '@/lib/exports/types';
-import { exportManifestQueryOptions, exportVerificationQueryOptions } from '@/lib/queries/export-manifest-query';
+import {
+  exportManifestQueryOptions,
+  exportVerificationQueryOptions,
+  type ExportManifest,
+} from '@/lib/queries/export-manifest-query';
 import { storeJob } from '@/lib/queries/export-cache';
 import { exportQueryOptions } from '@/lib/queries/exports-query';
 import { queryKeys } from '@/lib/queries/keys';
 import { useExportJobSubscription } from '@/lib/realtime/use-export-job-subscription';
+import { actorLabel } from './activity';
 import { ActivityTimeline } from './activity-timeline';
+import { agoText } from './connection-indicator';
 import { ConnectionIndicator } from './connection-indicator';
 import { ExportActions } from './export-actions';
 import { ExportCounters } from './export-counters';
 import { ShardInspector } from './shard-inspector';
 import { SupportPanel } from './support-panel';
+import { useLiveView } from './use-live-view';
 import { useRate } from './use-rate';
 import { useThrottledEffect } from './use-throttled-effect';
 import { requesterLabel } from '@/components/exports/requester';
@@ -76,7 +84,8 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
   const [{ tab, shard, state: stateFilter }, setUrl] = useQueryStates(urlState, { history: 'replace' });
   const summaryId = useId();
   const active = isActive(job.status);
-  const now = useNow(1000, job.status === 'running' || job.status === 'queued' || job.status === 'retrying');
+  const live = useLiveView(id, connection.state, job.status === 'running', connection.lastMessageAt);
+  const now = live.now;
   const rate = useRate(job);
 
   // The manifest carries the job row too: keep whichever is newer.
@@ -150,7 +159,7 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
                 {job.collection} <span className="font-normal text-neutral-600">→ {job.format.toUpperCase()}</span>
               </h1>
               <ExportStatusBadge job={job} />
-              <ConnectionIndicator state={connection} />
+              <ConnectionIndicator live={live} now={now} />
             </div>
             <p className="text-sm text-neutral-600">
               {job.fields.length} column{job.fields.length === 1 ? '' : 's'} ·{' '}
@@ -169,9 +178,9 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
         </div>
       </div>
 
-      <StatusBanner job={job} statusKey={statusKey} />
+      <StatusBanner job={job} statusKey={statusKey} manifest={manifest.data} currentUserId={currentUserId} now={now} />
 
-      <ExportCounters job={job} rate={rate} now={now} />
+      <ExportCounters job={job} rate={rate} now={now} stale={live.stale} />
 
       <Tabs value={tab} onValueChange={(v) => void setUrl({ tab: v === 'support' || v === 'activity' ? v : null })}>
         <TabsList aria-label="Export views">
@@ -205,6 +214,7 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
           ) : null}
           <LaneBands lanes={job.lanes} />
           <ShardMap
+            stale={live.stale}
             model={model}
             visible={visible}
             selected={shard}
@@ -256,24 +266,57 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
   );
 }
 
-function StatusBanner({ job, statusKey }: { job: ExportJob; statusKey: ReturnType<typeof jobStatusKey> }) {
+function StatusBanner({
+  job,
+  statusKey,
+  manifest,
+  currentUserId,
+  now,
+}: {
+  job: ExportJob;
+  statusKey: ReturnType<typeof jobStatusKey>;
+  manifest: ExportManifest | undefined;
+  currentUserId: string;
+  now: number;
+}) {
+  const cancel = cancelFacts(job, manifest, currentUserId);
   if (statusKey === 'cancelling') {
     return (
-      <div className="border-state-cancelled/40 bg-state-cancelled/5 rounded-md border px-4 py-3 text-sm">
-        <strong>Cancelling…</strong> The worker stops after the shard it is writing; nothing is written after it sees
-        the cancel.
+      <div
+        className="border-state-cancelled/40 bg-state-cancelled/5 flex items-start gap-2 rounded-md border px-4 py-3 text-sm"
+        data-testid="cancel-banner"
+      >
+        <Loader2Icon aria-hidden className="text-state-cancelled-ink mt-0.5 size-4 shrink-0 motion-safe:animate-spin" />
+        <span>
+          <strong>Cancelling…</strong> Cancel requested{cancel?.by ? ` by ${cancel.by}` : ''}
+          {cancel && now > 0 ? ` ${agoText(now - Date.parse(cancel.at))}` : ''}. Each lane stops after the shard it is
+          writing; nothing is recorded after a lane sees the cancel.
+          {cancel && cancel.shardsAfter > 0
+            ? ` ${formatCount(cancel.shardsAfter)} shard${cancel.shardsAfter === 1 ? ' was' : 's were'} written since the request.`
+            : ''}
+        </span>
       </div>
     );
   }
   if (job.status === 'cancelled') {
     return (
-      <div className="border-state-cancelled/40 bg-state-cancelled/5 flex items-center gap-2 rounded-md border px-4 py-3 text-sm">
+      <div
+        className="border-state-cancelled/40 bg-state-cancelled/5 flex items-center gap-2 rounded-md border px-4 py-3 text-sm"
+        data-testid="cancel-banner"
+      >
         <CircleSlashIcon aria-hidden className="text-state-cancelled-ink size-4" />
         <span>
           <strong>
             Cancelled — {formatCount(job.shards_written)} shard{job.shards_written === 1 ? '' : 's'} (
             {formatCount(job.rows_written)} records) written.
           </strong>{' '}
+          {cancel
+            ? `Cancel requested${cancel.by ? ` by ${cancel.by}` : ''} at ${format(new Date(cancel.at), 'HH:mm:ss')}${
+                cancel.shardsAfter > 0
+                  ? `; ${formatCount(cancel.shardsAfter)} shard${cancel.shardsAfter === 1 ? ' was' : 's were'} finished after it`
+                  : ''
+              }. `
+            : ''}
           Download the partial file, or resume the rest with “Retry missing”.
         </span>
       </div>
@@ -311,4 +354,21 @@ function StatusBanner({ job, statusKey }: { job: ExportJob; statusKey: ReturnTyp
     );
   }
   return null;
+}
+
+/**
+ * When the cancel was requested, by whom, and how many shards were still written after it (lanes finish
+ * the shard they are writing): what the banner says instead of a promise.
+ */
+function cancelFacts(job: ExportJob, manifest: ExportManifest | undefined, currentUserId: string) {
+  if (!job.cancel_requested_at) return null;
+  const at = job.cancel_requested_at;
+  const requested = manifest?.events.findLast((e) => e.kind === 'cancel_requested' && e.run_no === job.run_no);
+  const shardsAfter =
+    manifest?.shards.filter((s) => s.status === 'written' && Date.parse(s.written_at) > Date.parse(at)).length ?? 0;
+  return {
+    at,
+    by: requested ? actorLabel(requested.actor, currentUserId, manifest?.members ?? []) : null,
+    shardsAfter,
+  };
 }

@@ -16,6 +16,8 @@ import Link from 'next/link';
 import { parseAsArrayOf, parseAsString, parseAsStringLiteral, useQueryStates } from 'nuqs';
 import { useMemo } from 'react';
 import { ConnectionIndicator } from '@/components/export-detail/connection-indicator';
+import { useOnline } from '@/components/export-detail/use-live-view';
+import { liveness } from '@/lib/realtime/liveness';
 import { formatBytes, formatCount, formatDuration } from '@/components/export-progress/format';
 import { useNow } from '@/components/hooks/use-now';
 import { Badge } from '@/components/ui/badge';
@@ -47,6 +49,7 @@ const column = createColumnHelper<ExportJob>();
 
 export function ExportsTable({ currentUserId }: { currentUserId: string }) {
   const connection = useExportListSubscription();
+  const online = useOnline();
   const { data: jobs, isPending, isError, error, refetch } = useQuery(exportsQueryOptions());
   const [{ status, q, sort, dir }, setUrl] = useQueryStates(urlState, { history: 'replace' });
   const anyRunning = jobs?.some((j) => j.status === 'running' || j.status === 'retrying') ?? false;
@@ -191,7 +194,10 @@ export function ExportsTable({ currentUserId }: { currentUserId: string }) {
           <h1 id="exports-heading" className="text-2xl font-semibold">
             Exports
           </h1>
-          <ConnectionIndicator state={connection} />
+          <ConnectionIndicator
+            live={liveness({ channel: connection, online, expectingUpdates: false, lastUpdateAt: null, now: 0 })}
+            now={0}
+          />
         </div>
         <Button asChild>
           <Link href="/exports/new">

@@ -20,6 +20,8 @@ type Props = {
   /** One line of detail for the shard under the pointer or focus. */
   describe: (shardNo: number) => string;
   summaryId: string;
+  /** No live updates: the states may have moved on (dimmed). */
+  stale?: boolean;
 };
 
 /**
@@ -27,7 +29,7 @@ type Props = {
  * shards render only the ~20 rows in view. One tab stop (roving tabindex); arrows, Home/End and
  * PageUp/PageDown move; Enter opens the shard. The run-length summary (`summaryId`) is its text view.
  */
-export function ShardMap({ model, visible, selected, onSelect, describe, summaryId }: Props) {
+export function ShardMap({ model, visible, selected, onSelect, describe, summaryId, stale = false }: Props) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
   const [active, setActive] = useState(0);
@@ -113,7 +115,11 @@ export function ShardMap({ model, visible, selected, onSelect, describe, summary
         aria-describedby={summaryId}
         onKeyDown={onKeyDown}
         onMouseLeave={() => setHovered(null)}
-        className="relative overflow-y-auto rounded-md border border-neutral-200 bg-neutral-50 p-2"
+        className={cn(
+          'relative overflow-y-auto rounded-md border border-neutral-200 bg-neutral-50 p-2 transition-opacity',
+          stale && 'opacity-60',
+        )}
+        data-stale={stale ? 'true' : undefined}
         style={{ maxHeight: MAX_HEIGHT }}
         data-testid="shard-map"
       >
