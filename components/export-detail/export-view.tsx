@@ -14,7 +14,7 @@ import {
 import { format } from 'date-fns';
 import Link from 'next/link';
 import { parseAsArrayOf, parseAsInteger, parseAsStringLiteral, useQueryStates } from 'nuqs';
-import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import { useEffect, useId, useMemo, useState } from 'react';
 import { toast } from 'sonner';
 import { formatBytes, formatCount } from '@/components/export-progress/format';
 import { milestoneMessage } from '@/components/export-progress/milestones';
@@ -53,6 +53,7 @@ import { ExportActions } from './export-actions';
 import { ExportCounters } from './export-counters';
 import { ShardInspector } from './shard-inspector';
 import { SupportPanel } from './support-panel';
+import { plainError } from './plain-error';
 import { useLiveView } from './use-live-view';
 import { useRate } from './use-rate';
 import { useThrottledEffect } from './use-throttled-effect';
@@ -117,14 +118,9 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
     [manifest.data?.shards],
   );
 
-  // A failed job opens on its first failed shard (once the manifest says where that is).
-  const openedFailure = useRef(false);
+  // A failed job opens on its own page — headline, error and Retry in view — with its first failed shard
+  // highlighted in the map and linked from the banner, not under a panel that covers them on a phone.
   const firstFailed = manifest.data && job.status === 'failed' ? model.firstFailed : null;
-  useEffect(() => {
-    if (openedFailure.current || firstFailed === null) return;
-    openedFailure.current = true;
-    if (shard === null) void setUrl({ tab: 'support', shard: firstFailed });
-  }, [firstFailed, shard, setUrl]);
 
   // Milestones for the polite live region: status changes and quarters, not every shard.
   const [announced, setAnnounced] = useState<{ job: ExportJob; message: string }>({ job, message: '' });
@@ -178,7 +174,15 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
         </div>
       </div>
 
-      <StatusBanner job={job} statusKey={statusKey} manifest={manifest.data} currentUserId={currentUserId} now={now} />
+      <StatusBanner
+        job={job}
+        statusKey={statusKey}
+        manifest={manifest.data}
+        currentUserId={currentUserId}
+        now={now}
+        failedShard={firstFailed}
+        onOpenShard={(no) => void setUrl({ shard: no })}
+      />
 
       <ExportCounters job={job} rate={rate} now={now} stale={live.stale} />
 
@@ -215,6 +219,7 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
           <LaneBands lanes={job.lanes} />
           <ShardMap
             stale={live.stale}
+            highlighted={firstFailed}
             model={model}
             visible={visible}
             selected={shard}
@@ -272,12 +277,17 @@ function StatusBanner({
   manifest,
   currentUserId,
   now,
+  failedShard,
+  onOpenShard,
 }: {
   job: ExportJob;
   statusKey: ReturnType<typeof jobStatusKey>;
   manifest: ExportManifest | undefined;
   currentUserId: string;
   now: number;
+  /** The shard the map shows as failed (the first one), if any. */
+  failedShard: number | null;
+  onOpenShard: (shardNo: number) => void;
 }) {
   const cancel = cancelFacts(job, manifest, currentUserId);
   if (statusKey === 'cancelling') {
@@ -322,29 +332,10 @@ function StatusBanner({
       </div>
     );
   }
-  if ((job.status === 'failed' || job.status === 'retrying') && job.last_error) {
-    return (
-      <div
-        role="alert"
-        className="border-state-failed/40 bg-state-failed/5 flex items-start gap-2 rounded-md border px-4 py-3 text-sm"
-      >
-        <AlertTriangleIcon aria-hidden className="text-state-failed-ink mt-0.5 size-4 shrink-0" />
-        <span>
-          <strong>
-            {job.status === 'failed' ? 'Export failed' : `Retrying (attempt ${job.attempts} of ${job.max_attempts})`}
-          </strong>
-          {job.last_error_kind ? (
-            <>
-              {' '}
-              — <code>{job.last_error_kind}</code>
-            </>
-          ) : null}
-          : {job.last_error}
-          {job.status === 'failed' ? ' Retry re-runs only what is missing.' : ''}
-        </span>
-      </div>
-    );
+  if ((job.status === 'failed' || job.status === 'retrying') && (job.last_error || job.last_error_kind)) {
+    return <ErrorBanner job={job} manifest={manifest} failedShard={failedShard} onOpenShard={onOpenShard} now={now} />;
   }
+
   if (job.status === 'completed' && job.estimated_rows !== job.rows_written) {
     return (
       <div className="rounded-md border border-neutral-300 bg-white px-4 py-3 text-sm text-neutral-700">
@@ -371,4 +362,97 @@ function cancelFacts(job: ExportJob, manifest: ExportManifest | undefined, curre
     by: requested ? actorLabel(requested.actor, currentUserId, manifest?.members ?? []) : null,
     shardsAfter,
   };
+}
+
+/**
+ * A failed or retrying export: the plain sentence first ("Couldn't save shard 38: storage unavailable —
+ * tried 5 times over 1 min 12 s"), when the next try is, and the raw error, kind, lane and shard folded
+ * one click away for support.
+ */
+function ErrorBanner({
+  job,
+  manifest,
+  failedShard,
+  onOpenShard,
+  now,
+}: {
+  job: ExportJob;
+  manifest: ExportManifest | undefined;
+  failedShard: number | null;
+  onOpenShard: (shardNo: number) => void;
+  now: number;
+}) {
+  const runFailures = (manifest?.failures ?? []).filter((f) => f.run_no === job.run_no);
+  const latest = runFailures.at(-1);
+  // The shard's own failures: the map's failed shard when the job failed, else the one the last failure names.
+  const written = latest
+    ? manifest?.shards.find((s) => s.lane === latest.lane && s.lane_seq === latest.lane_seq)
+    : undefined;
+  // One lane numbers its shards in order, so its lane_seq is the job-wide number; with several, say the lane.
+  const shardNo = failedShard ?? written?.shard_no ?? (latest && job.lane_count === 1 ? latest.lane_seq : null);
+  const tries = latest ? runFailures.filter((f) => f.lane === latest.lane && f.lane_seq === latest.lane_seq) : [];
+  const plain = plainError(job, shardNo, tries, latest?.lane ?? null);
+  const previous = shardNo !== null ? manifest?.shards.find((s) => s.shard_no === shardNo - 1) : undefined;
+  const nextTry = job.status === 'retrying' && job.next_retry_at ? Date.parse(job.next_retry_at) : null;
+  return (
+    <div
+      role="alert"
+      className="border-state-failed/40 bg-state-failed/5 flex items-start gap-2 rounded-md border px-4 py-3 text-sm"
+      data-testid="error-banner"
+    >
+      <AlertTriangleIcon aria-hidden className="text-state-failed-ink mt-0.5 size-4 shrink-0" />
+      <div className="flex min-w-0 flex-1 flex-col gap-1">
+        <p>
+          <strong>
+            {job.status === 'failed' ? 'Export failed' : `Retrying (attempt ${job.attempts} of ${job.max_attempts})`}
+          </strong>
+          {nextTry !== null ? (
+            <>
+              {' '}
+              — next try at {format(nextTry, 'HH:mm:ss')}
+              {now > 0 ? (nextTry > now ? ` (in ${Math.ceil((nextTry - now) / 1000)} s)` : ' (due now)') : ''}
+            </>
+          ) : null}
+        </p>
+        {plain ? <p>{plain.headline}.</p> : null}
+        <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
+          {shardNo !== null ? (
+            <Button variant="link" size="sm" className="h-auto px-0" onClick={() => onOpenShard(shardNo)}>
+              Open shard {formatCount(shardNo)}
+            </Button>
+          ) : null}
+          {job.status === 'failed' ? <span>Retry re-runs only what is missing.</span> : null}
+        </div>
+        <details className="group">
+          <summary className="w-fit cursor-pointer text-neutral-700 underline-offset-2 hover:underline">
+            Technical details
+          </summary>
+          <dl className="mt-2 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-xs">
+            <dt className="text-neutral-600">Error</dt>
+            <dd className="font-mono break-all">{job.last_error ?? '—'}</dd>
+            <dt className="text-neutral-600">Kind</dt>
+            <dd className="font-mono">{job.last_error_kind ?? '—'}</dd>
+            {latest ? (
+              <>
+                <dt className="text-neutral-600">Lane</dt>
+                <dd>
+                  {latest.lane}, shard {formatCount(latest.lane_seq)} of the lane
+                </dd>
+                <dt className="text-neutral-600">Invocation</dt>
+                <dd className="font-mono break-all">{latest.invocation_id ?? '—'}</dd>
+              </>
+            ) : null}
+            {shardNo !== null ? (
+              <>
+                <dt className="text-neutral-600">Keys</dt>
+                <dd className="font-mono">
+                  {job.key_field} after {previous ? previous.key_last : '−∞'}
+                </dd>
+              </>
+            ) : null}
+          </dl>
+        </details>
+      </div>
+    </div>
+  );
 }

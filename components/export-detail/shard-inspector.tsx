@@ -11,6 +11,7 @@ import { Sheet, SheetContent, SheetDescription, SheetHeader, SheetTitle } from '
 import type { ExportInvocation, ExportJob, ExportShard } from '@/lib/exports/types';
 import type { ExportManifest, ShardCheck } from '@/lib/queries/export-manifest-query';
 import { cn } from '@/lib/utils';
+import { plainError } from './plain-error';
 import { RetryDialog } from './retry-dialog';
 import { ATTEMPT_OUTCOME_LABEL, type ShardAttemptEntry } from './shard-history';
 import { shardHistory } from './shard-history';
@@ -196,10 +197,27 @@ export function ShardInspector({
                     shard {formatCount(previous.shard_no)} ended.
                   </p>
                 ) : null}
-                {state === 'failed' && job.last_error ? (
-                  <p className="border-state-failed/30 bg-state-failed/5 text-state-failed-ink rounded-md border p-3">
-                    <strong>{job.last_error_kind ?? 'error'}:</strong> {job.last_error}
-                  </p>
+                {state === 'failed' && (job.last_error || job.last_error_kind) ? (
+                  <div className="border-state-failed/30 bg-state-failed/5 rounded-md border p-3">
+                    <p className="text-state-failed-ink font-medium">
+                      {
+                        plainError(
+                          job,
+                          shardNo,
+                          history
+                            .filter((h) => h.outcome !== 'written' && h.outcome !== 'replaced')
+                            .map((h) => ({ failed_at: h.at, error_kind: h.errorKind })),
+                        )?.headline
+                      }
+                      .
+                    </p>
+                    <details className="mt-1">
+                      <summary className="w-fit cursor-pointer text-neutral-700">Technical details</summary>
+                      <p className="mt-1 font-mono text-xs break-all">
+                        {job.last_error_kind ?? 'error'}: {job.last_error}
+                      </p>
+                    </details>
+                  </div>
                 ) : null}
               </div>
             )}

@@ -22,6 +22,8 @@ type Props = {
   summaryId: string;
   /** No live updates: the states may have moved on (dimmed). */
   stale?: boolean;
+  /** A shard to point at (a failed export's first failure): ringed, scrolled into view, the tab stop. */
+  highlighted?: number | null;
 };
 
 /**
@@ -29,7 +31,16 @@ type Props = {
  * shards render only the ~20 rows in view. One tab stop (roving tabindex); arrows, Home/End and
  * PageUp/PageDown move; Enter opens the shard. The run-length summary (`summaryId`) is its text view.
  */
-export function ShardMap({ model, visible, selected, onSelect, describe, summaryId, stale = false }: Props) {
+export function ShardMap({
+  model,
+  visible,
+  selected,
+  onSelect,
+  describe,
+  summaryId,
+  stale = false,
+  highlighted = null,
+}: Props) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
   const [active, setActive] = useState(0);
@@ -58,6 +69,27 @@ export function ShardMap({ model, visible, selected, onSelect, describe, summary
     estimateSize: () => CELL + GAP,
     overscan: 4,
   });
+
+  // Point at the highlighted shard once (per shard): make it the tab stop and scroll its row into view.
+  const [pointedAt, setPointedAt] = useState<number | null>(null);
+  const highlightIndex =
+    highlighted === null
+      ? -1
+      : visible
+        ? visible.indexOf(highlighted)
+        : highlighted <= model.total
+          ? highlighted - 1
+          : -1;
+  if (highlighted !== pointedAt && highlightIndex >= 0 && width > 0) {
+    setPointedAt(highlighted);
+    setActive(highlightIndex);
+  }
+  useEffect(() => {
+    if (pointedAt === null || highlightIndex < 0) return;
+    virtualizer.scrollToIndex(Math.floor(highlightIndex / cols), { align: 'center' });
+    // Only when the shard pointed at changes, not on every render.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [pointedAt]);
 
   // Keyboard focus follows the active cell once the virtualiser has rendered its row.
   useEffect(() => {
@@ -142,7 +174,8 @@ export function ShardMap({ model, visible, selected, onSelect, describe, summary
                       data-shard={no}
                       data-state={state}
                       tabIndex={index === activeIndex ? 0 : -1}
-                      aria-label={`Shard ${no}: ${SHARD_STATE_LABEL[state]}`}
+                      aria-label={`Shard ${no}: ${SHARD_STATE_LABEL[state]}${highlighted === no ? ' (first failure)' : ''}`}
+                      data-highlighted={highlighted === no ? 'true' : undefined}
                       aria-current={selected === no ? 'true' : undefined}
                       title={`Shard ${no}: ${SHARD_STATE_LABEL[state]}`}
                       onClick={() => {
@@ -155,6 +188,7 @@ export function ShardMap({ model, visible, selected, onSelect, describe, summary
                         'flex items-center justify-center rounded-[3px] focus-visible:outline-2 focus-visible:outline-offset-1 focus-visible:outline-neutral-900',
                         style.cell,
                         selected === no && 'outline-2 outline-offset-1 outline-neutral-900',
+                        highlighted === no && 'ring-state-failed ring-2 ring-offset-2',
                       )}
                       style={{ width: CELL, height: CELL }}
                     >
