@@ -42,7 +42,7 @@ test('cancel: "Cancelling…" the moment the request commits, then the truth abo
   await expect(page.getByText('Running', { exact: true })).toHaveCount(0, { timeout: 1_000 });
   await expect(banner).toContainText('Cancel requested by you');
   if (answered.status !== 'cancelled') {
-    await expect(page.locator('h1 ~ span', { hasText: 'Cancelling…' }).first()).toBeVisible();
+    await expect(page.locator('span', { hasText: /^Cancelling…$/ }).first()).toBeVisible();
     await expect(page.getByText('cancelling', { exact: true })).toBeVisible();
   }
   await expectAccessible(page, testInfo, 'cancelling');

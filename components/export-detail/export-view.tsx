@@ -23,6 +23,7 @@ import { jobStatusKey } from '@/components/exports/job-status';
 import { formatRunLengthSummary, shardRuns } from '@/components/shard-map/run-length';
 import { ShardLegend } from '@/components/shard-map/shard-legend';
 import { LaneBands } from '@/components/shard-map/lane-bands';
+import { GoToShard } from '@/components/shard-map/go-to-shard';
 import { ShardMap } from '@/components/shard-map/shard-map';
 import {
   deriveShardStates,
@@ -51,6 +52,7 @@ import { agoText } from './connection-indicator';
 import { ConnectionIndicator } from './connection-indicator';
 import { ExportActions } from './export-actions';
 import { ExportCounters } from './export-counters';
+import { ExportIdentity, ExportName } from './export-identity';
 import { ShardInspector } from './shard-inspector';
 import { SupportPanel } from './support-panel';
 import { plainError } from './plain-error';
@@ -151,14 +153,13 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
         <div className="flex flex-wrap items-start justify-between gap-4">
           <div className="flex flex-col gap-1.5">
             <div className="flex flex-wrap items-center gap-3">
-              <h1 className="text-2xl font-semibold">
-                {job.collection} <span className="font-normal text-neutral-600">→ {job.format.toUpperCase()}</span>
-              </h1>
+              <ExportName job={job} />
               <ExportStatusBadge job={job} />
               <ConnectionIndicator live={live} now={now} />
             </div>
             <p className="text-sm text-neutral-600">
-              {job.fields.length} column{job.fields.length === 1 ? '' : 's'} ·{' '}
+              {job.collection} → {job.format.toUpperCase()} · {job.fields.length} column
+              {job.fields.length === 1 ? '' : 's'} ·{' '}
               {job.filter ? (
                 <>
                   filter <code className="rounded bg-neutral-100 px-1 font-mono text-neutral-800">{job.filter}</code>
@@ -169,6 +170,7 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
               · requested by {requesterLabel(job.requested_by, currentUserId).toLowerCase()}{' '}
               <RelativeTime iso={job.created_at} />
             </p>
+            <ExportIdentity job={job} />
           </div>
           <ExportActions job={job} />
         </div>
@@ -202,15 +204,18 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
           </TabsTrigger>
         </TabsList>
         <TabsContent value="shards" className="flex flex-col gap-3">
-          <ShardLegend
-            model={model}
-            selected={stateFilter}
-            onToggle={(s) => {
-              const next = stateFilter.includes(s) ? stateFilter.filter((x) => x !== s) : [...stateFilter, s];
-              void setUrl({ state: next.length ? next : null });
-            }}
-            onClear={() => void setUrl({ state: null })}
-          />
+          <div className="flex flex-wrap items-start justify-between gap-3">
+            <ShardLegend
+              model={model}
+              selected={stateFilter}
+              onToggle={(s) => {
+                const next = stateFilter.includes(s) ? stateFilter.filter((x) => x !== s) : [...stateFilter, s];
+                void setUrl({ state: next.length ? next : null });
+              }}
+              onClear={() => void setUrl({ state: null })}
+            />
+            <GoToShard total={model.total} onGo={(no) => void setUrl({ shard: no, state: null })} />
+          </div>
           {manifest.isError ? (
             <p role="alert" className="text-sm text-red-700">
               The shard manifest could not be loaded: {manifest.error.message}. The map follows the live job row.

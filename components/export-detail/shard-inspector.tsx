@@ -2,6 +2,7 @@
 
 import { format } from 'date-fns';
 import { CopyIcon, LinkIcon, RotateCcwIcon } from 'lucide-react';
+import { useState } from 'react';
 import { toast } from 'sonner';
 import { formatBytes, formatCount } from '@/components/export-progress/format';
 import { SHARD_STATE_STYLE } from '@/components/shard-map/shard-style';
@@ -65,6 +66,9 @@ export function ShardInspector({
   const history = shardNo === null ? [] : shardHistory(shardNo, state, manifest);
   const invocation = shard ? manifest?.invocations.find((i) => i.id === shard.invocation_id) : undefined;
   const style = state ? SHARD_STATE_STYLE[state] : null;
+  // The shard whose panel is closing (the prop is already null by the time Radix returns focus).
+  const [closingShard, setClosingShard] = useState<number | null>(null);
+  if (shardNo !== null && shardNo !== closingShard) setClosingShard(shardNo);
 
   const link = () => {
     const url = new URL(window.location.href);
@@ -81,7 +85,19 @@ export function ShardInspector({
 
   return (
     <Sheet open={shardNo !== null} onOpenChange={(open) => (open ? undefined : onClose())}>
-      <SheetContent>
+      <SheetContent
+        onCloseAutoFocus={(event) => {
+          // Back to the shard's cell in the map (the map keeps it rendered while its panel is open).
+          const cell =
+            closingShard === null
+              ? null
+              : document.querySelector<HTMLButtonElement>(`[data-testid="shard-map"] [data-shard="${closingShard}"]`);
+          if (cell) {
+            event.preventDefault();
+            cell.focus();
+          }
+        }}
+      >
         {shardNo === null ? null : (
           <>
             <SheetHeader>

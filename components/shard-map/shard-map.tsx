@@ -4,6 +4,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { cn } from '@/lib/utils';
 import { SHARD_STATE_STYLE } from './shard-style';
+import { keyTarget } from './shard-map-keys';
 import { SHARD_STATE_LABEL, stateAt, type ShardMapModel } from './shard-states';
 
 const CELL = 18;
@@ -70,23 +71,20 @@ export function ShardMap({
     overscan: 4,
   });
 
-  // Point at the highlighted shard once (per shard): make it the tab stop and scroll its row into view.
+  // Point at the open shard, else the highlighted one, once per shard: it becomes the tab stop and its
+  // row scrolls into view — so "Go to shard", a deep link or a failure shows where it is, and focus can
+  // return to it when its panel closes.
+  const target = selected ?? highlighted;
   const [pointedAt, setPointedAt] = useState<number | null>(null);
-  const highlightIndex =
-    highlighted === null
-      ? -1
-      : visible
-        ? visible.indexOf(highlighted)
-        : highlighted <= model.total
-          ? highlighted - 1
-          : -1;
-  if (highlighted !== pointedAt && highlightIndex >= 0 && width > 0) {
-    setPointedAt(highlighted);
-    setActive(highlightIndex);
+  const targetIndex =
+    target === null ? -1 : visible ? visible.indexOf(target) : target >= 1 && target <= model.total ? target - 1 : -1;
+  if (target !== pointedAt && targetIndex >= 0 && width > 0) {
+    setPointedAt(target);
+    setActive(targetIndex);
   }
   useEffect(() => {
-    if (pointedAt === null || highlightIndex < 0) return;
-    virtualizer.scrollToIndex(Math.floor(highlightIndex / cols), { align: 'center' });
+    if (pointedAt === null || targetIndex < 0) return;
+    virtualizer.scrollToIndex(Math.floor(targetIndex / cols), { align: 'center' });
     // Only when the shard pointed at changes, not on every render.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [pointedAt]);
@@ -110,18 +108,8 @@ export function ShardMap({
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     const pageRows = Math.max(1, Math.floor(MAX_HEIGHT / (CELL + GAP)) - 1);
-    const moves: Record<string, number> = {
-      ArrowRight: activeIndex + 1,
-      ArrowLeft: activeIndex - 1,
-      ArrowDown: activeIndex + cols,
-      ArrowUp: activeIndex - cols,
-      PageDown: activeIndex + cols * pageRows,
-      PageUp: activeIndex - cols * pageRows,
-      Home: event.ctrlKey ? 0 : activeIndex - (activeIndex % cols),
-      End: event.ctrlKey ? count - 1 : activeIndex - (activeIndex % cols) + cols - 1,
-    };
-    const target = moves[event.key];
-    if (target === undefined) return;
+    const target = keyTarget(event.key, event.ctrlKey, activeIndex, cols, pageRows, count);
+    if (target === null) return;
     event.preventDefault();
     moveTo(target);
   };
