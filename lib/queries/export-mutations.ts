@@ -14,6 +14,7 @@ export type StartExportBody = {
   filter?: string | null;
   /** 1–8 lanes in parallel; omitted: one per ~25,000 records. */
   lanes?: number;
+  neutraliseFormulas?: boolean;
 };
 
 export type RetryBody = { shardNos?: number[]; dryRun?: boolean; verify?: 'none' | 'size' | 'checksum' };
