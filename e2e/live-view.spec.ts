@@ -101,3 +101,24 @@ test('a dead connection is not "Live": reconnecting with the age of the last upd
   await expect(connection).toHaveAttribute('data-connection', 'live', { timeout: 60_000 });
   await expect(page.locator('[data-stale="true"]')).toHaveCount(0);
 });
+
+test('the time left survives a reload: the rate comes from the server’s record of shards', async ({
+  page,
+  request,
+}, testInfo) => {
+  test.setTimeout(180_000);
+  await setFaults(request, { typesense: { latencyMs: 300 } });
+  const job = await startExport(page);
+  await page.goto(`/exports/${job.id}`);
+  await expect
+    .poll(async () => (await getManifest(page, job.id)).shards.length, { timeout: 60_000 })
+    .toBeGreaterThanOrEqual(20);
+  await Promise.all([
+    page.waitForResponse((r) => r.url().includes(`/api/exports/${job.id}/shards`) && r.ok(), { timeout: 30_000 }),
+    page.reload(),
+  ]);
+  // No waiting for a minute of fresh samples: the estimate is there as soon as the manifest is.
+  await expect(page.getByText('estimated range')).toBeVisible({ timeout: 3_000 });
+  await expect(page.getByText(/^(about .*|under a minute)$/).first()).toBeVisible();
+  await snapWidths(page, testInfo, '31-eta-after-reload');
+});

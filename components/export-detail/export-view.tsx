@@ -89,7 +89,7 @@ export function ExportView({ initialJob, currentUserId }: { initialJob: ExportJo
   const active = isActive(job.status);
   const live = useLiveView(id, connection.state, job.status === 'running', connection.lastMessageAt);
   const now = live.now;
-  const rate = useRate(job);
+  const rate = useRate(job, manifest.data?.shards);
 
   // The manifest carries the job row too: keep whichever is newer.
   useEffect(() => {
