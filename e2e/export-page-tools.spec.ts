@@ -50,4 +50,16 @@ test('support tools: copyable id and link, "Go to shard #", focus back on the sh
   await expect(page.getByRole('button', { name: 'Rename export' })).toBeFocused();
   await expectAccessible(page, testInfo, 'export-page-tools');
   await snapWidths(page, testInfo, '28-export-page-tools');
+
+  // The retry preview names what it will do, as ranges.
+  await page.getByRole('tab', { name: 'Support' }).click();
+  await page.getByLabel(/Shards to re-run/).fill('7, 2, 5-6');
+  await page.getByRole('button', { name: /^Re-run selected/ }).click();
+  const dialog = page.getByRole('alertdialog', { name: /^Re-run 4 selected shards$/ });
+  await expect(dialog.getByText('This will re-run shards 2 and 5–7 (1,000 records).')).toBeVisible({
+    timeout: 10_000,
+  });
+  await expectAccessible(page, testInfo, 'retry-preview-ranges');
+  await snapWidths(page, testInfo, '32-retry-preview');
+  await dialog.getByRole('button', { name: 'Close' }).click();
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ExportEvent, ExportInvocation, ExportJob, ExportShardFailure } from '@/lib/exports/types';
-import { buildActivity, formatShardRanges } from './activity';
+import { buildActivity, formatShardRanges, numberRanges } from './activity';
 
 const job = {
   id: 'job-1',
@@ -120,5 +120,14 @@ describe('formatShardRanges', () => {
         [38, 38],
       ]),
     ).toBe('shards 215–268 and 38');
+  });
+});
+
+describe('numberRanges', () => {
+  it('groups shard numbers into runs, as the retry preview names them', () => {
+    expect(formatShardRanges(numberRanges([268, 38, ...Array.from({ length: 53 }, (_, i) => 215 + i)]))).toBe(
+      'shards 38 and 215–268',
+    );
+    expect(numberRanges([])).toEqual([]);
   });
 });

@@ -42,6 +42,18 @@ export function actorLabel(
   return members.find((m) => m.user_id === actor)?.email ?? 'a former member';
 }
 
+/** [9, 3, 4, 5] → [[3, 5], [9, 9]]: shard numbers as ascending runs. */
+export function numberRanges(numbers: readonly number[]): Array<[number, number]> {
+  const sorted = [...new Set(numbers)].sort((a, b) => a - b);
+  const out: Array<[number, number]> = [];
+  for (const n of sorted) {
+    const last = out.at(-1);
+    if (last && n === last[1] + 1) last[1] = n;
+    else out.push([n, n]);
+  }
+  return out;
+}
+
 /** [[3,5],[9,9]] → "shards 3–5 and 9". */
 export function formatShardRanges(ranges: ReadonlyArray<readonly [number, number]>): string {
   const parts = ranges.map(([a, b]) => (a === b ? formatCount(a) : `${formatCount(a)}–${formatCount(b)}`));
