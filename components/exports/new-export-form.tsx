@@ -300,7 +300,10 @@ export function NewExportForm() {
                 return (
                   <li
                     key={name}
-                    className={cn('flex items-center gap-2 rounded px-2 py-1', on ? 'bg-neutral-50' : 'text-neutral-600')}
+                    className={cn(
+                      'flex items-center gap-2 rounded px-2 py-1',
+                      on ? 'bg-neutral-50' : 'text-neutral-600',
+                    )}
                   >
                     <label className="flex min-w-0 flex-1 items-center gap-2 text-sm">
                       <input
