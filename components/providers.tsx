@@ -17,7 +17,8 @@ export function Providers({ children }: { children: ReactNode }) {
       <NuqsAdapter>
         <TooltipProvider delayDuration={200}>
           {children}
-          <Toaster position="bottom-right" closeButton />
+          {/* Bottom left: the primary actions (Start, Retry, Download, New export) sit on the right. */}
+          <Toaster position="bottom-left" closeButton />
         </TooltipProvider>
       </NuqsAdapter>
     </QueryClientProvider>

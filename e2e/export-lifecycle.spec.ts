@@ -218,8 +218,13 @@ test('a forced source failure shows the failed state, its error and the retry pa
   await expect(page.getByText(/^Retrying \(attempt \d+ of \d+\)/)).toBeVisible({ timeout: 60_000 });
   await expect(page.getByText('Export failed', { exact: true })).toBeVisible({ timeout: 120_000 });
 
-  // The page jumps to the first failed shard in the support view.
-  await expect(page).toHaveURL(/tab=support/);
+  // The failed export opens on its own page (no panel over the headline): the first failed shard is
+  // highlighted and linked from the banner, and its panel opens from there.
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  const failedCell = page.locator('[data-highlighted="true"]');
+  await expect(failedCell).toHaveAttribute('data-state', 'failed');
+  const failedNo = await failedCell.getAttribute('data-shard');
+  await page.getByRole('button', { name: `Open shard ${failedNo}` }).click();
   await expect(page).toHaveURL(/shard=\d+/);
   const inspector = page.getByRole('dialog', { name: /^Shard [\d,]+$/ });
   await expect(inspector).toContainText('The worker failed while writing this shard');

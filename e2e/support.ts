@@ -30,7 +30,7 @@ export async function signIn(page: Page, user: { email: string; password: string
 type FaultPatch = Partial<
   Record<
     'typesense' | 'storage',
-    Partial<{ latencyMs: number; errorRate: number; timeoutRate: number; failNext: number }>
+    Partial<{ latencyMs: number; errorRate: number; timeoutRate: number; failNext: number; match: string }>
   >
 >;
 
@@ -126,4 +126,14 @@ export async function markDocument(page: Page) {
 }
 export async function expectNoReload(page: Page) {
   expect(await page.evaluate(() => (window as unknown as Record<string, unknown>).__batonNoReload)).toBe(true);
+}
+
+/** The same screen at a phone's, a laptop's and a large monitor's width (390 / 1280 / 1920 px). */
+export async function snapWidths(page: Page, testInfo: TestInfo, name: string) {
+  const original = page.viewportSize();
+  for (const width of [390, 1280, 1920]) {
+    await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+    await snap(page, testInfo, `${name}-${width}`);
+  }
+  if (original) await page.setViewportSize(original);
 }

@@ -1,7 +1,8 @@
 'use client';
 
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Loader2Icon, RotateCcwIcon, SquareIcon } from 'lucide-react';
+import { Loader2Icon, RepeatIcon, RotateCcwIcon, SquareIcon } from 'lucide-react';
+import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { toast } from 'sonner';
 import { formatCount } from '@/components/export-progress/format';
@@ -20,7 +21,7 @@ import {
 import { Button } from '@/components/ui/button';
 import type { ExportJob } from '@/lib/exports/types';
 import { errorMessage } from '@/lib/queries/api-fetch';
-import { cancelExportMutationOptions } from '@/lib/queries/export-mutations';
+import { cancelExportMutationOptions, startExportMutationOptions } from '@/lib/queries/export-mutations';
 import { DownloadButton } from './download-button';
 import { RetryDialog } from './retry-dialog';
 
@@ -54,6 +55,7 @@ export function ExportActions({ job, canOperate }: { job: ExportJob; canOperate:
         />
       ) : null}
       <DownloadButton job={job} />
+      {!active ? <RunAgainButton job={job} /> : null}
     </div>
   );
 }
@@ -107,5 +109,41 @@ function CancelButton({ job, cancelling }: { job: ExportJob; cancelling: boolean
         </AlertDialogFooter>
       </AlertDialogContent>
     </AlertDialog>
+  );
+}
+
+/** "Run again with the same settings": a new export of the same source, format, columns, filter and lanes. */
+function RunAgainButton({ job }: { job: ExportJob }) {
+  const queryClient = useQueryClient();
+  const router = useRouter();
+  const start = useMutation(startExportMutationOptions(queryClient));
+  return (
+    <Button
+      variant="outline"
+      disabled={start.isPending}
+      onClick={() =>
+        start.mutate(
+          {
+            sourceId: job.source_id,
+            format: job.format,
+            fields: job.fields,
+            filter: job.filter,
+            lanes: job.lane_count,
+            neutraliseFormulas: job.neutralise_formulas,
+          },
+          {
+            onSuccess: (created) => {
+              toast.success('Started a new export with the same settings');
+              router.push(`/exports/${created.id}`);
+            },
+            onError: (e) => toast.error(`Could not start it again: ${errorMessage(e)}`),
+          },
+        )
+      }
+    >
+      {start.isPending ? <Loader2Icon aria-hidden className="motion-safe:animate-spin" /> : <RepeatIcon aria-hidden />}
+      Run again
+      <span className="sr-only"> with the same settings</span>
+    </Button>
   );
 }

@@ -11,11 +11,30 @@ import { Progress } from '@/components/ui/progress';
 import type { ExportJob } from '@/lib/exports/types';
 import { cn } from '@/lib/utils';
 
-function Stat({ label, value, hint }: { label: string; value: React.ReactNode; hint?: React.ReactNode }) {
+function Stat({
+  label,
+  value,
+  hint,
+  stale,
+}: {
+  label: string;
+  value: React.ReactNode;
+  hint?: React.ReactNode;
+  /** The value may be out of date (no live updates): dimmed, and said so to screen readers. */
+  stale?: boolean;
+}) {
   return (
-    <div className="flex flex-col gap-0.5 rounded-lg border border-neutral-200 bg-white px-4 py-3">
+    <div
+      className={cn(
+        'flex flex-col gap-0.5 rounded-lg border border-neutral-200 bg-white px-4 py-3 transition-opacity',
+        stale && 'border-dashed bg-neutral-50',
+      )}
+      data-stale={stale ? 'true' : undefined}
+      aria-description={stale ? 'may be out of date' : undefined}
+    >
       <dt className="text-xs font-medium text-neutral-600 uppercase">{label}</dt>
-      <dd className="text-lg font-semibold tabular-nums">{value}</dd>
+      {/* Dimmed, not faded: neutral-500 on neutral-50 still reads at 4.6:1 (WCAG AA). */}
+      <dd className={cn('text-lg font-semibold tabular-nums', stale && 'text-neutral-500')}>{value}</dd>
       {hint ? <dd className="text-xs text-neutral-600 tabular-nums">{hint}</dd> : null}
     </div>
   );
@@ -25,17 +44,30 @@ function Stat({ label, value, hint }: { label: string; value: React.ReactNode; h
  * Honest progress: shards, records, bytes, elapsed time and records/s always; an ETA only once the rate
  * has settled, and then as a range.
  */
-export function ExportCounters({ job, rate, now }: { job: ExportJob; rate: RateEstimate; now: number }) {
+export function ExportCounters({
+  job,
+  rate,
+  now,
+  stale = false,
+}: {
+  job: ExportJob;
+  rate: RateEstimate;
+  now: number;
+  /** No live updates: the counts may have moved on. Dim them and stop the ETA rather than guess. */
+  stale?: boolean;
+}) {
   const progress = jobProgress(job);
   const elapsed = jobDurationMs(job, now || Date.parse(job.updated_at));
   const averageRate = elapsed && elapsed > 0 ? (job.rows_written / elapsed) * 1000 : null;
   const running = job.status === 'running';
   const shownRate = running ? (rate.perSecond ?? averageRate) : averageRate;
-  const eta = running ? estimateEta(rate, Math.max(0, job.estimated_rows - job.rows_written)) : null;
+  const cancelling = running && Boolean(job.cancel_requested_at);
+  const eta =
+    running && !stale && !cancelling ? estimateEta(rate, Math.max(0, job.estimated_rows - job.rows_written)) : null;
 
   return (
     <section aria-label="Progress" className="flex flex-col gap-3">
-      <div className="flex flex-col gap-1">
+      <div className={cn('flex flex-col gap-1', stale && 'grayscale')} data-stale={stale ? 'true' : undefined}>
         <Progress
           value={progress.done}
           max={Math.max(1, progress.expected)}
@@ -55,11 +87,13 @@ export function ExportCounters({ job, rate, now }: { job: ExportJob; rate: RateE
       </div>
       <dl className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
         <Stat
+          stale={stale}
           label="Shards"
           value={formatCount(job.shards_written)}
           hint={`of ${formatCount(progress.expected)} expected`}
         />
         <Stat
+          stale={stale}
           label="Records"
           value={formatCount(job.rows_written)}
           hint={
@@ -68,8 +102,14 @@ export function ExportCounters({ job, rate, now }: { job: ExportJob; rate: RateE
               : `of ~${formatCount(job.estimated_rows)}`
           }
         />
-        <Stat label="Size" value={formatBytes(job.bytes_written)} hint={`${formatCount(job.bytes_written)} bytes`} />
         <Stat
+          stale={stale}
+          label="Size"
+          value={formatBytes(job.bytes_written)}
+          hint={`${formatCount(job.bytes_written)} bytes`}
+        />
+        <Stat
+          stale={stale}
           label="Rate"
           value={formatRate(shownRate)}
           hint={running ? (rate.perSecond ? 'last minute' : 'average') : 'average'}
@@ -82,7 +122,19 @@ export function ExportCounters({ job, rate, now }: { job: ExportJob; rate: RateE
         <Stat
           label="Time left"
           value={eta ? formatEtaRange(eta) : '—'}
-          hint={running ? (eta ? 'estimated range' : 'estimating…') : job.finished_at ? 'done' : undefined}
+          hint={
+            stale && running
+              ? 'paused: no live updates'
+              : cancelling
+                ? 'cancelling'
+                : running
+                  ? eta
+                    ? 'estimated range'
+                    : 'estimating…'
+                  : job.finished_at
+                    ? 'done'
+                    : undefined
+          }
         />
       </dl>
     </section>

@@ -6,21 +6,24 @@ import {
   ArrowLeftIcon,
   CircleSlashIcon,
   ClipboardCopyIcon,
+  HistoryIcon,
+  Loader2Icon,
   LifeBuoyIcon,
   MapIcon,
 } from 'lucide-react';
+import { format } from 'date-fns';
 import Link from 'next/link';
 import { parseAsArrayOf, parseAsInteger, parseAsStringLiteral, useQueryStates } from 'nuqs';
-import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import { useEffect, useId, useMemo, useState } from 'react';
 import { toast } from 'sonner';
 import { formatBytes, formatCount } from '@/components/export-progress/format';
 import { milestoneMessage } from '@/components/export-progress/milestones';
 import { ExportStatusBadge } from '@/components/exports/export-status-badge';
 import { jobStatusKey } from '@/components/exports/job-status';
-import { useNow } from '@/components/hooks/use-now';
 import { formatRunLengthSummary, shardRuns } from '@/components/shard-map/run-length';
 import { ShardLegend } from '@/components/shard-map/shard-legend';
 import { LaneBands } from '@/components/shard-map/lane-bands';
+import { GoToShard } from '@/components/shard-map/go-to-shard';
 import { ShardMap } from '@/components/shard-map/shard-map';
 import {
   deriveShardStates,
@@ -34,23 +37,33 @@ import { Button } from '@/components/ui/button';
 import { RelativeTime } from '@/components/ui/relative-time';
 import { Tabs, TabsContent, TabsList, TabsTrigger } from '@/components/ui/tabs';
 import type { ExportJob } from '@/lib/exports/types';
-import { exportManifestQueryOptions, exportVerificationQueryOptions } from '@/lib/queries/export-manifest-query';
+import {
+  exportManifestQueryOptions,
+  exportVerificationQueryOptions,
+  type ExportManifest,
+} from '@/lib/queries/export-manifest-query';
 import { storeJob } from '@/lib/queries/export-cache';
 import { exportQueryOptions } from '@/lib/queries/exports-query';
 import { queryKeys } from '@/lib/queries/keys';
 import { useExportJobSubscription } from '@/lib/realtime/use-export-job-subscription';
+import { actorLabel } from './activity';
+import { ActivityTimeline } from './activity-timeline';
+import { agoText } from './connection-indicator';
 import { ConnectionIndicator } from './connection-indicator';
 import { ExportActions } from './export-actions';
 import { ExportCounters } from './export-counters';
+import { ExportIdentity, ExportName } from './export-identity';
 import { ShardInspector } from './shard-inspector';
 import { SupportPanel } from './support-panel';
+import { plainError } from './plain-error';
+import { useLiveView } from './use-live-view';
 import { useRate } from './use-rate';
 import { useThrottledEffect } from './use-throttled-effect';
 import { requesterLabel } from '@/components/exports/requester';
 
 /** Tab, open shard and legend filter live in the URL: a support ticket can link straight to a shard. */
 const urlState = {
-  tab: parseAsStringLiteral(['shards', 'support'] as const).withDefault('shards'),
+  tab: parseAsStringLiteral(['shards', 'activity', 'support'] as const).withDefault('shards'),
   shard: parseAsInteger,
   state: parseAsArrayOf(parseAsStringLiteral(SHARD_STATES)).withDefault([]),
 };
@@ -83,8 +96,9 @@ export function ExportView({
   const [{ tab, shard, state: stateFilter }, setUrl] = useQueryStates(urlState, { history: 'replace' });
   const summaryId = useId();
   const active = isActive(job.status);
-  const now = useNow(1000, job.status === 'running' || job.status === 'queued' || job.status === 'retrying');
-  const rate = useRate(job);
+  const live = useLiveView(id, connection.state, job.status === 'running', connection.lastMessageAt);
+  const now = live.now;
+  const rate = useRate(job, manifest.data?.shards);
 
   // The manifest carries the job row too: keep whichever is newer.
   useEffect(() => {
@@ -115,14 +129,9 @@ export function ExportView({
     [manifest.data?.shards],
   );
 
-  // A failed job opens on its first failed shard (once the manifest says where that is).
-  const openedFailure = useRef(false);
+  // A failed job opens on its own page — headline, error and Retry in view — with its first failed shard
+  // highlighted in the map and linked from the banner, not under a panel that covers them on a phone.
   const firstFailed = manifest.data && job.status === 'failed' ? model.firstFailed : null;
-  useEffect(() => {
-    if (openedFailure.current || firstFailed === null) return;
-    openedFailure.current = true;
-    if (shard === null) void setUrl({ tab: 'support', shard: firstFailed });
-  }, [firstFailed, shard, setUrl]);
 
   // Milestones for the polite live region: status changes and quarters, not every shard.
   const [announced, setAnnounced] = useState<{ job: ExportJob; message: string }>({ job, message: '' });
@@ -153,14 +162,13 @@ export function ExportView({
         <div className="flex flex-wrap items-start justify-between gap-4">
           <div className="flex flex-col gap-1.5">
             <div className="flex flex-wrap items-center gap-3">
-              <h1 className="text-2xl font-semibold">
-                {job.collection} <span className="font-normal text-neutral-600">→ {job.format.toUpperCase()}</span>
-              </h1>
+              <ExportName job={job} />
               <ExportStatusBadge job={job} />
-              <ConnectionIndicator state={connection} />
+              <ConnectionIndicator live={live} now={now} />
             </div>
             <p className="text-sm text-neutral-600">
-              {job.fields.length} column{job.fields.length === 1 ? '' : 's'} ·{' '}
+              {job.collection} → {job.format.toUpperCase()} · {job.fields.length} column
+              {job.fields.length === 1 ? '' : 's'} ·{' '}
               {job.filter ? (
                 <>
                   filter <code className="rounded bg-neutral-100 px-1 font-mono text-neutral-800">{job.filter}</code>
@@ -171,20 +179,33 @@ export function ExportView({
               · requested by {requesterLabel(job.requested_by, currentUserId).toLowerCase()}{' '}
               <RelativeTime iso={job.created_at} />
             </p>
+            <ExportIdentity job={job} />
           </div>
           <ExportActions job={job} canOperate={canOperate} />
         </div>
       </div>
 
-      <StatusBanner job={job} statusKey={statusKey} />
+      <StatusBanner
+        job={job}
+        statusKey={statusKey}
+        manifest={manifest.data}
+        currentUserId={currentUserId}
+        now={now}
+        failedShard={firstFailed}
+        onOpenShard={(no) => void setUrl({ shard: no })}
+      />
 
-      <ExportCounters job={job} rate={rate} now={now} />
+      <ExportCounters job={job} rate={rate} now={now} stale={live.stale} />
 
-      <Tabs value={tab} onValueChange={(v) => void setUrl({ tab: v === 'support' ? 'support' : null })}>
+      <Tabs value={tab} onValueChange={(v) => void setUrl({ tab: v === 'support' || v === 'activity' ? v : null })}>
         <TabsList aria-label="Export views">
           <TabsTrigger value="shards">
             <MapIcon aria-hidden />
             Shards
+          </TabsTrigger>
+          <TabsTrigger value="activity">
+            <HistoryIcon aria-hidden />
+            Activity
           </TabsTrigger>
           <TabsTrigger value="support">
             <LifeBuoyIcon aria-hidden />
@@ -192,15 +213,18 @@ export function ExportView({
           </TabsTrigger>
         </TabsList>
         <TabsContent value="shards" className="flex flex-col gap-3">
-          <ShardLegend
-            model={model}
-            selected={stateFilter}
-            onToggle={(s) => {
-              const next = stateFilter.includes(s) ? stateFilter.filter((x) => x !== s) : [...stateFilter, s];
-              void setUrl({ state: next.length ? next : null });
-            }}
-            onClear={() => void setUrl({ state: null })}
-          />
+          <div className="flex flex-wrap items-start justify-between gap-3">
+            <ShardLegend
+              model={model}
+              selected={stateFilter}
+              onToggle={(s) => {
+                const next = stateFilter.includes(s) ? stateFilter.filter((x) => x !== s) : [...stateFilter, s];
+                void setUrl({ state: next.length ? next : null });
+              }}
+              onClear={() => void setUrl({ state: null })}
+            />
+            <GoToShard total={model.total} onGo={(no) => void setUrl({ shard: no, state: null })} />
+          </div>
           {manifest.isError ? (
             <p role="alert" className="text-sm text-red-700">
               The shard manifest could not be loaded: {manifest.error.message}. The map follows the live job row.
@@ -208,6 +232,8 @@ export function ExportView({
           ) : null}
           <LaneBands lanes={job.lanes} />
           <ShardMap
+            stale={live.stale}
+            highlighted={firstFailed}
             model={model}
             visible={visible}
             selected={shard}
@@ -235,6 +261,9 @@ export function ExportView({
             </Button>
           </div>
         </TabsContent>
+        <TabsContent value="activity">
+          <ActivityTimeline job={job} manifest={manifest.data} currentUserId={currentUserId} />
+        </TabsContent>
         <TabsContent value="support">
           <SupportPanel
             job={job}
@@ -261,52 +290,71 @@ export function ExportView({
   );
 }
 
-function StatusBanner({ job, statusKey }: { job: ExportJob; statusKey: ReturnType<typeof jobStatusKey> }) {
+function StatusBanner({
+  job,
+  statusKey,
+  manifest,
+  currentUserId,
+  now,
+  failedShard,
+  onOpenShard,
+}: {
+  job: ExportJob;
+  statusKey: ReturnType<typeof jobStatusKey>;
+  manifest: ExportManifest | undefined;
+  currentUserId: string;
+  now: number;
+  /** The shard the map shows as failed (the first one), if any. */
+  failedShard: number | null;
+  onOpenShard: (shardNo: number) => void;
+}) {
+  const cancel = cancelFacts(job, manifest, currentUserId);
   if (statusKey === 'cancelling') {
     return (
-      <div className="border-state-cancelled/40 bg-state-cancelled/5 rounded-md border px-4 py-3 text-sm">
-        <strong>Cancelling…</strong> The worker stops after the shard it is writing; nothing is written after it sees
-        the cancel.
+      <div
+        className="border-state-cancelled/40 bg-state-cancelled/5 flex items-start gap-2 rounded-md border px-4 py-3 text-sm"
+        data-testid="cancel-banner"
+      >
+        <Loader2Icon aria-hidden className="text-state-cancelled-ink mt-0.5 size-4 shrink-0 motion-safe:animate-spin" />
+        <span>
+          <strong>Cancelling…</strong> Cancel requested{cancel?.by ? ` by ${cancel.by}` : ''}
+          {cancel && now > 0 ? ` ${agoText(now - Date.parse(cancel.at))}` : ''}. Each lane stops after the shard it is
+          writing; nothing is recorded after a lane sees the cancel.
+          {cancel && cancel.shardsAfter > 0
+            ? ` ${formatCount(cancel.shardsAfter)} shard${cancel.shardsAfter === 1 ? ' was' : 's were'} written since the request.`
+            : ''}
+        </span>
       </div>
     );
   }
   if (job.status === 'cancelled') {
     return (
-      <div className="border-state-cancelled/40 bg-state-cancelled/5 flex items-center gap-2 rounded-md border px-4 py-3 text-sm">
+      <div
+        className="border-state-cancelled/40 bg-state-cancelled/5 flex items-center gap-2 rounded-md border px-4 py-3 text-sm"
+        data-testid="cancel-banner"
+      >
         <CircleSlashIcon aria-hidden className="text-state-cancelled-ink size-4" />
         <span>
           <strong>
             Cancelled — {formatCount(job.shards_written)} shard{job.shards_written === 1 ? '' : 's'} (
             {formatCount(job.rows_written)} records) written.
           </strong>{' '}
+          {cancel
+            ? `Cancel requested${cancel.by ? ` by ${cancel.by}` : ''} at ${format(new Date(cancel.at), 'HH:mm:ss')}${
+                cancel.shardsAfter > 0
+                  ? `; ${formatCount(cancel.shardsAfter)} shard${cancel.shardsAfter === 1 ? ' was' : 's were'} finished after it`
+                  : ''
+              }. `
+            : ''}
           Download the partial file, or resume the rest with “Retry missing”.
         </span>
       </div>
     );
   }
-  if ((job.status === 'failed' || job.status === 'retrying') && job.last_error) {
-    return (
-      <div
-        role="alert"
-        className="border-state-failed/40 bg-state-failed/5 flex items-start gap-2 rounded-md border px-4 py-3 text-sm"
-      >
-        <AlertTriangleIcon aria-hidden className="text-state-failed-ink mt-0.5 size-4 shrink-0" />
-        <span>
-          <strong>
-            {job.status === 'failed' ? 'Export failed' : `Retrying (attempt ${job.attempts} of ${job.max_attempts})`}
-          </strong>
-          {job.last_error_kind ? (
-            <>
-              {' '}
-              — <code>{job.last_error_kind}</code>
-            </>
-          ) : null}
-          : {job.last_error}
-          {job.status === 'failed' ? ' Retry re-runs only what is missing.' : ''}
-        </span>
-      </div>
-    );
+  if ((job.status === 'failed' || job.status === 'retrying') && (job.last_error || job.last_error_kind)) {
+    return <ErrorBanner job={job} manifest={manifest} failedShard={failedShard} onOpenShard={onOpenShard} now={now} />;
   }
+
   if (job.status === 'completed' && job.estimated_rows !== job.rows_written) {
     return (
       <div className="rounded-md border border-neutral-300 bg-white px-4 py-3 text-sm text-neutral-700">
@@ -316,4 +364,114 @@ function StatusBanner({ job, statusKey }: { job: ExportJob; statusKey: ReturnTyp
     );
   }
   return null;
+}
+
+/**
+ * When the cancel was requested, by whom, and how many shards were still written after it (lanes finish
+ * the shard they are writing): what the banner says instead of a promise.
+ */
+function cancelFacts(job: ExportJob, manifest: ExportManifest | undefined, currentUserId: string) {
+  if (!job.cancel_requested_at) return null;
+  const at = job.cancel_requested_at;
+  const requested = manifest?.events.findLast((e) => e.kind === 'cancel_requested' && e.run_no === job.run_no);
+  const shardsAfter =
+    manifest?.shards.filter((s) => s.status === 'written' && Date.parse(s.written_at) > Date.parse(at)).length ?? 0;
+  return {
+    at,
+    by: requested ? actorLabel(requested.actor, currentUserId, manifest?.members ?? []) : null,
+    shardsAfter,
+  };
+}
+
+/**
+ * A failed or retrying export: the plain sentence first ("Couldn't save shard 38: storage unavailable —
+ * tried 5 times over 1 min 12 s"), when the next try is, and the raw error, kind, lane and shard folded
+ * one click away for support.
+ */
+function ErrorBanner({
+  job,
+  manifest,
+  failedShard,
+  onOpenShard,
+  now,
+}: {
+  job: ExportJob;
+  manifest: ExportManifest | undefined;
+  failedShard: number | null;
+  onOpenShard: (shardNo: number) => void;
+  now: number;
+}) {
+  const runFailures = (manifest?.failures ?? []).filter((f) => f.run_no === job.run_no);
+  const latest = runFailures.at(-1);
+  // The shard's own failures: the map's failed shard when the job failed, else the one the last failure names.
+  const written = latest
+    ? manifest?.shards.find((s) => s.lane === latest.lane && s.lane_seq === latest.lane_seq)
+    : undefined;
+  // One lane numbers its shards in order, so its lane_seq is the job-wide number; with several, say the lane.
+  const shardNo = failedShard ?? written?.shard_no ?? (latest && job.lane_count === 1 ? latest.lane_seq : null);
+  const tries = latest ? runFailures.filter((f) => f.lane === latest.lane && f.lane_seq === latest.lane_seq) : [];
+  const plain = plainError(job, shardNo, tries, latest?.lane ?? null);
+  const previous = shardNo !== null ? manifest?.shards.find((s) => s.shard_no === shardNo - 1) : undefined;
+  const nextTry = job.status === 'retrying' && job.next_retry_at ? Date.parse(job.next_retry_at) : null;
+  return (
+    <div
+      role="alert"
+      className="border-state-failed/40 bg-state-failed/5 flex items-start gap-2 rounded-md border px-4 py-3 text-sm"
+      data-testid="error-banner"
+    >
+      <AlertTriangleIcon aria-hidden className="text-state-failed-ink mt-0.5 size-4 shrink-0" />
+      <div className="flex min-w-0 flex-1 flex-col gap-1">
+        <p>
+          <strong>
+            {job.status === 'failed' ? 'Export failed' : `Retrying (attempt ${job.attempts} of ${job.max_attempts})`}
+          </strong>
+          {nextTry !== null ? (
+            <>
+              {' '}
+              — next try at {format(nextTry, 'HH:mm:ss')}
+              {now > 0 ? (nextTry > now ? ` (in ${Math.ceil((nextTry - now) / 1000)} s)` : ' (due now)') : ''}
+            </>
+          ) : null}
+        </p>
+        {plain ? <p>{plain.headline}.</p> : null}
+        <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
+          {shardNo !== null ? (
+            <Button variant="link" size="sm" className="h-auto px-0" onClick={() => onOpenShard(shardNo)}>
+              Open shard {formatCount(shardNo)}
+            </Button>
+          ) : null}
+          {job.status === 'failed' ? <span>Retry re-runs only what is missing.</span> : null}
+        </div>
+        <details className="group">
+          <summary className="w-fit cursor-pointer text-neutral-700 underline-offset-2 hover:underline">
+            Technical details
+          </summary>
+          <dl className="mt-2 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-xs">
+            <dt className="text-neutral-600">Error</dt>
+            <dd className="font-mono break-all">{job.last_error ?? '—'}</dd>
+            <dt className="text-neutral-600">Kind</dt>
+            <dd className="font-mono">{job.last_error_kind ?? '—'}</dd>
+            {latest ? (
+              <>
+                <dt className="text-neutral-600">Lane</dt>
+                <dd>
+                  {latest.lane}, shard {formatCount(latest.lane_seq)} of the lane
+                </dd>
+                <dt className="text-neutral-600">Invocation</dt>
+                <dd className="font-mono break-all">{latest.invocation_id ?? '—'}</dd>
+              </>
+            ) : null}
+            {shardNo !== null ? (
+              <>
+                <dt className="text-neutral-600">Keys</dt>
+                <dd className="font-mono">
+                  {job.key_field} after {previous ? previous.key_last : '−∞'}
+                </dd>
+              </>
+            ) : null}
+          </dl>
+        </details>
+      </div>
+    </div>
+  );
 }

@@ -17,6 +17,7 @@ import {
 } from '@/components/ui/alert-dialog';
 import { Button } from '@/components/ui/button';
 import { errorMessage } from '@/lib/queries/api-fetch';
+import { formatShardRanges, numberRanges } from './activity';
 import { retryExportMutationOptions, type RetryPlan } from '@/lib/queries/export-mutations';
 
 /** Plan rows shown in the preview; the rest is summarised (a re-run can cover thousands of shards). */
@@ -42,14 +43,22 @@ export function RetryDialog({
 }) {
   const queryClient = useQueryClient();
   const [open, setOpen] = useState(false);
+  // Two previews: one without the storage check answers at once (what is failed or never written), the
+  // checked one follows and replaces it (it reads every object's size: seconds on a large export).
+  const quick = useMutation(retryExportMutationOptions(queryClient, jobId));
   const preview = useMutation(retryExportMutationOptions(queryClient, jobId));
   const run = useMutation(retryExportMutationOptions(queryClient, jobId));
   const body = { shardNos: shardNos ?? [], verify: 'size' as const };
 
   const onOpenChange = (next: boolean) => {
     setOpen(next);
-    if (next) preview.mutate({ ...body, dryRun: true });
-    else preview.reset();
+    if (next) {
+      quick.mutate({ ...body, verify: 'none', dryRun: true });
+      preview.mutate({ ...body, dryRun: true });
+    } else {
+      quick.reset();
+      preview.reset();
+    }
   };
 
   const confirm = () => {
@@ -81,18 +90,26 @@ export function RetryDialog({
           </AlertDialogDescription>
         </AlertDialogHeader>
         <div aria-live="polite" className="text-sm">
-          {preview.isPending ? (
-            <p className="inline-flex items-center gap-2 text-neutral-600">
-              <Loader2Icon aria-hidden className="size-4 motion-safe:animate-spin" />
-              Checking storage for missing or damaged shards…
-            </p>
-          ) : preview.isError ? (
+          {preview.isError ? (
             <p role="alert" className="text-red-700">
               {errorMessage(preview.error)}
             </p>
           ) : plan ? (
             <PlanPreview plan={plan} />
-          ) : null}
+          ) : quick.data ? (
+            <div className="flex flex-col gap-2">
+              <PlanPreview plan={quick.data.plan} />
+              <p className="inline-flex items-center gap-2 text-neutral-600">
+                <Loader2Icon aria-hidden className="size-4 motion-safe:animate-spin" />
+                Checking storage for damaged shards too…
+              </p>
+            </div>
+          ) : (
+            <p className="inline-flex items-center gap-2 text-neutral-600">
+              <Loader2Icon aria-hidden className="size-4 motion-safe:animate-spin" />
+              Working out what to re-run…
+            </p>
+          )}
         </div>
         <AlertDialogFooter>
           <AlertDialogCancel>Close</AlertDialogCancel>
@@ -107,12 +124,12 @@ export function RetryDialog({
   );
 }
 
+/** "shards 38 and 215–268 (13,750 records) and the unwritten rest (~1,200 records)". */
 export function describePlan(plan: RetryPlan): string {
   const parts: string[] = [];
   if (plan.shards.length > 0) {
-    parts.push(
-      `${formatCount(plan.shards.length)} shard${plan.shards.length === 1 ? '' : 's'} (${formatCount(plan.rows)} records)`,
-    );
+    const ranges = numberRanges(plan.shards.map((s) => s.shardNo));
+    parts.push(`${formatShardRanges(ranges)} (${formatCount(plan.rows)} records)`);
   }
   if (plan.tail) parts.push(`the unwritten rest (~${formatCount(plan.tailRowsEstimate)} records)`);
   return parts.join(' and ') || 'nothing';

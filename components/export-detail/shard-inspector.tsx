@@ -2,16 +2,20 @@
 
 import { format } from 'date-fns';
 import { CopyIcon, LinkIcon, RotateCcwIcon } from 'lucide-react';
+import { useState } from 'react';
 import { toast } from 'sonner';
 import { formatBytes, formatCount } from '@/components/export-progress/format';
 import { SHARD_STATE_STYLE } from '@/components/shard-map/shard-style';
 import { isActive, SHARD_STATE_LABEL, type ShardState } from '@/components/shard-map/shard-states';
 import { Button } from '@/components/ui/button';
 import { Sheet, SheetContent, SheetDescription, SheetHeader, SheetTitle } from '@/components/ui/sheet';
-import type { ExportJob, ExportShard } from '@/lib/exports/types';
+import type { ExportInvocation, ExportJob, ExportShard } from '@/lib/exports/types';
 import type { ExportManifest, ShardCheck } from '@/lib/queries/export-manifest-query';
 import { cn } from '@/lib/utils';
+import { plainError } from './plain-error';
 import { RetryDialog } from './retry-dialog';
+import { ATTEMPT_OUTCOME_LABEL, type ShardAttemptEntry } from './shard-history';
+import { shardHistory } from './shard-history';
 
 function Row({ label, children, mono }: { label: string; children: React.ReactNode; mono?: boolean }) {
   return (
@@ -59,8 +63,12 @@ export function ShardInspector({
   const shard: ExportShard | undefined = manifest?.shards.find((s) => s.shard_no === shardNo);
   const previous = shardNo === null ? undefined : manifest?.shards.find((s) => s.shard_no === shardNo - 1);
   const attempts = manifest?.attempts.filter((a) => a.shard_no === shardNo) ?? [];
+  const history = shardNo === null ? [] : shardHistory(shardNo, state, manifest);
   const invocation = shard ? manifest?.invocations.find((i) => i.id === shard.invocation_id) : undefined;
   const style = state ? SHARD_STATE_STYLE[state] : null;
+  // The shard whose panel is closing (the prop is already null by the time Radix returns focus).
+  const [closingShard, setClosingShard] = useState<number | null>(null);
+  if (shardNo !== null && shardNo !== closingShard) setClosingShard(shardNo);
 
   const link = () => {
     const url = new URL(window.location.href);
@@ -77,7 +85,19 @@ export function ShardInspector({
 
   return (
     <Sheet open={shardNo !== null} onOpenChange={(open) => (open ? undefined : onClose())}>
-      <SheetContent>
+      <SheetContent
+        onCloseAutoFocus={(event) => {
+          // Back to the shard's cell in the map (the map keeps it rendered while its panel is open).
+          const cell =
+            closingShard === null
+              ? null
+              : document.querySelector<HTMLButtonElement>(`[data-testid="shard-map"] [data-shard="${closingShard}"]`);
+          if (cell) {
+            event.preventDefault();
+            cell.focus();
+          }
+        }}
+      >
         {shardNo === null ? null : (
           <>
             <SheetHeader>
@@ -109,7 +129,7 @@ export function ShardInspector({
                 <Button
                   variant="outline"
                   size="sm"
-                  onClick={() => void copy(JSON.stringify({ shard, attempts, check }, null, 2), 'JSON')}
+                  onClick={() => void copy(JSON.stringify({ shard, attempts, history, check }, null, 2), 'JSON')}
                 >
                   <CopyIcon aria-hidden />
                   Copy as JSON
@@ -198,42 +218,124 @@ export function ShardInspector({
                     shard {formatCount(previous.shard_no)} ended.
                   </p>
                 ) : null}
-                {state === 'failed' && job.last_error ? (
-                  <p className="border-state-failed/30 bg-state-failed/5 text-state-failed-ink rounded-md border p-3">
-                    <strong>{job.last_error_kind ?? 'error'}:</strong> {job.last_error}
-                  </p>
+                {state === 'failed' && (job.last_error || job.last_error_kind) ? (
+                  <div className="border-state-failed/30 bg-state-failed/5 rounded-md border p-3">
+                    <p className="text-state-failed-ink font-medium">
+                      {
+                        plainError(
+                          job,
+                          shardNo,
+                          history
+                            .filter((h) => h.outcome !== 'written' && h.outcome !== 'replaced')
+                            .map((h) => ({ failed_at: h.at, error_kind: h.errorKind })),
+                        )?.headline
+                      }
+                      .
+                    </p>
+                    <details className="mt-1">
+                      <summary className="w-fit cursor-pointer text-neutral-700">Technical details</summary>
+                      <p className="mt-1 font-mono text-xs break-all">
+                        {job.last_error_kind ?? 'error'}: {job.last_error}
+                      </p>
+                    </details>
+                  </div>
                 ) : null}
               </div>
             )}
 
-            <section aria-labelledby="attempts-heading" className="flex flex-col gap-2">
-              <h3 id="attempts-heading" className="text-sm font-semibold">
-                Previous attempts
-              </h3>
-              {attempts.length === 0 ? (
-                <p className="text-sm text-neutral-600">None: this is the shard&apos;s first write.</p>
-              ) : (
-                <ol className="flex flex-col gap-2">
-                  {attempts.map((a) => (
-                    <li key={a.attempt} className="rounded-md border border-neutral-200 p-3 text-sm">
-                      <p className="font-medium">
-                        Attempt {a.attempt} · {formatCount(a.rows)} records · {formatBytes(a.bytes)}
-                      </p>
-                      <p className="text-neutral-600">
-                        written {stamp(a.written_at)}, replaced {stamp(a.replaced_at)}
-                      </p>
-                      {a.replaced_because ? (
-                        <p className="text-state-failed-ink">Replaced because: {a.replaced_because}</p>
-                      ) : null}
-                      <p className="font-mono text-xs break-all text-neutral-600">{a.sha256}</p>
-                    </li>
-                  ))}
-                </ol>
-              )}
-            </section>
+            <AttemptHistory entries={history} invocations={manifest?.invocations ?? []} loading={!manifest} />
           </>
         )}
       </SheetContent>
     </Sheet>
+  );
+}
+
+const outcomeTone: Record<ShardAttemptEntry['outcome'], string> = {
+  written: 'border-state-done/40 text-state-done-ink',
+  replaced: 'border-neutral-300 text-neutral-700',
+  retrying: 'border-state-failed/40 text-state-failed-ink',
+  failed: 'border-state-failed/60 text-state-failed-ink',
+  requeued: 'border-state-failed/40 text-state-failed-ink',
+};
+
+/**
+ * Every try at the shard, oldest first: time, invocation, lane, outcome, error — failures included, so
+ * "failed five times" reads as five entries, never as "first write".
+ */
+function AttemptHistory({
+  entries,
+  invocations,
+  loading,
+}: {
+  entries: ShardAttemptEntry[];
+  invocations: ExportInvocation[];
+  loading: boolean;
+}) {
+  const invocationNo = new Map(invocations.map((inv, i) => [inv.id, i + 1]));
+  const failures = entries.filter((e) => e.outcome !== 'written' && e.outcome !== 'replaced').length;
+  return (
+    <section aria-labelledby="attempts-heading" className="flex flex-col gap-2">
+      <h3 id="attempts-heading" className="text-sm font-semibold">
+        Attempts{' '}
+        <span className="font-normal text-neutral-600">
+          ({formatCount(entries.length)}
+          {failures > 0 ? `, ${formatCount(failures)} failed` : ''})
+        </span>
+      </h3>
+      {loading ? (
+        <p className="text-sm text-neutral-600">Loading the shard’s history…</p>
+      ) : entries.length === 0 ? (
+        <p className="text-sm text-neutral-600">No attempt at this shard has been recorded yet.</p>
+      ) : (
+        <ol className="flex flex-col gap-2" aria-label="Attempts at this shard">
+          {entries.map((a, i) => {
+            const no = a.invocationId ? invocationNo.get(a.invocationId) : undefined;
+            return (
+              <li
+                key={`${a.outcome}-${a.at}-${i}`}
+                className={cn('rounded-md border border-l-4 bg-white p-3 text-sm', outcomeTone[a.outcome])}
+              >
+                <p className="font-medium">
+                  {ATTEMPT_OUTCOME_LABEL[a.outcome]}
+                  {a.attempt !== null && a.maxAttempts !== null
+                    ? ` · attempt ${a.attempt} of ${a.maxAttempts}`
+                    : a.attempt !== null
+                      ? ` · write ${a.attempt}`
+                      : ''}
+                  {a.run !== null ? ` · run ${a.run}` : ''}
+                </p>
+                <p className="text-neutral-700">
+                  <time dateTime={a.at}>{stamp(a.at)}</time> · lane {a.lane} ·{' '}
+                  {a.invocationId ? (
+                    <span title={a.invocationId}>
+                      invocation {no ? `#${no} ` : ''}
+                      <code className="font-mono text-xs">{a.invocationId.slice(0, 8)}</code>
+                    </span>
+                  ) : (
+                    'no invocation held the lane'
+                  )}
+                </p>
+                {a.rows !== null ? (
+                  <p className="text-neutral-700">
+                    {formatCount(a.rows)} records · {formatBytes(a.bytes ?? 0)}
+                  </p>
+                ) : null}
+                {a.error || a.errorKind ? (
+                  <p className="text-state-failed-ink break-words">
+                    {a.errorKind ? <code>{a.errorKind}</code> : null}
+                    {a.errorKind && a.error ? ': ' : ''}
+                    {a.error}
+                  </p>
+                ) : null}
+                {a.nextRetryAt ? <p className="text-neutral-700">Next try due {stamp(a.nextRetryAt)}</p> : null}
+                {a.replacedBecause ? <p className="text-neutral-700">Replaced because: {a.replacedBecause}</p> : null}
+                {a.sha256 ? <p className="font-mono text-xs break-all text-neutral-600">{a.sha256}</p> : null}
+              </li>
+            );
+          })}
+        </ol>
+      )}
+    </section>
   );
 }

@@ -1,14 +1,25 @@
 'use client';
 
-import { useState } from 'react';
-import { addSample, estimateRate, type RateEstimate, type RateSample } from '@/components/export-progress/rate';
-import type { ExportJob } from '@/lib/exports/types';
+import { useMemo, useState } from 'react';
+import {
+  addSample,
+  estimateRate,
+  samplesFromShards,
+  type RateEstimate,
+  type RateSample,
+} from '@/components/export-progress/rate';
+import type { ExportJob, ExportShard } from '@/lib/exports/types';
 
 /**
- * Progress samples from the live job row (server timestamps, so network jitter does not distort the
- * rate), kept only while the job runs. Derived during render from the row's identity — no effect.
+ * Records/s from the server's record of shards (the manifest's write times), so the rate and the ETA
+ * are there at once after a reload; until the manifest has two shards in the window, from the live job
+ * row's samples (server timestamps, so network jitter does not distort the rate). Derived during render
+ * from the row's identity — no effect.
  */
-export function useRate(job: Pick<ExportJob, 'status' | 'updated_at' | 'rows_written'>): RateEstimate {
+export function useRate(
+  job: Pick<ExportJob, 'status' | 'updated_at' | 'rows_written'>,
+  shards: ReadonlyArray<Pick<ExportShard, 'written_at' | 'rows' | 'status'>> | undefined,
+): RateEstimate {
   const [samples, setSamples] = useState<RateSample[]>([]);
   const [seen, setSeen] = useState<string | null>(null);
   const key = `${job.status}|${job.updated_at}|${job.rows_written}`;
@@ -18,5 +29,6 @@ export function useRate(job: Pick<ExportJob, 'status' | 'updated_at' | 'rows_wri
       job.status === 'running' ? addSample(prev, { at: Date.parse(job.updated_at), rows: job.rows_written }) : [],
     );
   }
-  return estimateRate(samples);
+  const fromServer = useMemo(() => samplesFromShards(shards ?? []), [shards]);
+  return estimateRate(fromServer.length >= 2 ? fromServer : samples);
 }

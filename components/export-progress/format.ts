@@ -2,7 +2,7 @@ import prettyBytes from 'pretty-bytes';
 
 const integer = new Intl.NumberFormat('en-US');
 
-export const formatCount = (n: number): string => integer.format(n);
+export const formatCount = (n: number | bigint): string => integer.format(n);
 
 /** "12.3 MB (12,345,678 bytes)" where an exact size matters (downloads), "12.3 MB" elsewhere. */
 export function formatBytes(bytes: number, exact = false): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addSample, estimateEta, estimateRate, type RateSample } from './rate';
+import { addSample, estimateEta, estimateRate, type RateSample, samplesFromShards } from './rate';
 
 function steady(perSecond: number, seconds: number, everyMs = 1000): RateSample[] {
   let samples: RateSample[] = [];
@@ -72,5 +72,26 @@ describe('estimateEta', () => {
 
   it('is null when nothing is left', () => {
     expect(estimateEta(estimateRate(steady(100, 12)), 0)).toBeNull();
+  });
+});
+
+describe('samplesFromShards', () => {
+  it('turns the manifest into cumulative samples over the last minute, so a reload has a rate at once', () => {
+    const t0 = Date.UTC(2026, 11, 1, 10, 0, 0);
+    const shards = Array.from({ length: 100 }, (_, i) => ({
+      written_at: new Date(t0 + i * 1_000).toISOString(),
+      rows: 250,
+      status: 'written',
+    }));
+    const samples = samplesFromShards(shards);
+    expect(samples).toHaveLength(61);
+    expect(samples[0]).toEqual({ at: t0 + 39_000, rows: 40 * 250 });
+    const rate = estimateRate(samples);
+    expect(rate.perSecond).toBeCloseTo(250);
+    expect(rate.settled).toBe(true);
+    expect(samplesFromShards([])).toEqual([]);
+    expect(samplesFromShards([{ written_at: new Date(t0).toISOString(), rows: 5, status: 'rerun_requested' }])).toEqual(
+      [],
+    );
   });
 });

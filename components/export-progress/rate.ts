@@ -64,3 +64,30 @@ export function estimateEta(rate: RateEstimate, remainingRows: number): [number,
   if (!rate.settled || !rate.low || !rate.high || remainingRows <= 0) return null;
   return [Math.ceil(remainingRows / rate.high), Math.ceil(remainingRows / rate.low)];
 }
+
+/**
+ * Samples from the server's record of shards (each shard's `written_at` and rows), so the rate and ETA
+ * survive a reload instead of starting from nothing: cumulative rows at each shard's write time, over the
+ * window before the newest shard.
+ */
+export function samplesFromShards(
+  shards: ReadonlyArray<{ written_at: string; rows: number; status: string }>,
+  windowMs = RATE_WINDOW_MS,
+): RateSample[] {
+  const written = shards
+    .filter((s) => s.status === 'written')
+    .map((s) => ({ at: Date.parse(s.written_at), rows: s.rows }))
+    .sort((a, b) => a.at - b.at);
+  const newest = written.at(-1);
+  if (!newest) return [];
+  let cumulative = 0;
+  const out: RateSample[] = [];
+  for (const s of written) {
+    cumulative += s.rows;
+    if (newest.at - s.at > windowMs) continue;
+    const last = out.at(-1);
+    if (last && last.at === s.at) last.rows = cumulative;
+    else out.push({ at: s.at, rows: cumulative });
+  }
+  return out;
+}

@@ -14,11 +14,12 @@ import { format } from 'date-fns';
 import { ArrowDownIcon, ArrowUpDownIcon, ArrowUpIcon, PlusIcon, SearchIcon } from 'lucide-react';
 import Link from 'next/link';
 import { parseAsArrayOf, parseAsString, parseAsStringLiteral, useQueryStates } from 'nuqs';
-import { useMemo } from 'react';
+import { useMemo, useRef } from 'react';
 import { ConnectionIndicator } from '@/components/export-detail/connection-indicator';
+import { useOnline } from '@/components/export-detail/use-live-view';
+import { liveness } from '@/lib/realtime/liveness';
 import { formatBytes, formatCount, formatDuration } from '@/components/export-progress/format';
 import { useNow } from '@/components/hooks/use-now';
-import { Badge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { Input } from '@/components/ui/input';
 import { Progress } from '@/components/ui/progress';
@@ -30,6 +31,7 @@ import { cn } from '@/lib/utils';
 import { ExportStatusBadge } from './export-status-badge';
 import { JOB_STATUS_LABEL, jobDurationMs, jobProgress, jobStatusKey, type JobStatusKey } from './job-status';
 import { requesterLabel } from './requester';
+import { useListShortcuts } from './use-list-shortcuts';
 
 const STATUS_FILTERS = ['queued', 'running', 'cancelling', 'retrying', 'completed', 'failed', 'cancelled'] as const;
 const SORTABLE = ['created', 'status', 'progress', 'rows', 'size', 'duration', 'source'] as const;
@@ -45,33 +47,50 @@ const urlState = {
 
 const column = createColumnHelper<ExportJob>();
 
+/** Fixed widths for the columns whose content changes live, so the table does not jump as jobs move. */
+const COLUMN_WIDTH: Record<string, string> = {
+  status: 'w-36',
+  progress: 'w-48',
+  rows: 'w-44',
+  size: 'w-24',
+  duration: 'w-28',
+  requester: 'w-28',
+  created: 'w-40',
+};
+
 export function ExportsTable({ currentUserId }: { currentUserId: string }) {
   const connection = useExportListSubscription();
+  const online = useOnline();
   const { data: jobs, isPending, isError, error, refetch } = useQuery(exportsQueryOptions());
   const [{ status, q, sort, dir }, setUrl] = useQueryStates(urlState, { history: 'replace' });
   const anyRunning = jobs?.some((j) => j.status === 'running' || j.status === 'retrying') ?? false;
   const now = useNow(1000, anyRunning);
+  const searchRef = useRef<HTMLInputElement>(null);
+  useListShortcuts(searchRef);
 
   const columns = useMemo(
     () => [
-      column.accessor((j) => j.collection, {
+      column.accessor((j) => j.name, {
         id: 'source',
         header: 'Export',
         cell: ({ row: { original: j } }) => (
-          <div className="flex min-w-0 flex-col gap-0.5">
-            <Link href={`/exports/${j.id}`} className="font-medium text-blue-800 hover:underline">
-              {j.collection}
+          <div className="flex max-w-md min-w-0 flex-col">
+            <Link
+              href={`/exports/${j.id}`}
+              className="truncate font-medium text-blue-800 hover:underline"
+              title={j.name}
+              data-row-link
+            >
+              {j.name}
               <span className="sr-only"> export, {format(new Date(j.created_at), 'd MMM yyyy HH:mm:ss')}</span>
             </Link>
-            <span className="flex items-center gap-1.5 text-xs text-neutral-600">
-              <Badge className="px-1.5 py-0 uppercase">{j.format}</Badge>
-              {j.filter ? (
-                <code className="max-w-56 truncate" title={j.filter}>
-                  {j.filter}
-                </code>
-              ) : (
-                <span>all records</span>
-              )}
+            <span className="flex min-w-0 items-center gap-1.5 text-xs text-neutral-600">
+              <span>{j.collection}</span>
+              <span className="uppercase">· {j.format}</span>
+              <span className="truncate" title={j.filter ?? undefined}>
+                · {j.filter ?? 'all records'}
+              </span>
+              <span className="font-mono">· {j.id.slice(0, 8)}</span>
             </span>
           </div>
         ),
@@ -88,20 +107,21 @@ export function ExportsTable({ currentUserId }: { currentUserId: string }) {
         cell: ({ row: { original: j } }) => {
           const p = jobProgress(j);
           return (
-            <div className="flex w-36 flex-col gap-1">
+            <div className="flex w-40 items-center gap-2">
               <Progress
                 value={p.done}
                 max={Math.max(1, p.expected)}
-                aria-label={`Progress of ${j.collection} export`}
+                aria-label={`Progress of ${j.name}`}
                 getValueLabel={() => `${formatCount(p.done)} of ${formatCount(p.expected)} shards`}
+                className="w-16"
                 indicatorClassName={cn(
                   j.status === 'completed' && 'bg-state-done',
                   j.status === 'failed' && 'bg-state-failed',
                   j.status === 'cancelled' && 'bg-state-cancelled',
                 )}
               />
-              <span className="text-xs text-neutral-600 tabular-nums">
-                {formatCount(p.done)} / {formatCount(p.expected)} shards
+              <span className="text-xs whitespace-nowrap text-neutral-600 tabular-nums">
+                {formatCount(p.done)}/{formatCount(p.expected)}
               </span>
             </div>
           );
@@ -169,7 +189,7 @@ export function ExportsTable({ currentUserId }: { currentUserId: string }) {
       const needle = value.trim().toLowerCase();
       if (!needle) return true;
       const j = row.original;
-      return [j.collection, j.filter ?? '', j.format, j.id].some((s) => s.toLowerCase().includes(needle));
+      return [j.name, j.collection, j.filter ?? '', j.format, j.id].some((s) => s.toLowerCase().includes(needle));
     },
     getCoreRowModel: getCoreRowModel(),
     getSortedRowModel: getSortedRowModel(),
@@ -191,7 +211,10 @@ export function ExportsTable({ currentUserId }: { currentUserId: string }) {
           <h1 id="exports-heading" className="text-2xl font-semibold">
             Exports
           </h1>
-          <ConnectionIndicator state={connection} />
+          <ConnectionIndicator
+            live={liveness({ channel: connection, online, expectingUpdates: false, lastUpdateAt: null, now: 0 })}
+            now={0}
+          />
         </div>
         <Button asChild>
           <Link href="/exports/new">
@@ -205,9 +228,11 @@ export function ExportsTable({ currentUserId }: { currentUserId: string }) {
         <div className="relative w-full max-w-xs">
           <SearchIcon aria-hidden className="pointer-events-none absolute top-2.5 left-2.5 size-4 text-neutral-500" />
           <Input
+            ref={searchRef}
             type="search"
-            aria-label="Search exports by source, filter or id"
-            placeholder="Search source, filter, id…"
+            aria-label="Search exports by name, source, filter or id"
+            aria-keyshortcuts="/"
+            placeholder="Search name, source, filter, id…  ( / )"
             className="pl-8"
             value={q}
             onChange={(e) => void setUrl({ q: e.target.value || null })}
@@ -240,7 +265,19 @@ export function ExportsTable({ currentUserId }: { currentUserId: string }) {
         </div>
       </div>
 
-      <div className="overflow-x-auto rounded-lg border border-neutral-200 bg-white">
+      {!isPending && !isError && rows.length > 0 ? (
+        <ul className="flex flex-col gap-2 sm:hidden" aria-label="Exports">
+          {rows.map(({ original: j }) => (
+            <ExportCard key={j.id} job={j} />
+          ))}
+        </ul>
+      ) : null}
+      <div
+        className={cn(
+          'overflow-x-auto rounded-lg border border-neutral-200 bg-white',
+          !isPending && !isError && rows.length > 0 && 'hidden sm:block',
+        )}
+      >
         <table className="w-full text-left text-sm">
           <caption className="sr-only">
             Exports of your organisation, {rows.length} shown, sorted by {sort}{' '}
@@ -255,7 +292,7 @@ export function ExportsTable({ currentUserId }: { currentUserId: string }) {
                     <th
                       key={header.id}
                       scope="col"
-                      className="px-4 py-2 font-medium"
+                      className={cn('px-4 py-2 font-medium whitespace-nowrap', COLUMN_WIDTH[header.id])}
                       aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : undefined}
                     >
                       {header.column.getCanSort() ? (
@@ -318,9 +355,12 @@ export function ExportsTable({ currentUserId }: { currentUserId: string }) {
               </tr>
             ) : (
               rows.map((row) => (
-                <tr key={row.id} className="hover:bg-neutral-50">
+                <tr key={row.id} className="h-11 focus-within:bg-neutral-50 hover:bg-neutral-50">
                   {row.getVisibleCells().map((cell) => (
-                    <td key={cell.id} className="px-4 py-3 align-middle">
+                    <td
+                      key={cell.id}
+                      className={cn('px-4 py-1 align-middle', cell.column.id !== 'source' && 'whitespace-nowrap')}
+                    >
                       {flexRender(cell.column.columnDef.cell, cell.getContext())}
                     </td>
                   ))}
@@ -331,5 +371,41 @@ export function ExportsTable({ currentUserId }: { currentUserId: string }) {
         </table>
       </div>
     </section>
+  );
+}
+
+/** On a phone, each export is a card: name, status, progress and size without a sideways scroll. */
+function ExportCard({ job: j }: { job: ExportJob }) {
+  const p = jobProgress(j);
+  return (
+    <li className="flex flex-col gap-1.5 rounded-lg border border-neutral-200 bg-white p-3">
+      <div className="flex items-start justify-between gap-2">
+        <Link href={`/exports/${j.id}`} className="min-w-0 font-medium break-words text-blue-800" data-row-link>
+          {j.name}
+        </Link>
+        <ExportStatusBadge job={j} />
+      </div>
+      <p className="text-xs text-neutral-600">
+        {j.collection} · <span className="uppercase">{j.format}</span> · {j.filter ?? 'all records'} ·{' '}
+        <RelativeTime iso={j.created_at} />
+      </p>
+      <div className="flex items-center gap-2">
+        <Progress
+          value={p.done}
+          max={Math.max(1, p.expected)}
+          aria-label={`Progress of ${j.name}`}
+          getValueLabel={() => `${formatCount(p.done)} of ${formatCount(p.expected)} shards`}
+          className="flex-1"
+          indicatorClassName={cn(
+            j.status === 'completed' && 'bg-state-done',
+            j.status === 'failed' && 'bg-state-failed',
+            j.status === 'cancelled' && 'bg-state-cancelled',
+          )}
+        />
+        <span className="text-xs text-neutral-600 tabular-nums">
+          {formatCount(j.rows_written)} rows · {formatBytes(j.bytes_written)}
+        </span>
+      </div>
+    </li>
   );
 }

@@ -2,7 +2,15 @@
 
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ArrowDownIcon, ArrowUpIcon, CheckCircle2Icon, Loader2Icon, PlayIcon, XCircleIcon } from 'lucide-react';
+import {
+  AlertTriangleIcon,
+  ArrowDownIcon,
+  ArrowUpIcon,
+  CheckCircle2Icon,
+  Loader2Icon,
+  PlayIcon,
+  XCircleIcon,
+} from 'lucide-react';
 import { useRouter } from 'next/navigation';
 import { useEffect, useId } from 'react';
 import { Controller, useForm, useWatch } from 'react-hook-form';
@@ -113,9 +121,22 @@ export function NewExportForm() {
   });
 
   const found = estimate.data?.found;
+  const suggestions = estimate.data?.suggestions ?? null;
   const shards = found === undefined ? undefined : Math.ceil(found / PAGE_SIZE);
   const autoLanes = found === undefined ? undefined : laneCount(found, PAGE_SIZE);
   const allFields = schemaFields ?? [];
+  // Why Start cannot be pressed, said next to it rather than left to guess.
+  const blockedBecause = formState.isSubmitting
+    ? 'Starting…'
+    : !sourceId
+      ? 'Choose a source first.'
+      : checking
+        ? 'Checking the filter…'
+        : estimateError
+          ? 'Fix the filter above to start.'
+          : fields.length === 0
+            ? 'Choose at least one column.'
+            : null;
 
   return (
     <form
@@ -189,6 +210,36 @@ export function NewExportForm() {
             </span>
           ) : estimate.isError ? (
             <span className="text-red-700">The estimate is unavailable: {estimate.error.message}</span>
+          ) : found === 0 ? (
+            <span className="text-state-cancelled-ink flex flex-col gap-1" data-testid="zero-match">
+              <span className="inline-flex items-center gap-1.5">
+                <AlertTriangleIcon aria-hidden className="size-4" />
+                {debouncedFilter
+                  ? 'This filter matches no records: the export would be empty.'
+                  : 'The source has no records.'}
+              </span>
+              {suggestions && suggestions.values.length > 0 ? (
+                <span className="flex flex-wrap items-center gap-1.5 text-neutral-700">
+                  Values of <code>{suggestions.field}</code> close to “{suggestions.tried}”:
+                  {suggestions.values.map((v) => (
+                    <Button
+                      key={v.value}
+                      variant="outline"
+                      size="sm"
+                      className="h-7"
+                      onClick={() =>
+                        setValue('filter', `${suggestions.field}:=${v.value}`, {
+                          shouldDirty: true,
+                          shouldValidate: true,
+                        })
+                      }
+                    >
+                      {v.value} <span className="text-neutral-600 tabular-nums">({formatCount(v.count)})</span>
+                    </Button>
+                  ))}
+                </span>
+              ) : null}
+            </span>
           ) : found !== undefined ? (
             <span className="text-state-done-ink inline-flex items-center gap-1.5">
               <CheckCircle2Icon aria-hidden className="size-4" />
@@ -221,7 +272,10 @@ export function NewExportForm() {
       <div className="flex flex-col gap-1 sm:max-w-md">
         <Label htmlFor={ids.lanes}>Lanes</Label>
         <Select id={ids.lanes} {...register('lanes')} aria-describedby={`${ids.lanes}-hint`}>
-          <option value="auto">Automatic{autoLanes === undefined ? '' : ` (${autoLanes} for this size)`}</option>
+          <option value="auto">
+            Automatic
+            {autoLanes === undefined ? '' : ` (${autoLanes} lane${autoLanes === 1 ? '' : 's'} for this size)`}
+          </option>
           {Array.from({ length: MAX_LANES }, (_, i) => i + 1).map((n) => (
             <option key={n} value={n}>
               {n} {n === 1 ? 'lane' : 'lanes'}
@@ -271,7 +325,10 @@ export function NewExportForm() {
                 return (
                   <li
                     key={name}
-                    className={cn('flex items-center gap-2 rounded px-2 py-1', on ? 'bg-neutral-50' : 'opacity-70')}
+                    className={cn(
+                      'flex items-center gap-2 rounded px-2 py-1',
+                      on ? 'bg-neutral-50' : 'text-neutral-600',
+                    )}
                   >
                     <label className="flex min-w-0 flex-1 items-center gap-2 text-sm">
                       <input
@@ -281,7 +338,7 @@ export function NewExportForm() {
                         className="size-4 accent-neutral-900"
                       />
                       <span className="truncate font-mono">{name}</span>
-                      {type ? <span className="text-xs text-neutral-500">{type}</span> : null}
+                      {type ? <span className="text-xs text-neutral-600">{type}</span> : null}
                     </label>
                     {on ? (
                       <span className="flex">
@@ -331,14 +388,25 @@ export function NewExportForm() {
             'The estimate appears once the filter is checked.'
           )}
         </p>
-        <Button type="submit" disabled={formState.isSubmitting || checking || Boolean(estimateError) || !sourceId}>
-          {formState.isSubmitting ? (
-            <Loader2Icon aria-hidden className="motion-safe:animate-spin" />
-          ) : (
-            <PlayIcon aria-hidden />
-          )}
-          Start export
-        </Button>
+        <div className="flex flex-col items-start gap-1 sm:items-end">
+          <Button
+            type="submit"
+            disabled={Boolean(blockedBecause)}
+            aria-describedby={blockedBecause ? `${ids.estimate}-blocked` : undefined}
+          >
+            {formState.isSubmitting ? (
+              <Loader2Icon aria-hidden className="motion-safe:animate-spin" />
+            ) : (
+              <PlayIcon aria-hidden />
+            )}
+            Start export
+          </Button>
+          {blockedBecause ? (
+            <p id={`${ids.estimate}-blocked`} className="text-sm text-neutral-700" data-testid="start-blocked">
+              {blockedBecause}
+            </p>
+          ) : null}
+        </div>
       </div>
       {formState.errors.root ? (
         <p role="alert" className="text-sm text-red-700">

@@ -3,7 +3,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { BellIcon, CheckCircle2Icon, CircleSlashIcon, XCircleIcon } from 'lucide-react';
 import Link from 'next/link';
-import { useRouter } from 'next/navigation';
+import { usePathname, useRouter } from 'next/navigation';
+import { useEffect, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { Button } from '@/components/ui/button';
 import { RelativeTime } from '@/components/ui/relative-time';
@@ -21,12 +22,44 @@ const kindIcon = {
   export_cancelled: <CircleSlashIcon className="text-state-cancelled-ink size-4" aria-hidden />,
 } satisfies Record<Notification['kind'], React.ReactNode>;
 
+/** How long the panel must be open before what it shows counts as seen. */
+const SEEN_AFTER_MS = 1_500;
+
 export function NotificationBell({ userId }: { userId: string }) {
   const queryClient = useQueryClient();
   const router = useRouter();
   const { data: notifications, isError } = useQuery(notificationsQueryOptions(userId));
   const markRead = useMutation(markNotificationsReadMutationOptions(queryClient, userId));
   const unread = unreadCount(notifications);
+  const { mutate: markReadNow } = markRead;
+  // Each notification is marked read once by being seen (a failed write is not retried in a loop).
+  const marked = useRef(new Set<string>());
+  const [open, setOpen] = useState(false);
+  // Shown as new while the panel is open, even once marked read: the dot should not vanish under the eye.
+  const [newThisOpen, setNewThisOpen] = useState<ReadonlySet<string>>(new Set());
+  const pathname = usePathname();
+
+  // Seen is read: the panel open for a moment marks what it shows; so does the export's own page.
+  useEffect(() => {
+    if (!open || !notifications) return;
+    const ids = notifications.filter((n) => !n.read_at && !marked.current.has(n.id)).map((n) => n.id);
+    if (ids.length === 0) return;
+    const timer = setTimeout(() => {
+      for (const id of ids) marked.current.add(id);
+      markReadNow(ids);
+    }, SEEN_AFTER_MS);
+    return () => clearTimeout(timer);
+  }, [open, notifications, markReadNow]);
+  const viewingJob = /^\/exports\/([0-9a-f-]{36})$/.exec(pathname ?? '')?.[1] ?? null;
+  useEffect(() => {
+    if (!viewingJob || !notifications) return;
+    const ids = notifications
+      .filter((n) => !n.read_at && n.job_id === viewingJob && !marked.current.has(n.id))
+      .map((n) => n.id);
+    if (ids.length === 0) return;
+    for (const id of ids) marked.current.add(id);
+    markReadNow(ids);
+  }, [viewingJob, notifications, markReadNow]);
 
   useNotificationsSubscription(userId, (n) => {
     const show = n.kind === 'export_failed' ? toast.error : n.kind === 'export_completed' ? toast.success : toast.info;
@@ -44,7 +77,13 @@ export function NotificationBell({ userId }: { userId: string }) {
   });
 
   return (
-    <Popover>
+    <Popover
+      open={open}
+      onOpenChange={(next) => {
+        setOpen(next);
+        setNewThisOpen(next ? new Set((notifications ?? []).filter((n) => !n.read_at).map((n) => n.id)) : new Set());
+      }}
+    >
       <PopoverTrigger asChild>
         <Button variant="ghost" size="icon" className="relative">
           <BellIcon aria-hidden />
@@ -89,19 +128,22 @@ export function NotificationBell({ userId }: { userId: string }) {
                   }}
                   className={cn(
                     'flex gap-3 px-4 py-3 text-sm hover:bg-neutral-50 focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-blue-600',
-                    !n.read_at && 'bg-blue-50/60',
+                    (!n.read_at || newThisOpen.has(n.id)) && 'bg-blue-50/60',
                   )}
                 >
                   <span className="mt-0.5">{kindIcon[n.kind]}</span>
                   <span className="flex min-w-0 flex-1 flex-col gap-0.5">
                     <span className="font-medium">
                       {n.title}
-                      {!n.read_at ? <span className="sr-only"> (unread)</span> : null}
+                      {!n.read_at || newThisOpen.has(n.id) ? <span className="sr-only"> (new)</span> : null}
                     </span>
                     <span className="text-neutral-600">{n.body}</span>
-                    <RelativeTime iso={n.created_at} className="text-xs text-neutral-500" />
+                    {/* neutral-600, not 500: the unread row's blue tint would take 500 below 4.5:1. */}
+                    <RelativeTime iso={n.created_at} className="text-xs text-neutral-600" />
                   </span>
-                  {!n.read_at ? <span aria-hidden className="mt-1.5 size-2 shrink-0 rounded-full bg-blue-600" /> : null}
+                  {!n.read_at || newThisOpen.has(n.id) ? (
+                    <span aria-hidden className="mt-1.5 size-2 shrink-0 rounded-full bg-blue-600" />
+                  ) : null}
                 </Link>
               </li>
             ))}

@@ -4,6 +4,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { cn } from '@/lib/utils';
 import { SHARD_STATE_STYLE } from './shard-style';
+import { keyTarget } from './shard-map-keys';
 import { SHARD_STATE_LABEL, stateAt, type ShardMapModel } from './shard-states';
 
 const CELL = 18;
@@ -20,6 +21,10 @@ type Props = {
   /** One line of detail for the shard under the pointer or focus. */
   describe: (shardNo: number) => string;
   summaryId: string;
+  /** No live updates: the states may have moved on (dimmed). */
+  stale?: boolean;
+  /** A shard to point at (a failed export's first failure): ringed, scrolled into view, the tab stop. */
+  highlighted?: number | null;
 };
 
 /**
@@ -27,7 +32,16 @@ type Props = {
  * shards render only the ~20 rows in view. One tab stop (roving tabindex); arrows, Home/End and
  * PageUp/PageDown move; Enter opens the shard. The run-length summary (`summaryId`) is its text view.
  */
-export function ShardMap({ model, visible, selected, onSelect, describe, summaryId }: Props) {
+export function ShardMap({
+  model,
+  visible,
+  selected,
+  onSelect,
+  describe,
+  summaryId,
+  stale = false,
+  highlighted = null,
+}: Props) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
   const [active, setActive] = useState(0);
@@ -57,6 +71,24 @@ export function ShardMap({ model, visible, selected, onSelect, describe, summary
     overscan: 4,
   });
 
+  // Point at the open shard, else the highlighted one, once per shard: it becomes the tab stop and its
+  // row scrolls into view — so "Go to shard", a deep link or a failure shows where it is, and focus can
+  // return to it when its panel closes.
+  const target = selected ?? highlighted;
+  const [pointedAt, setPointedAt] = useState<number | null>(null);
+  const targetIndex =
+    target === null ? -1 : visible ? visible.indexOf(target) : target >= 1 && target <= model.total ? target - 1 : -1;
+  if (target !== pointedAt && targetIndex >= 0 && width > 0) {
+    setPointedAt(target);
+    setActive(targetIndex);
+  }
+  useEffect(() => {
+    if (pointedAt === null || targetIndex < 0) return;
+    virtualizer.scrollToIndex(Math.floor(targetIndex / cols), { align: 'center' });
+    // Only when the shard pointed at changes, not on every render.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [pointedAt]);
+
   // Keyboard focus follows the active cell once the virtualiser has rendered its row.
   useEffect(() => {
     if (!focusPending.current) return;
@@ -76,18 +108,8 @@ export function ShardMap({ model, visible, selected, onSelect, describe, summary
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     const pageRows = Math.max(1, Math.floor(MAX_HEIGHT / (CELL + GAP)) - 1);
-    const moves: Record<string, number> = {
-      ArrowRight: activeIndex + 1,
-      ArrowLeft: activeIndex - 1,
-      ArrowDown: activeIndex + cols,
-      ArrowUp: activeIndex - cols,
-      PageDown: activeIndex + cols * pageRows,
-      PageUp: activeIndex - cols * pageRows,
-      Home: event.ctrlKey ? 0 : activeIndex - (activeIndex % cols),
-      End: event.ctrlKey ? count - 1 : activeIndex - (activeIndex % cols) + cols - 1,
-    };
-    const target = moves[event.key];
-    if (target === undefined) return;
+    const target = keyTarget(event.key, event.ctrlKey, activeIndex, cols, pageRows, count);
+    if (target === null) return;
     event.preventDefault();
     moveTo(target);
   };
@@ -113,7 +135,11 @@ export function ShardMap({ model, visible, selected, onSelect, describe, summary
         aria-describedby={summaryId}
         onKeyDown={onKeyDown}
         onMouseLeave={() => setHovered(null)}
-        className="relative overflow-y-auto rounded-md border border-neutral-200 bg-neutral-50 p-2"
+        className={cn(
+          'relative overflow-y-auto rounded-md border border-neutral-200 bg-neutral-50 p-2 transition-opacity',
+          stale && 'opacity-60',
+        )}
+        data-stale={stale ? 'true' : undefined}
         style={{ maxHeight: MAX_HEIGHT }}
         data-testid="shard-map"
       >
@@ -136,7 +162,8 @@ export function ShardMap({ model, visible, selected, onSelect, describe, summary
                       data-shard={no}
                       data-state={state}
                       tabIndex={index === activeIndex ? 0 : -1}
-                      aria-label={`Shard ${no}: ${SHARD_STATE_LABEL[state]}`}
+                      aria-label={`Shard ${no}: ${SHARD_STATE_LABEL[state]}${highlighted === no ? ' (first failure)' : ''}`}
+                      data-highlighted={highlighted === no ? 'true' : undefined}
                       aria-current={selected === no ? 'true' : undefined}
                       title={`Shard ${no}: ${SHARD_STATE_LABEL[state]}`}
                       onClick={() => {
@@ -149,6 +176,7 @@ export function ShardMap({ model, visible, selected, onSelect, describe, summary
                         'flex items-center justify-center rounded-[3px] focus-visible:outline-2 focus-visible:outline-offset-1 focus-visible:outline-neutral-900',
                         style.cell,
                         selected === no && 'outline-2 outline-offset-1 outline-neutral-900',
+                        highlighted === no && 'ring-state-failed ring-2 ring-offset-2',
                       )}
                       style={{ width: CELL, height: CELL }}
                     >

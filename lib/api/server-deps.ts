@@ -5,5 +5,5 @@ import { requireUser } from './require-user';
 /** What a route needs to act for the caller: their RLS-bound client, the service role, and Typesense. */
 export async function routeDeps(request: Request) {
   const user = await requireUser(request);
-  return { user, admin: createAdminClient(), typesense: createTypesenseClient() };
+  return { user, admin: createAdminClient({ actingFor: user.userId }), typesense: createTypesenseClient() };
 }

@@ -1,5 +1,5 @@
 import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
-import type { ExportInvocation, ExportShard, ExportShardAttempt } from './types';
+import type { ExportEvent, ExportInvocation, ExportShard, ExportShardAttempt, ExportShardFailure } from './types';
 
 /** PostgREST pages: read the manifest in slices so a 20,000-shard job needs no special server limits. */
 const PAGE = 1000;
@@ -17,11 +17,12 @@ async function readAll<T>(
 }
 
 /**
- * The manifest of a job (in file order: lane, then place in the lane), the replaced attempts and the
- * invocation timeline.
+ * The manifest of a job (in file order: lane, then place in the lane), the replaced attempts, the failed
+ * attempts, the invocation timeline and the events: everything a shard's history and the export's
+ * activity timeline are drawn from.
  */
 export async function listShards(client: TypedSupabaseClient, jobId: string) {
-  const [shards, attempts, invocations] = await Promise.all([
+  const [shards, attempts, invocations, failures, events] = await Promise.all([
     readAll<ExportShard>((from, to) =>
       client
         .from('export_shards')
@@ -51,6 +52,24 @@ export async function listShards(client: TypedSupabaseClient, jobId: string) {
         .range(from, to)
         .overrideTypes<ExportInvocation[], { merge: false }>(),
     ),
+    readAll<ExportShardFailure>((from, to) =>
+      client
+        .from('export_shard_failures')
+        .select('*')
+        .eq('job_id', jobId)
+        .order('id')
+        .range(from, to)
+        .overrideTypes<ExportShardFailure[], { merge: false }>(),
+    ),
+    readAll<ExportEvent>((from, to) =>
+      client
+        .from('export_events')
+        .select('*')
+        .eq('job_id', jobId)
+        .order('id')
+        .range(from, to)
+        .overrideTypes<ExportEvent[], { merge: false }>(),
+    ),
   ]);
-  return { shards, attempts, invocations };
+  return { shards, attempts, invocations, failures, events };
 }

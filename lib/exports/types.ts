@@ -21,6 +21,8 @@ export type ExportLaneProgress = {
 
 export type ExportJob = {
   id: string;
+  /** What people call it: "<source> · <filter> · <UTC time>" unless renamed. */
+  name: string;
   organisation_id: string;
   source_id: string;
   /** Null once the member who started it was deleted (the job stays: "former member"). */
@@ -138,3 +140,53 @@ export type Notification = {
   read_at: string | null;
   created_at: string;
 };
+
+/** A failed attempt at a shard (export_shard_failures): the shard is (lane, lane_seq) in the manifest. */
+export type ExportShardFailure = {
+  id: number;
+  job_id: string;
+  run_no: number;
+  lane: number;
+  lane_seq: number;
+  invocation_id: string | null;
+  /** The lane's attempt count after this failure, of `max_attempts`. */
+  attempt: number;
+  max_attempts: number;
+  error_kind: string | null;
+  error: string | null;
+  /** What the lane did next: retry after `next_retry_at`, fail for good, or (a killed holder) queue at once. */
+  outcome: 'retrying' | 'failed' | 'requeued';
+  next_retry_at: string | null;
+  failed_at: string;
+};
+
+/** Facts only people cause, and each run's outcome (export_events). */
+export type ExportEvent = {
+  id: number;
+  job_id: string;
+  run_no: number;
+  kind: 'cancel_requested' | 'rerun_requested' | 'completed' | 'failed' | 'cancelled' | 'renamed' | 'downloaded';
+  /** Who did it; null for the system (or a member since deleted). */
+  actor: string | null;
+  detail: {
+    /** rerun_requested: shard numbers as [from, to] ranges, and whether the unwritten rest runs too. */
+    shard_ranges?: Array<[number, number]>;
+    tail?: boolean;
+    /** Outcomes: what the run had written, and its error. */
+    rows?: number;
+    shards?: number;
+    error_kind?: string | null;
+    error?: string | null;
+    /** renamed */
+    from?: string;
+    to?: string;
+    /** downloaded */
+    form?: string;
+    partial?: boolean;
+    bytes?: number;
+  };
+  at: string;
+};
+
+/** A colleague, for "started by", "cancelled by" (public.organisation_members()). */
+export type OrganisationMember = { user_id: string; email: string | null };

@@ -1,5 +1,13 @@
 import { queryOptions } from '@tanstack/react-query';
-import type { ExportInvocation, ExportJob, ExportShard, ExportShardAttempt } from '@/lib/exports/types';
+import type {
+  ExportEvent,
+  ExportInvocation,
+  ExportJob,
+  ExportShard,
+  ExportShardAttempt,
+  ExportShardFailure,
+  OrganisationMember,
+} from '@/lib/exports/types';
 import type { ShardCheck } from '@/lib/exports/verify-shards';
 import { apiFetch } from './api-fetch';
 import { queryKeys } from './keys';
@@ -11,6 +19,10 @@ export type ExportManifest = {
   shards: ExportShard[];
   attempts: ExportShardAttempt[];
   invocations: ExportInvocation[];
+  failures: ExportShardFailure[];
+  events: ExportEvent[];
+  /** Colleagues, so the activity can say who started, cancelled, re-ran or downloaded. */
+  members: OrganisationMember[];
   verification: ShardCheck[] | null;
 };
 

@@ -45,3 +45,13 @@ export const retryExportMutationOptions = (queryClient: QueryClient, id: string)
       queryClient.removeQueries({ queryKey: queryKeys.exports.verification(id) });
     },
   });
+
+/** Renames an export (1–200 characters); the activity records who did. */
+export const renameExportMutationOptions = (queryClient: QueryClient, id: string) =>
+  mutationOptions({
+    mutationFn: (name: string) => apiFetch<ExportJob>(`/api/exports/${id}`, { method: 'PATCH', json: { name } }),
+    onSuccess: (job) => {
+      storeJob(queryClient, job);
+      void queryClient.invalidateQueries({ queryKey: queryKeys.exports.manifest(id) });
+    },
+  });

@@ -1,3 +1,4 @@
+import type { CloseValues } from '@/lib/sources/suggest-close-values';
 import { queryOptions } from '@tanstack/react-query';
 import type { ExportSource } from '@/lib/sources/types';
 import type { SourceField } from '@/lib/sources/source-schema';
@@ -29,7 +30,7 @@ export const sourceEstimateQueryOptions = (id: string, filter: string) =>
   queryOptions({
     queryKey: queryKeys.sources.estimate(id, filter),
     queryFn: ({ signal }) =>
-      apiFetch<{ found: number }>(`/api/sources/${id}/estimate`, {
+      apiFetch<{ found: number; suggestions?: CloseValues | null }>(`/api/sources/${id}/estimate`, {
         method: 'POST',
         json: { filter: filter.trim() || null },
         signal,

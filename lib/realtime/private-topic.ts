@@ -32,6 +32,35 @@ const entries = new Map<string, Entry>();
  */
 const LINGER_MS = 1_000;
 
+function join(topic: string, entry: Entry): () => void {
+  return openChannel(
+    (supabase) =>
+      supabase
+        .channel(topic, { config: { private: true } })
+        .on('broadcast', { event: '*' }, (message: { payload?: unknown }) => {
+          for (const l of entry.listeners) l.onChange(message.payload as RowChange<unknown>);
+        })
+        .subscribe((status) => {
+          entry.status = status;
+          for (const l of entry.listeners) l.onStatus(status);
+        }) as RealtimeChannel,
+  );
+}
+
+/**
+ * Leaves and joins a topic again, for its current listeners: used when a channel that says SUBSCRIBED
+ * has gone silent for longer than the job's updates allow (a half-dead socket delivers nothing and
+ * reports nothing until its heartbeat times out, up to a minute later).
+ */
+export function rejoinPrivateTopic(topic: string): void {
+  const entry = entries.get(topic);
+  if (!entry) return;
+  entry.close();
+  entry.status = null;
+  for (const l of entry.listeners) l.onStatus('REJOINING');
+  entry.close = join(topic, entry);
+}
+
 /**
  * Listens to a private Broadcast topic (`export:<job id>`, `org:<id>:exports`, `user:<id>:notifications`),
  * sharing one channel among all listeners of the topic: realtime-js keeps one channel per topic and
@@ -43,18 +72,7 @@ export function listenToPrivateTopic(topic: string, listener: TopicListener): ()
   let entry = entries.get(topic);
   if (!entry) {
     const created: Entry = { listeners: new Set(), status: null, close: () => {}, lingering: null };
-    created.close = openChannel(
-      (supabase) =>
-        supabase
-          .channel(topic, { config: { private: true } })
-          .on('broadcast', { event: '*' }, (message: { payload?: unknown }) => {
-            for (const l of created.listeners) l.onChange(message.payload as RowChange<unknown>);
-          })
-          .subscribe((status) => {
-            created.status = status;
-            for (const l of created.listeners) l.onStatus(status);
-          }) as RealtimeChannel,
-    );
+    created.close = join(topic, created);
     entries.set(topic, created);
     entry = created;
   }

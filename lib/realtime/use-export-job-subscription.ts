@@ -14,20 +14,26 @@ import { listenToPrivateTopic } from './private-topic';
  * rejoin) the row and manifest are read afresh, because broadcasts sent while the channel was down, or
  * before it was live, are never replayed.
  */
-export function useExportJobSubscription(jobId: string): ConnectionState {
+export function useExportJobSubscription(jobId: string): { state: ConnectionState; lastMessageAt: number | null } {
   const queryClient = useQueryClient();
   const [state, setState] = useState<ConnectionState>('connecting');
+  // When the channel last delivered something (a change, or a join after which the row is read afresh):
+  // what tells a live channel from one that says SUBSCRIBED over a dead socket.
+  const [lastMessageAt, setLastMessageAt] = useState<number | null>(null);
 
   useEffect(
     () =>
       listenToPrivateTopic(`export:${jobId}`, {
         onChange: (change) => {
           const row = change.record as ExportJob | null;
-          if (row?.id === jobId) storeJob(queryClient, row);
+          if (row?.id !== jobId) return;
+          storeJob(queryClient, row);
+          setLastMessageAt(Date.now());
         },
         onStatus: (status) => {
           setState(connectionStateFor(status));
           if (status === 'SUBSCRIBED') {
+            setLastMessageAt(Date.now());
             void queryClient.invalidateQueries({ queryKey: queryKeys.exports.detail(jobId) });
             void queryClient.invalidateQueries({ queryKey: queryKeys.exports.manifest(jobId) });
           }
@@ -36,5 +42,5 @@ export function useExportJobSubscription(jobId: string): ConnectionState {
     [jobId, queryClient],
   );
 
-  return state;
+  return { state, lastMessageAt };
 }

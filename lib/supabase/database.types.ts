@@ -6,6 +6,43 @@ export type Json = string | number | boolean | null | { [key: string]: Json | un
 export type Database = {
   public: {
     Tables: {
+      export_events: {
+        Row: {
+          actor: string | null;
+          at: string;
+          detail: NonNullable<Json>;
+          id: number;
+          job_id: string;
+          kind: string;
+          run_no: number;
+        };
+        Insert: {
+          actor?: string | null;
+          at?: string;
+          detail?: NonNullable<Json>;
+          id?: never;
+          job_id: string;
+          kind: string;
+          run_no: number;
+        };
+        Update: {
+          actor?: string | null;
+          at?: string;
+          detail?: NonNullable<Json>;
+          id?: never;
+          job_id?: string;
+          kind?: string;
+          run_no?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: 'export_events_job_id_fkey';
+            columns: ['job_id'];
+            referencedRelation: 'export_jobs';
+            referencedColumns: ['id'];
+          },
+        ];
+      };
       export_invocations: {
         Row: {
           cpu_ms: number | null;
@@ -88,6 +125,7 @@ export type Database = {
           last_error_kind: string | null;
           mandatory_filter: string | null;
           max_attempts: number;
+          name: string;
           neutralise_formulas: boolean;
           next_retry_at: string | null;
           organisation_id: string;
@@ -125,6 +163,7 @@ export type Database = {
           last_error_kind?: string | null;
           mandatory_filter?: string | null;
           max_attempts?: number;
+          name?: string;
           neutralise_formulas?: boolean;
           next_retry_at?: string | null;
           organisation_id: string;
@@ -162,6 +201,7 @@ export type Database = {
           last_error_kind?: string | null;
           mandatory_filter?: string | null;
           max_attempts?: number;
+          name?: string;
           neutralise_formulas?: boolean;
           next_retry_at?: string | null;
           organisation_id?: string;
@@ -322,6 +362,61 @@ export type Database = {
         Relationships: [
           {
             foreignKeyName: 'export_shard_attempts_job_id_fkey';
+            columns: ['job_id'];
+            referencedRelation: 'export_jobs';
+            referencedColumns: ['id'];
+          },
+        ];
+      };
+      export_shard_failures: {
+        Row: {
+          attempt: number;
+          error: string | null;
+          error_kind: string | null;
+          failed_at: string;
+          id: number;
+          invocation_id: string | null;
+          job_id: string;
+          lane: number;
+          lane_seq: number;
+          max_attempts: number;
+          next_retry_at: string | null;
+          outcome: string;
+          run_no: number;
+        };
+        Insert: {
+          attempt: number;
+          error?: string | null;
+          error_kind?: string | null;
+          failed_at?: string;
+          id?: never;
+          invocation_id?: string | null;
+          job_id: string;
+          lane: number;
+          lane_seq: number;
+          max_attempts: number;
+          next_retry_at?: string | null;
+          outcome: string;
+          run_no: number;
+        };
+        Update: {
+          attempt?: number;
+          error?: string | null;
+          error_kind?: string | null;
+          failed_at?: string;
+          id?: never;
+          invocation_id?: string | null;
+          job_id?: string;
+          lane?: number;
+          lane_seq?: number;
+          max_attempts?: number;
+          next_retry_at?: string | null;
+          outcome?: string;
+          run_no?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: 'export_shard_failures_job_id_fkey';
             columns: ['job_id'];
             referencedRelation: 'export_jobs';
             referencedColumns: ['id'];
@@ -606,6 +701,7 @@ export type Database = {
           last_error_kind: string | null;
           mandatory_filter: string | null;
           max_attempts: number;
+          name: string;
           neutralise_formulas: boolean;
           next_retry_at: string | null;
           organisation_id: string;
@@ -686,6 +782,17 @@ export type Database = {
         };
         Returns: Json;
       };
+      organisation_members: {
+        Args: Record<PropertyKey, never>;
+        Returns: {
+          email: string;
+          user_id: string;
+        }[];
+      };
+      record_export_download: {
+        Args: { p_actor: string; p_detail: Json; p_job_id: string };
+        Returns: undefined;
+      };
       record_export_shard: {
         Args: {
           p_bytes: number;
@@ -750,6 +857,7 @@ export type Database = {
           last_error_kind: string | null;
           mandatory_filter: string | null;
           max_attempts: number;
+          name: string;
           neutralise_formulas: boolean;
           next_retry_at: string | null;
           organisation_id: string;
@@ -796,6 +904,7 @@ export type Database = {
           last_error_kind: string | null;
           mandatory_filter: string | null;
           max_attempts: number;
+          name: string;
           neutralise_formulas: boolean;
           next_retry_at: string | null;
           organisation_id: string;
@@ -842,6 +951,7 @@ export type Database = {
           last_error_kind: string | null;
           mandatory_filter: string | null;
           max_attempts: number;
+          name: string;
           neutralise_formulas: boolean;
           next_retry_at: string | null;
           organisation_id: string;

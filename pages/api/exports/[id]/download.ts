@@ -4,7 +4,8 @@ import type { NextApiRequest, NextApiResponse } from 'next';
 import { parseUuidParam } from '@/lib/api/path-params';
 import { handleRoute } from '@/lib/api/route-handler';
 import { routeDeps } from '@/lib/api/server-deps';
-import { downloadExport } from '@/lib/download/download-export';
+import { downloadExport, downloadQuery } from '@/lib/download/download-export';
+import { recordExportDownload } from '@/lib/exports/record-export-download';
 
 /**
  * GET/HEAD /api/exports/:id/download. A Pages API route, not an App Router route handler, on purpose:
@@ -16,7 +17,20 @@ export const config = { api: { bodyParser: false, responseLimit: false } };
 
 const download = handleRoute<{ id: string }>(async (request, { id }) => {
   const jobId = parseUuidParam(id, 'export id');
-  return downloadExport(await routeDeps(request), jobId, request);
+  const deps = await routeDeps(request);
+  const response = await downloadExport(deps, jobId, request);
+  // A whole file going out is a download on the export's timeline; a resumed range is the same one.
+  if (request.method === 'GET' && response.status === 200) {
+    const query = downloadQuery.parse(Object.fromEntries(new URL(request.url).searchParams));
+    await recordExportDownload(deps.admin, {
+      jobId,
+      userId: deps.user.userId,
+      form: query.form,
+      partial: query.partial,
+      bytes: Number(response.headers.get('content-length') ?? 0),
+    });
+  }
+  return response;
 });
 
 function toWebRequest(req: NextApiRequest): Request {

@@ -1,0 +1,117 @@
+import type { ShardState } from '@/components/shard-map/shard-states';
+import type { ExportManifest } from '@/lib/queries/export-manifest-query';
+
+/** One try at writing a shard, whatever became of it. */
+export type ShardAttemptEntry = {
+  at: string;
+  /** The invocation that made the try (null: a failure recorded while the lane had no holder). */
+  invocationId: string | null;
+  lane: number;
+  run: number | null;
+  outcome: 'written' | 'replaced' | 'retrying' | 'failed' | 'requeued';
+  /** "attempt 2 of 5" for failures (the lane's count); the manifest's attempt number for writes. */
+  attempt: number | null;
+  maxAttempts: number | null;
+  errorKind: string | null;
+  error: string | null;
+  /** Failures that retry: when the next try is due. */
+  nextRetryAt: string | null;
+  /** Writes: what was written. */
+  rows: number | null;
+  bytes: number | null;
+  sha256: string | null;
+  replacedBecause: string | null;
+};
+
+type Manifest = Pick<ExportManifest, 'shards' | 'attempts' | 'failures'>;
+
+/**
+ * Every try at one shard, oldest first: the writes (the current one and every replaced one) and the
+ * failed attempts. Failures name a shard by (lane, lane_seq) — a tail shard has no job-wide number until
+ * it is recorded — so a written shard takes the failures of its own (lane, lane_seq), and a shard the map
+ * shows as failed or being written but the manifest does not list yet takes the failures no manifest row
+ * claims (the shard each lane was on when it failed).
+ */
+export function shardHistory(
+  shardNo: number,
+  state: ShardState | null,
+  manifest: Manifest | undefined,
+): ShardAttemptEntry[] {
+  if (!manifest) return [];
+  const shard = manifest.shards.find((s) => s.shard_no === shardNo);
+  const entries: ShardAttemptEntry[] = [];
+  const blank = {
+    run: null,
+    attempt: null,
+    maxAttempts: null,
+    errorKind: null,
+    error: null,
+    nextRetryAt: null,
+    rows: null,
+    bytes: null,
+    sha256: null,
+    replacedBecause: null,
+  };
+
+  let failures: Manifest['failures'];
+  if (shard) {
+    failures = manifest.failures.filter((f) => f.lane === shard.lane && f.lane_seq === shard.lane_seq);
+  } else if (state === 'failed' || state === 'running') {
+    const claimed = new Set(manifest.shards.map((s) => `${s.lane}:${s.lane_seq}`));
+    failures = manifest.failures.filter((f) => !claimed.has(`${f.lane}:${f.lane_seq}`));
+  } else {
+    failures = [];
+  }
+  for (const f of failures) {
+    entries.push({
+      ...blank,
+      at: f.failed_at,
+      invocationId: f.invocation_id,
+      lane: f.lane,
+      run: f.run_no,
+      outcome: f.outcome,
+      attempt: f.attempt,
+      maxAttempts: f.max_attempts,
+      errorKind: f.error_kind,
+      error: f.error,
+      nextRetryAt: f.outcome === 'retrying' ? f.next_retry_at : null,
+    });
+  }
+
+  if (shard) {
+    for (const a of manifest.attempts.filter((x) => x.shard_no === shardNo)) {
+      entries.push({
+        ...blank,
+        at: a.written_at,
+        invocationId: a.invocation_id,
+        lane: shard.lane,
+        outcome: 'replaced',
+        attempt: a.attempt,
+        rows: a.rows,
+        bytes: a.bytes,
+        sha256: a.sha256,
+        replacedBecause: a.replaced_because,
+      });
+    }
+    entries.push({
+      ...blank,
+      at: shard.written_at,
+      invocationId: shard.invocation_id,
+      lane: shard.lane,
+      outcome: 'written',
+      attempt: shard.attempt,
+      rows: shard.rows,
+      bytes: shard.bytes,
+      sha256: shard.sha256,
+    });
+  }
+  return entries.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
+export const ATTEMPT_OUTCOME_LABEL: Record<ShardAttemptEntry['outcome'], string> = {
+  written: 'Written (current)',
+  replaced: 'Written, later replaced',
+  retrying: 'Failed, retried',
+  failed: 'Failed, gave up',
+  requeued: 'Worker killed, requeued',
+};

@@ -1,0 +1,72 @@
+import { expect, test } from '@playwright/test';
+import type { ExportJob } from '@/lib/exports/types';
+import { expectAccessible, snapWidths, startExport } from './support';
+
+test('the list: names tell exports apart, ~44 px rows, steady times, j/k and /, cards on a phone; run again', async ({
+  page,
+}, testInfo) => {
+  test.setTimeout(180_000);
+  const first = await startExport(page);
+  const second = await startExport(page);
+  const renamed = await page.request.patch(`/api/exports/${second.id}`, { data: { name: 'Weekly blog backup' } });
+  expect(renamed.status()).toBe(200);
+
+  await page.goto('/exports');
+  const table = page.getByRole('table');
+  await expect(table.getByRole('link', { name: /^Weekly blog backup/ })).toBeVisible();
+  await expect(
+    table.getByRole('link', { name: new RegExp(`^${first.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) }),
+  ).toBeVisible();
+  // Rows are compact: about 44 px.
+  const height = (await table.locator('tbody tr').first().boundingBox())!.height;
+  expect(height).toBeGreaterThanOrEqual(40);
+  expect(height).toBeLessThanOrEqual(50);
+
+  // Relative times keep one form ("… ago") from the first paint on.
+  const created = table.locator('tbody tr').first().locator('time');
+  await expect(created).toHaveText(/ago$/);
+
+  // Keyboard: j/k move between exports, / goes to the search, which finds names.
+  await page.locator('body').click({ position: { x: 5, y: 300 } });
+  await page.keyboard.press('j');
+  const links = table.locator('a[data-row-link]');
+  await expect(links.nth(0)).toBeFocused();
+  await page.keyboard.press('j');
+  await expect(links.nth(1)).toBeFocused();
+  await page.keyboard.press('k');
+  await expect(links.nth(0)).toBeFocused();
+  await page.keyboard.press('/');
+  const search = page.getByRole('searchbox', { name: /Search exports/ });
+  await expect(search).toBeFocused();
+  await search.fill('weekly blog');
+  await expect(table.locator('tbody tr')).toHaveCount(1);
+  await expectAccessible(page, testInfo, 'exports-list');
+  await search.fill('');
+  await snapWidths(page, testInfo, '29-exports-list');
+
+  // On a phone the rows are cards.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(table).toBeHidden();
+  await expect(
+    page.getByRole('list', { name: 'Exports' }).getByRole('link', { name: 'Weekly blog backup' }),
+  ).toBeVisible();
+  await expectAccessible(page, testInfo, 'exports-list-phone');
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  // Run again with the same settings: a new export of the same source, columns, filter, format, lanes.
+  await page.goto(`/exports/${first.id}`);
+  await expect(page.getByRole('button', { name: 'Run again with the same settings' })).toBeVisible({
+    timeout: 120_000,
+  });
+  await page.getByRole('button', { name: 'Run again with the same settings' }).click();
+  await page.waitForURL((url) => /\/exports\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(first.id));
+  const againId = page.url().split('/').pop()!;
+  const again = (await (await page.request.get(`/api/exports/${againId}`)).json()) as ExportJob;
+  expect(again).toMatchObject({
+    source_id: first.source_id,
+    format: first.format,
+    fields: first.fields,
+    filter: first.filter,
+    lane_count: first.lane_count,
+  });
+});

@@ -1,0 +1,124 @@
+import { expect, test } from '@playwright/test';
+import { clearFaults, expectAccessible, getManifest, setFaults, snapWidths, startExport } from './support';
+
+// Faults are global to the devstack: never leave one behind for the next test.
+test.afterEach(async ({ request }) => {
+  await clearFaults(request);
+});
+
+test('cancel: "Cancelling…" the moment the request commits, then the truth about what was written after it', async ({
+  page,
+  request,
+}, testInfo) => {
+  test.setTimeout(180_000);
+  await setFaults(request, { typesense: { latencyMs: 150 } });
+  const job = await startExport(page);
+  await page.goto(`/exports/${job.id}`);
+  await expect(page.locator('[data-state="done"]').first()).toBeVisible({ timeout: 30_000 });
+
+  // A slow source page holds each lane between shards, so the worker cannot acknowledge at once.
+  const slowSince = Date.now();
+  await setFaults(request, { typesense: { latencyMs: 10_000 } });
+  await expect
+    .poll(async () => (await getManifest(page, job.id)).shards.some((s) => Date.parse(s.written_at) > slowSince), {
+      timeout: 30_000,
+    })
+    .toBe(true);
+  await page.getByRole('button', { name: 'Cancel export' }).click();
+  const confirm = page.getByRole('alertdialog', { name: 'Cancel this export?' });
+  const [answer] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith(`/api/exports/${job.id}/cancel`)),
+    confirm.getByRole('button', { name: 'Cancel export' }).click(),
+  ]);
+  const answered = (await answer.json()) as { status: string; cancel_requested_at: string | null };
+  expect(answered.cancel_requested_at).not.toBeNull();
+
+  // Within a second of the API's answer the page says what committed — "Cancelling…" while lanes finish
+  // their shard, or "Cancelled" when none was writing — and nothing says Running any more.
+  const banner = page.getByTestId('cancel-banner');
+  await expect(banner).toContainText(answered.status === 'cancelled' ? 'Cancelled —' : 'Cancelling…', {
+    timeout: 1_000,
+  });
+  await expect(page.getByText('Running', { exact: true })).toHaveCount(0, { timeout: 1_000 });
+  await expect(banner).toContainText('Cancel requested by you');
+  if (answered.status !== 'cancelled') {
+    await expect(page.locator('span', { hasText: /^Cancelling…$/ }).first()).toBeVisible();
+    await expect(page.getByText('cancelling', { exact: true })).toBeVisible();
+  }
+  await expectAccessible(page, testInfo, 'cancelling');
+  await snapWidths(page, testInfo, '22-cancelling');
+
+  await clearFaults(request);
+  await expect(page.getByText(/Cancelled — [\d,]+ shards? \([\d,]+ records\) written\./)).toBeVisible({
+    timeout: 30_000,
+  });
+  await expect(page.getByText(/Cancel requested by you at \d\d:\d\d:\d\d/)).toBeVisible();
+  await page.getByRole('tab', { name: 'Activity' }).click();
+  const activity = page.getByRole('list', { name: 'Activity timeline' });
+  await expect(activity.getByText('Cancel requested by you')).toBeVisible();
+  await expect(activity.getByText('Cancelled (run 1): the worker stopped')).toBeVisible();
+  await snapWidths(page, testInfo, '23-cancelled-activity');
+});
+
+test('a dead connection is not "Live": reconnecting with the age of the last update, stale numbers dimmed, no ETA', async ({
+  page,
+  request,
+}, testInfo) => {
+  test.setTimeout(180_000);
+  // Realtime through a proxy the test controls: while `deaf`, nothing the server sends reaches the page
+  // (the channel still believes it is subscribed, as with a half-dead socket).
+  let deaf = false;
+  await page.routeWebSocket(/\/realtime\/v1\/websocket/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((message) => server.send(message));
+    server.onMessage((message) => {
+      if (!deaf) ws.send(message);
+    });
+  });
+  await setFaults(request, { typesense: { latencyMs: 1_000 } });
+  const job = await startExport(page);
+  await page.goto(`/exports/${job.id}`);
+  const connection = page.getByTestId('connection');
+  await expect(connection).toHaveAttribute('data-connection', 'live', { timeout: 30_000 });
+  await expect(page.locator('[data-state="done"]').first()).toBeVisible({ timeout: 30_000 });
+
+  // The browser going offline is said at once, whatever the channel believes.
+  await page.context().setOffline(true);
+  await expect(connection).toContainText('Reconnecting… (you are offline)');
+  await expect(page.locator('[data-stale="true"]').first()).toBeVisible();
+  await page.context().setOffline(false);
+  await expect(connection).toHaveAttribute('data-connection', 'live', { timeout: 60_000 });
+
+  deaf = true;
+  await expect(connection).toHaveAttribute('data-connection', 'reconnecting', { timeout: 25_000 });
+  await expect(connection).toContainText(/Reconnecting….*last update \d+ s ago$/);
+  await expect(page.locator('[data-stale="true"]').first()).toBeVisible();
+  await expect(page.getByText('paused: no live updates')).toBeVisible();
+  await expectAccessible(page, testInfo, 'reconnecting');
+  await snapWidths(page, testInfo, '24-reconnecting');
+
+  deaf = false;
+  await expect(connection).toHaveAttribute('data-connection', 'live', { timeout: 60_000 });
+  await expect(page.locator('[data-stale="true"]')).toHaveCount(0);
+});
+
+test('the time left survives a reload: the rate comes from the server’s record of shards', async ({
+  page,
+  request,
+}, testInfo) => {
+  test.setTimeout(180_000);
+  await setFaults(request, { typesense: { latencyMs: 300 } });
+  const job = await startExport(page);
+  await page.goto(`/exports/${job.id}`);
+  await expect
+    .poll(async () => (await getManifest(page, job.id)).shards.length, { timeout: 60_000 })
+    .toBeGreaterThanOrEqual(20);
+  await Promise.all([
+    page.waitForResponse((r) => r.url().includes(`/api/exports/${job.id}/shards`) && r.ok(), { timeout: 30_000 }),
+    page.reload(),
+  ]);
+  // No waiting for a minute of fresh samples: the estimate is there as soon as the manifest is.
+  await expect(page.getByText('estimated range')).toBeVisible({ timeout: 3_000 });
+  await expect(page.getByText(/^(about .*|under a minute)$/).first()).toBeVisible();
+  await snapWidths(page, testInfo, '31-eta-after-reload');
+});
