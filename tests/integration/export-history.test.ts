@@ -207,7 +207,7 @@ describe('failed attempts of a shard', () => {
     await record(l, 1, null, 250);
     await record(l, 2, 250, 500);
     await rpc('public.finish_export_lane', args(l));
-    await rpc('public.request_export_rerun', [jobId, [1], 'object missing from storage']);
+    await rpc('public.request_export_rerun', [jobId, [1], ['object missing from storage']]);
 
     l = await claim(jobId, 1);
     await rpc('public.fail_export_lane', [...args(l), 'source_unavailable', '503', true]);
@@ -230,7 +230,7 @@ describe('events', () => {
     await rpc('public.request_export_cancel', [jobId], userId);
     await rpc('public.acknowledge_export_cancel', args(l));
 
-    await rpc('public.request_export_rerun', [jobId, [2, 3], 'checksum mismatch'], colleagueId);
+    await rpc('public.request_export_rerun', [jobId, [2, 3], ['checksum mismatch', 'checksum mismatch']], colleagueId);
     l = await claim(jobId, 1);
     await record(l, 2, 250, 500, 250, 2);
     await record(l, 3, 500, 750, 250, 3);
@@ -252,6 +252,26 @@ describe('events', () => {
     const jobId = await newJob();
     await rpc('public.request_export_cancel', [jobId], 'not-a-uuid');
     expect((await events(jobId))[0]).toMatchObject({ kind: 'cancel_requested', actor: null });
+  });
+});
+
+describe('the actor of a user session', () => {
+  it('is the caller, whatever x-baton-actor header the session sends', async () => {
+    const jobId = await newJob();
+    const client = await db.connect();
+    try {
+      await client.query('begin');
+      await client.query(
+        `select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true),
+                set_config('request.headers', $2, true)`,
+        [JSON.stringify({ role: 'authenticated', sub: userId }), JSON.stringify({ 'x-baton-actor': colleagueId })],
+      );
+      await client.query('select public.cancel_export($1)', [jobId]);
+      await client.query('commit');
+    } finally {
+      client.release();
+    }
+    expect((await events(jobId))[0]).toMatchObject({ kind: 'cancel_requested', actor: userId });
   });
 });
 
