@@ -60,10 +60,10 @@ test('start an export from the form, watch the map fill live, download it whole,
   await expectAccessible(page, testInfo, 'export-running');
 
   await expect(page.getByRole('link', { name: /^Download CSV/ })).toBeVisible({ timeout: 120_000 });
+  // The in-session toast with its "View" action (checked first: a toast goes away on its own).
+  await expect(page.getByText(/^Export completed: Blog posts/).first()).toBeVisible();
   await expect(summary(page)).toHaveText(/^Shards: 1–[\d,]+ done$/);
   await expectNoReload(page);
-  // The in-session toast with its "View" action.
-  await expect(page.getByText('Export of blog_posts completed').first()).toBeVisible();
   await snap(page, testInfo, '04-export-completed');
   await expectAccessible(page, testInfo, 'export-completed');
 
@@ -128,7 +128,7 @@ test('start an export from the form, watch the map fill live, download it whole,
     if (reload) await page.reload();
     await page.getByRole('button', { name: /^Notifications/ }).click();
     const panel = page.getByRole('dialog', { name: 'Notifications' });
-    await expect(panel.getByRole('link', { name: /Export of blog_posts completed/ }).first()).toBeVisible();
+    await expect(panel.getByRole('link', { name: /Export completed: Blog posts/ }).first()).toBeVisible();
     await expect(panel.locator(`a[href="/exports/${id}"]`)).toHaveCount(1);
     if (!reload) await snap(page, testInfo, '05-notifications');
     await page.keyboard.press('Escape');

@@ -94,6 +94,11 @@ export function verifyDownloadedFile(file: Uint8Array, manifest: ExportManifest)
 
 /** An axe scan of the current screen: no serious or critical WCAG 2.x A/AA violations. */
 export async function expectAccessible(page: Page, testInfo: TestInfo, screen: string) {
+  // Colours are checked as painted: a toast still fading in is measured half transparent. Let finite
+  // animations and transitions end first (endless ones, like a pulsing shard, never do).
+  await page.waitForFunction(() =>
+    document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity),
+  );
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   await testInfo.attach(`axe-${screen}.json`, {

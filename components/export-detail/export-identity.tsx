@@ -2,7 +2,7 @@
 
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { CheckIcon, CopyIcon, LinkIcon, PencilIcon, XIcon } from 'lucide-react';
-import { useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { Button } from '@/components/ui/button';
 import { Input } from '@/components/ui/input';
@@ -29,10 +29,18 @@ export function ExportName({ job }: { job: ExportJob }) {
   const pencil = useRef<HTMLButtonElement>(null);
   const inputId = useId();
 
+  // Focus goes back to the pencil once it is on screen again (after the commit that shows it).
+  const returnFocus = useRef(false);
+  useEffect(() => {
+    if (editing || !returnFocus.current) return;
+    returnFocus.current = false;
+    pencil.current?.focus();
+  }, [editing]);
+
   const stop = () => {
+    returnFocus.current = true;
     setEditing(false);
     setError(null);
-    requestAnimationFrame(() => pencil.current?.focus());
   };
   const save = () => {
     const name = draft.trim();

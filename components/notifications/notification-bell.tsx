@@ -65,6 +65,8 @@ export function NotificationBell({ userId }: { userId: string }) {
     const show = n.kind === 'export_failed' ? toast.error : n.kind === 'export_completed' ? toast.success : toast.info;
     show(n.title, {
       id: `notification-${n.id}`,
+      // An outcome people wait for: longer than sonner's 4 s, and the bell keeps it anyway.
+      duration: 10_000,
       description: n.body,
       action: {
         label: 'View',
