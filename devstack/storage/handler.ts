@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { finished } from 'node:stream/promises';
 import { z } from 'zod';
 import type { DevstackContext } from '../context';
 import { readBody } from '../http/body';
@@ -249,8 +250,16 @@ export function createStorageHandler(ctx: DevstackContext, options: StorageHandl
         res.destroy();
         return;
       }
-      // An error answered before the body was read (e.g. Duplicate): close rather than read megabytes to discard.
-      if (!req.readableEnded) res.setHeader('Connection', 'close');
+      // An error found before any of the body was read (e.g. Duplicate): read it all and discard it, then
+      // answer. Answering and closing while the client is still sending resets the connection, and fetch
+      // then reports "fetch failed" instead of Storage's error (seen with an 8 MB upload). A body refused
+      // part-way (over the size cap) is not read to its end: that answer closes the connection.
+      if (!req.readableEnded && req.readableFlowing === null) {
+        req.resume();
+        await finished(req).catch(() => undefined);
+      } else if (!req.readableEnded) {
+        res.setHeader('Connection', 'close');
+      }
       sendStorageError(res, error);
     }
   };
