@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ExportView } from '@/components/export-detail/export-view';
 import { AppError } from '@/lib/api/app-error';
 import { requireCurrentUser } from '@/lib/auth/current-user';
-import { canOperateExports } from '@/lib/exports/can-operate-exports';
+import { canOperateExports } from '@/lib/exports/assert-export-operator';
 import { getExportOrThrow } from '@/lib/exports/get-export-or-throw';
 import type { ExportJob } from '@/lib/exports/types';
 import { createClient } from '@/lib/supabase/server';
