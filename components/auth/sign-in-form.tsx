@@ -8,7 +8,8 @@ import { Label } from '@/components/ui/label';
 
 /**
  * Posts to the `signIn` Server Action. Before hydration (slow network, a failed chunk) the browser submits
- * the same form as a plain POST, so it still signs in and never puts the password in the URL.
+ * the same form as a plain POST (React renders a function `action` as `method="POST"` on the server), so it
+ * still signs in and never puts the password in the URL.
  */
 export function SignInForm({ next }: { next: string }) {
   const [state, formAction, isPending] = useActionState<SignInState, FormData>(signIn, { email: '' });
@@ -17,7 +18,6 @@ export function SignInForm({ next }: { next: string }) {
   return (
     <form
       action={formAction}
-      method="post"
       className="flex flex-col gap-4"
       aria-describedby={error ? 'sign-in-error' : undefined}
     >
