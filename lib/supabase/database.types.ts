@@ -234,6 +234,7 @@ export type Database = {
       export_lanes: {
         Row: {
           attempts: number;
+          baton_after_key: number | null;
           cursor_key: number | null;
           dead_generations: number[];
           dead_seqs: number[];
@@ -260,6 +261,7 @@ export type Database = {
         };
         Insert: {
           attempts?: number;
+          baton_after_key?: number | null;
           cursor_key?: number | null;
           dead_generations?: number[];
           dead_seqs?: number[];
@@ -286,6 +288,7 @@ export type Database = {
         };
         Update: {
           attempts?: number;
+          baton_after_key?: number | null;
           cursor_key?: number | null;
           dead_generations?: number[];
           dead_seqs?: number[];
@@ -663,6 +666,16 @@ export type Database = {
         };
         Returns: Json;
       };
+      announce_export_baton: {
+        Args: {
+          p_after_key: number;
+          p_generation: number;
+          p_invocation_id: string;
+          p_job_id: string;
+          p_lane_no: number;
+        };
+        Returns: Json;
+      };
       assert_export_operator: {
         Args: { p_organisation_id: string };
         Returns: undefined;
@@ -672,6 +685,7 @@ export type Database = {
           p_invocation_id: string;
           p_job_id: string;
           p_lane_no: number;
+          p_seen_after_key?: number;
           p_wait_ms: number;
         };
         Returns: Json;

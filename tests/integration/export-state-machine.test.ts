@@ -322,6 +322,43 @@ describe('warm hand-off', () => {
     expect((await record(next, { seq: 4, after: 750, last: 1000 })).outcome).toBe('recorded');
   });
 
+  it('tells the waiting heir where the last page ends, so it reads its first page before the baton', async () => {
+    const jobId = await newJob();
+    const holder = leaseOf(jobId, await claim(jobId));
+    await record(holder, { seq: 1, after: null, last: 250 });
+    const heir = await rpc('public.register_export_heir', [jobId, 1, holder.invocation]);
+    const announce = (l: Lease, afterKey: string) => rpc('public.announce_export_baton', [...args(l), afterKey]);
+
+    // Only the lease holder of the current generation announces.
+    expect(await announce({ ...holder, generation: holder.generation + 1 }, '500')).toEqual({ announced: false });
+    const waiting = rpc('public.await_export_baton', [jobId, 1, heir.invocation_id, 10_000, null]);
+    // Beyond 2^53: the key travels as text both ways, never rounded.
+    expect(await announce(holder, '9007199254740993')).toEqual({ announced: true });
+    expect(await waiting).toEqual({
+      claimed: false,
+      reason: 'announced',
+      invocation_id: heir.invocation_id,
+      after_key: '9007199254740993',
+    });
+    await announce(holder, '500');
+    // A key the heir has seen is not news: it waits on for the baton.
+    const rewaiting = rpc('public.await_export_baton', [jobId, 1, heir.invocation_id, 10_000, '500']);
+    await record(holder, { seq: 2, after: 250, last: 500 }, { pass: true });
+    const baton = await rewaiting;
+    expect(baton).toMatchObject({ claimed: true, invocation_id: heir.invocation_id });
+    expect(baton.lane).toMatchObject({ cursor_key: 500, next_seq: 3 });
+
+    // The next heir starts with a clean slate: nothing its predecessor's predecessor announced.
+    const next = leaseOf(jobId, baton);
+    const nextHeir = await rpc('public.register_export_heir', [jobId, 1, next.invocation]);
+    expect(nextHeir).toMatchObject({ registered: true });
+    expect(await lane(jobId, 1)).toMatchObject({ heir: nextHeir.invocation_id, baton_after_key: null });
+    expect(await rpc('public.await_export_baton', [jobId, 1, nextHeir.invocation_id, 200, null])).toMatchObject({
+      claimed: false,
+      reason: 'heir_timeout',
+    });
+  });
+
   it('sends a waiting heir away when the holder releases without it (the sweep takes over)', async () => {
     const jobId = await newJob();
     const holder = leaseOf(jobId, await claim(jobId));

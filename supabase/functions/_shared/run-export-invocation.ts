@@ -1,13 +1,14 @@
 import { checkFilterTokens, checkUserFilter, composePageFilter } from './export-filter.ts';
 import { asExportError, ExportError } from './export-error.ts';
-import { encodeShard, type ExportDocument } from './export-format.ts';
-import { gzipShard } from './gzip-shard.ts';
+import { encodeShard, type EncodedShard, type ExportDocument } from './export-format.ts';
+import { gzipShard, type GzipShard } from './gzip-shard.ts';
 import { shouldStartHeir } from './heir-timing.ts';
 import { sha256Hex } from './sha256.ts';
 import { shardStorageKey } from './shard-key.ts';
 import { withBudget, type Budget, type WorkerSettings } from './worker-settings.ts';
 import { integerOf } from './exact-json.ts';
 import {
+  announcedSchema,
   claimSchema,
   finishedSchema,
   heartbeatSchema,
@@ -30,7 +31,9 @@ import type { z } from 'zod';
  * by page — fetching page n+1 while page n is encoded, uploaded and recorded, so at most two pages are
  * held — and stop when the lane is done, cancelled, or the budget is spent. Before the budget runs out
  * it starts its heir, whose boot overlaps the last pages, and passes it the lease in the call that records
- * its last shard. Everything it touches is injected, so the same loop runs in the Edge Function and tests.
+ * its last shard; as soon as it has fetched that last page it tells the heir where the page ends, so the
+ * heir's first page is fetched and encoded beside it. Everything it touches is injected, so the same loop
+ * runs in the Edge Function and tests.
  */
 
 export type SearchPageRequest = {
@@ -93,8 +96,14 @@ class Stop {
 /** The lease an invocation holds: every state-machine call after the claim carries it. */
 export type LeaseArgs = { p_job_id: string; p_lane_no: number; p_invocation_id: string; p_generation: number };
 
-/** A fetched page: the documents and the key of the last one. */
-type Page = { documents: ExportDocument[]; lastKey: bigint | null };
+/** A fetched page: the documents and the key of the last one; `shard` when it is already encoded. */
+type Page = { documents: ExportDocument[]; lastKey: bigint | null; shard?: PreparedShard };
+
+/** A page encoded for storage: the plain bytes (what the file is made of) and the gzip member stored. */
+type PreparedShard = { encoded: EncodedShard; sha256: string; gzipped: GzipShard; gzipSha256: string };
+
+/** An heir's first page, read ahead from the key its predecessor announced (see takeLease). */
+type ReadAhead = { afterKey: bigint; page: Promise<Page | null> };
 
 /** How long the heir waits for the baton before stepping back (the predecessor then hands off cold). */
 const HEIR_WAIT_MS = 15_000;
@@ -126,7 +135,7 @@ export async function runExportInvocation(
   cpuAtRequest: number = ports.cpuMs(),
 ): Promise<InvocationResult> {
   const { jobId } = request;
-  const claim = await takeLease(request, ports, settings);
+  const { claim, readAhead } = await takeLease(request, ports, settings);
   if (!claim.claimed) {
     ports.log(`job ${jobId} lane ${request.lane ?? 'any'}: not claimed (${claim.reason})`);
     for (const lane of claim.kick ?? []) ports.startCopy({ jobId: lane.job_id, lane: lane.lane_no });
@@ -230,28 +239,7 @@ export async function runExportInvocation(
     );
   }, heartbeatEveryMs / 2);
 
-  const fetchPage = async (afterKey: bigint | null, lastKey: bigint | null): Promise<Page> => {
-    const documents = await ports.searchPage({
-      collection: job.collection,
-      filterBy: composePageFilter({
-        keyField: job.key_field,
-        mandatoryFilter: job.mandatory_filter,
-        userFilter: job.filter,
-        afterKey,
-        lastKey,
-      }),
-      sortBy: `${job.key_field}:asc`,
-      perPage: job.page_size,
-      includeFields: job.fields.includes(job.key_field) ? job.fields : [...job.fields, job.key_field],
-    });
-    if (documents.length === 0) return { documents, lastKey: null };
-    // Exact: a key above 2^53 arrives as a raw JSON number (exact-json-adapter.ts), read as a bigint.
-    const last = integerOf(documents[documents.length - 1]?.[job.key_field]);
-    if (last === undefined) {
-      throw new ExportError('schema_mismatch', `Record without an integer ${job.key_field}: cannot page on it.`, false);
-    }
-    return { documents, lastKey: last };
-  };
+  const fetchPage = (afterKey: bigint | null, lastKey: bigint | null) => fetchLanePage(ports, job, afterKey, lastKey);
 
   /** Encode, write and record one page as a shard; the page is dropped when this returns. */
   const writeShard = async (
@@ -260,19 +248,10 @@ export async function runExportInvocation(
     pass: boolean,
     fetchStartedAt: number,
   ): Promise<RecordOutcome> => {
-    const encoded = encodeShard(page.documents, {
-      format: job.format,
-      fields: job.fields,
-      neutraliseFormulas: job.neutralise_formulas,
-    });
-    const sha256 = await sha256Hex(encoded.bytes);
+    const { encoded, sha256, gzipped, gzipSha256 } = page.shard ?? (await prepareShard(job, page.documents));
     if (shard.rerun && (shard.rerun.rows !== encoded.rows || shard.rerun.sha256 !== sha256)) {
       throw sourceChanged(shard.rerun, encoded.rows);
     }
-    // Stored as gzip members; the manifest keeps both forms' sizes and checksums (the plain ones make
-    // the file byte-identical, a re-run compares them; the download verifies the stored ones).
-    const gzipped = gzipShard(encoded);
-    const gzipSha256 = await sha256Hex(gzipped.bytes);
     const key = keyFor(shard.laneSeq, generation);
     await ports.uploadShard(key, gzipped.bytes, 'application/gzip');
     const recorded = await call(
@@ -367,15 +346,17 @@ export async function runExportInvocation(
       let laneSeq = lane.next_seq;
       let afterKey = lane.cursor_key;
       let fetchStartedAt = Date.now();
-      let next: Promise<Page> | null = fetchPage(afterKey, lane.key_upper);
+      let next: Promise<Page> | null = firstTailPage(readAhead, afterKey, () => fetchPage(afterKey, lane.key_upper));
       while (next) {
         const page = await next;
         next = null;
         if (page.lastKey === null) break;
         // A short page means the lane's key range is exhausted: no need to ask for an empty one.
         const more = page.documents.length === job.page_size;
-        // The heir is waiting: this page is the last one; it carries the baton. Else keep one page ahead.
+        // The heir is waiting: this page is the last one; it carries the baton, and the heir is told at
+        // once where it ends, to read its first page beside this one's write. Else keep one page ahead.
         const last = heirWaiting || budgetSpent();
+        if (more && heirWaiting) announceBaton(page.lastKey);
         const thisFetchStartedAt = fetchStartedAt;
         if (more && !last) {
           fetchStartedAt = Date.now();
@@ -448,6 +429,13 @@ export async function runExportInvocation(
     }
   }
 
+  /** Fire and forget: a lost announcement only means the heir fetches its first page after the baton. */
+  function announceBaton(afterKey: bigint) {
+    void call(ports, 'announce_export_baton', { ...lease, p_after_key: keyArg(afterKey) }, announcedSchema).catch(
+      (e: unknown) => ports.log(`${tag}: could not announce the baton (harmless): ${String(e)}`),
+    );
+  }
+
   function startLanes(lanes: LaneToStart[] | undefined) {
     for (const toStart of lanes ?? []) ports.startCopy({ jobId: toStart.job_id, lane: toStart.lane_no });
   }
@@ -482,10 +470,15 @@ function sourceChanged(rerun: Rerun, rows: number): ExportError {
 /**
  * Claims the lane, or — started as an heir — registers and waits for the predecessor's baton. While it
  * waits, the heir warms up on the lane's current page (fetched, encoded, hashed, dropped): a fresh
- * isolate runs its first page on cold code and cold connections, and that first page is exactly the
- * hand-off gap. The warm-up runs beside the wait and never delays taking the baton.
+ * isolate runs its first page on cold code and cold connections. When the predecessor announces where its
+ * last page ends, the heir reads its own first page from there (fetched and encoded, not written) and
+ * waits on; with the baton it then only uploads and records. Neither ever delays taking the baton.
  */
-async function takeLease(request: WorkerRequest, ports: WorkerPorts, settings: WorkerSettings): Promise<Claim> {
+async function takeLease(
+  request: WorkerRequest,
+  ports: WorkerPorts,
+  settings: WorkerSettings,
+): Promise<{ claim: Claim; readAhead?: ReadAhead }> {
   if (request.heirOf !== undefined && request.lane !== undefined) {
     const registered = await call(
       ports,
@@ -493,22 +486,35 @@ async function takeLease(request: WorkerRequest, ports: WorkerPorts, settings: W
       { p_job_id: request.jobId, p_lane_no: request.lane, p_predecessor: request.heirOf },
       registeredSchema,
     );
-    if (registered.registered) {
-      if (registered.job && registered.lane) void warmUp(registered.job, registered.lane, ports);
-      return call(
-        ports,
-        'await_export_baton',
-        {
-          p_job_id: request.jobId,
-          p_lane_no: request.lane,
-          p_invocation_id: registered.invocation_id,
-          p_wait_ms: HEIR_WAIT_MS,
-        },
-        claimSchema,
-      );
+    if (registered.registered && registered.invocation_id !== undefined) {
+      const { job, lane } = registered;
+      if (job && lane) void warmUp(job, lane, ports);
+      const waitUntil = Date.now() + HEIR_WAIT_MS;
+      let readAhead: ReadAhead | undefined;
+      let seenAfterKey: bigint | null = null;
+      for (;;) {
+        const answer: Claim = await call(
+          ports,
+          'await_export_baton',
+          {
+            p_job_id: request.jobId,
+            p_lane_no: request.lane,
+            p_invocation_id: registered.invocation_id,
+            p_wait_ms: Math.max(0, waitUntil - Date.now()),
+            p_seen_after_key: keyArg(seenAfterKey),
+          },
+          claimSchema,
+        );
+        if (answer.claimed || answer.reason !== 'announced' || answer.after_key === undefined) {
+          return { claim: answer, readAhead };
+        }
+        const afterKey: bigint = answer.after_key;
+        seenAfterKey = afterKey;
+        if (job && lane) readAhead = { afterKey, page: readPageAhead(ports, job, afterKey, lane.key_upper) };
+      }
     }
   }
-  return call(
+  const claim = await call(
     ports,
     'claim_export_lane',
     {
@@ -519,31 +525,87 @@ async function takeLease(request: WorkerRequest, ports: WorkerPorts, settings: W
     },
     claimSchema,
   );
+  return { claim };
+}
+
+/** The heir's first page, fetched and encoded before it holds the lease; null when that failed. */
+async function readPageAhead(
+  ports: WorkerPorts,
+  job: ClaimedJob,
+  afterKey: bigint,
+  keyUpper: bigint | null,
+): Promise<Page | null> {
+  try {
+    const page = await fetchLanePage(ports, job, afterKey, keyUpper);
+    return { ...page, shard: await prepareShard(job, page.documents) };
+  } catch (error) {
+    ports.log(`reading ahead failed (the page is fetched again with the baton): ${String(error)}`);
+    return null;
+  }
+}
+
+/**
+ * The lane's first tail page: the one read ahead when it starts exactly where the lane's cursor is (the
+ * baton came from the predecessor that announced it), else a fresh fetch.
+ */
+function firstTailPage(
+  readAhead: ReadAhead | undefined,
+  cursor: bigint | null,
+  fetch: () => Promise<Page>,
+): Promise<Page> {
+  if (!readAhead || readAhead.afterKey !== cursor) return fetch();
+  return readAhead.page.then((page) => page ?? fetch());
+}
+
+/** One keyset page of a lane: the documents after `afterKey`, up to `lastKey` (null: unbounded). */
+async function fetchLanePage(
+  ports: WorkerPorts,
+  job: ClaimedJob,
+  afterKey: bigint | null,
+  lastKey: bigint | null,
+): Promise<Page> {
+  const documents = await ports.searchPage({
+    collection: job.collection,
+    filterBy: composePageFilter({
+      keyField: job.key_field,
+      mandatoryFilter: job.mandatory_filter,
+      userFilter: job.filter,
+      afterKey,
+      lastKey,
+    }),
+    sortBy: `${job.key_field}:asc`,
+    perPage: job.page_size,
+    includeFields: job.fields.includes(job.key_field) ? job.fields : [...job.fields, job.key_field],
+  });
+  if (documents.length === 0) return { documents, lastKey: null };
+  // Exact: a key above 2^53 arrives as a raw JSON number (exact-json-adapter.ts), read as a bigint.
+  const last = integerOf(documents[documents.length - 1]?.[job.key_field]);
+  if (last === undefined) {
+    throw new ExportError('schema_mismatch', `Record without an integer ${job.key_field}: cannot page on it.`, false);
+  }
+  return { documents, lastKey: last };
+}
+
+/**
+ * Encodes a page as the file's bytes and as the gzip member stored; the manifest keeps both forms' sizes
+ * and checksums (the plain ones make the file byte-identical and let a re-run compare; the download
+ * verifies the stored ones).
+ */
+async function prepareShard(job: ClaimedJob, documents: readonly ExportDocument[]): Promise<PreparedShard> {
+  const encoded = encodeShard(documents, {
+    format: job.format,
+    fields: job.fields,
+    neutraliseFormulas: job.neutralise_formulas,
+  });
+  const gzipped = gzipShard(encoded);
+  return { encoded, sha256: await sha256Hex(encoded.bytes), gzipped, gzipSha256: await sha256Hex(gzipped.bytes) };
 }
 
 /** One page of the lane as it is now, through the same code a real page takes, then dropped. */
 async function warmUp(job: ClaimedJob, lane: ClaimedLane, ports: WorkerPorts): Promise<void> {
   try {
-    const documents = await ports.searchPage({
-      collection: job.collection,
-      filterBy: composePageFilter({
-        keyField: job.key_field,
-        mandatoryFilter: job.mandatory_filter,
-        userFilter: job.filter,
-        afterKey: lane.cursor_key,
-        lastKey: lane.key_upper,
-      }),
-      sortBy: `${job.key_field}:asc`,
-      perPage: job.page_size,
-      includeFields: job.fields.includes(job.key_field) ? job.fields : [...job.fields, job.key_field],
-    });
-    const encoded = encodeShard(documents, {
-      format: job.format,
-      fields: job.fields,
-      neutraliseFormulas: job.neutralise_formulas,
-    });
-    await sha256Hex(encoded.bytes);
-    await sha256Hex(gzipShard(encoded).bytes);
+    const page = await fetchLanePage(ports, job, lane.cursor_key, lane.key_upper);
+    await prepareShard(job, page.documents);
   } catch (error) {
     ports.log(`warm-up failed (harmless): ${String(error)}`);
   }

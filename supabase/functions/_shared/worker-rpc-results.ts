@@ -52,7 +52,14 @@ const rerunSchema = z.object({
 });
 
 export const claimSchema = z.discriminatedUnion('claimed', [
-  z.object({ claimed: z.literal(false), reason: z.string(), invocation_id: z.uuid().optional(), kick }),
+  z.object({
+    claimed: z.literal(false),
+    reason: z.string(),
+    invocation_id: z.uuid().optional(),
+    kick,
+    // reason 'announced' (await_export_baton): the key the predecessor's last page ends at.
+    after_key: keySchema.optional(),
+  }),
   z.object({
     claimed: z.literal(true),
     invocation_id: z.uuid(),
@@ -88,6 +95,8 @@ export const finishedSchema = z.object({
 
 /** hand_off, fail, acknowledge_cancel: an outcome (or acknowledgement) and lanes to start. */
 export const outcomeSchema = z.object({ outcome: z.string().optional(), kick });
+
+export const announcedSchema = z.object({ announced: z.boolean() });
 
 export const heartbeatSchema = z.object({ held: z.boolean() });
 
