@@ -71,7 +71,7 @@ export function ActivityTimeline({
   const headingId = useId();
   return (
     <div className="flex flex-col gap-6">
-      <ThroughputChart invocations={manifest?.invocations ?? []} />
+      <ThroughputChart shards={manifest?.shards ?? []} />
       <section aria-labelledby={headingId} className="flex flex-col gap-3">
         <div className="flex flex-wrap items-baseline justify-between gap-2">
           <h2 id={headingId} className="text-base font-semibold">

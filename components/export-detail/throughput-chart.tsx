@@ -2,7 +2,7 @@
 
 import { useMemo } from 'react';
 import { formatCount, formatDuration } from '@/components/export-progress/format';
-import type { ExportInvocation } from '@/lib/exports/types';
+import type { ExportShard } from '@/lib/exports/types';
 import { throughputSeries } from './throughput';
 
 /** Lane colours, each with a dash pattern too, so lanes are told apart without colour. */
@@ -18,11 +18,11 @@ const H = 140;
 const PAD = { left: 8, right: 8, top: 10, bottom: 10 };
 
 /**
- * Records/s over time per lane, from the invocation timeline: a small line chart (SVG, no chart library
+ * Records/s over time per lane, from the shards' write times: a small line chart (SVG, no chart library
  * needed for this), with a text summary for screen readers and a legend that names each lane's line.
  */
-export function ThroughputChart({ invocations }: { invocations: ExportInvocation[] }) {
-  const series = useMemo(() => throughputSeries(invocations), [invocations]);
+export function ThroughputChart({ shards }: { shards: ExportShard[] }) {
+  const series = useMemo(() => throughputSeries(shards), [shards]);
   if (!series) return null;
   const span = Math.max(1, series.to - series.from);
   const x = (at: number) => PAD.left + ((at - series.from) / span) * (W - PAD.left - PAD.right);
@@ -41,7 +41,9 @@ export function ThroughputChart({ invocations }: { invocations: ExportInvocation
       <div className="rounded-md border border-neutral-200 bg-white p-3">
         <div className="flex justify-between text-xs text-neutral-600 tabular-nums">
           <span>peak {formatCount(Math.round(series.peak))} records/s</span>
-          <span>over {formatDuration(span)}</span>
+          <span>
+            over {formatDuration(span)}, a point every {formatDuration(series.binMs)}
+          </span>
         </div>
         <svg
           viewBox={`0 0 ${W} ${H}`}

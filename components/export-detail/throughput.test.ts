@@ -1,32 +1,44 @@
 import { describe, expect, it } from 'vitest';
 import { throughputSeries } from './throughput';
 
-const inv = (lane: number, fromS: number, toS: number | null, rows: number, heartbeatS: number | null = null) => {
-  const t = (s: number) => new Date(Date.UTC(2026, 11, 1, 10, 0, s)).toISOString();
-  return {
-    lane_no: lane,
-    started_at: t(fromS),
-    ended_at: toS === null ? null : t(toS),
-    last_heartbeat_at: heartbeatS === null ? null : t(heartbeatS),
-    rows_written: rows,
-  };
-};
+const shard = (lane: number, atS: number, rows = 250, durationMs = 0) => ({
+  lane,
+  rows,
+  duration_ms: durationMs,
+  written_at: new Date(Date.UTC(2026, 11, 1, 10, 0, 0) + atS * 1000).toISOString(),
+});
 
 describe('throughputSeries', () => {
-  it('gives each lane one point per invocation that wrote something: records over wall time', () => {
+  it('counts each lane’s shards in one-second bins from its first shard to its last, gaps included', () => {
     const s = throughputSeries([
-      inv(1, 0, 10, 5_000),
-      inv(2, 0, 5, 5_000),
-      inv(1, 10, 20, 2_500),
-      inv(1, 20, 21, 0),
-      inv(2, 6, null, 1_000, 8),
+      shard(1, 0),
+      shard(1, 0.6),
+      shard(2, 0.5, 100),
+      // Lane 1 hands off: nothing recorded in second 1, then it goes on.
+      shard(1, 2.1),
+      shard(2, 1.5, 100),
     ])!;
+    expect(s.binMs).toBe(1_000);
     expect(s.lanes.map((l) => [l.lane, l.records, l.points.map((p) => p.perSecond)])).toEqual([
-      [1, 7_500, [500, 250]],
-      [2, 6_000, [1_000, 500]],
+      [1, 750, [500, 0, 250]],
+      [2, 200, [100, 100]],
     ]);
-    expect(s.peak).toBe(1_000);
-    expect(s.to - s.from).toBe(20_000);
-    expect(throughputSeries([inv(1, 0, 1, 0)])).toBeNull();
+    expect(s.peak).toBe(500);
+    expect(s.to - s.from).toBe(2_100);
+  });
+
+  it('starts at the first page’s fetch and keeps about 60 bins across a long export', () => {
+    const shards = Array.from({ length: 1_200 }, (_, i) => shard(1 + (i % 4), i * 0.5, 250, 400));
+    const s = throughputSeries(shards)!;
+    expect(s.from).toBe(Date.parse(shards[0]!.written_at) - 400);
+    expect(s.binMs).toBe(Math.ceil((599.5 * 1000 + 400) / 60));
+    for (const lane of s.lanes) expect(lane.points.length).toBeLessThanOrEqual(61);
+    // Every lane writes 250 records every 2 s all along: ~125 a second in every bin (whole shards per bin).
+    for (const point of s.lanes[0]!.points.slice(1, -1)) expect(point.perSecond).toBeCloseTo(125, -1.5);
+    expect(s.lanes.reduce((sum, l) => sum + l.records, 0)).toBe(300_000);
+  });
+
+  it('has nothing to draw before the first shard', () => {
+    expect(throughputSeries([])).toBeNull();
   });
 });

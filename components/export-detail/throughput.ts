@@ -1,46 +1,61 @@
-import type { ExportInvocation } from '@/lib/exports/types';
+import type { ExportShard } from '@/lib/exports/types';
 
 export type ThroughputPoint = { at: number; perSecond: number };
 export type ThroughputSeries = {
   lanes: Array<{ lane: number; points: ThroughputPoint[]; records: number }>;
   from: number;
   to: number;
+  /** Width of one bin: the chart's resolution. */
+  binMs: number;
   peak: number;
 };
 
+/** About this many bins across the export, never finer than a second (a shard takes ~0.1–0.3 s). */
+const TARGET_BINS = 60;
+const MIN_BIN_MS = 1_000;
+
 /**
- * Records/s over time, per lane, from the invocation timeline: each invocation that wrote something is
- * one point — its records over its wall time, at its midpoint. Hand-offs and retries show as the gaps
- * and dips between points. Running invocations count up to their last heartbeat.
+ * Records/s over time, per lane, from the manifest: every shard's rows counted in the time bin it was
+ * recorded in. A lane's line runs from its first shard to its last, empty bins included, so a hand-off,
+ * a retry's backoff or a slow page shows as the dip it was. Re-written shards count when re-written.
  */
 export function throughputSeries(
-  invocations: ReadonlyArray<
-    Pick<ExportInvocation, 'lane_no' | 'started_at' | 'ended_at' | 'last_heartbeat_at' | 'rows_written'>
-  >,
+  shards: ReadonlyArray<Pick<ExportShard, 'lane' | 'rows' | 'written_at' | 'duration_ms'>>,
 ): ThroughputSeries | null {
-  const byLane = new Map<number, { points: ThroughputPoint[]; records: number }>();
+  if (shards.length === 0) return null;
   let from = Infinity;
   let to = -Infinity;
-  let peak = 0;
-  for (const inv of invocations) {
-    const start = Date.parse(inv.started_at);
-    const endIso = inv.ended_at ?? inv.last_heartbeat_at;
-    if (!endIso || inv.rows_written <= 0) continue;
-    const end = Date.parse(endIso);
-    if (!(end > start)) continue;
-    const perSecond = inv.rows_written / ((end - start) / 1000);
-    const lane = inv.lane_no ?? 1;
-    const entry = byLane.get(lane) ?? { points: [], records: 0 };
-    entry.points.push({ at: (start + end) / 2, perSecond });
-    entry.records += inv.rows_written;
-    byLane.set(lane, entry);
-    from = Math.min(from, start);
-    to = Math.max(to, end);
-    peak = Math.max(peak, perSecond);
+  for (const shard of shards) {
+    const written = Date.parse(shard.written_at);
+    // The first bin starts when the first page was fetched, not when it was recorded.
+    from = Math.min(from, written - Math.max(0, shard.duration_ms));
+    to = Math.max(to, written);
   }
-  if (byLane.size === 0) return null;
+  const binMs = Math.max(MIN_BIN_MS, Math.ceil((to - from) / TARGET_BINS));
+  const binOf = (at: number) => Math.floor((at - from) / binMs);
+
+  const byLane = new Map<number, { rows: Map<number, number>; first: number; last: number; records: number }>();
+  for (const shard of shards) {
+    const bin = binOf(Date.parse(shard.written_at));
+    const lane = byLane.get(shard.lane) ?? { rows: new Map(), first: bin, last: bin, records: 0 };
+    lane.rows.set(bin, (lane.rows.get(bin) ?? 0) + shard.rows);
+    lane.first = Math.min(lane.first, bin);
+    lane.last = Math.max(lane.last, bin);
+    lane.records += shard.rows;
+    byLane.set(shard.lane, lane);
+  }
+
+  let peak = 0;
   const lanes = [...byLane.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([lane, e]) => ({ lane, records: e.records, points: e.points.sort((a, b) => a.at - b.at) }));
-  return { lanes, from, to, peak };
+    .map(([lane, entry]) => {
+      const points: ThroughputPoint[] = [];
+      for (let bin = entry.first; bin <= entry.last; bin++) {
+        const perSecond = (entry.rows.get(bin) ?? 0) / (binMs / 1000);
+        peak = Math.max(peak, perSecond);
+        points.push({ at: from + (bin + 0.5) * binMs, perSecond });
+      }
+      return { lane, records: entry.records, points };
+    });
+  return { lanes, from, to, binMs, peak };
 }
