@@ -803,6 +803,10 @@ export type Database = {
           user_id: string;
         }[];
       };
+      preview_export_heir: {
+        Args: { p_job_id: string; p_lane_no: number; p_predecessor: string };
+        Returns: Json;
+      };
       record_export_download: {
         Args: { p_actor: string; p_detail: Json; p_job_id: string };
         Returns: undefined;

@@ -326,7 +326,14 @@ describe('warm hand-off', () => {
     const jobId = await newJob();
     const holder = leaseOf(jobId, await claim(jobId));
     await record(holder, { seq: 1, after: null, last: 250 });
+    // Before registering, the heir warms up on the lane as it is (the holder passes as soon as one registers).
+    expect(await rpc('public.preview_export_heir', [jobId, 1, holder.invocation])).toMatchObject({
+      available: true,
+      lane: { lane_no: 1, cursor_key: 250, next_seq: 2 },
+    });
+    expect(await rpc('public.preview_export_heir', [jobId, 1, randomUUID()])).toEqual({ available: false });
     const heir = await rpc('public.register_export_heir', [jobId, 1, holder.invocation]);
+    expect(await rpc('public.preview_export_heir', [jobId, 1, holder.invocation])).toEqual({ available: false });
     const announce = (l: Lease, afterKey: string) => rpc('public.announce_export_baton', [...args(l), afterKey]);
 
     // Only the lease holder of the current generation announces.

@@ -10,9 +10,11 @@ describe('heir timing', () => {
     expect(wallTimeLeftMs({ ...base, timeBudgetMs: 3_000 })).toBe(2_000);
   });
 
-  it('starts the heir once the time left is about what it needs to boot, plus a page or two', () => {
+  it('starts the heir once the time left is about what it needs to boot and warm up, plus a page or two', () => {
     expect(shouldStartHeir(base)).toBe(false);
-    // 40 ms of CPU left at 0.1 ms a wall ms is 400 ms of wall time: less than 1.5 × 300 + 2 × 50 = 550 ms.
+    // 80 ms of CPU left at 0.1 ms a wall ms is 800 ms of wall time: more than 1.5 × 300 + 5 × 50 = 700 ms.
+    expect(shouldStartHeir({ ...base, elapsedMs: 15_200, cpuUsedMs: 1_520 })).toBe(false);
+    // 40 ms of CPU left is 400 ms of wall time: less.
     expect(shouldStartHeir({ ...base, elapsedMs: 15_600, cpuUsedMs: 1_560 })).toBe(true);
   });
 

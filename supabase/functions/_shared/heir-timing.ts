@@ -1,7 +1,8 @@
 /**
  * When to start the next copy of the worker (its heir) so that its boot overlaps this invocation's last
  * pages instead of following them: as soon as the time left before a budget runs out is no more than
- * the heir needs to boot and register (measured by this copy's own boot), plus a page of slack.
+ * the heir needs to boot (measured by this copy's own boot), warm up (a fetch and a few encodes, about
+ * three pages) and register, plus a page or two of slack.
  */
 export type HeirTimingInput = {
   /** Wall time and CPU since the lease was taken, and the budgets for both. */
@@ -11,7 +12,7 @@ export type HeirTimingInput = {
   cpuBudgetMs: number;
   /** How long this copy took from process start to serving (the heir will take about as long). */
   bootMs: number;
-  /** Wall time of one page so far (median-ish): the slack the heir needs to register before the last one. */
+  /** Wall time of one page so far (median-ish): what the heir's warm-up and the slack are measured in. */
   pageMs: number;
 };
 
@@ -25,5 +26,5 @@ export function wallTimeLeftMs(input: HeirTimingInput): number {
 }
 
 export function shouldStartHeir(input: HeirTimingInput): boolean {
-  return wallTimeLeftMs(input) <= 1.5 * input.bootMs + 2 * input.pageMs;
+  return wallTimeLeftMs(input) <= 1.5 * input.bootMs + 5 * input.pageMs;
 }

@@ -14,6 +14,7 @@ import {
   heartbeatSchema,
   outcomeSchema,
   parseRpcResult,
+  previewSchema,
   recordOutcomeSchema,
   registeredSchema,
   type Claim,
@@ -104,6 +105,9 @@ type PreparedShard = { encoded: EncodedShard; sha256: string; gzipped: GzipShard
 
 /** An heir's first page, read ahead from the key its predecessor announced (see takeLease). */
 type ReadAhead = { afterKey: bigint; page: Promise<Page | null> };
+
+/** Encodes of the warm-up page: ~15–40 ms of CPU each on a fresh isolate, a few per ~10 s invocation. */
+const WARM_UP_ROUNDS = 3;
 
 /** How long the heir waits for the baton before stepping back (the predecessor then hands off cold). */
 const HEIR_WAIT_MS = 15_000;
@@ -468,11 +472,12 @@ function sourceChanged(rerun: Rerun, rows: number): ExportError {
 }
 
 /**
- * Claims the lane, or — started as an heir — registers and waits for the predecessor's baton. While it
- * waits, the heir warms up on the lane's current page (fetched, encoded, hashed, dropped): a fresh
- * isolate runs its first page on cold code and cold connections. When the predecessor announces where its
- * last page ends, the heir reads its own first page from there (fetched and encoded, not written) and
- * waits on; with the baton it then only uploads and records. Neither ever delays taking the baton.
+ * Claims the lane, or — started as an heir — warms up, registers and waits for the predecessor's baton.
+ * The warm-up runs the lane's current page through the same code a real page takes (fetched, encoded,
+ * hashed, dropped) before registering: a fresh isolate is slow on its first pages (cold code, cold
+ * connections), and the holder passes the baton as soon as an heir is registered. When the predecessor
+ * announces where its last page ends, the heir reads its own first page from there (fetched and encoded,
+ * not written) and waits on; with the baton it then only uploads and records.
  */
 async function takeLease(
   request: WorkerRequest,
@@ -480,6 +485,13 @@ async function takeLease(
   settings: WorkerSettings,
 ): Promise<{ claim: Claim; readAhead?: ReadAhead }> {
   if (request.heirOf !== undefined && request.lane !== undefined) {
+    const preview = await call(
+      ports,
+      'preview_export_heir',
+      { p_job_id: request.jobId, p_lane_no: request.lane, p_predecessor: request.heirOf },
+      previewSchema,
+    );
+    if (preview.available && preview.job && preview.lane) await warmUp(preview.job, preview.lane, ports);
     const registered = await call(
       ports,
       'register_export_heir',
@@ -488,7 +500,6 @@ async function takeLease(
     );
     if (registered.registered && registered.invocation_id !== undefined) {
       const { job, lane } = registered;
-      if (job && lane) void warmUp(job, lane, ports);
       const waitUntil = Date.now() + HEIR_WAIT_MS;
       let readAhead: ReadAhead | undefined;
       let seenAfterKey: bigint | null = null;
@@ -601,11 +612,14 @@ async function prepareShard(job: ClaimedJob, documents: readonly ExportDocument[
   return { encoded, sha256: await sha256Hex(encoded.bytes), gzipped, gzipSha256: await sha256Hex(gzipped.bytes) };
 }
 
-/** One page of the lane as it is now, through the same code a real page takes, then dropped. */
+/**
+ * One page of the lane as it is now, through the same code a real page takes, then dropped; encoded a few
+ * times, so V8 has compiled the encoder with optimisations before the heir's first real page.
+ */
 async function warmUp(job: ClaimedJob, lane: ClaimedLane, ports: WorkerPorts): Promise<void> {
   try {
     const page = await fetchLanePage(ports, job, lane.cursor_key, lane.key_upper);
-    await prepareShard(job, page.documents);
+    for (let round = 0; round < WARM_UP_ROUNDS; round++) await prepareShard(job, page.documents);
   } catch (error) {
     ports.log(`warm-up failed (harmless): ${String(error)}`);
   }

@@ -70,6 +70,12 @@ export const claimSchema = z.discriminatedUnion('claimed', [
   }),
 ]);
 
+export const previewSchema = z.object({
+  available: z.boolean(),
+  job: claimedJobSchema.optional(),
+  lane: claimedLaneSchema.optional(),
+});
+
 export const registeredSchema = z.object({
   registered: z.boolean(),
   invocation_id: z.uuid().optional(),
