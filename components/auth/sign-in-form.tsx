@@ -16,11 +16,7 @@ export function SignInForm({ next }: { next: string }) {
   const { fieldErrors, error } = state;
 
   return (
-    <form
-      action={formAction}
-      className="flex flex-col gap-4"
-      aria-describedby={error ? 'sign-in-error' : undefined}
-    >
+    <form action={formAction} className="flex flex-col gap-4" aria-describedby={error ? 'sign-in-error' : undefined}>
       <input type="hidden" name="next" value={next} />
       <div className="flex flex-col gap-1">
         <Label htmlFor="email">Email</Label>
