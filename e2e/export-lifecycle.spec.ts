@@ -10,6 +10,7 @@ import {
   setFaults,
   snap,
   startExport,
+  startSlowedExport,
   verifyDownloadedFile,
 } from './support';
 
@@ -140,20 +141,8 @@ test('cancel while running: cancelling, then cancelled; retry missing completes 
   request,
 }, testInfo) => {
   test.setTimeout(180_000);
-  await setFaults(request, { typesense: { latencyMs: 150 } });
-  const job = await startExport(page);
-  await page.goto(`/exports/${job.id}`);
-  await expect(page.locator('[data-state="done"]').first()).toBeVisible({ timeout: 30_000 });
-
-  // A slow source page holds the worker between shards, so the "Cancelling…" phase is visible. Wait
-  // for one shard written after the slowdown: the worker's next fetch then takes the full 10 s.
-  const slowSince = Date.now();
-  await setFaults(request, { typesense: { latencyMs: 10_000 } });
-  await expect
-    .poll(async () => (await getManifest(page, job.id)).shards.some((s) => Date.parse(s.written_at) > slowSince), {
-      timeout: 30_000,
-    })
-    .toBe(true);
+  // A slow source page holds the worker between shards, so the "Cancelling…" phase is visible.
+  const job = await startSlowedExport(page, request);
   await page.getByRole('button', { name: 'Cancel export' }).click();
   const confirm = page.getByRole('alertdialog', { name: 'Cancel this export?' });
   await confirm.getByRole('button', { name: 'Cancel export' }).click();

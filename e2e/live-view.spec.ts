@@ -1,5 +1,13 @@
 import { expect, test } from '@playwright/test';
-import { clearFaults, expectAccessible, getManifest, setFaults, snapWidths, startExport } from './support';
+import {
+  clearFaults,
+  expectAccessible,
+  getManifest,
+  setFaults,
+  snapWidths,
+  startExport,
+  startSlowedExport,
+} from './support';
 
 // Faults are global to the devstack: never leave one behind for the next test.
 test.afterEach(async ({ request }) => {
@@ -11,19 +19,8 @@ test('cancel: "Cancelling…" the moment the request commits, then the truth abo
   request,
 }, testInfo) => {
   test.setTimeout(180_000);
-  await setFaults(request, { typesense: { latencyMs: 150 } });
-  const job = await startExport(page);
-  await page.goto(`/exports/${job.id}`);
-  await expect(page.locator('[data-state="done"]').first()).toBeVisible({ timeout: 30_000 });
-
   // A slow source page holds each lane between shards, so the worker cannot acknowledge at once.
-  const slowSince = Date.now();
-  await setFaults(request, { typesense: { latencyMs: 10_000 } });
-  await expect
-    .poll(async () => (await getManifest(page, job.id)).shards.some((s) => Date.parse(s.written_at) > slowSince), {
-      timeout: 30_000,
-    })
-    .toBe(true);
+  const job = await startSlowedExport(page, request);
   await page.getByRole('button', { name: 'Cancel export' }).click();
   const confirm = page.getByRole('alertdialog', { name: 'Cancel this export?' });
   const [answer] = await Promise.all([

@@ -59,6 +59,26 @@ export async function startExport(
   return (await response.json()) as ExportJob;
 }
 
+/**
+ * Starts an export, opens its page once a shard is written, then slows every source page to 10 s and
+ * waits for one shard written after the slowdown: each lane then sits in a slow fetch, so a cancel cannot
+ * be acknowledged at once and the "Cancelling…" phase can be seen. The caller clears the faults.
+ */
+export async function startSlowedExport(page: Page, request: APIRequestContext): Promise<ExportJob> {
+  await setFaults(request, { typesense: { latencyMs: 150 } });
+  const job = await startExport(page);
+  await page.goto(`/exports/${job.id}`);
+  await expect(page.locator('[data-state="done"]').first()).toBeVisible({ timeout: 30_000 });
+  const slowSince = Date.now();
+  await setFaults(request, { typesense: { latencyMs: 10_000 } });
+  await expect
+    .poll(async () => (await getManifest(page, job.id)).shards.some((s) => Date.parse(s.written_at) > slowSince), {
+      timeout: 30_000,
+    })
+    .toBe(true);
+  return job;
+}
+
 export async function getManifest(page: Page, id: string): Promise<ExportManifest> {
   const response = await page.request.get(`/api/exports/${id}/shards`);
   expect(response.ok()).toBe(true);
