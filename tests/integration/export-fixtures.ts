@@ -249,8 +249,9 @@ export async function shardsDigest(jobId: string): Promise<Digest & { shards: Ex
   return { sha256: hash.digest('hex'), bytes, rows, shards };
 }
 
-export async function readJob(jobId: string): Promise<ExportJob> {
-  const { data, error } = await serviceClient().from('export_jobs').select('*').eq('id', jobId).single<ExportJob>();
+/** The job row, read with the secret key (of the test stack, or of another project's client). */
+export async function readJob(jobId: string, admin: SupabaseClient = serviceClient()): Promise<ExportJob> {
+  const { data, error } = await admin.from('export_jobs').select('*').eq('id', jobId).single<ExportJob>();
   if (error) throw error;
   return data;
 }
@@ -262,12 +263,12 @@ export async function readJob(jobId: string): Promise<ExportJob> {
 export async function waitForJob(
   jobId: string,
   done: (job: ExportJob) => boolean,
-  options: { timeoutMs?: number; sweep?: boolean } = {},
+  options: { timeoutMs?: number; sweep?: boolean; admin?: SupabaseClient } = {},
 ): Promise<ExportJob> {
   const deadline = Date.now() + (options.timeoutMs ?? 90_000);
   let lastSweep = 0;
   for (;;) {
-    const job = await readJob(jobId);
+    const job = await readJob(jobId, options.admin);
     if (done(job)) return job;
     if (Date.now() > deadline)
       throw new Error(`job ${jobId} still ${job.status} (${job.shards_written} shards) at the deadline`);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { serviceRunner } from './as-service';
 import { testStack } from './stack-info';
 
 /**
@@ -14,23 +15,7 @@ const db = new pg.Pool({ connectionString: stack.pgConnectionString, max: 8 });
 type Json = Record<string, unknown>;
 type Lease = { job: string; lane: number; invocation: string; generation: number };
 
-async function asService<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = await db.connect();
-  try {
-    await client.query('begin');
-    await client.query(
-      "select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{\"role\":\"service_role\"}', true)",
-    );
-    const { rows } = await client.query<T>(sql, params);
-    await client.query('commit');
-    return rows;
-  } catch (error) {
-    await client.query('rollback');
-    throw error;
-  } finally {
-    client.release();
-  }
-}
+const asService = serviceRunner(db);
 
 async function rpc(fn: string, args: unknown[]): Promise<Json> {
   const placeholders = args.map((_, i) => `$${i + 1}`).join(', ');

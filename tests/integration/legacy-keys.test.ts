@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { createClient } from '@supabase/supabase-js';
 import { decodeProtectedHeader } from 'jose';
 import Typesense from 'typesense';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { freePort } from '../../devstack/free-port';
 import { projectRoot, startDevstack, type Devstack } from '../../devstack/stack';
 import { startExport } from '../../lib/exports/start-export';
 import type { Database } from '../../lib/supabase/database.types';
-import { testFields, testRecord } from './export-fixtures';
+import { testFields, testRecord, waitForJob } from './export-fixtures';
 
 /**
  * A project that still uses its legacy JWT keys (`DEVSTACK_API_KEYS=legacy`), end to end: a devstack of
@@ -155,17 +155,10 @@ describe('a project on legacy JWT keys', () => {
       { user: { supabase: user, userId }, admin, typesense },
       { sourceId: sources[0]!.id, format: 'csv', fields: testFields },
     );
-    const finished = await waitFor(admin, job.id);
+    const finished = await waitForJob(job.id, (j) => ['completed', 'failed', 'cancelled'].includes(j.status), {
+      timeoutMs: 60_000,
+      admin,
+    });
     expect(finished).toMatchObject({ status: 'completed', rows_written: 600 });
   });
 });
-
-async function waitFor(admin: SupabaseClient<Database>, jobId: string) {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const { data } = await admin.from('export_jobs').select('status, rows_written').eq('id', jobId).single();
-    if (data && ['completed', 'failed', 'cancelled'].includes(data.status)) return data;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${data?.status ?? 'missing'}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
