@@ -1,5 +1,7 @@
+import os from 'node:os';
 import { scanSource, writeObjects } from '../lib/bounds';
 import { runExport } from '../lib/export-run';
+import { busyShare, readMachineCpu } from '../lib/proc';
 import { mbps, ms, num, perSecond, ratio, seconds, type Table } from '../lib/format';
 import type { BenchContext, Scenario } from '../lib/scenario';
 import { setLatency } from '../lib/stack';
@@ -36,6 +38,7 @@ export const exportThroughput: Scenario = {
 
       await setLatency(stack, latencyMs);
       ctx.log(`bounds at ${latencyMs} ms latency: source scan …`);
+      const cpuBeforeScan = await readMachineCpu();
       const scan = await scanSource(stack.typesense, {
         collection: 'blog_posts',
         keyField: job.key_field,
@@ -44,12 +47,18 @@ export const exportThroughput: Scenario = {
         fields: job.fields.includes(job.key_field) ? job.fields : [...job.fields, job.key_field],
         pageSize: job.page_size,
       });
+      const scanCpuBusy = busyShare(cpuBeforeScan, await readMachineCpu());
       ctx.log(`bounds at ${latencyMs} ms latency: storage writes …`);
+      const cpuBeforeWrites = await readMachineCpu();
       const writes = await writeObjects(
         stack.admin,
         `${job.organisation_id}/bench-bounds-${run.jobId}`,
         run.shards.map((s) => s.bytes),
       );
+      const writesCpuBusy = busyShare(cpuBeforeWrites, await readMachineCpu());
+      // Every process's CPU (both cores) per 1,000 records: what the path costs the machine as a whole.
+      const cpuPerThousand = (busy: number, wallMs: number) =>
+        `${num((busy * wallMs * os.cpus().length * 1000) / run.rows, 0)} ms`;
       await setLatency(stack, 0);
 
       const label = latencyMs === 0 ? 'as is' : `+${latencyMs} ms/request`;
@@ -62,6 +71,8 @@ export const exportThroughput: Scenario = {
           perSecond(run.rows, run.wallMs),
           mbps(run.bytes, run.wallMs),
           '1.00×',
+          `${num(run.machineCpuBusy * 100)}%`,
+          cpuPerThousand(run.machineCpuBusy, run.wallMs),
         ],
         [
           label,
@@ -70,6 +81,8 @@ export const exportThroughput: Scenario = {
           perSecond(scan.records, scan.ms),
           mbps(run.bytes, scan.ms),
           ratio(run.wallMs / scan.ms),
+          `${num(scanCpuBusy * 100)}%`,
+          cpuPerThousand(scanCpuBusy, scan.ms),
         ],
         [
           label,
@@ -78,6 +91,8 @@ export const exportThroughput: Scenario = {
           perSecond(run.rows, writes.ms),
           mbps(writes.bytes, writes.ms),
           ratio(run.wallMs / writes.ms),
+          `${num(writesCpuBusy * 100)}%`,
+          cpuPerThousand(writesCpuBusy, writes.ms),
         ],
         [
           label,
@@ -86,6 +101,8 @@ export const exportThroughput: Scenario = {
           perSecond(run.rows, both),
           mbps(run.bytes, both),
           ratio(run.wallMs / both),
+          '—',
+          '—',
         ],
       );
 
@@ -112,6 +129,7 @@ export const exportThroughput: Scenario = {
         endToEndMs: run.wallMs,
         scan,
         writes,
+        machineCpuBusy: { endToEnd: run.machineCpuBusy, scan: scanCpuBusy, writes: writesCpuBusy },
         ratios: { toScan: run.wallMs / scan.ms, toWrites: run.wallMs / writes.ms, toScanPlusWrites: run.wallMs / both },
         cpu: {
           workerRecordedMs: cpuMs,
@@ -136,12 +154,22 @@ export const exportThroughput: Scenario = {
       tables: [
         {
           title: `${exportThroughput.title} (one lane, ${num(options.records)} demo blog posts, CSV, 250 a shard, worker heap ${stack.functionHeapMb} MB)`,
-          columns: ['latency', 'path', 'time', 'records/s', 'MB/s', 'Baton ÷ this'],
+          columns: [
+            'latency',
+            'path',
+            'time',
+            'records/s',
+            'MB/s',
+            'Baton ÷ this',
+            'machine CPU busy',
+            'machine CPU / 1k records',
+          ],
           rows: speed,
           notes: [
             'End to end: job created → completed (database clock), including every hand-off and Deno process start.',
             "Bounds: the same requests from one Node process, one at a time as the worker issues them; MB/s counts the export's CSV bytes.",
             'Latency rows: 20 ms added to every Typesense and Storage request by the devstack (a remote service).',
+            'machine CPU: both cores, every process (/proc/stat). The devstack plays Typesense on Postgres, so a search costs Node and Postgres CPU; end to end adds the worker, Storage, the manifest and Realtime on the same two cores.',
           ],
         },
         {
