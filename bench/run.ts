@@ -22,7 +22,7 @@ import { realtime } from './scenarios/realtime';
  * scenario's named figures, with the date of the run they came from).
  *
  * Flags (defaults fit ~30 minutes on 2 cores):
- *   --sizes 10000,100000        export-memory sizes; add 1000000 for the 1M point (~20 min more)
+ *   --sizes 10000,100000        export-memory sizes; add 1000000 for the 1M point (~10 min more)
  *   --records 100000            export of the throughput, hand-off and realtime scenarios
  *   --short-budget-records 50000  export run with the 1.5 s time budget (hand-off scenario)
  *   --latencies 0,20            injected Typesense + Storage latency (ms a request) for scenarios 2–5
