@@ -9,6 +9,7 @@ import { projectApiKeys } from '../../devstack/context';
 import { demoUsers, prepareDemo } from '../../devstack/demo';
 import { freePort } from '../../devstack/free-port';
 import { projectRoot, startDevstack, type Devstack } from '../../devstack/stack';
+import { HOSTED_CPU_LIMIT_MS } from '../../supabase/functions/_shared/worker-settings.ts';
 
 /**
  * One devstack per benchmark run: a fresh data dir under `.devstack/bench`, free ports, quiet, demo data
@@ -16,9 +17,9 @@ import { projectRoot, startDevstack, type Devstack } from '../../devstack/stack'
  * goes through the official clients, as the app does.
  */
 
-/** Hosted Edge Functions: 256 MB and 2 s of CPU per request. Speed is measured there. */
+/** Hosted Edge Functions: 256 MB and 2 s of CPU per request (worker-settings.ts). Speed is measured there. */
 export const HOSTED_HEAP_MB = 256;
-export const HOSTED_CPU_LIMIT_MS = 2_000;
+export { HOSTED_CPU_LIMIT_MS };
 /**
  * The memory scenario's V8 old-space cap: a quarter of the hosted 256 MB, as in the integration tests,
  * so "the heap stays flat" is shown far below the limit. Only there: under 64 MB V8 collects garbage far
@@ -51,13 +52,13 @@ export type BenchStack = {
 /** Hosted pg_cron runs the sweep every 10 seconds; so does the bench's devstack. */
 const SWEEP_INTERVAL_MS = 10_000;
 
-export function serviceClient(apiUrl: string, serviceRoleKey: string): SupabaseClient {
+function serviceClient(apiUrl: string, serviceRoleKey: string): SupabaseClient {
   return createClient(apiUrl, serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false },
   });
 }
 
-export function typesenseClient(url: string, apiKey: string): TypesenseClient {
+function typesenseClient(url: string, apiKey: string): TypesenseClient {
   const parsed = new URL(url);
   return new Typesense.Client({
     nodes: [{ host: parsed.hostname, port: Number(parsed.port), protocol: parsed.protocol.replace(':', '') }],

@@ -18,10 +18,3 @@ export function max(samples: readonly number[]): number {
 export function sum(samples: readonly number[]): number {
   return samples.reduce((a, b) => a + b, 0);
 }
-
-/** Times `fn` once in milliseconds (monotonic clock). */
-export async function timeMs<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const started = performance.now();
-  const value = await fn();
-  return { ms: performance.now() - started, value };
-}

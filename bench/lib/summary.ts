@@ -8,7 +8,7 @@ import { resultsDir } from './results';
  * one scenario replaces only its own figures and keeps every other one with its own date.
  */
 type Figure = { value: number; date: string; scenario: string; load: number };
-export type Summary = Record<string, Figure>;
+type Summary = Record<string, Figure>;
 
 const summaryPath = path.join(resultsDir, 'summary.json');
 

@@ -125,7 +125,7 @@ export function RetryDialog({
 }
 
 /** "shards 38 and 215–268 (13,750 records) and the unwritten rest (~1,200 records)". */
-export function describePlan(plan: RetryPlan): string {
+function describePlan(plan: RetryPlan): string {
   const parts: string[] = [];
   if (plan.shards.length > 0) {
     const ranges = numberRanges(plan.shards.map((s) => s.shardNo));

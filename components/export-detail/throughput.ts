@@ -1,6 +1,6 @@
 import type { ExportShard } from '@/lib/exports/types';
 
-export type ThroughputPoint = { at: number; perSecond: number };
+type ThroughputPoint = { at: number; perSecond: number };
 export type ThroughputSeries = {
   lanes: Array<{ lane: number; points: ThroughputPoint[]; records: number }>;
   from: number;

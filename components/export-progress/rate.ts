@@ -7,12 +7,12 @@
 export type RateSample = { at: number; rows: number };
 
 /** Samples older than this (relative to the newest) no longer describe the current speed. */
-export const RATE_WINDOW_MS = 60_000;
+const RATE_WINDOW_MS = 60_000;
 /** An ETA needs at least this much history and this many samples… */
-export const SETTLE_MIN_SPAN_MS = 10_000;
-export const SETTLE_MIN_SAMPLES = 4;
+const SETTLE_MIN_SPAN_MS = 10_000;
+const SETTLE_MIN_SAMPLES = 4;
 /** …and the two halves of the window may differ by at most this fraction. */
-export const SETTLE_MAX_DRIFT = 0.35;
+const SETTLE_MAX_DRIFT = 0.35;
 
 /** Appends a sample, drops what fell out of the window; a counter that went down (a re-run) starts over. */
 export function addSample(samples: readonly RateSample[], sample: RateSample, windowMs = RATE_WINDOW_MS): RateSample[] {

@@ -16,7 +16,7 @@ export function shardRuns(model: Pick<ShardMapModel, 'states' | 'total'>): Shard
 
 const number = new Intl.NumberFormat('en-US');
 
-export function formatRun(run: ShardRun): string {
+function formatRun(run: ShardRun): string {
   const range = run.from === run.to ? number.format(run.from) : `${number.format(run.from)}–${number.format(run.to)}`;
   return `${range} ${SHARD_STATE_LABEL[run.state]}`;
 }

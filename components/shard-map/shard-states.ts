@@ -16,7 +16,7 @@ export const SHARD_STATE_LABEL: Record<ShardState, string> = {
   skipped: 'not written',
 };
 
-export const ACTIVE_STATUSES: readonly ExportStatus[] = ['queued', 'running', 'retrying'];
+const ACTIVE_STATUSES: readonly ExportStatus[] = ['queued', 'running', 'retrying'];
 export function isActive(status: ExportStatus): boolean {
   return ACTIVE_STATUSES.includes(status);
 }

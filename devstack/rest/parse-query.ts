@@ -110,7 +110,7 @@ export function splitTopLevel(text: string, sep = ','): string[] | null {
 }
 
 /** `"a \"b\""` → `a "b"`; anything unquoted is returned as is. */
-export function unquote(text: string): string {
+function unquote(text: string): string {
   if (text.length >= 2 && text.startsWith('"') && text.endsWith('"')) {
     return text.slice(1, -1).replace(/\\(.)/g, '$1');
   }

@@ -32,7 +32,7 @@ type FieldType = (typeof fieldTypes)[number];
  * Field names end up inside SQL as string literals (`attrs->>'name'`) so that expression indexes match;
  * this restricts them to a charset that can never break out of a literal (real Typesense allows more).
  */
-export const FIELD_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const FIELD_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 const fieldInputSchema = z
   .object({

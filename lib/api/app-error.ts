@@ -32,7 +32,7 @@ export class AppError extends Error {
   }
 }
 
-export type ErrorBody = { error: { code: string; message: string; details?: Record<string, unknown> } };
+type ErrorBody = { error: { code: string; message: string; details?: Record<string, unknown> } };
 
 export function errorResponse(error: unknown): Response {
   if (error instanceof AppError) {

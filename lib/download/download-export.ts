@@ -34,7 +34,7 @@ export const downloadQuery = z.object({
 });
 
 /** `blog_posts-2026-11-28-1a2b3c4d.csv`: collection, creation date, job id prefix; only safe characters. */
-export function downloadFilename(
+function downloadFilename(
   job: Pick<ExportJob, 'id' | 'collection' | 'created_at' | 'format'>,
   options: { partial: boolean; form: DownloadForm },
 ): string {

@@ -25,10 +25,10 @@ export type ShardObject = {
 };
 
 /** The part of a verified shard object the file takes: bytes [skip, object.bytes). */
-export type ShardSegment = { kind: 'shard'; object: ShardObject; skip: number };
+type ShardSegment = { kind: 'shard'; object: ShardObject; skip: number };
 
 /** Bytes that come from no shard: the Excel form's byte-order mark, the CSV header of an export with no rows. */
-export type LiteralSegment = { kind: 'literal'; bytes: Uint8Array };
+type LiteralSegment = { kind: 'literal'; bytes: Uint8Array };
 
 export type Segment = ShardSegment | LiteralSegment;
 

@@ -5,7 +5,7 @@ import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
  * effort: the worker answers 202 at once; if the call fails, the lane stays queued and the sweep
  * (pg_cron, or the devstack's timer) starts it.
  */
-export async function kickExportWorker(admin: TypedSupabaseClient, jobId: string, lane?: number): Promise<boolean> {
+async function kickExportWorker(admin: TypedSupabaseClient, jobId: string, lane?: number): Promise<boolean> {
   const { error } = await admin.functions.invoke('export-worker', { body: { jobId, lane } });
   if (error) console.warn(`[exports] could not start the worker for ${jobId}; the sweep will: ${error.message}`);
   return !error;

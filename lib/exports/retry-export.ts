@@ -55,7 +55,7 @@ const KIND_WORDS: Record<NonNullable<ExportShard['problem_kind']>, string> = {
  * damaged ("checksum mismatch found by a download"). A same-size corruption or an object lost on disk
  * while its storage row remains passes the size check, so this record is what puts such a shard in the plan.
  */
-export function recordedReason(shard: Pick<ExportShard, 'problem' | 'problem_kind' | 'problem_source'>): string | null {
+function recordedReason(shard: Pick<ExportShard, 'problem' | 'problem_kind' | 'problem_source'>): string | null {
   if (shard.problem_kind) {
     const by = shard.problem_source === 'download' ? 'a download' : (shard.problem_source ?? 'a check');
     return `${KIND_WORDS[shard.problem_kind]} found by ${by}`;

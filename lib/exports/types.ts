@@ -4,7 +4,7 @@
  * An int64 key: a number while it is a safe integer, exact decimal digits beyond 2^53 (the app's clients
  * never round one: exactJsonFetch in supabase/functions/_shared/exact-json.ts).
  */
-export type Int64 = number | string;
+type Int64 = number | string;
 
 export type ExportStatus = 'queued' | 'running' | 'retrying' | 'completed' | 'failed' | 'cancelled';
 export type ExportFormat = 'csv' | 'ndjson';

@@ -18,7 +18,7 @@ const errorBody = z.object({
 });
 
 /** Turns a non-2xx response into an ApiError; the message is the server's, meant for people. */
-export async function toApiError(response: Response): Promise<ApiError> {
+async function toApiError(response: Response): Promise<ApiError> {
   const parsed = errorBody.safeParse(await response.json().catch(() => null));
   if (parsed.success) {
     const { code, message, details } = parsed.data.error;

@@ -4,7 +4,7 @@ import { apiFetch } from './api-fetch';
 import { queryKeys } from './keys';
 
 /** The export history is the newest 200 jobs; the API caps a page at 200. */
-export const EXPORT_LIST_LIMIT = 200;
+const EXPORT_LIST_LIMIT = 200;
 
 /** The organisation's exports, newest first. Kept live by `useExportListSubscription`. */
 export const exportsQueryOptions = () =>

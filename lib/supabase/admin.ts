@@ -25,4 +25,4 @@ export function createAdminClient(options: { actingFor?: string } = {}) {
   });
 }
 
-export const ACTOR_HEADER = 'x-baton-actor';
+const ACTOR_HEADER = 'x-baton-actor';

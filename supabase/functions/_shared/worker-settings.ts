@@ -10,7 +10,7 @@ import { z } from 'zod';
 /** Hosted Edge Functions: 2 s of CPU per request (Supabase's limits page; some notes quote 200 ms). */
 export const HOSTED_CPU_LIMIT_MS = 2_000;
 /** Hosted wall clock per invocation: 150 s on the free plan (400 s paid). */
-export const HOSTED_WALL_CLOCK_MS = 150_000;
+const HOSTED_WALL_CLOCK_MS = 150_000;
 /** Share of the CPU limit a worker spends before it hands off: the rest covers the page in flight. */
 const CPU_BUDGET_SHARE = 0.8;
 /** Wall time kept free after the time budget: the last page, the hand-off call and waitUntil's tail. */
