@@ -79,8 +79,12 @@ export async function startSlowedExport(page: Page, request: APIRequestContext):
   return job;
 }
 
+/**
+ * The manifest, as the dashboard reads it. Polled in loops, so a reused keep-alive connection can meet the
+ * server closing it (ECONNRESET, seen once on a fresh clone): this idempotent GET is simply sent again.
+ */
 export async function getManifest(page: Page, id: string): Promise<ExportManifest> {
-  const response = await page.request.get(`/api/exports/${id}/shards`);
+  const response = await page.request.get(`/api/exports/${id}/shards`, { maxRetries: 2 });
   expect(response.ok()).toBe(true);
   return (await response.json()) as ExportManifest;
 }
