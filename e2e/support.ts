@@ -34,14 +34,17 @@ type FaultPatch = Partial<
   >
 >;
 
-/** Devstack fault injection (loopback-only admin API). */
+/**
+ * Devstack fault injection (loopback-only admin API). Setting faults is idempotent, so a request that meets
+ * a keep-alive connection just closed by the server (ECONNRESET after ~5 s idle) is sent again.
+ */
 export async function setFaults(request: APIRequestContext, patch: FaultPatch) {
-  const response = await request.put(faultsUrl, { data: patch });
+  const response = await request.put(faultsUrl, { data: patch, maxRetries: 2 });
   expect(response.ok(), await response.text()).toBe(true);
 }
 
 export async function clearFaults(request: APIRequestContext) {
-  const response = await request.delete(faultsUrl);
+  const response = await request.delete(faultsUrl, { maxRetries: 2 });
   expect(response.ok()).toBe(true);
 }
 
@@ -79,10 +82,7 @@ export async function startSlowedExport(page: Page, request: APIRequestContext):
   return job;
 }
 
-/**
- * The manifest, as the dashboard reads it. Polled in loops, so a reused keep-alive connection can meet the
- * server closing it (ECONNRESET, seen once on a fresh clone): this idempotent GET is simply sent again.
- */
+/** The manifest, as the dashboard reads it; sent again on ECONNRESET like the faults above (a GET). */
 export async function getManifest(page: Page, id: string): Promise<ExportManifest> {
   const response = await page.request.get(`/api/exports/${id}/shards`, { maxRetries: 2 });
   expect(response.ok()).toBe(true);
