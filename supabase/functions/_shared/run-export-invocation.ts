@@ -103,6 +103,9 @@ type Page = { documents: ExportDocument[]; lastKey: bigint | null; shard?: Prepa
 /** A page encoded for storage: the plain bytes (what the file is made of) and the gzip member stored. */
 type PreparedShard = { encoded: EncodedShard; sha256: string; gzipped: GzipShard; gzipSha256: string };
 
+/** A page being read beside the write before it (see readPage in runExportInvocation). */
+type PageRead = { fetched: Promise<Page>; prepared: Promise<Page> };
+
 /** An heir's first page, read ahead from the key its predecessor announced (see takeLease). */
 type ReadAhead = { afterKey: bigint; page: Promise<Page | null> };
 
@@ -244,6 +247,18 @@ export async function runExportInvocation(
   }, heartbeatEveryMs / 2);
 
   const fetchPage = (afterKey: bigint | null, lastKey: bigint | null) => fetchLanePage(ports, job, afterKey, lastKey);
+  /**
+   * A page being read: `fetched` resolves when its documents are in (its last key lets the next fetch
+   * start), `prepared` once its shard is encoded too. The encoding (~18 ms of CPU) starts as soon as the
+   * documents arrive, so it runs while the page before is still uploading and being recorded.
+   */
+  const readPage = (fetched: Promise<Page>): PageRead => {
+    const prepared = fetched.then((page) => withShard(job, page));
+    // Failures are seen where they are awaited.
+    fetched.catch(() => {});
+    prepared.catch(() => {});
+    return { fetched, prepared };
+  };
 
   /** Encode, write and record one page as a shard; the page is dropped when this returns. */
   const writeShard = async (
@@ -350,9 +365,12 @@ export async function runExportInvocation(
       let laneSeq = lane.next_seq;
       let afterKey = lane.cursor_key;
       let fetchStartedAt = Date.now();
-      let next: Promise<Page> | null = firstTailPage(readAhead, afterKey, () => fetchPage(afterKey, lane.key_upper));
+      let next: PageRead | null = readPage(
+        firstTailPage(readAhead, afterKey, () => fetchPage(afterKey, lane.key_upper)),
+      );
       while (next) {
-        const page = await next;
+        const { fetched, prepared } = next;
+        const page = await fetched;
         next = null;
         if (page.lastKey === null) break;
         // A short page means the lane's key range is exhausted: no need to ask for an empty one.
@@ -363,13 +381,17 @@ export async function runExportInvocation(
         if (more && heirWaiting) announceBaton(page.lastKey);
         const thisFetchStartedAt = fetchStartedAt;
         if (more && !last) {
+          // The next page is read beside this page's encoding and write; at most two pages are held.
           fetchStartedAt = Date.now();
-          next = fetchPage(page.lastKey, lane.key_upper);
-          // The prefetch runs beside this page's write; its failure is seen when it is awaited.
-          next.catch(() => {});
+          next = readPage(fetchPage(page.lastKey, lane.key_upper));
         }
         afterRecord(
-          await writeShard(page, { laneSeq, afterKey, lastKey: page.lastKey }, heirWaiting, thisFetchStartedAt),
+          await writeShard(
+            await prepared,
+            { laneSeq, afterKey, lastKey: page.lastKey },
+            heirWaiting,
+            thisFetchStartedAt,
+          ),
         );
         laneSeq += 1;
         afterKey = page.lastKey;
@@ -547,8 +569,7 @@ async function readPageAhead(
   keyUpper: bigint | null,
 ): Promise<Page | null> {
   try {
-    const page = await fetchLanePage(ports, job, afterKey, keyUpper);
-    return { ...page, shard: await prepareShard(job, page.documents) };
+    return await withShard(job, await fetchLanePage(ports, job, afterKey, keyUpper));
   } catch (error) {
     ports.log(`reading ahead failed (the page is fetched again with the baton): ${String(error)}`);
     return null;
@@ -595,6 +616,12 @@ async function fetchLanePage(
     throw new ExportError('schema_mismatch', `Record without an integer ${job.key_field}: cannot page on it.`, false);
   }
   return { documents, lastKey: last };
+}
+
+/** The page with its shard encoded (an empty page has nothing to encode; a read-ahead page already is). */
+async function withShard(job: ClaimedJob, page: Page): Promise<Page> {
+  if (page.shard || page.documents.length === 0) return page;
+  return { ...page, shard: await prepareShard(job, page.documents) };
 }
 
 /**
