@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cancelExport } from '../../lib/exports/cancel-export';
 import { startExport } from '../../lib/exports/start-export';
 import type { ExportInvocation, ExportJob } from '../../lib/exports/types';
+import { EXPORTS_BUCKET } from '../../supabase/functions/_shared/shard-key.ts';
 import { serviceClient } from './clients';
 import { testStack } from './stack-info';
 import {
@@ -184,6 +185,13 @@ describe('export worker under trouble', () => {
     const cancelAt = new Date(done.cancel_requested_at!).getTime();
     expect(shards.filter((s) => new Date(s.written_at).getTime() > cancelAt)).toEqual([]);
     expect(done.shards_written).toBe(shards.length);
+    // Storage holds exactly the manifest's objects: a shard uploaded while the record before it was
+    // learning of the cancel is removed, never left behind.
+    const { rows: stored } = await db.query<{ name: string }>(
+      `select name from storage.objects where bucket_id = $1 and name like $2 order by name`,
+      [EXPORTS_BUCKET, `%/${job.id}/%`],
+    );
+    expect(stored.map((o) => o.name)).toEqual(shards.map((s) => s.storage_key).sort());
     expect(await notificationKinds(job.id)).toEqual(['export_cancelled']);
     await expect(cancelExport(deps(), job.id)).rejects.toMatchObject({ code: 'conflict' });
   }, 120_000);

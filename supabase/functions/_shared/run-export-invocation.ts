@@ -260,28 +260,37 @@ export async function runExportInvocation(
     return { fetched, prepared };
   };
 
-  /** Encode, write and record one page as a shard; the page is dropped when this returns. */
-  const writeShard = async (
-    page: Page,
-    shard: { laneSeq: number; afterKey: bigint | null; lastKey: bigint; rerun?: Rerun },
+  type ShardPlace = { laneSeq: number; afterKey: bigint | null; lastKey: bigint; rerun?: Rerun };
+  type UploadedShard = { key: string; shard: PreparedShard };
+
+  /** Encodes the page (unless it already is) and uploads its gzip member; nothing references it yet. */
+  const uploadShard = async (page: Page, place: ShardPlace): Promise<UploadedShard> => {
+    const shard = page.shard ?? (await prepareShard(job, page.documents));
+    if (place.rerun && (place.rerun.rows !== shard.encoded.rows || place.rerun.sha256 !== shard.sha256)) {
+      throw sourceChanged(place.rerun, shard.encoded.rows);
+    }
+    const key = keyFor(place.laneSeq, generation);
+    await ports.uploadShard(key, shard.gzipped.bytes, 'application/gzip');
+    return { key, shard };
+  };
+
+  /** Records an uploaded shard in the manifest (or removes its object when the lane says no). */
+  const recordShard = async (
+    { key, shard }: UploadedShard,
+    place: ShardPlace,
     pass: boolean,
     fetchStartedAt: number,
   ): Promise<RecordOutcome> => {
-    const { encoded, sha256, gzipped, gzipSha256 } = page.shard ?? (await prepareShard(job, page.documents));
-    if (shard.rerun && (shard.rerun.rows !== encoded.rows || shard.rerun.sha256 !== sha256)) {
-      throw sourceChanged(shard.rerun, encoded.rows);
-    }
-    const key = keyFor(shard.laneSeq, generation);
-    await ports.uploadShard(key, gzipped.bytes, 'application/gzip');
+    const { encoded, sha256, gzipped, gzipSha256 } = shard;
     const recorded = await call(
       ports,
       'record_export_shard',
       {
         ...lease,
-        p_shard_no: shard.rerun?.shard_no ?? null,
-        p_lane_seq: shard.laneSeq,
-        p_key_after: keyArg(shard.afterKey),
-        p_key_last: keyArg(shard.lastKey),
+        p_shard_no: place.rerun?.shard_no ?? null,
+        p_lane_seq: place.laneSeq,
+        p_key_after: keyArg(place.afterKey),
+        p_key_last: keyArg(place.lastKey),
         p_rows: encoded.rows,
         p_bytes: encoded.bytes.length,
         p_header_bytes: encoded.headerBytes,
@@ -350,14 +359,8 @@ export async function runExportInvocation(
       const fetchStartedAt = Date.now();
       const page = await fetchPage(rerun.key_after, rerun.key_last);
       if (page.lastKey !== rerun.key_last) throw sourceChanged(rerun, page.documents.length);
-      afterRecord(
-        await writeShard(
-          page,
-          { laneSeq: rerun.lane_seq, afterKey: rerun.key_after, lastKey: rerun.key_last, rerun },
-          false,
-          fetchStartedAt,
-        ),
-      );
+      const place = { laneSeq: rerun.lane_seq, afterKey: rerun.key_after, lastKey: rerun.key_last, rerun };
+      afterRecord(await recordShard(await uploadShard(page, place), place, false, fetchStartedAt));
       maybeStartHeir();
     }
 
@@ -368,36 +371,59 @@ export async function runExportInvocation(
       let next: PageRead | null = readPage(
         firstTailPage(readAhead, afterKey, () => fetchPage(afterKey, lane.key_upper)),
       );
-      while (next) {
-        const { fetched, prepared } = next;
-        const page = await fetched;
-        next = null;
-        if (page.lastKey === null) break;
-        // A short page means the lane's key range is exhausted: no need to ask for an empty one.
-        const more = page.documents.length === job.page_size;
-        // The heir is waiting: this page is the last one; it carries the baton, and the heir is told at
-        // once where it ends, to read its first page beside this one's write. Else keep one page ahead.
-        const last = heirWaiting || budgetSpent();
-        if (more && heirWaiting) announceBaton(page.lastKey);
-        const thisFetchStartedAt = fetchStartedAt;
-        if (more && !last) {
-          // The next page is read beside this page's encoding and write; at most two pages are held.
-          fetchStartedAt = Date.now();
-          next = readPage(fetchPage(page.lastKey, lane.key_upper));
+      // The previous page's record, still in flight while this page uploads: a page costs the longer of
+      // its fetch, its upload and its record instead of the upload and the record one after the other.
+      // Records stay in order, each after its own upload; a stop it brings (cancel, hand-off, lost
+      // lease) is seen one upload later, and that upload's object is removed, never recorded.
+      let recording: Promise<RecordOutcome> | null = null;
+      const settleRecord = async () => {
+        const inFlight = recording;
+        recording = null;
+        if (inFlight) afterRecord(await inFlight);
+      };
+      try {
+        while (next) {
+          const { fetched, prepared } = next;
+          const page = await fetched;
+          next = null;
+          if (page.lastKey === null) break;
+          // A short page means the lane's key range is exhausted: no need to ask for an empty one.
+          const more = page.documents.length === job.page_size;
+          // The heir is waiting: this page is the last one; it carries the baton, and the heir is told at
+          // once where it ends, to read its first page beside this one's write. Else keep one page ahead.
+          const passBaton = heirWaiting;
+          const last = passBaton || budgetSpent();
+          if (more && passBaton) announceBaton(page.lastKey);
+          const thisFetchStartedAt = fetchStartedAt;
+          if (more && !last) {
+            // The next page is read beside this page's encoding and write; at most two pages are held.
+            fetchStartedAt = Date.now();
+            next = readPage(fetchPage(page.lastKey, lane.key_upper));
+          }
+          const place = { laneSeq, afterKey, lastKey: page.lastKey };
+          const uploaded = await uploadShard(await prepared, place);
+          try {
+            await settleRecord();
+          } catch (stop) {
+            await ports.removeObjects([uploaded.key]);
+            throw stop;
+          }
+          recording = recordShard(uploaded, place, passBaton, thisFetchStartedAt);
+          recording.catch(() => {});
+          laneSeq += 1;
+          afterKey = page.lastKey;
+          if (!more) break;
+          maybeStartHeir();
+          if (!next) {
+            await settleRecord();
+            throw await handOff();
+          }
         }
-        afterRecord(
-          await writeShard(
-            await prepared,
-            { laneSeq, afterKey, lastKey: page.lastKey },
-            heirWaiting,
-            thisFetchStartedAt,
-          ),
-        );
-        laneSeq += 1;
-        afterKey = page.lastKey;
-        if (!more) break;
-        maybeStartHeir();
-        if (!next) throw await handOff();
+        await settleRecord();
+      } catch (error) {
+        // A record still in flight is answered first: its stop (a cancel, say) outranks this page's failure.
+        await settleRecord();
+        throw error;
       }
     }
 
