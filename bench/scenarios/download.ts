@@ -1,5 +1,7 @@
 import { createReadStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fetchObjects } from '../download/fetch-objects';
 import { processCpuMs } from '../download/process-cpu';
 import { syntheticExport } from '../download/synthetic-export';
 import { spawnTs } from '../lib/child';
@@ -23,6 +25,7 @@ import { EXPORTS_BUCKET } from '../../supabase/functions/_shared/shard-key.ts';
  * download_vs_raw_20ms (download MB/s ÷ objects fetched one by one, as issue 10 defines "raw"),
  * download_vs_raw_parallel(_20ms) (÷ objects fetched with the download's read-ahead concurrency, the
  * stricter bound), download_rss_growth_mib (largest server RSS peak − idle of the runs),
+ * download_fetch_only_rss_growth_mib (the same for a process that only fetches the objects: the control),
  * download_ttfb_ms (time to first byte, as is) and download_ttfb_20ms_ms.
  */
 
@@ -53,26 +56,50 @@ async function readFilesDirectly(files: ShardFile[]): Promise<{ ms: number; byte
   return { ms: performance.now() - started, bytes };
 }
 
-/** The same objects through supabase-js, `concurrency` at a time (in order), bodies read and dropped. */
-async function fetchObjects(
-  stack: BenchStack,
-  files: ShardFile[],
-  concurrency: number,
-): Promise<{ ms: number; bytes: number }> {
-  const bucket = stack.admin.storage.from(EXPORTS_BUCKET);
-  const started = performance.now();
-  let bytes = 0;
-  let next = 0;
-  const worker = async () => {
-    while (next < files.length) {
-      const f = files[next++]!;
-      const { data, error } = await bucket.download(f.storageKey).asStream();
-      if (error) throw new Error(`download ${f.storageKey}: ${error.message}`);
-      for await (const chunk of chunksOf(data as ReadableStream<Uint8Array>)) bytes += chunk.length;
-    }
+/** Idle RSS of a child process: its median over this long, after its start-up and a warm-up request. */
+const IDLE_SAMPLE_MS = 1000;
+
+type FetchOnly = { ms: number; bytes: number; baselineRssBytes: number; peakRssBytes: number };
+
+/**
+ * The memory control: the same objects fetched `concurrency` at a time and dropped, in a Node process of
+ * their own (bench/download/fetch-only.ts), its RSS sampled as the download server's is. What Node's
+ * fetch of these bytes costs by itself, whoever serves them.
+ */
+async function fetchInOwnProcess(stack: BenchStack, files: ShardFile[], concurrency: number): Promise<FetchOnly> {
+  const keysFile = path.join(stack.dataDir, 'download-keys.json');
+  await writeFile(keysFile, JSON.stringify(files.map((f) => f.storageKey)));
+  let rss: ReturnType<typeof sampleRss> | undefined;
+  let resolveResult: (r: { ms: number; bytes: number }) => void = () => {};
+  const result = new Promise<{ ms: number; bytes: number }>((resolve) => (resolveResult = resolve));
+  const child = spawnTs('bench/download/fetch-only.ts', {
+    env: {
+      API_URL: stack.apiUrl,
+      SERVICE_ROLE_KEY: stack.serviceRoleKey,
+      KEYS_FILE: keysFile,
+      CONCURRENCY: String(concurrency),
+      IDLE_MS: String(IDLE_SAMPLE_MS),
+    },
+    onLine: (line) => {
+      const message = JSON.parse(line) as { ready?: boolean; ms?: number; bytes?: number };
+      if (message.ready) rss = sampleRss(child.child.pid ?? -1, 100);
+      else if (message.ms !== undefined && message.bytes !== undefined)
+        resolveResult({ ms: message.ms, bytes: message.bytes });
+    },
+  });
+  const fetched = await Promise.race([
+    result,
+    child.exited.then((e) => Promise.reject(new Error(`fetch-only exited: ${e.stderrTail.join('\n')}`))),
+  ]);
+  const samples = (await rss?.stop()) ?? [];
+  await child.exited;
+  const start = samples[0]?.t ?? 0;
+  const idle = samples.filter((s) => s.t < start + IDLE_SAMPLE_MS);
+  return {
+    ...fetched,
+    baselineRssBytes: median(idle.map((s) => s.rssBytes)),
+    peakRssBytes: max(samples.map((s) => s.rssBytes)),
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { ms: performance.now() - started, bytes };
 }
 
 type ServedDownload = {
@@ -114,7 +141,7 @@ async function downloadThroughServer(stack: BenchStack, jobId: string): Promise<
       await fetch(`http://127.0.0.1:${port}/download/${jobId}`, { method: 'GET', headers: { Range: 'bytes=0-0' } })
     ).arrayBuffer();
     const rss = sampleRss(server.child.pid ?? -1, 100);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_MS));
     const baselineRssBytes = median(rss.samples.map((s) => s.rssBytes));
 
     const progress: Array<{ t: number; bytes: number }> = [];
@@ -184,19 +211,25 @@ export const download: Scenario = {
       latencyMs: number;
       oneByOne: { ms: number; bytes: number };
       concurrent: { ms: number; bytes: number };
+      fetchOnly: FetchOnly;
       served: ServedDownload;
       vsRaw: number;
       vsParallel: number;
       rssGrowthBytes: number;
     }> = [];
+    const growthText = (peak: number, idle: number) =>
+      `${mib(peak)} (${peak >= idle ? '+' : '−'}${mib(Math.abs(peak - idle))})`;
     for (const latencyMs of options.latencies) {
       const label = latencyMs === 0 ? 'as is' : `+${latencyMs} ms/request`;
       await setLatency(stack, latencyMs);
       try {
         ctx.log(`download at ${latencyMs} ms latency: storage GETs one by one …`);
-        const oneByOne = await fetchObjects(stack, files, 1);
+        const keys = files.map((f) => f.storageKey);
+        const oneByOne = await fetchObjects(stack.admin, keys, 1);
         ctx.log(`download at ${latencyMs} ms latency: storage GETs ${parallel} at a time …`);
-        const concurrent = await fetchObjects(stack, files, parallel);
+        const concurrent = await fetchObjects(stack.admin, keys, parallel);
+        ctx.log(`download at ${latencyMs} ms latency: storage GETs ${parallel} at a time in a process of their own …`);
+        const fetchOnly = await fetchInOwnProcess(stack, files, parallel);
         ctx.log(`download at ${latencyMs} ms latency: through downloadExport …`);
         const served = await downloadThroughServer(stack, synthetic.jobId);
         const rate = (r: { bytes: number; ms: number }) => r.bytes / r.ms;
@@ -208,6 +241,17 @@ export const download: Scenario = {
           boundRow(label, `objects fetched ${parallel} at a time (supabase-js)`, concurrent),
           [
             label,
+            `objects fetched ${parallel} at a time, own process (memory control)`,
+            seconds(fetchOnly.ms),
+            mbps(fetchOnly.bytes, fetchOnly.ms),
+            '—',
+            '—',
+            '—',
+            mib(fetchOnly.baselineRssBytes),
+            growthText(fetchOnly.peakRssBytes, fetchOnly.baselineRssBytes),
+          ],
+          [
+            label,
             'downloadExport in a server process',
             seconds(served.ms),
             mbps(served.bytes, served.ms),
@@ -215,11 +259,11 @@ export const download: Scenario = {
             ms(served.firstByteMs),
             seconds(served.serverCpuMs / (served.bytes / 2 ** 30)),
             mib(served.baselineRssBytes),
-            `${mib(served.peakRssBytes)} (${growth >= 0 ? '+' : '−'}${mib(Math.abs(growth))})`,
+            growthText(served.peakRssBytes, served.baselineRssBytes),
           ],
         );
         memory.push([label, ...served.rssByProgress.filter((_, i) => i % 2 === 0).map((p) => mib(p.rssBytes, 0))]);
-        runs.push({ latencyMs, oneByOne, concurrent, served, vsRaw, vsParallel, rssGrowthBytes: growth });
+        runs.push({ latencyMs, oneByOne, concurrent, fetchOnly, served, vsRaw, vsParallel, rssGrowthBytes: growth });
       } finally {
         await setLatency(stack, 0);
       }
@@ -233,6 +277,10 @@ export const download: Scenario = {
       download_vs_raw_parallel: round(at(0)?.vsParallel, 2),
       download_vs_raw_parallel_20ms: round(at(20)?.vsParallel, 2),
       download_rss_growth_mib: round(Math.max(...runs.map((r) => r.rssGrowthBytes)) / (1024 * 1024), 1),
+      download_fetch_only_rss_growth_mib: round(
+        Math.max(...runs.map((r) => r.fetchOnly.peakRssBytes - r.fetchOnly.baselineRssBytes)) / (1024 * 1024),
+        1,
+      ),
       download_ttfb_ms: round(at(0)?.served.firstByteMs, 0),
       download_ttfb_20ms_ms: round(at(20)?.served.firstByteMs, 0),
     };
