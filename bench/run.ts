@@ -26,7 +26,8 @@ import { realtime } from './scenarios/realtime';
  *   --records 100000            export of the throughput, hand-off and realtime scenarios
  *   --short-budget-records 50000  export run with the 1.5 s time budget (hand-off scenario)
  *   --latencies 0,20            injected Typesense + Storage latency (ms a request) for scenarios 2–5
- *   --lanes 1,2,4,8             lane counts compared by the lanes scenario (at the last latency)
+ *   --lanes 1,2,4,8             lane counts compared by the lanes scenario
+ *   --lanes-latencies 20,100    injected latencies the lanes scenario compares them at
  *   --kills 5                   hard kills of every worker in the kill-recovery scenario
  *   --download-mib 1024         size of the synthetic export the download scenario streams
  *   --pages 1,40,400,4000       pagination depths (pages past the seeded collection are skipped)
@@ -57,6 +58,7 @@ const { values, positionals } = parseArgs({
     'short-budget-records': { type: 'string', default: '50000' },
     latencies: { type: 'string', default: '0,20' },
     lanes: { type: 'string', default: '1,2,4,8' },
+    'lanes-latencies': { type: 'string', default: '20,100' },
     kills: { type: 'string', default: '5' },
     'download-mib': { type: 'string', default: '1024' },
     pages: { type: 'string', default: '1,40,400,4000' },
@@ -69,6 +71,7 @@ const options: BenchOptions = {
   shortBudgetRecords: Number(values['short-budget-records']),
   latencies: list(values.latencies),
   lanes: list(values.lanes),
+  lanesLatencies: list(values['lanes-latencies']),
   kills: Number(values.kills),
   downloadMiB: Number(values['download-mib']),
   pages: list(values.pages),

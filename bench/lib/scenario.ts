@@ -11,8 +11,13 @@ export type BenchOptions = {
   shortBudgetRecords: number;
   /** Injected latencies (ms a request) under which scenarios 2–5 run: 0 = as is. */
   latencies: number[];
-  /** lanes: lane counts compared (at the last latency of `latencies`). */
+  /** lanes: lane counts compared, at each of `lanesLatencies`. */
   lanes: number[];
+  /**
+   * Injected latencies of the lanes scenario: 20 ms (the issue's figure; this 2-core box runs out of CPU
+   * before 4 lanes do) and 100 ms, where the lanes wait more than they compute and the machine is not the bound.
+   */
+  lanesLatencies: number[];
   /** kill-recovery: hard kills of every worker during one export. */
   kills: number;
   /** download: size of the synthetic export (MiB). */
