@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createClient } from '@supabase/supabase-js';
 import { downloadExport } from '../../lib/download/download-export';
 import { chunksOf } from '../lib/streams';
+import { requiredEnv } from '../lib/env';
 
 /**
  * The download "server" of scenario 4, alone in its own process so its RSS is the route's and nothing
@@ -12,16 +13,11 @@ import { chunksOf } from '../lib/streams';
  *
  * Env: API_URL, ANON_KEY, SERVICE_ROLE_KEY, ACCESS_TOKEN (the demo user's).
  */
-const env = (name: string) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is required`);
-  return value;
-};
-const user = createClient(env('API_URL'), env('ANON_KEY'), {
+const user = createClient(requiredEnv('API_URL'), requiredEnv('ANON_KEY'), {
   auth: { persistSession: false, autoRefreshToken: false },
-  global: { headers: { Authorization: `Bearer ${env('ACCESS_TOKEN')}` } },
+  global: { headers: { Authorization: `Bearer ${requiredEnv('ACCESS_TOKEN')}` } },
 });
-const admin = createClient(env('API_URL'), env('SERVICE_ROLE_KEY'), {
+const admin = createClient(requiredEnv('API_URL'), requiredEnv('SERVICE_ROLE_KEY'), {
   auth: { persistSession: false, autoRefreshToken: false },
 });
 
