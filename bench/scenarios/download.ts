@@ -59,16 +59,18 @@ async function readFilesDirectly(files: ShardFile[]): Promise<{ ms: number; byte
 /** Idle RSS of a child process: its median over this long, after its start-up and a warm-up request. */
 const IDLE_SAMPLE_MS = 1000;
 
-type FetchOnly = { ms: number; bytes: number; baselineRssBytes: number; peakRssBytes: number };
+/** A child process's RSS while idle (median) and at its peak during the transfer. */
+type RssRange = { baselineRssBytes: number; peakRssBytes: number };
+const rssGrowth = (r: RssRange) => r.peakRssBytes - r.baselineRssBytes;
+
+type FetchOnly = RssRange & { ms: number; bytes: number };
 
 /**
- * The memory control: the same objects fetched `concurrency` at a time and dropped, in a Node process of
- * their own (bench/download/fetch-only.ts), its RSS sampled as the download server's is. What Node's
+ * The memory control: the objects listed in `keysFile` fetched `concurrency` at a time and dropped, in a
+ * Node process of their own (bench/download/fetch-only.ts), its RSS sampled as the download server's is. What Node's
  * fetch of these bytes costs by itself, whoever serves them.
  */
-async function fetchInOwnProcess(stack: BenchStack, files: ShardFile[], concurrency: number): Promise<FetchOnly> {
-  const keysFile = path.join(stack.dataDir, 'download-keys.json');
-  await writeFile(keysFile, JSON.stringify(files.map((f) => f.storageKey)));
+async function fetchInOwnProcess(stack: BenchStack, keysFile: string, concurrency: number): Promise<FetchOnly> {
   let rss: ReturnType<typeof sampleRss> | undefined;
   let resolveResult: (r: { ms: number; bytes: number }) => void = () => {};
   const result = new Promise<{ ms: number; bytes: number }>((resolve) => (resolveResult = resolve));
@@ -102,13 +104,11 @@ async function fetchInOwnProcess(stack: BenchStack, files: ShardFile[], concurre
   };
 }
 
-type ServedDownload = {
+type ServedDownload = RssRange & {
   ms: number;
   bytes: number;
   headersMs: number;
   firstByteMs: number;
-  baselineRssBytes: number;
-  peakRssBytes: number;
   /** CPU the server process used for the transfer (user + system, all threads). */
   serverCpuMs: number;
   /** RSS at 0, 10, … 100 % of the bytes received. */
@@ -215,27 +215,29 @@ export const download: Scenario = {
       served: ServedDownload;
       vsRaw: number;
       vsParallel: number;
-      rssGrowthBytes: number;
     }> = [];
-    const growthText = (peak: number, idle: number) =>
-      `${mib(peak)} (${peak >= idle ? '+' : '−'}${mib(Math.abs(peak - idle))})`;
+    const growthText = (r: RssRange) => {
+      const growth = rssGrowth(r);
+      return `${mib(r.peakRssBytes)} (${growth >= 0 ? '+' : '−'}${mib(Math.abs(growth))})`;
+    };
+    const keys = files.map((f) => f.storageKey);
+    const keysFile = path.join(stack.dataDir, 'download-keys.json');
+    await writeFile(keysFile, JSON.stringify(keys));
     for (const latencyMs of options.latencies) {
       const label = latencyMs === 0 ? 'as is' : `+${latencyMs} ms/request`;
       await setLatency(stack, latencyMs);
       try {
         ctx.log(`download at ${latencyMs} ms latency: storage GETs one by one …`);
-        const keys = files.map((f) => f.storageKey);
         const oneByOne = await fetchObjects(stack.admin, keys, 1);
         ctx.log(`download at ${latencyMs} ms latency: storage GETs ${parallel} at a time …`);
         const concurrent = await fetchObjects(stack.admin, keys, parallel);
         ctx.log(`download at ${latencyMs} ms latency: storage GETs ${parallel} at a time in a process of their own …`);
-        const fetchOnly = await fetchInOwnProcess(stack, files, parallel);
+        const fetchOnly = await fetchInOwnProcess(stack, keysFile, parallel);
         ctx.log(`download at ${latencyMs} ms latency: through downloadExport …`);
         const served = await downloadThroughServer(stack, synthetic.jobId);
         const rate = (r: { bytes: number; ms: number }) => r.bytes / r.ms;
         const vsRaw = rate(served) / rate(oneByOne);
         const vsParallel = rate(served) / rate(concurrent);
-        const growth = served.peakRssBytes - served.baselineRssBytes;
         speed.push(
           boundRow(label, 'objects fetched one by one (supabase-js)', oneByOne),
           boundRow(label, `objects fetched ${parallel} at a time (supabase-js)`, concurrent),
@@ -248,7 +250,7 @@ export const download: Scenario = {
             '—',
             '—',
             mib(fetchOnly.baselineRssBytes),
-            growthText(fetchOnly.peakRssBytes, fetchOnly.baselineRssBytes),
+            growthText(fetchOnly),
           ],
           [
             label,
@@ -259,11 +261,11 @@ export const download: Scenario = {
             ms(served.firstByteMs),
             seconds(served.serverCpuMs / (served.bytes / 2 ** 30)),
             mib(served.baselineRssBytes),
-            growthText(served.peakRssBytes, served.baselineRssBytes),
+            growthText(served),
           ],
         );
         memory.push([label, ...served.rssByProgress.filter((_, i) => i % 2 === 0).map((p) => mib(p.rssBytes, 0))]);
-        runs.push({ latencyMs, oneByOne, concurrent, fetchOnly, served, vsRaw, vsParallel, rssGrowthBytes: growth });
+        runs.push({ latencyMs, oneByOne, concurrent, fetchOnly, served, vsRaw, vsParallel });
       } finally {
         await setLatency(stack, 0);
       }
@@ -276,9 +278,9 @@ export const download: Scenario = {
       download_vs_raw_20ms: round(at(20)?.vsRaw, 2),
       download_vs_raw_parallel: round(at(0)?.vsParallel, 2),
       download_vs_raw_parallel_20ms: round(at(20)?.vsParallel, 2),
-      download_rss_growth_mib: round(Math.max(...runs.map((r) => r.rssGrowthBytes)) / (1024 * 1024), 1),
+      download_rss_growth_mib: round(Math.max(...runs.map((r) => rssGrowth(r.served))) / (1024 * 1024), 1),
       download_fetch_only_rss_growth_mib: round(
-        Math.max(...runs.map((r) => r.fetchOnly.peakRssBytes - r.fetchOnly.baselineRssBytes)) / (1024 * 1024),
+        Math.max(...runs.map((r) => rssGrowth(r.fetchOnly))) / (1024 * 1024),
         1,
       ),
       download_ttfb_ms: round(at(0)?.served.firstByteMs, 0),

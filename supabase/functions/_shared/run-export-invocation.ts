@@ -104,7 +104,7 @@ type Page = { documents: ExportDocument[]; lastKey: bigint | null; shard?: Prepa
 type PreparedShard = { encoded: EncodedShard; sha256: string; gzipped: GzipShard; gzipSha256: string };
 
 /** A page being read beside the write before it (see readPage in runExportInvocation). */
-type PageRead = { fetched: Promise<Page>; prepared: Promise<Page> };
+type PageRead = { fetched: Promise<Page>; shard: Promise<PreparedShard> };
 
 /** An heir's first page, read ahead from the key its predecessor announced (see takeLease). */
 type ReadAhead = { afterKey: bigint; page: Promise<Page | null> };
@@ -249,23 +249,22 @@ export async function runExportInvocation(
   const fetchPage = (afterKey: bigint | null, lastKey: bigint | null) => fetchLanePage(ports, job, afterKey, lastKey);
   /**
    * A page being read: `fetched` resolves when its documents are in (its last key lets the next fetch
-   * start), `prepared` once its shard is encoded too. The encoding (~18 ms of CPU) starts as soon as the
+   * start), `shard` once they are encoded. The encoding (~18 ms of CPU) starts as soon as the
    * documents arrive, so it runs while the page before is still uploading and being recorded.
    */
   const readPage = (fetched: Promise<Page>): PageRead => {
-    const prepared = fetched.then((page) => withShard(job, page));
+    const shard = fetched.then((page) => shardOf(job, page));
     // Failures are seen where they are awaited.
     fetched.catch(() => {});
-    prepared.catch(() => {});
-    return { fetched, prepared };
+    shard.catch(() => {});
+    return { fetched, shard };
   };
 
   type ShardPlace = { laneSeq: number; afterKey: bigint | null; lastKey: bigint; rerun?: Rerun };
   type UploadedShard = { key: string; shard: PreparedShard };
 
-  /** Encodes the page (unless it already is) and uploads its gzip member; nothing references it yet. */
-  const uploadShard = async (page: Page, place: ShardPlace): Promise<UploadedShard> => {
-    const shard = page.shard ?? (await prepareShard(job, page.documents));
+  /** Uploads a shard's gzip member; nothing references it yet. */
+  const uploadShard = async (shard: PreparedShard, place: ShardPlace): Promise<UploadedShard> => {
     if (place.rerun && (place.rerun.rows !== shard.encoded.rows || place.rerun.sha256 !== shard.sha256)) {
       throw sourceChanged(place.rerun, shard.encoded.rows);
     }
@@ -360,7 +359,8 @@ export async function runExportInvocation(
       const page = await fetchPage(rerun.key_after, rerun.key_last);
       if (page.lastKey !== rerun.key_last) throw sourceChanged(rerun, page.documents.length);
       const place = { laneSeq: rerun.lane_seq, afterKey: rerun.key_after, lastKey: rerun.key_last, rerun };
-      afterRecord(await recordShard(await uploadShard(page, place), place, false, fetchStartedAt));
+      const uploaded = await uploadShard(await prepareShard(job, page.documents), place);
+      afterRecord(await recordShard(uploaded, place, false, fetchStartedAt));
       maybeStartHeir();
     }
 
@@ -383,7 +383,7 @@ export async function runExportInvocation(
       };
       try {
         while (next) {
-          const { fetched, prepared } = next;
+          const { fetched, shard } = next;
           const page = await fetched;
           next = null;
           if (page.lastKey === null) break;
@@ -401,7 +401,7 @@ export async function runExportInvocation(
             next = readPage(fetchPage(page.lastKey, lane.key_upper));
           }
           const place = { laneSeq, afterKey, lastKey: page.lastKey };
-          const uploaded = await uploadShard(await prepared, place);
+          const uploaded = await uploadShard(await shard, place);
           try {
             await settleRecord();
           } catch (stop) {
@@ -595,7 +595,8 @@ async function readPageAhead(
   keyUpper: bigint | null,
 ): Promise<Page | null> {
   try {
-    return await withShard(job, await fetchLanePage(ports, job, afterKey, keyUpper));
+    const page = await fetchLanePage(ports, job, afterKey, keyUpper);
+    return { ...page, shard: await shardOf(job, page) };
   } catch (error) {
     ports.log(`reading ahead failed (the page is fetched again with the baton): ${String(error)}`);
     return null;
@@ -644,10 +645,9 @@ async function fetchLanePage(
   return { documents, lastKey: last };
 }
 
-/** The page with its shard encoded (an empty page has nothing to encode; a read-ahead page already is). */
-async function withShard(job: ClaimedJob, page: Page): Promise<Page> {
-  if (page.shard || page.documents.length === 0) return page;
-  return { ...page, shard: await prepareShard(job, page.documents) };
+/** The page's shard: encoded already when the heir read the page ahead, else encoded now. */
+function shardOf(job: ClaimedJob, page: Page): Promise<PreparedShard> {
+  return page.shard ? Promise.resolve(page.shard) : prepareShard(job, page.documents);
 }
 
 /**
