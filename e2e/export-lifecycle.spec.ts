@@ -45,8 +45,10 @@ test('start an export from the form, watch the map fill live, download it whole,
   await expectAccessible(page, testInfo, 'new-export');
   await snap(page, testInfo, '02-new-export');
 
-  // ~60 ms per source page keeps a 20,000-record export on screen long enough to watch it fill.
-  await setFaults(request, { typesense: { latencyMs: 60 } });
+  // 150 ms a source page keeps a 20,000-record export (80 pages) running for 12 s or more: long enough to
+  // see it fill live on a busy machine (the worker fetches the next page while it writes the last, so the
+  // source's latency sets the pace).
+  await setFaults(request, { typesense: { latencyMs: 150 } });
   await page.getByRole('button', { name: 'Start export' }).click();
   await page.waitForURL(/\/exports\/[0-9a-f-]{36}$/);
   const id = page.url().split('/').pop()!;
