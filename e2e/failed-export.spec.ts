@@ -12,12 +12,13 @@ test('a failed export opens on its page: plain error first, details folded, the 
 }, testInfo) => {
   test.setTimeout(180_000);
   await page.setViewportSize({ width: 390, height: 844 });
-  await setFaults(request, { typesense: { latencyMs: 100 } });
+  // 300 ms a page: the 80-page export is still running (24 s or more) when its first shard shows.
+  await setFaults(request, { typesense: { latencyMs: 300 } });
   const job = await startExport(page);
   await page.goto(`/exports/${job.id}`);
   await expect(page.locator('[data-state="done"]').first()).toBeVisible({ timeout: 30_000 });
   // From now on every write of this export fails: each lane retries with a backoff, then gives up.
-  await setFaults(request, { typesense: { latencyMs: 100 }, storage: { errorRate: 1, match: `/${job.id}/` } });
+  await setFaults(request, { typesense: { latencyMs: 300 }, storage: { errorRate: 1, match: `/${job.id}/` } });
 
   const banner = page.getByTestId('error-banner');
   await expect(banner).toContainText(/Retrying \(attempt \d of 5\) — next try at \d\d:\d\d:\d\d/, { timeout: 30_000 });

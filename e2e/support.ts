@@ -68,7 +68,9 @@ export async function startExport(
  * be acknowledged at once and the "Cancelling…" phase can be seen. The caller clears the faults.
  */
 export async function startSlowedExport(page: Page, request: APIRequestContext): Promise<ExportJob> {
-  await setFaults(request, { typesense: { latencyMs: 150 } });
+  // 300 ms a page: the 80-page export runs 24 s or more, so it is still running when the page has
+  // loaded and shown its first shard, however busy the machine.
+  await setFaults(request, { typesense: { latencyMs: 300 } });
   const job = await startExport(page);
   await page.goto(`/exports/${job.id}`);
   await expect(page.locator('[data-state="done"]').first()).toBeVisible({ timeout: 30_000 });
