@@ -14,7 +14,7 @@ import {
 import { TypesenseError } from './errors';
 import { prepareExport, streamExport } from './export';
 import { searchDocuments } from './search';
-import { ensureStore, getCollection } from './store';
+import { analyseIfGrown, ensureStore, getCollection } from './store';
 
 /**
  * A Typesense-compatible HTTP server over Postgres, for what Baton, its tests and its benchmarks call
@@ -176,6 +176,7 @@ async function handle(
     if (action === 'import' && method === 'POST') {
       const collection = await getCollection(db, name);
       const body = await handleImport(db, collection, req, query);
+      await analyseIfGrown(db, name);
       res.writeHead(200, {
         'Content-Type': 'text/plain; charset=utf-8',
         'Content-Length': String(Buffer.byteLength(body)),

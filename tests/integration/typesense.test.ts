@@ -288,6 +288,48 @@ describe('typesense stand-in: filters', () => {
     await docs.import([{ id: 's31', n: 31, price: 1, name: 'new', active: true }], { action: 'create' });
     expect(await found()).toBe(2);
   });
+
+  it('analyses a collection filled through the import API, expression indexes included', async () => {
+    // Without statistics on the key's expression index the planner reads every row past a keyset cursor
+    // (71 ms a page at 100,000 docs instead of 0.6 ms); the bulk seed analyses, so must an import.
+    const name = 'ts_test_imported';
+    await ts
+      .collections(name)
+      .delete()
+      .catch(() => undefined);
+    await ts.collections().create({ name, fields: [{ name: 'n', type: 'int64' }], default_sorting_field: 'n' });
+    const statistics = async () => {
+      const { rows } = await db.query<{ table_stats: number; indexes: number; analysed_indexes: number }>(
+        `select (select count(*) from pg_statistic where starelid = p.oid)::int as table_stats,
+                count(i.indexrelid)::int as indexes,
+                count(i.indexrelid) filter (where exists (select 1 from pg_statistic s where s.starelid = i.indexrelid))::int
+                  as analysed_indexes
+         from _typesense.collections c
+         join pg_class p on p.oid = format('_typesense.documents_c%s', c.id)::regclass
+         left join pg_index i on i.indrelid = p.oid and i.indexprs is not null
+         where c.name = $1
+         group by p.oid`,
+        [name],
+      );
+      return rows[0];
+    };
+    const docs = ts.collections(name).documents();
+    await docs.import(
+      Array.from({ length: 500 }, (_, n) => ({ n })),
+      { action: 'create' },
+    );
+    // Small enough for any plan: not analysed yet.
+    expect(await statistics()).toMatchObject({ table_stats: 0, analysed_indexes: 0 });
+    await docs.import(
+      Array.from({ length: 4_500 }, (_, n) => ({ n: 500 + n })),
+      { action: 'create' },
+    );
+    const after = await statistics();
+    expect(after?.indexes).toBeGreaterThan(0);
+    expect(after?.analysed_indexes).toBe(after?.indexes);
+    expect(after?.table_stats).toBeGreaterThan(0);
+    await ts.collections(name).delete();
+  });
 });
 
 describe('typesense stand-in: fidelity (int64, NUL, nested fields, per-document errors)', () => {
