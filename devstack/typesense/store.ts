@@ -265,7 +265,7 @@ function analysedCounts(db: Pool): Map<number, number> {
   return counts;
 }
 
-/** Below this, a sequential scan is as quick as any plan: not worth an ANALYZE. */
+/** Below this, a sequential scan is no slower than walking an index: not worth an ANALYZE. */
 const ANALYSE_FROM_DOCUMENTS = 1_000;
 
 /**

@@ -3,6 +3,7 @@ import Typesense from 'typesense';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PORTAL_ID, demoDocument, demoObjectId } from '../../devstack/seed/demo-data';
 import { seedDemoData, seedTinyCollection } from '../../devstack/seed/seed-demo-data';
+import { getCollection, partitionName } from '../../devstack/typesense/store';
 import { testStack } from './stack-info';
 
 /**
@@ -298,18 +299,16 @@ describe('typesense stand-in: filters', () => {
       .delete()
       .catch(() => undefined);
     await ts.collections().create({ name, fields: [{ name: 'n', type: 'int64' }], default_sorting_field: 'n' });
+    const partition = partitionName((await getCollection(db, name)).id);
     const statistics = async () => {
       const { rows } = await db.query<{ table_stats: number; indexes: number; analysed_indexes: number }>(
-        `select (select count(*) from pg_statistic where starelid = p.oid)::int as table_stats,
-                count(i.indexrelid)::int as indexes,
-                count(i.indexrelid) filter (where exists (select 1 from pg_statistic s where s.starelid = i.indexrelid))::int
+        `select (select count(*) from pg_statistic where starelid = $1::regclass)::int as table_stats,
+                count(*)::int as indexes,
+                count(*) filter (where exists (select 1 from pg_statistic s where s.starelid = i.indexrelid))::int
                   as analysed_indexes
-         from _typesense.collections c
-         join pg_class p on p.oid = format('_typesense.documents_c%s', c.id)::regclass
-         left join pg_index i on i.indrelid = p.oid and i.indexprs is not null
-         where c.name = $1
-         group by p.oid`,
-        [name],
+         from pg_index i
+         where i.indrelid = $1::regclass and i.indexprs is not null`,
+        [partition],
       );
       return rows[0];
     };
