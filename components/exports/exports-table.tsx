@@ -8,6 +8,7 @@ import {
   getFilteredRowModel,
   getSortedRowModel,
   useReactTable,
+  type CellContext,
   type SortingState,
 } from '@tanstack/react-table';
 import { format } from 'date-fns';
@@ -58,6 +59,115 @@ const COLUMN_WIDTH: Record<string, string> = {
   created: 'w-40',
 };
 
+/*
+ * The columns whose cells depend only on the export live at module scope. TanStack's flexRender renders
+ * a column's `cell` as a React component, so a cell function made anew on a render is a new component
+ * type, and React replaces its DOM: the focused row link would lose focus at every clock tick while an
+ * export runs (the duration column is rebuilt each second). Only the accessors that read the clock or the
+ * signed-in user are rebuilt; their cells stay the same functions.
+ */
+const nameColumn = column.accessor((j) => j.name, {
+  id: 'source',
+  header: 'Export',
+  cell: ({ row: { original: j } }) => (
+    <div className="flex max-w-md min-w-0 flex-col">
+      <Link
+        href={`/exports/${j.id}`}
+        className="truncate font-medium text-blue-800 hover:underline"
+        title={j.name}
+        data-row-link
+      >
+        {j.name}
+        <span className="sr-only"> export, {format(new Date(j.created_at), 'd MMM yyyy HH:mm:ss')}</span>
+      </Link>
+      <span className="flex min-w-0 items-center gap-1.5 text-xs text-neutral-600">
+        <span>{j.collection}</span>
+        <span className="uppercase">· {j.format}</span>
+        <span className="truncate" title={j.filter ?? undefined}>
+          · {j.filter ?? 'all records'}
+        </span>
+        <span className="font-mono">· {j.id.slice(0, 8)}</span>
+      </span>
+    </div>
+  ),
+});
+
+const statusColumn = column.accessor((j) => jobStatusKey(j), {
+  id: 'status',
+  header: 'Status',
+  filterFn: (row, _id, value: JobStatusKey[]) => value.length === 0 || value.includes(jobStatusKey(row.original)),
+  cell: ({ row: { original: j } }) => <ExportStatusBadge job={j} />,
+});
+
+const progressColumn = column.accessor((j) => jobProgress(j).fraction, {
+  id: 'progress',
+  header: 'Progress',
+  cell: ({ row: { original: j } }) => {
+    const p = jobProgress(j);
+    return (
+      <div className="flex w-40 items-center gap-2">
+        <Progress
+          value={p.done}
+          max={Math.max(1, p.expected)}
+          aria-label={`Progress of ${j.name}`}
+          getValueLabel={() => `${formatCount(p.done)} of ${formatCount(p.expected)} shards`}
+          className="w-16"
+          indicatorClassName={cn(
+            j.status === 'completed' && 'bg-state-done',
+            j.status === 'failed' && 'bg-state-failed',
+            j.status === 'cancelled' && 'bg-state-cancelled',
+          )}
+        />
+        <span className="text-xs whitespace-nowrap text-neutral-600 tabular-nums">
+          {formatCount(p.done)}/{formatCount(p.expected)}
+        </span>
+      </div>
+    );
+  },
+});
+
+const rowsColumn = column.accessor('rows_written', {
+  id: 'rows',
+  header: 'Rows',
+  cell: ({ row: { original: j } }) => (
+    <span className="tabular-nums">
+      {formatCount(j.rows_written)}
+      {j.status !== 'completed' ? <span className="text-neutral-500"> of ~{formatCount(j.estimated_rows)}</span> : null}
+    </span>
+  ),
+});
+
+const sizeColumn = column.accessor('bytes_written', {
+  id: 'size',
+  header: 'Size',
+  cell: ({ getValue }) => <span className="tabular-nums">{formatBytes(getValue())}</span>,
+});
+
+const createdColumn = column.accessor((j) => Date.parse(j.created_at), {
+  id: 'created',
+  header: 'Created',
+  cell: ({ row: { original: j } }) => <RelativeTime iso={j.created_at} className="whitespace-nowrap" />,
+});
+
+function DurationCell({ getValue }: CellContext<ExportJob, number>) {
+  const ms = getValue();
+  return <span className="tabular-nums">{ms < 0 ? '—' : formatDuration(ms)}</span>;
+}
+
+/** Sorting by duration needs the running exports' durations at `now`. */
+const durationColumn = (now: number) =>
+  column.accessor((j) => jobDurationMs(j, now) ?? -1, { id: 'duration', header: 'Duration', cell: DurationCell });
+
+/** Made once per signed-in user (see useMemo below), so its cell keeps its identity across renders. */
+const requesterColumn = (currentUserId: string) =>
+  column.accessor('requested_by', {
+    id: 'requester',
+    header: 'Requester',
+    enableSorting: false,
+    // The API has no requester names yet (only a user id): say whether it was you.
+    cell: ({ getValue }) => <span title={getValue() ?? undefined}>{requesterLabel(getValue(), currentUserId)}</span>,
+  });
+
 export function ExportsTable({ currentUserId }: { currentUserId: string }) {
   const connection = useExportListSubscription();
   const online = useOnline();
@@ -68,105 +178,19 @@ export function ExportsTable({ currentUserId }: { currentUserId: string }) {
   const searchRef = useRef<HTMLInputElement>(null);
   useListShortcuts(searchRef);
 
+  const requester = useMemo(() => requesterColumn(currentUserId), [currentUserId]);
   const columns = useMemo(
     () => [
-      column.accessor((j) => j.name, {
-        id: 'source',
-        header: 'Export',
-        cell: ({ row: { original: j } }) => (
-          <div className="flex max-w-md min-w-0 flex-col">
-            <Link
-              href={`/exports/${j.id}`}
-              className="truncate font-medium text-blue-800 hover:underline"
-              title={j.name}
-              data-row-link
-            >
-              {j.name}
-              <span className="sr-only"> export, {format(new Date(j.created_at), 'd MMM yyyy HH:mm:ss')}</span>
-            </Link>
-            <span className="flex min-w-0 items-center gap-1.5 text-xs text-neutral-600">
-              <span>{j.collection}</span>
-              <span className="uppercase">· {j.format}</span>
-              <span className="truncate" title={j.filter ?? undefined}>
-                · {j.filter ?? 'all records'}
-              </span>
-              <span className="font-mono">· {j.id.slice(0, 8)}</span>
-            </span>
-          </div>
-        ),
-      }),
-      column.accessor((j) => jobStatusKey(j), {
-        id: 'status',
-        header: 'Status',
-        filterFn: (row, _id, value: JobStatusKey[]) => value.length === 0 || value.includes(jobStatusKey(row.original)),
-        cell: ({ row: { original: j } }) => <ExportStatusBadge job={j} />,
-      }),
-      column.accessor((j) => jobProgress(j).fraction, {
-        id: 'progress',
-        header: 'Progress',
-        cell: ({ row: { original: j } }) => {
-          const p = jobProgress(j);
-          return (
-            <div className="flex w-40 items-center gap-2">
-              <Progress
-                value={p.done}
-                max={Math.max(1, p.expected)}
-                aria-label={`Progress of ${j.name}`}
-                getValueLabel={() => `${formatCount(p.done)} of ${formatCount(p.expected)} shards`}
-                className="w-16"
-                indicatorClassName={cn(
-                  j.status === 'completed' && 'bg-state-done',
-                  j.status === 'failed' && 'bg-state-failed',
-                  j.status === 'cancelled' && 'bg-state-cancelled',
-                )}
-              />
-              <span className="text-xs whitespace-nowrap text-neutral-600 tabular-nums">
-                {formatCount(p.done)}/{formatCount(p.expected)}
-              </span>
-            </div>
-          );
-        },
-      }),
-      column.accessor('rows_written', {
-        id: 'rows',
-        header: 'Rows',
-        cell: ({ row: { original: j } }) => (
-          <span className="tabular-nums">
-            {formatCount(j.rows_written)}
-            {j.status !== 'completed' ? (
-              <span className="text-neutral-500"> of ~{formatCount(j.estimated_rows)}</span>
-            ) : null}
-          </span>
-        ),
-      }),
-      column.accessor('bytes_written', {
-        id: 'size',
-        header: 'Size',
-        cell: ({ getValue }) => <span className="tabular-nums">{formatBytes(getValue())}</span>,
-      }),
-      column.accessor((j) => jobDurationMs(j, now) ?? -1, {
-        id: 'duration',
-        header: 'Duration',
-        cell: ({ getValue }) => (
-          <span className="tabular-nums">{getValue() < 0 ? '—' : formatDuration(getValue())}</span>
-        ),
-      }),
-      column.accessor('requested_by', {
-        id: 'requester',
-        header: 'Requester',
-        enableSorting: false,
-        // The API has no requester names yet (only a user id): say whether it was you.
-        cell: ({ getValue }) => (
-          <span title={getValue() ?? undefined}>{requesterLabel(getValue(), currentUserId)}</span>
-        ),
-      }),
-      column.accessor((j) => Date.parse(j.created_at), {
-        id: 'created',
-        header: 'Created',
-        cell: ({ row: { original: j } }) => <RelativeTime iso={j.created_at} className="whitespace-nowrap" />,
-      }),
+      nameColumn,
+      statusColumn,
+      progressColumn,
+      rowsColumn,
+      sizeColumn,
+      durationColumn(now),
+      requester,
+      createdColumn,
     ],
-    [currentUserId, now],
+    [now, requester],
   );
 
   // Stable identities: TanStack Table recomputes its row models (and resets pagination, which
@@ -178,6 +202,8 @@ export function ExportsTable({ currentUserId }: { currentUserId: string }) {
   const table = useReactTable({
     data: jobs ?? [],
     columns,
+    // Rows keep their DOM (and a focused link) when exports are added or the order changes.
+    getRowId: (j) => j.id,
     state: { sorting, columnFilters, globalFilter: q },
     autoResetPageIndex: false,
     onSortingChange: (updater) => {
