@@ -131,3 +131,41 @@ test('the time left survives a reload: the rate comes from the server’s record
   await expect(page.getByText(/^(about .*|under a minute)$/).first()).toBeVisible();
   await snapWidths(page, testInfo, '31-eta-after-reload');
 });
+
+test('a focused shard keeps focus while the filtered map shifts under it', async ({ page, request }) => {
+  test.setTimeout(180_000);
+  // 1 s a page (80 s or more for the 80 pages) on a phone-wide map (~15 shards a row): rows of pending
+  // shards are written one after another while the test watches, however long the page took to load.
+  await setFaults(request, { typesense: { latencyMs: 1_000 } });
+  await page.setViewportSize({ width: 390, height: 844 });
+  const job = await startExport(page);
+  await page.goto(`/exports/${job.id}`);
+  await expect(page.locator('[data-state="done"]').first()).toBeVisible({ timeout: 60_000 });
+  await page.getByRole('button', { name: /^pending \d+$/ }).click();
+  const last = page
+    .getByRole('group', { name: /in the chosen states$/ })
+    .locator('button[data-shard]')
+    .last();
+  const lastNo = await last.getAttribute('data-shard');
+  await last.focus();
+
+  // Where the focused element sits, in rows (21 px: a cell and its gap) below the filtered map's first
+  // cell; null when no shard has focus.
+  const focused = () =>
+    page.evaluate(() => {
+      const el = document.activeElement as HTMLButtonElement | null;
+      const first = el?.closest('[role="group"]')?.querySelector('[data-index="0"]');
+      if (!el?.dataset.shard || !first) return null;
+      const rowsDown = Math.round((el.getBoundingClientRect().top - first.getBoundingClientRect().top) / 21);
+      return { shard: el.dataset.shard, tabStop: el.tabIndex === 0, rowsDown };
+    });
+  const before = await focused();
+  expect(before, 'the last pending shard, focused, below the first row').toMatchObject({ shard: lastNo });
+  expect(before!.rowsDown).toBeGreaterThan(0);
+
+  // As shards are written they leave the filter from the front, and the focused shard moves up a row: it
+  // must be the same button, still focused and still the map's one tab stop.
+  await expect
+    .poll(focused, { timeout: 60_000 })
+    .toEqual({ shard: lastNo, tabStop: true, rowsDown: before!.rowsDown - 1 });
+});

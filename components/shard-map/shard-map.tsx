@@ -44,7 +44,10 @@ export function ShardMap({
 }: Props) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
-  const [active, setActive] = useState(0);
+  // The roving tab stop, remembered by shard number: under a filter the shards shift positions as the
+  // export runs (pending ones leave the front), and the tab stop must stay on its shard. Its last index
+  // is the fallback when the shard leaves the filter.
+  const [active, setActive] = useState({ shard: 1, index: 0 });
   const [hovered, setHovered] = useState<number | null>(null);
   const focusPending = useRef(false);
 
@@ -60,7 +63,10 @@ export function ShardMap({
   const cols = Math.max(1, Math.floor((width + GAP) / (CELL + GAP)));
   const rows = Math.ceil(count / cols);
   const shardAt = useCallback((index: number) => (visible ? (visible[index] ?? 0) : index + 1), [visible]);
-  const activeIndex = Math.min(active, Math.max(0, count - 1));
+  const indexOfShard = (no: number) => (visible ? visible.indexOf(no) : no >= 1 && no <= model.total ? no - 1 : -1);
+  const activeAt = indexOfShard(active.shard);
+  const activeIndex = activeAt >= 0 ? activeAt : Math.min(active.index, Math.max(0, count - 1));
+  const activate = (index: number) => setActive({ shard: shardAt(index), index });
 
   // The React Compiler is not enabled (next.config.ts); TanStack's hooks are used as documented.
   // eslint-disable-next-line react-hooks/incompatible-library
@@ -76,11 +82,10 @@ export function ShardMap({
   // return to it when its panel closes.
   const target = selected ?? highlighted;
   const [pointedAt, setPointedAt] = useState<number | null>(null);
-  const targetIndex =
-    target === null ? -1 : visible ? visible.indexOf(target) : target >= 1 && target <= model.total ? target - 1 : -1;
-  if (target !== pointedAt && targetIndex >= 0 && width > 0) {
+  const targetIndex = target === null ? -1 : indexOfShard(target);
+  if (target !== null && target !== pointedAt && targetIndex >= 0 && width > 0) {
     setPointedAt(target);
-    setActive(targetIndex);
+    setActive({ shard: target, index: targetIndex });
   }
   useEffect(() => {
     if (pointedAt === null || targetIndex < 0) return;
@@ -101,7 +106,7 @@ export function ShardMap({
 
   const moveTo = (index: number) => {
     const next = Math.max(0, Math.min(count - 1, index));
-    setActive(next);
+    activate(next);
     focusPending.current = true;
     virtualizer.scrollToIndex(Math.floor(next / cols), { align: 'auto' });
   };
@@ -143,49 +148,48 @@ export function ShardMap({
         style={{ maxHeight: MAX_HEIGHT }}
         data-testid="shard-map"
       >
+        {/* Cells are children of one container, placed by their position and keyed by shard number (not
+            grouped in row elements): a shard that moves to another row as the filtered list shifts keeps
+            its button, and a focused one keeps focus. */}
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-          {virtualizer.getVirtualItems().map((row) => {
+          {virtualizer.getVirtualItems().flatMap((row) => {
             const from = row.index * cols;
             const to = Math.min(count, from + cols);
-            return (
-              <div key={row.key} className="absolute left-0 flex" style={{ top: row.start, height: CELL, gap: GAP }}>
-                {Array.from({ length: to - from }, (_, k) => {
-                  const index = from + k;
-                  const no = shardAt(index);
-                  const state = stateAt(model, no);
-                  const style = SHARD_STATE_STYLE[state];
-                  return (
-                    <button
-                      key={no}
-                      type="button"
-                      data-index={index}
-                      data-shard={no}
-                      data-state={state}
-                      tabIndex={index === activeIndex ? 0 : -1}
-                      aria-label={`Shard ${no}: ${SHARD_STATE_LABEL[state]}${highlighted === no ? ' (first failure)' : ''}`}
-                      data-highlighted={highlighted === no ? 'true' : undefined}
-                      aria-current={selected === no ? 'true' : undefined}
-                      title={`Shard ${no}: ${SHARD_STATE_LABEL[state]}`}
-                      onClick={() => {
-                        setActive(index);
-                        onSelect(no);
-                      }}
-                      onMouseEnter={() => setHovered(no)}
-                      onFocus={() => setActive(index)}
-                      className={cn(
-                        'flex items-center justify-center rounded-[3px] focus-visible:outline-2 focus-visible:outline-offset-1 focus-visible:outline-neutral-900',
-                        style.cell,
-                        selected === no && 'outline-2 outline-offset-1 outline-neutral-900',
-                        highlighted === no && 'ring-state-failed ring-2 ring-offset-2',
-                      )}
-                      style={{ width: CELL, height: CELL }}
-                    >
-                      <style.Icon aria-hidden strokeWidth={3} className={cn('size-3', style.iconClass)} />
-                    </button>
-                  );
-                })}
-              </div>
-            );
+            return Array.from({ length: to - from }, (_, k) => {
+              const index = from + k;
+              const no = shardAt(index);
+              const state = stateAt(model, no);
+              const style = SHARD_STATE_STYLE[state];
+              return (
+                <button
+                  key={no}
+                  type="button"
+                  data-index={index}
+                  data-shard={no}
+                  data-state={state}
+                  tabIndex={index === activeIndex ? 0 : -1}
+                  aria-label={`Shard ${no}: ${SHARD_STATE_LABEL[state]}${highlighted === no ? ' (first failure)' : ''}`}
+                  data-highlighted={highlighted === no ? 'true' : undefined}
+                  aria-current={selected === no ? 'true' : undefined}
+                  title={`Shard ${no}: ${SHARD_STATE_LABEL[state]}`}
+                  onClick={() => {
+                    activate(index);
+                    onSelect(no);
+                  }}
+                  onMouseEnter={() => setHovered(no)}
+                  onFocus={() => activate(index)}
+                  className={cn(
+                    'absolute flex items-center justify-center rounded-[3px] focus-visible:outline-2 focus-visible:outline-offset-1 focus-visible:outline-neutral-900',
+                    style.cell,
+                    selected === no && 'outline-2 outline-offset-1 outline-neutral-900',
+                    highlighted === no && 'ring-state-failed ring-2 ring-offset-2',
+                  )}
+                  style={{ top: row.start, left: k * (CELL + GAP), width: CELL, height: CELL }}
+                >
+                  <style.Icon aria-hidden strokeWidth={3} className={cn('size-3', style.iconClass)} />
+                </button>
+              );
+            });
           })}
         </div>
       </div>
