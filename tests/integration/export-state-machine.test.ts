@@ -478,6 +478,34 @@ describe('failures and retries', () => {
   });
 });
 
+describe('invocations', () => {
+  const invocation = async (id: string) =>
+    (
+      await db.query<Json>(
+        'select end_reason, ended_at, cpu_ms, wall_ms from public.export_invocations where id = $1',
+        [id],
+      )
+    ).rows[0];
+  const end = (id: string, reason: string) =>
+    asService(`select public.end_export_invocation($1, $2, 120, 900, 1000000, null)`, [id, reason]);
+
+  it('end as completed when their lane finishes, before the holder says so; its own end adds the figures', async () => {
+    const jobId = await newJob();
+    const l = leaseOf(jobId, await claim(jobId));
+    await record(l, { seq: 1, after: null, last: 250 });
+    await rpc('public.finish_export_lane', args(l));
+    // An instance stopped right after finishing (before its own end call) leaves no invocation running.
+    expect(await invocation(l.invocation)).toMatchObject({ end_reason: 'completed', cpu_ms: null });
+    expect((await invocation(l.invocation))!.ended_at).not.toBeNull();
+
+    await end(l.invocation, 'completed');
+    expect(await invocation(l.invocation)).toMatchObject({ end_reason: 'completed', cpu_ms: 120, wall_ms: 900 });
+    // A different end cannot overwrite the recorded one.
+    await end(l.invocation, 'error');
+    expect(await invocation(l.invocation)).toMatchObject({ end_reason: 'completed' });
+  });
+});
+
 describe('notifications', () => {
   it('are unique per run and outcome, whatever calls finish twice', async () => {
     const jobId = await newJob();
