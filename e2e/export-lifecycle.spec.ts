@@ -148,7 +148,9 @@ test('cancel while running: cancelling, then cancelled; retry missing completes 
   await page.getByRole('button', { name: 'Cancel export' }).click();
   const confirm = page.getByRole('alertdialog', { name: 'Cancel this export?' });
   await confirm.getByRole('button', { name: 'Cancel export' }).click();
-  await expect(page.getByRole('button', { name: 'Cancelling…' })).toBeVisible();
+  // The same button, now "Cancelling…", keeps the focus the dialog hands back; it opens nothing more.
+  await expect(page.getByRole('button', { name: 'Cancelling…' })).toBeFocused();
+  await expect(page.getByRole('button', { name: 'Cancelling…' })).toHaveAttribute('aria-disabled', 'true');
   await expect(page.getByText('Cancelling…').first()).toBeVisible();
   await expect(page.getByText(/Cancelled — [\d,]+ shards? \([\d,]+ records\) written\./)).toBeVisible({
     timeout: 30_000,
@@ -237,10 +239,14 @@ test('a forced source failure shows the failed state, its error and the retry pa
   await snap(page, testInfo, '09-export-failed-support');
   await expectAccessible(page, testInfo, 'export-failed-support');
 
-  await clearFaults(request);
+  // 1 s a page keeps the re-run going while focus is checked.
+  await setFaults(request, { typesense: { errorRate: 0, latencyMs: 1_000 } });
   await page.getByRole('button', { name: 'Retry missing' }).click();
   const dialog = page.getByRole('alertdialog', { name: 'Retry what is missing' });
   await dialog.getByRole('button', { name: /^Re-run/ }).click();
+  // The queued re-run swaps "Retry missing" for "Cancel export": focus goes there, not to the page.
+  await expect(page.getByRole('button', { name: 'Cancel export' })).toBeFocused();
+  await clearFaults(request);
   await expect(page.getByRole('link', { name: /^Download CSV/ })).toBeVisible({ timeout: 120_000 });
   const manifest = await getManifest(page, job.id);
   const file = new Uint8Array(await (await page.request.get(`/api/exports/${job.id}/download`)).body());

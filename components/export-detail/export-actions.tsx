@@ -3,7 +3,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Loader2Icon, RepeatIcon, RotateCcwIcon, SquareIcon } from 'lucide-react';
 import { useRouter } from 'next/navigation';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { formatCount } from '@/components/export-progress/format';
 import { isActive } from '@/components/shard-map/shard-states';
@@ -21,6 +21,7 @@ import {
 import { Button } from '@/components/ui/button';
 import type { ExportJob } from '@/lib/exports/types';
 import { errorMessage } from '@/lib/queries/api-fetch';
+import { cn } from '@/lib/utils';
 import { cancelExportMutationOptions, startExportMutationOptions } from '@/lib/queries/export-mutations';
 import { DownloadButton } from './download-button';
 import { RetryDialog } from './retry-dialog';
@@ -29,6 +30,26 @@ import { RetryDialog } from './retry-dialog';
 export function ExportActions({ job, canOperate }: { job: ExportJob; canOperate: boolean }) {
   const active = isActive(job.status);
   const cancelling = active && Boolean(job.cancel_requested_at);
+  const actions = useRef<HTMLDivElement>(null);
+  // A queued re-run makes the job active, which swaps "Retry missing" (and its open dialog) for "Cancel
+  // export": focus would fall back to the page. It goes to the first action instead, where it was — once
+  // the swap has rendered, whichever of the two comes first.
+  const focusAfterRerun = useRef(false);
+  const rendered = useRef({ active });
+  const focusFirstAction = () => {
+    focusAfterRerun.current = false;
+    if (document.activeElement === document.body || document.activeElement === null) {
+      actions.current?.querySelector<HTMLButtonElement>('button')?.focus();
+    }
+  };
+  useEffect(() => {
+    rendered.current.active = active;
+    if (focusAfterRerun.current && active) focusFirstAction();
+  });
+  const onRerunQueued = () => {
+    focusAfterRerun.current = true;
+    if (rendered.current.active) focusFirstAction();
+  };
   if (!canOperate) {
     return (
       <div className="flex flex-wrap items-center gap-2">
@@ -40,12 +61,13 @@ export function ExportActions({ job, canOperate }: { job: ExportJob; canOperate:
     );
   }
   return (
-    <div className="flex flex-wrap items-center gap-2">
+    <div ref={actions} className="flex flex-wrap items-center gap-2">
       {active ? <CancelButton job={job} cancelling={cancelling} /> : null}
       {!active ? (
         <RetryDialog
           jobId={job.id}
           title="Retry what is missing"
+          onDone={onRerunQueued}
           trigger={
             <Button variant={job.status === 'completed' ? 'outline' : 'default'}>
               <RotateCcwIcon aria-hidden />
@@ -64,20 +86,23 @@ function CancelButton({ job, cancelling }: { job: ExportJob; cancelling: boolean
   const queryClient = useQueryClient();
   const cancel = useMutation(cancelExportMutationOptions(queryClient, job.id));
   const [open, setOpen] = useState(false);
-  if (cancelling || cancel.isPending) {
-    return (
-      <Button variant="outline" disabled>
-        <Loader2Icon aria-hidden className="motion-safe:animate-spin" />
-        Cancelling…
-      </Button>
-    );
-  }
+  const stopping = cancelling || cancel.isPending;
+  // One button throughout, so focus stays on it when the cancel is confirmed (the dialog hands focus back
+  // to its trigger) or requested elsewhere: while stopping it reads "Cancelling…" and opens nothing
+  // (aria-disabled, not disabled, which would drop the focus).
   return (
-    <AlertDialog open={open} onOpenChange={setOpen}>
+    <AlertDialog open={open && !stopping} onOpenChange={setOpen}>
       <AlertDialogTrigger asChild>
-        <Button variant="outline">
-          <SquareIcon aria-hidden />
-          Cancel export
+        <Button
+          variant="outline"
+          aria-disabled={stopping || undefined}
+          className={cn(stopping && 'cursor-default opacity-50 hover:bg-white')}
+          onClick={(event) => {
+            if (stopping) event.preventDefault();
+          }}
+        >
+          {stopping ? <Loader2Icon aria-hidden className="motion-safe:animate-spin" /> : <SquareIcon aria-hidden />}
+          {stopping ? 'Cancelling…' : 'Cancel export'}
         </Button>
       </AlertDialogTrigger>
       <AlertDialogContent>
