@@ -155,6 +155,8 @@ test('cancel while running: cancelling, then cancelled; retry missing completes 
   await expect(page.getByText(/Cancelled — [\d,]+ shards? \([\d,]+ records\) written\./)).toBeVisible({
     timeout: 30_000,
   });
+  // "Cancelling…" gives way to "Retry missing", and the focus goes with it.
+  await expect(page.getByRole('button', { name: 'Retry missing' })).toBeFocused();
   await clearFaults(request);
   await expect(summary(page)).toContainText(/not written$/);
   await expect(page.getByRole('link', { name: /^Download partial CSV/ })).toBeVisible();

@@ -31,24 +31,27 @@ export function ExportActions({ job, canOperate }: { job: ExportJob; canOperate:
   const active = isActive(job.status);
   const cancelling = active && Boolean(job.cancel_requested_at);
   const actions = useRef<HTMLDivElement>(null);
-  // A queued re-run makes the job active, which swaps "Retry missing" (and its open dialog) for "Cancel
-  // export": focus would fall back to the page. It goes to the first action instead, where it was — once
-  // the swap has rendered, whichever of the two comes first.
-  const focusAfterRerun = useRef(false);
-  const rendered = useRef({ active });
+  // The actions swap when the job starts or stops: a queued re-run swaps "Retry missing" (its dialog still
+  // open) for "Cancel export", a finished cancel swaps "Cancelling…" for "Retry missing". Focus on a button
+  // that goes would fall back to the page; when the user was on the actions, it moves to the first one.
+  const focusFollowsSwap = useRef(false);
+  const committedActive = useRef(active);
   const focusFirstAction = () => {
-    focusAfterRerun.current = false;
+    focusFollowsSwap.current = false;
     if (document.activeElement === document.body || document.activeElement === null) {
       actions.current?.querySelector<HTMLButtonElement>('button')?.focus();
     }
   };
   useEffect(() => {
-    rendered.current.active = active;
-    if (focusAfterRerun.current && active) focusFirstAction();
+    if (committedActive.current === active) return;
+    committedActive.current = active;
+    if (focusFollowsSwap.current) focusFirstAction();
   });
+  // The re-run dialog closes on its own terms (its focus scope hands focus back as it unmounts), so a queued
+  // re-run says so; its answer and the swap it causes render in either order.
   const onRerunQueued = () => {
-    focusAfterRerun.current = true;
-    if (rendered.current.active) focusFirstAction();
+    focusFollowsSwap.current = true;
+    if (committedActive.current) focusFirstAction();
   };
   if (!canOperate) {
     return (
@@ -61,7 +64,25 @@ export function ExportActions({ job, canOperate }: { job: ExportJob; canOperate:
     );
   }
   return (
-    <div ref={actions} className="flex flex-wrap items-center gap-2">
+    <div
+      ref={actions}
+      className="flex flex-wrap items-center gap-2"
+      onFocus={() => {
+        focusFollowsSwap.current = true;
+      }}
+      onBlur={(event) => {
+        if (event.relatedTarget) {
+          if (!event.currentTarget.contains(event.relatedTarget)) focusFollowsSwap.current = false;
+          return;
+        }
+        // Focus went nowhere: a click on the page leaves the actions (the button is still there); a button
+        // removed by the swap does not.
+        const left = event.target;
+        queueMicrotask(() => {
+          if (left.isConnected) focusFollowsSwap.current = false;
+        });
+      }}
+    >
       {active ? <CancelButton job={job} cancelling={cancelling} /> : null}
       {!active ? (
         <RetryDialog
