@@ -11,9 +11,9 @@ test('the list: names tell exports apart, ~44 px rows, steady times, j/k and /, 
   request,
 }, testInfo) => {
   test.setTimeout(180_000);
-  // 300 ms a page (80 pages: 24 s or more): the exports are still running while the keyboard is tried,
-  // so the list re-renders every second under the focused link.
-  await setFaults(request, { typesense: { latencyMs: 300 } });
+  // 1 s a page (80 pages: 80 s or more): the exports are still running while the keyboard is tried, however
+  // slow the machine, so the list re-renders every second under the focused link.
+  await setFaults(request, { typesense: { latencyMs: 1_000 } });
   const first = await startExport(page);
   const second = await startExport(page);
   // A name of its own, so a repeated run (--repeat-each) on the same database finds only this one.
@@ -45,7 +45,9 @@ test('the list: names tell exports apart, ~44 px rows, steady times, j/k and /, 
   await page.keyboard.press('k');
   await expect(links.nth(0)).toBeFocused();
   // Focus survives the list's live updates: a running export's duration ticks, the link stays focused.
-  const duration = table.locator('tbody tr', { hasText: 'Running' }).first().locator('td').nth(5);
+  const running = table.locator('tbody tr', { hasText: 'Running' }).first();
+  await expect(running, 'an export still running').toBeVisible();
+  const duration = running.locator('td').nth(5);
   const shown = await duration.textContent();
   expect(shown).toMatch(/\d/);
   await expect(duration).not.toHaveText(shown ?? '');

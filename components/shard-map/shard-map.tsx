@@ -45,8 +45,8 @@ export function ShardMap({
   const scrollRef = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
   // The roving tab stop, remembered by shard number: under a filter the shards shift positions as the
-  // export runs (pending ones leave the front), and the tab stop must stay on its shard. Its last index
-  // is the fallback when the shard leaves the filter.
+  // export runs (pending ones leave the front), and the tab stop must stay on its shard. Where it was last
+  // activated is the fallback when the shard leaves the filter.
   const [active, setActive] = useState({ shard: 1, index: 0 });
   const [hovered, setHovered] = useState<number | null>(null);
   const focusPending = useRef(false);
@@ -120,6 +120,12 @@ export function ShardMap({
   };
 
   const detailShard = hovered ?? (count > 0 ? shardAt(activeIndex) : null);
+  // Only the rows in view (and a few more) are drawn. When the active shard's row is not (a filter
+  // cleared, say, put it thousands of cells further), the first drawn cell is the tab stop, so Tab never
+  // skips the map; focusing it makes it the active one.
+  const drawnRows = virtualizer.getVirtualItems();
+  const activeDrawn = drawnRows.some((row) => row.index === Math.floor(activeIndex / cols));
+  const tabStop = activeDrawn ? activeIndex : (drawnRows[0]?.index ?? 0) * cols;
 
   if (count === 0) {
     return (
@@ -152,7 +158,7 @@ export function ShardMap({
             grouped in row elements): a shard that moves to another row as the filtered list shifts keeps
             its button, and a focused one keeps focus. */}
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-          {virtualizer.getVirtualItems().flatMap((row) => {
+          {drawnRows.flatMap((row) => {
             const from = row.index * cols;
             const to = Math.min(count, from + cols);
             return Array.from({ length: to - from }, (_, k) => {
@@ -167,7 +173,7 @@ export function ShardMap({
                   data-index={index}
                   data-shard={no}
                   data-state={state}
-                  tabIndex={index === activeIndex ? 0 : -1}
+                  tabIndex={index === tabStop ? 0 : -1}
                   aria-label={`Shard ${no}: ${SHARD_STATE_LABEL[state]}${highlighted === no ? ' (first failure)' : ''}`}
                   data-highlighted={highlighted === no ? 'true' : undefined}
                   aria-current={selected === no ? 'true' : undefined}

@@ -4,8 +4,9 @@
 -- deploy) left its invocation open for good: the lane holds no lease any more, so no sweep ever marks it,
 -- and the support timeline showed an invocation still running on a completed export. Finishing the lane
 -- now ends its invocation as 'completed' in the same transaction; the holder's own end call, when it
--- comes, fills in its figures (an end may be recorded again with the reason already recorded, as a
--- declined claim's was).
+-- comes, records its figures and moves the end to after the clean-up. Only the ends the database records
+-- on a holder's behalf ('declined', as before, and now 'completed') may be recorded again, and only with
+-- the same reason: a 'killed' mark keeps its time and error whatever a late holder says.
 
 create or replace function public.finish_export_lane(p_job_id uuid, p_lane_no int, p_invocation_id uuid, p_generation bigint)
 returns jsonb
@@ -69,5 +70,6 @@ as $$
   update public.export_invocations
   set ended_at = now(), end_reason = p_end_reason, cpu_ms = p_cpu_ms, wall_ms = p_wall_ms,
       peak_heap_bytes = p_peak_heap_bytes, error = left(p_error, 2000)
-  where id = p_invocation_id and (ended_at is null or end_reason = p_end_reason)
+  where id = p_invocation_id
+    and (ended_at is null or end_reason = p_end_reason and p_end_reason in ('declined', 'completed'))
 $$;
