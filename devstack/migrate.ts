@@ -10,13 +10,18 @@ function parseMigrationFile(file: string): { version: string; name: string } | n
   return match ? { version: match[1]!, name: match[2]! } : null;
 }
 
+/** The Supabase-like base every migration may rely on (roles, `auth`, `realtime`, …). Idempotent. */
+export async function applySupabaseBase(db: Pool): Promise<void> {
+  await db.query(await readFile(baseSchemaFile, 'utf8'));
+}
+
 /**
  * Applies the Supabase-like base, then every not-yet-applied file of `supabase/migrations/` in
  * version order, each in its own transaction, recording it as the Supabase CLI does.
  * Returns the versions applied by this call.
  */
 export async function migrate(db: Pool, migrationsDir: string): Promise<string[]> {
-  await db.query(await readFile(baseSchemaFile, 'utf8'));
+  await applySupabaseBase(db);
 
   const files = (await readdir(migrationsDir))
     .map((file) => ({ file, parsed: parseMigrationFile(file) }))

@@ -1,14 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATABASE_TYPES_FILE, generateDatabaseTypes, migrateForTypes } from '../../scripts/database-types';
+import { DATABASE_TYPES_FILE, generateDatabaseTypes } from '../../scripts/database-types';
+import { generateSchemaSnapshot, SCHEMA_FILE } from '../../scripts/schema-snapshot';
 import { testStack } from './stack-info';
 
 /**
- * The committed `Database` type is what Supabase's generator makes of the migrations today. A fresh
- * database on the suite's Postgres (the shared one holds test tables) gets the base and every migration,
- * then @supabase/postgres-meta generates; any difference means a migration changed without
- * `npm run db:types`.
+ * The committed files generated from the migrations are what their generators make of the migrations
+ * today: `supabase/schema.sql` (the schema, read from the catalogs) and the `Database` type (Supabase's
+ * own generator, @supabase/postgres-meta). A fresh database on the suite's Postgres (the shared one holds
+ * test tables) gets the platform base and every migration, then both generate from it; any difference
+ * means a migration changed without `npm run db:schema` / `npm run db:types`.
  */
 const stack = testStack();
 const name = `types_check_${process.pid}`;
@@ -22,9 +24,13 @@ fresh.on('error', (error: Error & { code?: string }) => {
   if (error.code !== '57P01') throw error;
 });
 
+let snapshot: string;
+
 beforeAll(async () => {
   await admin.query(`drop database if exists ${name}`);
   await admin.query(`create database ${name}`);
+  // Applies the base and the migrations: the types generator reads the same database.
+  snapshot = await generateSchemaSnapshot(fresh);
 });
 
 afterAll(async () => {
@@ -33,9 +39,15 @@ afterAll(async () => {
   await admin.end();
 });
 
+describe('supabase/schema.sql', () => {
+  it('is what `npm run db:schema` generates from the migrations (run it after adding one)', async () => {
+    const committed = await readFile(SCHEMA_FILE, 'utf8');
+    expect(committed, 'supabase/schema.sql is stale: run `npm run db:schema`').toBe(snapshot);
+  });
+});
+
 describe('lib/supabase/database.types.ts', () => {
-  it('is what `npm run db:types` generates from the migrations (run it after changing one)', async () => {
-    await migrateForTypes(fresh);
+  it('is what `npm run db:types` generates from the migrations (run it after adding one)', async () => {
     const generated = await generateDatabaseTypes(url.toString());
     const committed = await readFile(DATABASE_TYPES_FILE, 'utf8');
     expect(committed, 'lib/supabase/database.types.ts is stale: run `npm run db:types`').toBe(generated);
