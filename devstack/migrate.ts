@@ -19,6 +19,11 @@ export async function applySupabaseBase(db: Pool): Promise<void> {
  * Applies the Supabase-like base, then every not-yet-applied file of `supabase/migrations/` in
  * version order, each in its own transaction, recording it as the Supabase CLI does.
  * Returns the versions applied by this call.
+ *
+ * A database that records a version no file has any more was migrated from another history (the
+ * migrations were squashed into a baseline, or it comes from another branch): applying the files on top
+ * would fail half-way or leave a mixed schema, so it stops and says how to start afresh, as the
+ * Supabase CLI refuses a remote history it does not know.
  */
 export async function migrate(db: Pool, migrationsDir: string): Promise<string[]> {
   await applySupabaseBase(db);
@@ -33,6 +38,18 @@ export async function migrate(db: Pool, migrationsDir: string): Promise<string[]
       (r) => r.version,
     ),
   );
+
+  const known = new Set(files.map((f) => f.parsed.version));
+  const unknown = [...applied].filter((version) => !known.has(version)).sort();
+  if (unknown.length > 0) {
+    const listed = unknown.length > 3 ? `${unknown.slice(0, 3).join(', ')}, …` : unknown.join(', ');
+    throw new Error(
+      `This database records ${unknown.length} migration(s) that supabase/migrations no longer holds (${listed}): ` +
+        'it was built from another migration history (an older one, since squashed into a baseline, or another ' +
+        "branch's) and cannot be brought up to date in place. The devstack's database is for development: start " +
+        'it afresh with `npm run dev -- --reset` (or `npm run devstack -- --reset`, or delete `.devstack/`).',
+    );
+  }
 
   const ran: string[] = [];
   for (const { file, parsed } of files) {

@@ -50,7 +50,13 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
   const keys = await loadOrCreateKeys(config.dataDir);
   // Hosted projects have the storage schema before any migration runs; migrations may insert buckets.
   await ensureStorageSchema(postgres.pool);
-  const appliedMigrations = await migrate(postgres.pool, path.join(projectRoot, 'supabase', 'migrations'));
+  // A failed migration (or a database from another migration history) stops the server it started.
+  const appliedMigrations = await migrate(postgres.pool, path.join(projectRoot, 'supabase', 'migrations')).catch(
+    async (error: unknown) => {
+      await postgres.stop();
+      throw error;
+    },
+  );
 
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(config.apiPort, config.host, resolve));

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../devstack/migrate';
 import { DATABASE_TYPES_FILE, generateDatabaseTypes } from '../../scripts/database-types';
+import { MIGRATIONS_DIR } from '../../scripts/migrated-database';
 import { generateSchemaSnapshot, SCHEMA_FILE } from '../../scripts/schema-snapshot';
 import { testStack } from './stack-info';
 
@@ -51,5 +53,23 @@ describe('lib/supabase/database.types.ts', () => {
     const generated = await generateDatabaseTypes(url.toString());
     const committed = await readFile(DATABASE_TYPES_FILE, 'utf8');
     expect(committed, 'lib/supabase/database.types.ts is stale: run `npm run db:types`').toBe(generated);
+  });
+});
+
+describe('migrate', () => {
+  it('applies nothing twice: a migrated database stays as it is', async () => {
+    await expect(migrate(fresh, MIGRATIONS_DIR)).resolves.toEqual([]);
+  });
+
+  it('refuses a database that records a migration no file holds, and says how to start afresh', async () => {
+    // A developer's .devstack database from before the migrations were squashed into a baseline.
+    await fresh.query(
+      `insert into supabase_migrations.schema_migrations (version, name) values ('20000101000000', 'squashed_away')`,
+    );
+    try {
+      await expect(migrate(fresh, MIGRATIONS_DIR)).rejects.toThrow(/20000101000000.*npm run dev -- --reset/s);
+    } finally {
+      await fresh.query(`delete from supabase_migrations.schema_migrations where version = '20000101000000'`);
+    }
   });
 });
