@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { defaultFunctionCacheDir, nodeModulesTreeAbove } from './functions/hosted-runtime';
 import type { ApiKeyMode } from './jwt';
 
 /**
@@ -28,6 +29,11 @@ const schema = z.object({
     (v) => (v === '' ? undefined : v),
     z.coerce.number().int().min(10).optional(),
   ),
+  /**
+   * Deno's module cache for function processes (DENO_DIR); empty: `~/.cache/baton/deno-<version>`. Never
+   * inside a folder tree with a `node_modules` (hosted bundles have none: see functions/hosted-runtime.ts).
+   */
+  DEVSTACK_DENO_DIR: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
   /** pg_cron stand-in: how often the export sweep runs (hosted: every 10 s). */
   DEVSTACK_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
   DEVSTACK_TYPESENSE_API_KEY: z.string().min(1).default('baton-dev-typesense-key'),
@@ -52,6 +58,7 @@ export type DevstackConfig = {
   functionHeapMb: number | undefined;
   functionWallClockMs: number;
   functionCpuLimitMs: number | undefined;
+  functionCacheDir: string;
   sweepIntervalMs: number;
   typesenseApiKey: string;
   demoBlogPosts: number;
@@ -78,6 +85,13 @@ export function readDevstackConfig(
     throw new Error(`Invalid devstack environment: ${z.prettifyError(parsed.error)}`);
   }
   const e = parsed.data;
+  const functionCacheDir = path.resolve(e.DEVSTACK_DENO_DIR ?? defaultFunctionCacheDir(env));
+  const nodeModulesTree = nodeModulesTreeAbove(functionCacheDir);
+  if (nodeModulesTree) {
+    throw new Error(
+      `Invalid devstack environment: DEVSTACK_DENO_DIR (${functionCacheDir}) lies inside ${nodeModulesTree}, which has a node_modules folder; functions would resolve npm modules from it, as no hosted function can. Choose a folder outside it (empty: ${defaultFunctionCacheDir(env)}).`,
+    );
+  }
   return {
     dataDir: path.resolve(e.DEVSTACK_DATA_DIR),
     host: e.DEVSTACK_HOST,
@@ -88,6 +102,7 @@ export function readDevstackConfig(
     functionHeapMb: e.DEVSTACK_FUNCTION_HEAP_MB,
     functionWallClockMs: e.DEVSTACK_FUNCTION_WALL_CLOCK_MS,
     functionCpuLimitMs: e.DEVSTACK_FUNCTION_CPU_LIMIT_MS,
+    functionCacheDir,
     sweepIntervalMs: e.DEVSTACK_SWEEP_INTERVAL_MS,
     typesenseApiKey: e.DEVSTACK_TYPESENSE_API_KEY,
     demoBlogPosts: e.DEVSTACK_DEMO_BLOG_POSTS,

@@ -4,7 +4,11 @@
  */
 export const CONTROL_PREFIX = '\u001ebaton-ctl ';
 
-export type BeforeUnloadReason = 'cpu' | 'memory' | 'wall_clock' | 'early_drop' | 'termination';
+/**
+ * Why the runtime stops a worker, as `beforeunload`'s `detail.reason` names it (supabase/edge-runtime
+ * `ext/event_worker/events.rs`, `ShutdownReason`).
+ */
+export type BeforeUnloadReason = 'CPUTime' | 'Memory' | 'WallClockTime' | 'EarlyDrop' | 'TerminationRequested';
 
 /** stdout lines from the child that start with CONTROL_PREFIX. */
 export type ChildMessage =

@@ -48,6 +48,18 @@ const PASS_THROUGH_NAMES = new Set([
   'DENO_CERT',
 ]);
 
+/**
+ * Where Deno finds the CAs for its npm downloads. Deno 2.1 ignores NODE_EXTRA_CA_CERTS (later versions
+ * read it), so behind a TLS-inspecting proxy — whose CA the machine's trust store holds, as on this
+ * project's CI — it needs the system store; an explicit DENO_TLS_CA_STORE / DENO_CERT wins.
+ */
+function denoTrustStore(env: Record<string, string | undefined>): Record<string, string> {
+  const store: Record<string, string> = { DENO_TLS_CA_STORE: env.DENO_TLS_CA_STORE || 'system,mozilla' };
+  const cert = env.DENO_CERT || env.NODE_EXTRA_CA_CERTS;
+  if (cert) store.DENO_CERT = cert;
+  return store;
+}
+
 /** Hosted: 256 MB memory, 150 s wall clock (free plan). Grace: how long `beforeunload` handlers get. */
 const DEFAULT_BEFORE_UNLOAD_GRACE_MS = 1_000;
 /** A 100 ms RSS sample costs one small /proc read; a function allocating 1 GB/s overshoots by ≤ 100 MB. */
@@ -138,9 +150,11 @@ export function createFunctionsHandler(ctx: DevstackContext, options: FunctionsH
         ctx.db.options.connectionString ?? `postgres://postgres:postgres@127.0.0.1:${ctx.config.pgPort}/postgres`,
       // Hosted sets a per-worker execution id; the worker can record it in its invocation rows.
       SB_EXECUTION_ID: invocationId,
-      // Inside the data dir: reused between runs and wiped with it. Warm, a function boots in ~25 ms
-      // (no npm imports) to ~160–280 ms (supabase-js + typesense + zod); cold, it first downloads them.
-      DENO_DIR: path.join(ctx.config.dataDir, 'deno'),
+      // Outside the repository (config.ts, hosted-runtime.ts), shared by every devstack. Warm, a function
+      // boots in ~25 ms (no npm imports) to ~160–280 ms (supabase-js + typesense + zod); cold, it first
+      // downloads them.
+      DENO_DIR: ctx.config.functionCacheDir,
+      ...denoTrustStore(processEnv),
       // The repo's package.json must never take part in a function's npm resolution (design.md §5).
       DENO_NO_PACKAGE_JSON: '1',
       DENO_NO_UPDATE_CHECK: '1',

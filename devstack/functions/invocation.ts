@@ -175,7 +175,7 @@ export class Invocation {
       this.log(line);
     });
 
-    this.timers.push(setTimeout(() => this.hitLimit('wall_clock'), limits.wallClockMs));
+    this.timers.push(setTimeout(() => this.hitLimit('WallClockTime'), limits.wallClockMs));
 
     res.once('close', () => {
       if (!res.writableFinished) {
@@ -258,10 +258,10 @@ export class Invocation {
           this.log(
             `memory: RSS ${Math.round(rss / MIB)} MB is over boot ${Math.round(baseline / MIB)} MB + cap ${memoryMb} MB`,
           );
-          this.hitLimit('memory');
+          this.hitLimit('Memory');
         } else if (cpu !== null && cpuStart !== null && cpuTimeMs !== null && cpu - cpuStart > cpuTimeMs) {
           this.log(`cpu: ${cpu - cpuStart} ms of CPU since listening is over the ${cpuTimeMs} ms limit`);
-          this.hitLimit('cpu');
+          this.hitLimit('CPUTime');
         }
       });
     }, memoryPollMs);
@@ -340,7 +340,7 @@ export class Invocation {
     for (const timer of this.timers) clearTimeout(timer);
     if (this.watchdogTimer) clearInterval(this.watchdogTimer);
     const v8OutOfMemory = this.stderrTail.some((line) => /out of memory/i.test(line));
-    const limit = this.limitReason ?? (v8OutOfMemory ? 'memory' : null);
+    const limit = this.limitReason ?? (v8OutOfMemory ? 'Memory' : null);
     this.log(
       `exit code=${code ?? '-'} signal=${signal ?? '-'}${limit ? ` limit=${limit}` : ''} after ${this.elapsedMs()} ms`,
     );

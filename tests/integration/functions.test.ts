@@ -9,6 +9,7 @@ import {
   type FunctionsHandler,
   type FunctionsHandlerOptions,
 } from '../../devstack/functions/handler';
+import { HOSTED_DENO_VERSION } from '../../devstack/functions/hosted-runtime';
 import { mintUserJwt } from './clients';
 import { localContext } from './local-context';
 import { testStack } from './stack-info';
@@ -228,6 +229,27 @@ describe('functions on the shared devstack', () => {
     expect(data?.typesenseClient).toBe('function');
   });
 
+  it("takes from a function what hosted Edge Functions' runtime takes away (its Deno level, no CPU clock, the fs blocklist)", async () => {
+    const { data, error } = await service.functions.invoke<Record<string, unknown>>('runtime-facts');
+    expect(error).toBeNull();
+    expect(data).toEqual({
+      deno: HOSTED_DENO_VERSION,
+      // A function cannot read its own CPU time there: no threadCpuUsage, cpuUsage() all zeros.
+      threadCpuUsage: 'undefined',
+      cpuUsage: { user: 0, system: 0 },
+      execPath: '/bin/edge-runtime',
+      readWhileLoading: 'ok',
+      readWhileServing: 'PermissionDenied: Deno.readTextFileSync is blocklisted on the current context',
+      chmod: 'PermissionDenied: Deno.chmodSync is blocklisted',
+      // Deno.exit is a no-op: the answer still came.
+      exitCalled: 'ok',
+      sharedArrayBufferIsArrayBuffer: true,
+      sharedWasmMemory: 'TypeError: Creating a shared memory is not supported',
+      worker: 'undefined',
+      hardwareConcurrency: 1,
+    });
+  });
+
   it('boots the real, unmodified export worker from supabase/functions (its deno.json and frozen deno.lock)', async () => {
     // Only the boot is this suite's business: a body the worker must refuse keeps it from doing any work.
     const { error } = await service.functions.invoke('export-worker', { body: 'not json' });
@@ -292,7 +314,6 @@ async function mountFunctions(
   const ctx = await localContext({
     db,
     apiUrl,
-    // The shared stack's data dir, so DENO_DIR (the npm cache) is shared and warm.
     config: { dataDir: stack.dataDir, functionWallClockMs: limits.wallClockMs, functionMemoryMb: limits.memoryMb },
     log: (_service, message) => logs.push(message),
   });
@@ -352,7 +373,7 @@ describe('functions limits (own handler: 2.5 s wall clock, 64 MB)', () => {
     });
     const marker = await collector.waitFor('/wall-clock', 1_000);
     const { reason, pid } = JSON.parse(marker.body) as { reason: string; pid: number };
-    expect(reason).toBe('wall_clock');
+    expect(reason).toBe('WallClockTime');
     // beforeunload came at the wall clock, before the kill; the answer only after the grace.
     expect(marker.at - started).toBeGreaterThanOrEqual(wallClockMs - 100);
     expect(marker.at).toBeLessThanOrEqual(answeredAt);
@@ -374,30 +395,30 @@ describe('functions limits (own handler: 2.5 s wall clock, 64 MB)', () => {
     expect(Date.now() - started).toBeLessThan(wallClockMs);
     expect(isAlive(pid)).toBe(true);
     const marker = await collector.waitFor('/wall-clock-background', wallClockMs + 2_000);
-    expect(JSON.parse(marker.body)).toEqual({ reason: 'wall_clock', pid });
+    expect(JSON.parse(marker.body)).toEqual({ reason: 'WallClockTime', pid });
     await waitUntilDead(pid, graceMs + 1_000);
   });
 
-  it('kills a function whose off-heap memory outgrows the cap (RSS watchdog, beforeunload "memory", 546)', async () => {
+  it('kills a function whose off-heap memory outgrows the cap (RSS watchdog, beforeunload "Memory", 546)', async () => {
     const { error } = await service.functions.invoke('allocate-memory', {
       body: { mode: 'buffer', markerUrl: `${collector.url}/memory` },
     });
     expect((await failure(error)).status).toBe(546);
     const marker = await collector.waitFor('/memory', 1_000);
     const { reason, pid } = JSON.parse(marker.body) as { reason: string; pid: number };
-    expect(reason).toBe('memory');
+    expect(reason).toBe('Memory');
     expect(isAlive(pid)).toBe(false);
   });
 
   it('kills a function that fills the V8 heap past the cap (546)', async () => {
     const { error } = await service.functions.invoke('allocate-memory', { body: { mode: 'heap' } });
     expect(await failure(error)).toMatchObject({ status: 546 });
-    expect(logs.some((line) => /allocate-memory .* limit=memory/.test(line))).toBe(true);
+    expect(logs.some((line) => /allocate-memory .* limit=Memory/.test(line))).toBe(true);
   });
 });
 
 describe('functions CPU limit (own handler: 300 ms of CPU)', () => {
-  it('fires beforeunload "cpu" and answers 546 when a function burns CPU past the limit', async () => {
+  it('fires beforeunload "CPUTime" and answers 546 when a function burns CPU past the limit', async () => {
     const mounted = await mountFunctions({
       wallClockMs: 20_000,
       memoryMb: 256,
@@ -415,7 +436,7 @@ describe('functions CPU limit (own handler: 300 ms of CPU)', () => {
       expect(Date.now() - started).toBeLessThan(10_000);
       const marker = await collector.waitFor('/cpu', 1_000);
       const { reason, pid } = JSON.parse(marker.body) as { reason: string; pid: number };
-      expect(reason).toBe('cpu');
+      expect(reason).toBe('CPUTime');
       expect(isAlive(pid)).toBe(false);
     } finally {
       await mounted.close();

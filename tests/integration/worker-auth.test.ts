@@ -245,7 +245,9 @@ describe('export-worker: the beforeunload hand-off', () => {
       expect(reasons, reasons.join(', ')).not.toContain('killed');
       expect(reasons.at(-1)).toBe('completed');
       expect(
-        logs.some((line) => line.includes(`instance stopping (wall_clock) while working on ${jobId}/1: handing off`)),
+        logs.some((line) =>
+          line.includes(`instance stopping (WallClockTime) while working on ${jobId}/1: handing off`),
+        ),
       ).toBe(true);
     } finally {
       await clearFaults();

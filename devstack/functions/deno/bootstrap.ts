@@ -1,13 +1,17 @@
 /**
- * Deno-side half of the devstack Functions service: the main module of every function process. It sets
- * up what the Supabase Edge Runtime provides, then imports the function's own `index.ts` (URL in
- * `Deno.args[0]`), so the function runs unmodified:
+ * Deno-side half of the devstack Functions service: the main module of every function process. It makes
+ * the process what Supabase's Edge Runtime gives a user worker (supabase/edge-runtime
+ * `ext/runtime/js/bootstrap.js`, `ext/node/polyfills/process.ts`), then imports the function's own
+ * `index.ts` (URL in `Deno.args[0]`), so the function runs unmodified:
  *
  * - `globalThis.EdgeRuntime.waitUntil(p)` keeps the process alive until every such promise settles.
  * - `Deno.serve(...)` is captured: the handler is served on an ephemeral loopback port, which is reported
  *   to the parent (the devstack) on stdout; the parent proxies exactly one request to it.
+ * - What a user worker may not do (see `restrictToUserWorker` below): no CPU clock, the file-system
+ *   blocklist, `Deno.exit`/`kill`/signal listeners as no-ops, no shared memory, no web workers.
  * - The parent talks back through stdin, one JSON message per line: `response_done` when it has finished
- *   relaying the response, `beforeunload` (with a reason) shortly before it kills the process for a limit.
+ *   relaying the response, `beforeunload` (with the runtime's reason) shortly before it kills the process
+ *   for a limit — the CPU limit among them, measured from outside as the platform does.
  * - The process exits once the response is done AND all waitUntil promises have settled.
  *
  * Control messages to the parent are stdout lines starting with CONTROL_PREFIX (a record separator, which
@@ -15,12 +19,14 @@
  * without a second channel that would need extra permissions. Keep CONTROL_PREFIX in sync with
  * `../control.ts`.
  *
- * This file has no imports: it must not touch the function's import map or npm resolution.
+ * This file imports only `node:` built-ins: it must not touch the function's import map or npm resolution.
  */
+import process from 'node:process';
 
 const CONTROL_PREFIX = '\u001ebaton-ctl ';
 
-type BeforeUnloadReason = 'cpu' | 'memory' | 'wall_clock' | 'early_drop' | 'termination';
+/** The runtime's `ShutdownReason`s (edge-runtime `ext/event_worker/events.rs`), as `detail.reason` carries them. */
+type BeforeUnloadReason = 'CPUTime' | 'Memory' | 'WallClockTime' | 'EarlyDrop' | 'TerminationRequested';
 
 type ToParent =
   | { type: 'boot'; rss: number }
@@ -42,13 +48,16 @@ function send(message: ToParent): void {
   while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
 }
 
+// The function gets a `Deno.exit` that does nothing (below); the bootstrap keeps the real one.
+const realExit = Deno.exit.bind(Deno);
+
 function exitNow(reason: string, code = 0): never {
   send({ type: 'exit', reason });
-  Deno.exit(code);
+  realExit(code);
 }
 
 // The hosted runtime's memory figure is about the isolate, not the whole process: the parent subtracts
-// this boot RSS (≈30–35 MB for Deno 2.9 itself) before comparing with the configured memory cap.
+// this boot RSS (≈30–35 MB for Deno itself) before comparing with the configured memory cap.
 send({ type: 'boot', rss: Deno.memoryUsage().rss });
 
 // ---- EdgeRuntime.waitUntil -------------------------------------------------------------------------
@@ -124,6 +133,122 @@ function patchedServe(...args: unknown[]): Deno.HttpServer<Deno.NetAddr> {
 
 Object.defineProperty(Deno, 'serve', { value: patchedServe, writable: true, configurable: true });
 
+// ---- What a user worker may not do -------------------------------------------------------------------
+
+/** True while the function's module is being loaded: the sync fs calls hosted allows only then. */
+let initialising = true;
+
+function blocklisted(message: string): () => never {
+  return () => {
+    throw new Deno.errors.PermissionDenied(message);
+  };
+}
+
+/**
+ * Deno's file-system calls the Edge Runtime replaces for a user worker (`denoOverrides.js` fsVars; the ones
+ * its bootstrap keeps — reading the bundle, writing /tmp — are not listed): they throw.
+ */
+const BLOCKLISTED_FS = [
+  'chmod',
+  'chmodSync',
+  'chown',
+  'chownSync',
+  'copyFile',
+  'copyFileSync',
+  'chdir',
+  'readLink',
+  'readLinkSync',
+  'rename',
+  'renameSync',
+  'truncate',
+  'truncateSync',
+  'ftruncate',
+  'ftruncateSync',
+  'futime',
+  'futimeSync',
+  'openSync',
+  'createSync',
+  'seek',
+  'seekSync',
+  'fstat',
+  'fstatSync',
+  'fsync',
+  'fsyncSync',
+  'fdatasync',
+  'fdatasyncSync',
+  'symlink',
+  'symlinkSync',
+  'link',
+  'linkSync',
+  'utime',
+  'utimeSync',
+] as const;
+/** Synchronous calls it allows only while the module loads ("blocklisted on the current context" later). */
+const INIT_ONLY_FS = [
+  'lstatSync',
+  'statSync',
+  'removeSync',
+  'writeFileSync',
+  'writeTextFileSync',
+  'readFileSync',
+  'readTextFileSync',
+  'mkdirSync',
+  'makeTempDirSync',
+  'makeTempFileSync',
+  'readDirSync',
+] as const;
+/** Calls that do nothing there: a function cannot end or signal its process. */
+const NO_OPS = ['exit', 'kill', 'addSignalListener', 'removeSignalListener'] as const;
+
+function override(name: string, value: unknown): void {
+  Object.defineProperty(Deno, name, { value, writable: true, configurable: true });
+}
+
+function restrictToUserWorker(): void {
+  const deno = Deno as unknown as Record<string, unknown>;
+  for (const name of BLOCKLISTED_FS) if (name in deno) override(name, blocklisted(`Deno.${name} is blocklisted`));
+  for (const name of INIT_ONLY_FS) {
+    const original = deno[name];
+    if (typeof original !== 'function') continue;
+    const denied = blocklisted(`Deno.${name} is blocklisted on the current context`);
+    override(name, (...args: unknown[]) =>
+      initialising ? (original as (...a: unknown[]) => unknown)(...args) : denied(),
+    );
+  }
+  for (const name of NO_OPS) override(name, () => {});
+  override('execPath', () => '/bin/edge-runtime');
+
+  // No CPU clock (ext/node/polyfills/process.ts): cpuUsage() warns and answers zeros; threadCpuUsage, which
+  // upstream Deno added long after the runtime's level, does not exist.
+  const proc = process as unknown as Record<string, unknown>;
+  Object.defineProperty(proc, 'cpuUsage', {
+    value: () => {
+      console.warn('Warning: Not implemented: process.cpuUsage()');
+      return { user: 0, system: 0 };
+    },
+    writable: true,
+    configurable: true,
+  });
+  for (let target: object | null = proc; target; target = Object.getPrototypeOf(target) as object | null) {
+    if (Object.hasOwn(target, 'threadCpuUsage')) delete (target as Record<string, unknown>).threadCpuUsage;
+  }
+
+  // No shared memory (its bytes would escape the isolate's memory accounting) and no web workers: one CPU.
+  const globals = globalThis as unknown as Record<string, unknown>;
+  globals.SharedArrayBuffer = ArrayBuffer;
+  const WasmMemory = WebAssembly.Memory;
+  const sharedRefused = function Memory(descriptor: WebAssembly.MemoryDescriptor) {
+    if (descriptor?.shared === true) throw new TypeError('Creating a shared memory is not supported');
+    return new WasmMemory(descriptor);
+  };
+  sharedRefused.prototype = WasmMemory.prototype;
+  (WebAssembly as unknown as Record<string, unknown>).Memory = sharedRefused;
+  delete globals.Worker;
+  Object.defineProperty(navigator, 'hardwareConcurrency', { value: 1, configurable: true });
+}
+
+restrictToUserWorker();
+
 // ---- Messages from the parent ----------------------------------------------------------------------
 
 function onParentMessage(message: FromParent): void {
@@ -162,18 +287,19 @@ async function readParent(): Promise<void> {
 const entry = Deno.args[0];
 if (!entry) {
   send({ type: 'boot_error', message: 'bootstrap.ts needs the function entrypoint URL as its first argument' });
-  Deno.exit(1);
+  realExit(1);
 }
 try {
   await import(entry);
+  initialising = false;
 } catch (error) {
   console.error(error);
   send({ type: 'boot_error', message: error instanceof Error ? error.message : String(error) });
-  Deno.exit(1);
+  realExit(1);
 }
 if (!served) {
   send({ type: 'boot_error', message: 'The function did not call Deno.serve()' });
-  Deno.exit(1);
+  realExit(1);
 }
 readParent().catch((error: unknown) => {
   console.error('[devstack] control channel failed', error);

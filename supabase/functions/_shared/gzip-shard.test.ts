@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { encodeShard } from './export-format.ts';

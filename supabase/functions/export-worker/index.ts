@@ -13,6 +13,7 @@ import { resolveEnv, verifyAuth } from '@supabase/server/core';
 import { createClient } from '@supabase/supabase-js';
 import Typesense from 'typesense';
 import { z } from 'zod';
+import { createCpuMeter } from '../_shared/cpu-meter.ts';
 import { ExportError } from '../_shared/export-error.ts';
 import { exactJsonFetch } from '../_shared/exact-json.ts';
 import type { ExportDocument } from '../_shared/export-format.ts';
@@ -65,7 +66,7 @@ const supabase = createClient(env.SUPABASE_URL, secretKey, {
   // A hung storage request must fail (and be retried) rather than eat the time budget.
   // Every integer beyond 2^53 in a JSON answer (int64 keys) arrives as exact digits (exact-json.ts).
   global: {
-    fetch: exactJsonFetch((input, init) =>
+    fetch: exactJsonFetch((input: RequestInfo | URL, init?: RequestInit) =>
       fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(settings.storageTimeoutMs) }),
     ),
   },
@@ -95,6 +96,22 @@ function startCopy(request: WorkerRequest): void {
     ),
   );
 }
+
+/**
+ * The isolate's own thread's CPU clock, where the runtime has one: what the platform's CPU limit counts
+ * (the process total adds V8's GC and compiler threads and Deno's I/O threads, ~50 % more). Hosted Edge
+ * Functions have none (no `process.threadCpuUsage`; `process.cpuUsage()` is all zeros): the meter then
+ * estimates (cpu-meter.ts).
+ */
+function threadCpuClock(): (() => number) | null {
+  const threadCpuUsage = (process as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage;
+  if (typeof threadCpuUsage !== 'function') return null;
+  return () => {
+    const usage = threadCpuUsage.call(process);
+    return (usage.user + usage.system) / 1000;
+  };
+}
+const cpuClock = threadCpuClock();
 
 const ports: WorkerPorts = {
   rpc: async <T>(fn: string, args: Record<string, unknown>) => {
@@ -148,12 +165,6 @@ const ports: WorkerPorts = {
     }
   },
   startCopy,
-  // The isolate's own thread: what the platform's CPU limit counts (the process total adds V8's GC and
-  // compiler threads and Deno's I/O threads, ~50 % more). Node's API, implemented by Deno.
-  cpuMs: () => {
-    const usage = process.threadCpuUsage();
-    return (usage.user + usage.system) / 1000;
-  },
   heapUsedBytes: () => Deno.memoryUsage().heapUsed,
   bootMs,
   log: (message) => console.log(message),
@@ -219,7 +230,8 @@ Deno.serve(async (req) => {
   const problems = payload.budget ? budgetProblems(settings, payload.budget) : [];
   if (problems.length > 0) return Response.json({ error: `Budget refused: ${problems.join('; ')}.` }, { status: 400 });
 
-  const cpuAtRequest = ports.cpuMs();
+  // The platform's CPU limit counts from the request.
+  const meter = createCpuMeter(cpuClock);
   EdgeRuntime.waitUntil(
     (async () => {
       let leaseKey: string | undefined;
@@ -228,7 +240,7 @@ Deno.serve(async (req) => {
           leaseKey = `${lease.p_job_id}/${lease.p_lane_no}`;
           activeLeases.set(leaseKey, lease);
         };
-        const result = await runExportInvocation(payload, ports, settings, onLease, cpuAtRequest);
+        const result = await runExportInvocation(payload, ports, settings, onLease, meter);
         console.log(
           `job ${payload.jobId} lane ${result.lane ?? '-'}: ${result.outcome}, ${result.shardsWritten} shards, ${result.rowsWritten} rows`,
         );
