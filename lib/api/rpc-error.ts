@@ -11,7 +11,7 @@ const clientErrors = {
   PT404: 'not_found',
   PT409: 'conflict',
   PT422: 'unprocessable',
-  // insufficient_privilege: the caller's role does not allow the action (membership_roles migration).
+  // insufficient_privilege: the caller's role does not allow the action (private.require_export_operator).
   '42501': 'forbidden',
 } as const;
 

@@ -1,4 +1,4 @@
-/** Rows of the export tables as PostgREST returns them (supabase/migrations are the truth). */
+/** Rows of the export tables as PostgREST returns them (as the migrations define them: supabase/schema.sql). */
 
 /**
  * An int64 key: a number while it is a safe integer, exact decimal digits beyond 2^53 (the app's clients

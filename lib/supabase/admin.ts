@@ -19,7 +19,7 @@ export function createAdminClient(options: { actingFor?: string } = {}) {
       // int64 keys beyond 2^53 arrive as exact digits, never rounded (exact-json.ts).
       fetch: exactJsonFetch(),
       // Who a route acts for: PostgREST hands request headers to SQL, where the history triggers record
-      // this user as the one who cancelled, re-ran or renamed (migration 20261201300000_export_history).
+      // this user as the one who cancelled, re-ran or renamed (private.request_actor, supabase/schema.sql).
       ...(options.actingFor ? { headers: { [ACTOR_HEADER]: options.actingFor } } : {}),
     },
   });

@@ -5,7 +5,7 @@ import { serviceRunner } from './as-service';
 import { testStack } from './stack-info';
 
 /**
- * What support reads about an export (migration 20261201300000_export_history): every failed attempt of
+ * What support reads about an export (migration 20261206000300_shards_and_history): every failed attempt of
  * a shard, the events only people cause — with who caused them — each run's outcome, the export's
  * name, and notifications that say which export. Straight against Postgres as the service role, the
  * way the worker and the API routes call the state machine; "by whom" travels in the `x-baton-actor`

@@ -1,211 +1,57 @@
--- Lanes, heartbeat leases, warm hand-offs and fair caps: the export state machine, rewritten.
+-- The export state machine: lanes, heartbeat leases, warm hand-offs and fair caps, as short SQL
+-- functions, each one atomic, called by RPC with the service role (the worker, the API routes after they
+-- have authorised the user, and the sweep). Users reach the two that are theirs to call, cancel and
+-- re-run, through `cancel_export` / `rerun_export`, which check their role first.
+--
+-- A lane:
+--   queued ──claim_export_lane──▶ running ──finish_export_lane──▶ completed
+--   running ──record_export_shard / hand_off_export_lane with an heir waiting──▶ running (the heir's lease)
+--   running ──hand_off_export_lane with no heir, or its lease ran out (below the attempt cap)──▶ queued
+--   running ──fail_export_lane, retryable, below the attempt cap──▶ retrying ──backoff passed, claim──▶ running
+--   running ──fail_export_lane, permanent or at the cap; or its lease ran out at the cap──▶ failed
+--   running ──acknowledge_export_cancel──▶ cancelled   (a cancel stops lanes nobody is alive on at once)
+--   a finished job's lanes ──request_export_rerun (missing or damaged shards, unwritten tail)──▶ queued
+-- The job follows its lanes (settle_export_job): running while a lane holds a lease; failed as soon as a
+-- lane fails; cancelled once a cancel is pending and no lane holds a live lease; completed when every
+-- lane is, unless a cancel committed first.
 --
 -- Contract:
--- * A job's key range is split into lanes at start (`export_jobs.lane_bounds`: the inner upper bounds,
---   found by the API from counts of `key:<=x`); an insert trigger creates one `export_lanes` row per lane.
---   Each lane is an independent chain: its own cursor, lease (owner, short expiry, generation that only
---   grows), heir (warm hand-off), attempts and backoff. A kill, failure or slow page in one lane never
---   touches another lane's lease.
 -- * Leases are heartbeats: a claim takes a short lease (the worker's BATON_WORKER_LEASE_SECONDS, 8 s by
---   default) that every recorded shard (and an idle heartbeat) renews. A lease that runs out means its
---   invocation died: the next claim or the sweep marks it `killed` at its last heartbeat, counts an
---   attempt on the lane, and past the job's attempt cap fails the job once, naming the lane, the page and
---   the reason.
--- * Warm hand-off: an invocation near the end of its budget starts its successor, which registers as the
---   lane's heir and waits inside `await_export_baton`; the predecessor passes the lease to it in the same
---   call that records its last shard. Nothing but the lane row changes hands, so the job row stays quiet.
+--   default) that every recorded shard (and an idle heartbeat) renews, with a generation that only grows.
+--   Every later call carries (lane, invocation, generation) and is refused once the lease is lost, which
+--   is how a stale invocation is fenced off (invariant 4). A lease that runs out means its invocation
+--   died: the next claim or the sweep marks it `killed` at its last heartbeat, counts an attempt on the
+--   lane, and past the job's attempt cap fails the job once, naming the lane, the page and the reason.
+-- * Warm hand-off: an invocation near the end of its budget starts its successor, which warms up
+--   (`preview_export_heir`), registers as the lane's heir and waits inside `await_export_baton`; the
+--   predecessor names the key its last page ends at as soon as it has fetched that page
+--   (`announce_export_baton`), so the heir fetches and encodes the page after it while the last one is
+--   still being written, and passes the lease to it in the same call that records its last shard. Reading
+--   ahead has no side effect: nothing is written before the lease is held, so fencing is unchanged.
+--   Nothing but the lane row changes hands, so the job row stays quiet.
 -- * Caps: at most `private.export_settings.max_running_lanes` lanes hold a live lease at once, and at most
 --   `max_running_lanes_per_org` of one organisation. Lanes beyond a cap wait; whoever frees a slot (a lane
 --   finishing, failing or yielding) is told which waiting lanes to start, fewest-running organisation
 --   first, then fewest-running job, then oldest job, so no tenant's small export waits behind another's
 --   huge one. At a hand-off a lane yields its slot to a waiting lane whose organisation (or, within one
 --   organisation, whose job) runs at least two lanes fewer.
--- * The manifest orders the file: shards sort by (lane, lane_seq), which is key order because lanes cover
---   ascending, disjoint key ranges. `shard_no` stays a job-wide number (allocated as shards are recorded)
---   for people and the API. Storage keys are a pure function of (job, lane, lane_seq, generation, format).
--- * `export_jobs` stays small for Realtime: per-lane progress is the compact `lanes` array, refreshed with
---   the other counters at most once per progress interval per job, and at every lane state change.
 -- * Exactly one terminal notification per outcome of each run (`run_no` grows with every re-run), decided
 --   by a unique constraint. A cancel that committed before the last lane finished wins: a job with
 --   `cancel_requested_at` set never ends `completed`.
 -- * A re-run must reproduce its shard exactly (same rows and sha256); if the source changed under it, the
 --   record is refused with `source_changed` and the worker fails the job for good, saying why.
--- * Users keep their organisation's history when a member is deleted: `requested_by` is set null.
+-- * Finishing a lane also ends its finisher's invocation as 'completed', in the same transaction: the
+--   holder removes the lane's unreferenced objects before its own end call, and an instance stopped in
+--   that window must not leave an invocation "running" on a finished export (no lease is left for a sweep
+--   to expire). The holder's own end call, when it comes, records its figures.
 --
--- Every function here has a fixed, empty search_path and is executable by the service role only.
-
--- ---- Cleanup of the first state machine (replaced below) --------------------------------------------
-
-drop function public.claim_export_job(uuid, int);
-drop function public.record_export_shard(uuid, uuid, bigint, int, bigint, bigint, int, bigint, int, text, text, int, boolean);
-drop function public.hand_off_export_job(uuid, uuid, bigint);
-drop function public.finish_export_job(uuid, uuid, bigint);
-drop function public.acknowledge_export_cancel(uuid, uuid, bigint);
-drop function public.fail_export_job(uuid, uuid, bigint, text, text, boolean);
-drop function public.request_export_cancel(uuid);
-drop function public.request_export_rerun(uuid, int[], text);
-drop function public.sweep_export_jobs();
-drop function private.lock_leased_export(uuid, uuid, bigint);
-drop function private.finalise_export(uuid, text);
-drop function private.refresh_export_progress(uuid);
-drop function private.notify_export_outcome(public.export_jobs, text);
-
--- ---- Settings ---------------------------------------------------------------------------------------
-
--- One row. Operators change it with SQL (service role); the claim and the sweep read it.
-create table private.export_settings (
-  singleton boolean primary key default true check (singleton),
-  -- Protects Typesense and the project's function concurrency: lanes holding a live lease, all jobs.
-  max_running_lanes int not null default 16 check (max_running_lanes between 1 and 1000),
-  -- One organisation's share of the above.
-  max_running_lanes_per_org int not null default 8 check (max_running_lanes_per_org between 1 and 1000)
-);
-insert into private.export_settings default values;
-revoke all on private.export_settings from public, anon, authenticated;
-grant select, update on private.export_settings to service_role;
-
--- ---- Jobs -------------------------------------------------------------------------------------------
-
-create function private.is_strictly_ascending(p_values bigint[])
-returns boolean
-language sql
-immutable
-set search_path = ''
-as $$
-  select coalesce(bool_and(v.value < v.next_value), true)
-  from (select value, lead(value) over (order by ordinality) as next_value
-        from unnest(p_values) with ordinality as u(value, ordinality)) v
-  where v.next_value is not null
-$$;
-
-alter table public.export_jobs
-  drop column lease_owner,
-  drop column lease_expires_at,
-  drop column lease_generation,
-  alter column requested_by drop not null,
-  drop constraint export_jobs_requested_by_fkey,
-  add constraint export_jobs_requested_by_fkey foreign key (requested_by) references auth.users (id) on delete set null,
-  -- Inner lane bounds: lane k holds keys in (bounds[k-1], bounds[k]]; the first lane starts at the
-  -- beginning, the last one runs to the end. Empty: one lane.
-  add column lane_bounds bigint[] not null default '{}'
-    check (cardinality(lane_bounds) <= 7 and array_position(lane_bounds, null) is null and private.is_strictly_ascending(lane_bounds)),
-  add column lane_count smallint generated always as (cardinality(lane_bounds) + 1) stored,
-  -- Per-lane progress for the dashboard ([{lane, status, shards, rows, estimated, attempts}]), kept with the
-  -- other counters so whatever feeds the job row to browsers carries it.
-  add column lanes jsonb not null default '[]',
-  -- 1 for the first run; every re-run is a new run with its own notifications.
-  add column run_no int not null default 1 check (run_no >= 1),
-  -- A budget set for this job's invocations (tests, benchmarks, support); survives hand-offs and the sweep.
-  add column budget_time_ms int check (budget_time_ms between 200 and 400000),
-  add column budget_cpu_ms int check (budget_cpu_ms between 50 and 400000);
-
--- ---- Lanes ------------------------------------------------------------------------------------------
-
-create table public.export_lanes (
-  job_id uuid not null references public.export_jobs (id) on delete cascade,
-  lane_no smallint not null check (lane_no between 1 and 8),
-  -- Keys in (key_after, key_upper]; null: unbounded on that side.
-  key_after bigint,
-  key_upper bigint,
-  estimated_rows bigint not null default 0 check (estimated_rows >= 0),
-  status text not null default 'queued'
-    check (status in ('queued', 'running', 'retrying', 'completed', 'failed', 'cancelled')),
-  -- Cursor: the last key this lane has written (null: nothing yet) and the next shard's sequence number.
-  cursor_key bigint,
-  next_seq int not null default 1 check (next_seq >= 1),
-  tail_complete boolean not null default false,
-
-  lease_owner uuid,
-  lease_expires_at timestamptz,
-  lease_seconds int check (lease_seconds between 3 and 600),
-  lease_generation bigint not null default 0,
-  last_heartbeat_at timestamptz,
-  -- The invocation waiting in await_export_baton to take the lease over (warm hand-off).
-  heir uuid,
-  -- Holders that died without a goodbye: generation, and the lane's next shard when they did. What they
-  -- may have uploaded and never recorded is removed by the next claimant; when the lane finishes, its
-  -- finisher removes whatever else under the lane no manifest row references (a late or unforeseen write).
-  dead_generations bigint[] not null default '{}',
-  dead_seqs int[] not null default '{}',
-
-  attempts int not null default 0 check (attempts >= 0),
-  next_retry_at timestamptz,
-  -- When nobody is known to be starting this lane: the sweep and slot-freeing lanes kick it from then on.
-  kick_at timestamptz not null default now() + interval '5 seconds',
-  last_error text,
-  last_error_kind text,
-  started_at timestamptz,
-  finished_at timestamptz,
-  primary key (job_id, lane_no),
-  check (key_after is null or key_upper is null or key_after < key_upper)
-);
-create index export_lanes_active_idx on public.export_lanes (status) where status in ('queued', 'running', 'retrying');
-
-alter table public.export_lanes enable row level security;
-create policy "Members can see lanes of jobs they can see" on public.export_lanes
-  for select to authenticated using (job_id in (select id from public.export_jobs));
-revoke all on public.export_lanes from anon;
-revoke insert, update, delete, truncate on public.export_lanes from authenticated;
-
--- Every job gets its lanes with it, so a job can never exist without them. Before the insert, the
--- job's compact `lanes` array (so the row the API gets back already shows them); after it, the rows.
-create function private.plan_export_lanes() returns trigger
-language plpgsql
-set search_path = ''
-as $$
-declare
-  v_count int := cardinality(new.lane_bounds) + 1;
-begin
-  -- The bounds split the estimate evenly (the API finds them within ±10 %); the first lanes take the remainder.
-  select jsonb_agg(jsonb_build_object(
-           'lane', k, 'status', 'queued', 'shards', 0, 'rows', 0, 'attempts', 0,
-           'estimated', new.estimated_rows / v_count + case when k <= new.estimated_rows % v_count then 1 else 0 end)
-         order by k)
-  into new.lanes
-  from generate_series(1, v_count) k;
-  return new;
-end
-$$;
-
-create function private.create_export_lanes() returns trigger
-language plpgsql
-set search_path = ''
-as $$
-begin
-  insert into public.export_lanes (job_id, lane_no, key_after, key_upper, estimated_rows)
-  select new.id, (l ->> 'lane')::smallint,
-         new.lane_bounds[(l ->> 'lane')::int - 1],
-         new.lane_bounds[(l ->> 'lane')::int],
-         (l ->> 'estimated')::bigint
-  from jsonb_array_elements(new.lanes) l;
-  return null;
-end
-$$;
-
--- ---- Manifest, invocations, notifications ----------------------------------------------------------
-
-alter table public.export_shards
-  add column lane smallint not null default 1 check (lane between 1 and 8),
-  add column lane_seq int;
-update public.export_shards set lane_seq = shard_no;
-alter table public.export_shards alter column lane_seq set not null, add constraint export_shards_lane_seq_check check (lane_seq >= 1);
-create unique index export_shards_lane_order_idx on public.export_shards (job_id, lane, lane_seq);
-
-alter table public.export_invocations
-  add column lane_no smallint,
-  add column last_heartbeat_at timestamptz,
-  drop constraint export_invocations_end_reason_check,
-  add constraint export_invocations_end_reason_check
-    check (end_reason in ('handoff', 'completed', 'cancelled', 'error', 'lease_lost', 'killed', 'declined', 'stopped'));
-
-alter table public.notifications
-  add column run_no int not null default 1,
-  drop constraint notifications_one_per_job_and_kind,
-  add constraint notifications_one_per_run_and_kind unique (job_id, run_no, kind);
+-- Every function here has a fixed, empty search_path and is executable by the service role only (the
+-- user-facing `cancel_export` / `rerun_export` by signed-in users too).
 
 -- ---- Progress and settling --------------------------------------------------------------------------
 
--- Counters on the job row, from the manifest (the truth), and the compact per-lane array.
+-- Counters on the job row, from the manifest (the truth), and the compact per-lane array; with the
+-- compressed file's size (the header member once, every other shard's header member skipped).
 create function private.refresh_export_progress(p_job_id uuid)
 returns void
 language sql
@@ -213,13 +59,22 @@ set search_path = ''
 as $$
   with per_lane as (
     select lane, count(*)::int as shards, sum(rows)::bigint as rows, sum(bytes)::bigint as bytes,
-           sum(header_bytes)::bigint as header_bytes, max(header_bytes)::bigint as one_header
+           sum(header_bytes)::bigint as header_bytes, max(header_bytes)::bigint as one_header,
+           count(*) filter (where encoding = 'gzip')::int as gzip_shards,
+           sum(gzip_bytes)::bigint as gzip_bytes, sum(gzip_header_bytes)::bigint as gzip_header_bytes
     from public.export_shards where job_id = p_job_id and status = 'written'
     group by lane
   ), totals as (
     select coalesce(sum(shards), 0)::int as shards, coalesce(sum(rows), 0)::bigint as rows,
            -- Bytes of the downloadable file: the CSV header once, every other shard's header stripped.
-           (coalesce(sum(bytes), 0) - coalesce(sum(header_bytes), 0) + coalesce(max(one_header), 0))::bigint as bytes
+           (coalesce(sum(bytes), 0) - coalesce(sum(header_bytes), 0) + coalesce(max(one_header), 0))::bigint as bytes,
+           -- The same for the compressed file; it exists only when every written shard is stored as gzip.
+           case when coalesce(sum(shards), 0) > 0 and sum(gzip_shards) = sum(shards)
+                then (sum(gzip_bytes) - sum(gzip_header_bytes)
+                      -- The header member the file keeps: the first shard's in file order.
+                      + (select s.gzip_header_bytes from public.export_shards s
+                         where s.job_id = p_job_id and s.status = 'written' order by s.lane, s.lane_seq limit 1))::bigint
+           end as gzip_bytes
     from per_lane
   ), lanes as (
     select coalesce(jsonb_agg(jsonb_build_object(
@@ -229,14 +84,26 @@ as $$
     where l.job_id = p_job_id
   )
   update public.export_jobs j
-  set shards_written = t.shards, rows_written = t.rows, bytes_written = t.bytes, lanes = lanes.summary
+  set shards_written = t.shards, rows_written = t.rows, bytes_written = t.bytes, gzip_bytes_written = t.gzip_bytes,
+      lanes = lanes.summary
   from totals t, lanes
   where j.id = p_job_id
-    and (j.shards_written, j.rows_written, j.bytes_written, j.lanes) is distinct from (t.shards, t.rows, t.bytes, lanes.summary)
+    and (j.shards_written, j.rows_written, j.bytes_written, j.gzip_bytes_written, j.lanes)
+        is distinct from (t.shards, t.rows, t.bytes, t.gzip_bytes, lanes.summary)
 $$;
 
--- Exactly one notification per job, run and outcome: the unique constraint decides, not a prior read.
--- A job whose requester was deleted notifies nobody.
+create function private.format_count(p_value bigint, p_one text, p_many text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select to_char(p_value, 'FM999,999,999,999,990') || ' ' || case when p_value = 1 then p_one else p_many end
+$$;
+
+-- Exactly one notification per job, run and outcome: the unique constraint decides, not a prior read. A
+-- job whose requester was deleted notifies nobody. The title names the export, the body its numbers
+-- ("66,769 rows in 1 shard") and its short id.
 create function private.notify_export_outcome(p_job_id uuid, p_kind text)
 returns void
 language plpgsql
@@ -246,24 +113,28 @@ declare
   v_job public.export_jobs;
   v_title text;
   v_body text;
+  v_written text;
 begin
   select * into v_job from public.export_jobs where id = p_job_id;
   if v_job.requested_by is null then
     return;
   end if;
+  v_written := private.format_count(v_job.rows_written, 'row', 'rows') || ' in '
+    || private.format_count(v_job.shards_written, 'shard', 'shards');
   case p_kind
     when 'export_completed' then
-      v_title := format('Export of %s completed', v_job.collection);
-      v_body := format('%s rows in %s shards (%s).', v_job.rows_written, v_job.shards_written, upper(v_job.format));
+      v_title := format('Export completed: %s', v_job.name);
+      v_body := format('%s (%s).', v_written, upper(v_job.format));
     when 'export_failed' then
-      v_title := format('Export of %s failed', v_job.collection);
+      v_title := format('Export failed: %s', v_job.name);
       v_body := coalesce(v_job.last_error, 'The export failed.');
     when 'export_cancelled' then
-      v_title := format('Export of %s cancelled', v_job.collection);
-      v_body := format('%s rows in %s shards were written before the cancel.', v_job.rows_written, v_job.shards_written);
+      v_title := format('Export cancelled: %s', v_job.name);
+      v_body := format('%s written before the cancel.', v_written);
   end case;
+  v_body := left(v_body, 1900) || format(' Export %s.', left(v_job.id::text, 8));
   insert into public.notifications (user_id, organisation_id, job_id, run_no, kind, title, body)
-  values (v_job.requested_by, v_job.organisation_id, v_job.id, v_job.run_no, p_kind, v_title, v_body)
+  values (v_job.requested_by, v_job.organisation_id, v_job.id, v_job.run_no, p_kind, left(v_title, 300), v_body)
   on conflict on constraint notifications_one_per_run_and_kind do nothing;
 end
 $$;
@@ -752,7 +623,8 @@ $$;
 --   lane) — or, with nothing recorded: cancel_requested, lease_lost, stopped, source_changed.
 -- A tail shard continues its lane exactly (next sequence number, key range adjacent to the lane's cursor,
 -- inside the lane's bounds). A re-run (`p_shard_no` set) must reproduce the shard it replaces: same key
--- range, rows and sha256, so the file stays byte-identical; a changed source is refused, not retried.
+-- range, rows and sha256, so the file stays byte-identical; a changed source is refused, not retried. Its
+-- gzip bytes may differ (another zlib) and are simply the new object's.
 create function public.record_export_shard(
   p_job_id uuid,
   p_lane_no int,
@@ -769,7 +641,13 @@ create function public.record_export_shard(
   p_storage_key text,
   p_duration_ms int,
   p_progress_interval_ms int,
-  p_pass_to_heir boolean
+  p_pass_to_heir boolean,
+  -- The stored object's encoding and, for gzip, its size, header member size and sha256 (the plain
+  -- form's are p_bytes, p_header_bytes, p_sha256). Defaults: an identity object.
+  p_encoding text default 'identity',
+  p_gzip_bytes bigint default null,
+  p_gzip_header_bytes int default null,
+  p_gzip_sha256 text default null
 )
 returns jsonb
 language plpgsql
@@ -816,6 +694,8 @@ begin
     on conflict do nothing;
     update public.export_shards
     set rows = p_rows, bytes = p_bytes, header_bytes = p_header_bytes, sha256 = p_sha256, storage_key = p_storage_key,
+        encoding = p_encoding, gzip_bytes = p_gzip_bytes, gzip_header_bytes = p_gzip_header_bytes,
+        gzip_sha256 = p_gzip_sha256,
         generation = p_generation, attempt = v_existing.attempt + 1, invocation_id = p_invocation_id,
         status = 'written', problem = null, written_at = now(), duration_ms = p_duration_ms
     where job_id = p_job_id and shard_no = p_shard_no;
@@ -830,9 +710,10 @@ begin
     select coalesce(max(shard_no), 0) + 1 into v_shard_no from public.export_shards where job_id = p_job_id;
     insert into public.export_shards
       (job_id, shard_no, lane, lane_seq, key_after, key_last, rows, bytes, header_bytes, sha256, storage_key,
-       generation, invocation_id, duration_ms)
+       encoding, gzip_bytes, gzip_header_bytes, gzip_sha256, generation, invocation_id, duration_ms)
     values (p_job_id, v_shard_no, p_lane_no, p_lane_seq, p_key_after, p_key_last, p_rows, p_bytes, p_header_bytes,
-            p_sha256, p_storage_key, p_generation, p_invocation_id, p_duration_ms);
+            p_sha256, p_storage_key, p_encoding, p_gzip_bytes, p_gzip_header_bytes, p_gzip_sha256, p_generation,
+            p_invocation_id, p_duration_ms);
     update public.export_lanes set cursor_key = p_key_last, next_seq = next_seq + 1
     where job_id = p_job_id and lane_no = p_lane_no;
   end if;
@@ -893,9 +774,26 @@ $$;
 
 -- ---- Warm hand-off ----------------------------------------------------------------------------------
 
--- A fresh copy started by the lane's holder asks to be its heir. Registered: it warms up on the lane's
--- current page and waits in await_export_baton. Not registered (the holder already left, or another heir
--- is there): it claims as usual.
+-- What an heir-to-be warms up on (a page of the lane through the same code, on a fresh isolate) before it
+-- registers: the job and the lane as they are now, while the predecessor holds it. It registers only
+-- once warm, because the holder passes the baton as soon as an heir is registered.
+create function public.preview_export_heir(p_job_id uuid, p_lane_no int, p_predecessor uuid)
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce(
+    (select jsonb_build_object('available', true, 'job', w -> 'job', 'lane', w -> 'lane')
+     from public.export_lanes l, private.lane_work(p_job_id, p_lane_no, p_predecessor) w
+     where l.job_id = p_job_id and l.lane_no = p_lane_no and l.lease_owner = p_predecessor
+       and l.lease_expires_at >= now() and l.heir is null),
+    jsonb_build_object('available', false));
+$$;
+
+-- A fresh copy started by the lane's holder asks to be its heir. Registered: it waits in
+-- await_export_baton. Not registered (the holder already left, or another heir is there): it claims as
+-- usual.
 create function public.register_export_heir(p_job_id uuid, p_lane_no int, p_predecessor uuid)
 returns jsonb
 language plpgsql
@@ -905,7 +803,7 @@ declare
   v_invocation uuid := gen_random_uuid();
 begin
   update public.export_lanes
-  set heir = v_invocation
+  set heir = v_invocation, baton_after_key = null
   where job_id = p_job_id and lane_no = p_lane_no and lease_owner = p_predecessor
     and lease_expires_at >= now() and heir is null;
   if not found then
@@ -919,11 +817,33 @@ begin
 end
 $$;
 
+-- The lease holder tells its waiting heir where its last page ends. Only the holder of the current
+-- generation, and only while an heir is registered; anything else is a no-op (announced: false).
+create function public.announce_export_baton(
+  p_job_id uuid, p_lane_no int, p_invocation_id uuid, p_generation bigint, p_after_key bigint
+)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+begin
+  update public.export_lanes
+  set baton_after_key = p_after_key
+  where job_id = p_job_id and lane_no = p_lane_no and lease_owner = p_invocation_id
+    and lease_generation = p_generation and lease_expires_at >= now() and heir is not null;
+  return jsonb_build_object('announced', found);
+end
+$$;
+
 -- The heir waits for the lease, polling the lane row inside one call (each statement sees the latest
--- commit; 5 ms apart costs the worker no CPU). Returns the claim when the predecessor passed the lease,
--- or {claimed: false} when it never will (it yielded, failed, finished, or the wait timed out: the heir
--- then steps back so a later hand-off or the sweep takes over).
-create function public.await_export_baton(p_job_id uuid, p_lane_no int, p_invocation_id uuid, p_wait_ms int)
+-- commit; 5 ms apart costs the worker no CPU). Returns the claim when the predecessor passed the lease;
+-- early (claimed: false, reason 'announced', after_key) when the predecessor has announced a key the heir
+-- has not seen yet, so it reads that page ahead and waits again; or {claimed: false} when it never will
+-- (it yielded, failed, finished, or the wait timed out: the heir then steps back so a later hand-off or
+-- the sweep takes over).
+create function public.await_export_baton(
+  p_job_id uuid, p_lane_no int, p_invocation_id uuid, p_wait_ms int, p_seen_after_key bigint default null
+)
 returns jsonb
 language plpgsql
 set search_path = ''
@@ -936,6 +856,12 @@ begin
     select * into v_lane from public.export_lanes where job_id = p_job_id and lane_no = p_lane_no;
     if v_lane.lease_owner = p_invocation_id then
       return private.lane_work(p_job_id, p_lane_no, p_invocation_id);
+    end if;
+    if v_lane.heir = p_invocation_id and v_lane.baton_after_key is distinct from p_seen_after_key
+       and v_lane.baton_after_key is not null then
+      -- Text: a bigint key beyond 2^53 would be rounded as a JSON number.
+      return jsonb_build_object('claimed', false, 'reason', 'announced', 'invocation_id', p_invocation_id,
+                                'after_key', v_lane.baton_after_key::text);
     end if;
     exit when v_lane.heir is distinct from p_invocation_id or clock_timestamp() >= v_deadline;
     perform pg_sleep(0.005);
@@ -995,6 +921,7 @@ $$;
 
 -- The lane's key range is exhausted and nothing is left to re-run. The job completes when its last lane
 -- does — unless a cancel committed first: then this lane stops as cancelled (the worker acknowledges).
+-- The finisher's invocation ends here as 'completed' (see the contract).
 create function public.finish_export_lane(p_job_id uuid, p_lane_no int, p_invocation_id uuid, p_generation bigint)
 returns jsonb
 language plpgsql
@@ -1024,6 +951,9 @@ begin
       finished_at = now()
   where job_id = p_job_id and lane_no = p_lane_no
   returning * into v_lane;
+  update public.export_invocations
+  set ended_at = now(), end_reason = 'completed'
+  where id = p_invocation_id and ended_at is null;
   v_status := private.settle_export_job(p_job_id);
   select * into v_job from public.export_jobs where id = p_job_id;
   return jsonb_build_object(
@@ -1112,7 +1042,46 @@ begin
 end
 $$;
 
+-- Every invocation ends here with its figures (the support timeline). Only the ends the database records
+-- on a holder's behalf ('declined', 'completed') may be recorded again, and only with the same reason: a
+-- 'killed' mark keeps its time and error whatever a late holder says.
+create function public.end_export_invocation(
+  p_invocation_id uuid,
+  p_end_reason text,
+  p_cpu_ms int,
+  p_wall_ms int,
+  p_peak_heap_bytes bigint,
+  p_error text
+)
+returns void
+language sql
+set search_path = ''
+as $$
+  update public.export_invocations
+  set ended_at = now(), end_reason = p_end_reason, cpu_ms = p_cpu_ms, wall_ms = p_wall_ms,
+      peak_heap_bytes = p_peak_heap_bytes, error = left(p_error, 2000)
+  where id = p_invocation_id
+    and (ended_at is null or end_reason = p_end_reason and p_end_reason in ('declined', 'completed'))
+$$;
+
 -- ---- Users' requests --------------------------------------------------------------------------------
+
+-- The job row, locked for the rest of the transaction; a missing job is PostgREST's 404 (PT404).
+create function private.lock_export_or_404(p_job_id uuid)
+returns public.export_jobs
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_job public.export_jobs;
+begin
+  select * into v_job from public.export_jobs where id = p_job_id for update;
+  if not found then
+    raise exception 'export job % not found', p_job_id using errcode = 'PT404';
+  end if;
+  return v_job;
+end
+$$;
 
 -- A user (authorised by the API route) asks to stop. Lanes nobody works on stop at once; a lane whose
 -- holder is alive stops at its next shard (invariant 7); the job is cancelled when none is left.
@@ -1138,9 +1107,10 @@ begin
 end
 $$;
 
--- Re-run what is missing: the named shards (their lanes and key ranges are in the manifest) and every
--- lane whose key range was not exhausted. A new run: its outcome is notified again.
-create function public.request_export_rerun(p_job_id uuid, p_shard_nos int[], p_problem text)
+-- Re-run what is missing: the named shards, each with its own reason (`p_reasons[i]` for `p_shard_nos[i]`;
+-- their lanes and key ranges are in the manifest), and every lane whose key range was not exhausted. A new
+-- run: its outcome is notified again.
+create function public.request_export_rerun(p_job_id uuid, p_shard_nos int[], p_reasons text[])
 returns public.export_jobs
 language plpgsql
 set search_path = ''
@@ -1153,6 +1123,10 @@ begin
     raise exception 'export job % is still %; cancel it or wait for it to end before a re-run', p_job_id, v_job.status
       using errcode = 'PT409';
   end if;
+  if coalesce(cardinality(p_shard_nos), 0) <> coalesce(cardinality(p_reasons), 0) then
+    raise exception 'one reason per shard: % shards, % reasons', coalesce(cardinality(p_shard_nos), 0),
+      coalesce(cardinality(p_reasons), 0) using errcode = 'PT422';
+  end if;
   if exists (
     select 1 from unnest(coalesce(p_shard_nos, '{}')) n
     where not exists (select 1 from public.export_shards s where s.job_id = p_job_id and s.shard_no = n)
@@ -1163,8 +1137,12 @@ begin
     raise exception 'export job % has nothing to re-run', p_job_id using errcode = 'PT422';
   end if;
 
-  update public.export_shards set status = 'rerun_requested', problem = left(p_problem, 500)
-  where job_id = p_job_id and shard_no = any (coalesce(p_shard_nos, '{}'));
+  -- Each shard its own reason; what a download found (kind, when) stays alongside it.
+  update public.export_shards s
+  set status = 'rerun_requested', problem = left(coalesce(r.reason, 'requested by support'), 500),
+      problem_source = coalesce(s.problem_source, 'support'), problem_at = coalesce(s.problem_at, now())
+  from unnest(p_shard_nos, p_reasons) as r (shard_no, reason)
+  where s.job_id = p_job_id and s.shard_no = r.shard_no;
   update public.export_lanes l
   set status = 'queued', attempts = 0, next_retry_at = null, last_error = null, last_error_kind = null,
       lease_owner = null, lease_expires_at = null, heir = null, finished_at = null,
@@ -1179,6 +1157,56 @@ begin
   perform private.settle_export_job(p_job_id);
   select * into v_job from public.export_jobs where id = p_job_id;
   return v_job;
+end
+$$;
+
+-- The job's organisation when the caller can see the job (else PT404: same answer as a job that does not
+-- exist), after checking the caller may operate there.
+create function private.operable_export_org(p_job_id uuid)
+returns uuid
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_org uuid;
+begin
+  select j.organisation_id into v_org from public.export_jobs j
+  where j.id = p_job_id
+    and exists (select 1 from public.memberships m where m.organisation_id = j.organisation_id and m.user_id = (select auth.uid()));
+  if v_org is null then
+    raise exception 'export job % not found', p_job_id using errcode = 'PT404';
+  end if;
+  perform private.require_export_operator(v_org, (select auth.uid()));
+  return v_org;
+end
+$$;
+
+-- A user asks to stop a job of their organisation (member role and up).
+create function public.cancel_export(p_job_id uuid)
+returns public.export_jobs
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.operable_export_org(p_job_id);
+  return public.request_export_cancel(p_job_id);
+end
+$$;
+
+-- A user re-runs shards of a job of their organisation, each with its own reason, or its unfinished tail
+-- (member role and up).
+create function public.rerun_export(p_job_id uuid, p_shard_nos int[], p_reasons text[])
+returns public.export_jobs
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.operable_export_org(p_job_id);
+  return public.request_export_rerun(p_job_id, p_shard_nos, p_reasons);
 end
 $$;
 
@@ -1219,39 +1247,14 @@ $$;
 
 -- ---- Privileges -------------------------------------------------------------------------------------
 
-create trigger export_jobs_plan_lanes before insert on public.export_jobs
-  for each row execute function private.plan_export_lanes();
-create trigger export_jobs_create_lanes after insert on public.export_jobs
-  for each row execute function private.create_export_lanes();
-
--- The first migrations' functions that stay get a fixed search_path too (they name every object fully).
-alter function public.end_export_invocation(uuid, text, int, int, bigint, text) set search_path = '';
-alter function public.record_export_shard_problem(uuid, int, text) set search_path = '';
-alter function private.lock_export_or_404(uuid) set search_path = '';
-alter function private.touch_updated_at() set search_path = '';
-
 -- Internal: only the service role (worker, API routes, sweep) runs the state machine.
 do $$
 declare
   v_fn text;
 begin
   foreach v_fn in array array[
-    'public.claim_export_lane(uuid, int, int, jsonb)',
-    'public.record_export_shard(uuid, int, uuid, bigint, int, int, bigint, bigint, int, bigint, int, text, text, int, int, boolean)',
-    'public.heartbeat_export_lane(uuid, int, uuid, bigint)',
-    'public.register_export_heir(uuid, int, uuid)',
-    'public.await_export_baton(uuid, int, uuid, int)',
-    'public.hand_off_export_lane(uuid, int, uuid, bigint)',
-    'public.finish_export_lane(uuid, int, uuid, bigint)',
-    'public.acknowledge_export_cancel(uuid, int, uuid, bigint)',
-    'public.fail_export_lane(uuid, int, uuid, bigint, text, text, boolean)',
-    'public.request_export_cancel(uuid)',
-    'public.request_export_rerun(uuid, int[], text)',
-    'public.sweep_export_jobs()',
-    'private.is_strictly_ascending(bigint[])',
-    'private.plan_export_lanes()',
-    'private.create_export_lanes()',
     'private.refresh_export_progress(uuid)',
+    'private.format_count(bigint, text, text)',
     'private.notify_export_outcome(uuid, text)',
     'private.finalise_export(uuid, text)',
     'private.settle_export_job(uuid)',
@@ -1261,12 +1264,35 @@ begin
     'private.lanes_to_kick(int)',
     'private.should_yield(uuid, int)',
     'private.lane_work(uuid, int, uuid)',
+    'public.claim_export_lane(uuid, int, int, jsonb)',
     'private.lock_leased_lane(uuid, int, uuid, bigint)',
     'private.lock_job_for_lane(uuid)',
-    'private.pass_lane(uuid, public.export_lanes)'
+    'private.pass_lane(uuid, public.export_lanes)',
+    'public.record_export_shard(uuid, int, uuid, bigint, int, int, bigint, bigint, int, bigint, int, text, text, int, int, boolean, text, bigint, int, text)',
+    'public.heartbeat_export_lane(uuid, int, uuid, bigint)',
+    'public.preview_export_heir(uuid, int, uuid)',
+    'public.register_export_heir(uuid, int, uuid)',
+    'public.announce_export_baton(uuid, int, uuid, bigint, bigint)',
+    'public.await_export_baton(uuid, int, uuid, int, bigint)',
+    'public.hand_off_export_lane(uuid, int, uuid, bigint)',
+    'public.finish_export_lane(uuid, int, uuid, bigint)',
+    'public.acknowledge_export_cancel(uuid, int, uuid, bigint)',
+    'public.fail_export_lane(uuid, int, uuid, bigint, text, text, boolean)',
+    'public.end_export_invocation(uuid, text, int, int, bigint, text)',
+    'private.lock_export_or_404(uuid)',
+    'public.request_export_cancel(uuid)',
+    'public.request_export_rerun(uuid, int[], text[])',
+    'public.sweep_export_jobs()'
   ] loop
     execute format('revoke execute on function %s from public, anon, authenticated', v_fn);
     execute format('grant execute on function %s to service_role', v_fn);
   end loop;
 end
 $$;
+
+-- Signed-in users cancel and re-run through these (their role is checked inside).
+revoke execute on function private.operable_export_org(uuid) from public, anon, authenticated;
+revoke execute on function public.cancel_export(uuid) from public, anon;
+revoke execute on function public.rerun_export(uuid, int[], text[]) from public, anon;
+grant execute on function public.cancel_export(uuid) to authenticated, service_role;
+grant execute on function public.rerun_export(uuid, int[], text[]) to authenticated, service_role;

@@ -1,16 +1,17 @@
 -- The hosted sweep, as a 2026 project runs it: pg_cron every 10 seconds (interval schedules need
--- pg_cron >= 1.5), and pg_net calls the worker with the project's secret key from Vault.
+-- pg_cron >= 1.5) runs `sweep_export_jobs()`, and pg_net calls the worker once per lane it returns, with
+-- the project's secret key from Vault.
 --
 -- The secret key is not a JWT: it goes in the `apikey` header, which is all the worker accepts (it
 -- checks its caller in code, with `verify_jwt = false`). Vault secrets: `baton_project_url` and
 -- `baton_secret_key` (README "Deploying"; the key of a project still on legacy keys is its service-role
 -- JWT, which the worker accepts in `apikey` too). 10 s keeps a killed invocation's recovery within the
--- design's 20 s (lease grace + one sweep interval).
+-- design's 20 s (lease + one sweep interval).
 --
--- The devstack's embedded Postgres has neither pg_cron nor pg_net: there the function is defined and
--- the devstack runs the same sweep on a timer.
+-- The devstack's embedded Postgres has neither pg_cron nor pg_net: there only the function is defined,
+-- and the devstack runs the same sweep on a timer.
 
-create or replace function private.kick_export_workers()
+create function private.kick_export_workers()
 returns int
 language plpgsql
 security definer
@@ -43,8 +44,10 @@ revoke execute on function private.kick_export_workers() from public, anon, auth
 
 do $$
 begin
-  if exists (select 1 from pg_extension where extname = 'pg_cron') then
-    -- Same job name: cron.schedule replaces the 30-second schedule of the earlier migration.
+  if exists (select 1 from pg_available_extensions where name = 'pg_cron')
+     and exists (select 1 from pg_available_extensions where name = 'pg_net') then
+    create extension if not exists pg_net;
+    create extension if not exists pg_cron;
     perform cron.schedule('baton-export-sweep', '10 seconds', 'select private.kick_export_workers()');
   end if;
 end

@@ -1,4 +1,4 @@
--- Live progress over Broadcast from Database on private channels (replaces postgres_changes).
+-- Live progress over Broadcast from Database on private channels.
 --
 -- Contract:
 -- * Triggers broadcast every change of a job on two private topics, and every new notification on one:
@@ -10,7 +10,8 @@
 --   evaluates as the joining user (design invariant 8): a job's topic needs RLS read access to the job,
 --   an organisation's list topic needs membership, a notification topic is its own user's only. Nobody
 --   else (anon, other organisations) can join, so nobody else receives anything — not even the fact that
---   something happened, which postgres_changes told every subscriber.
+--   something happened, which postgres_changes would tell every subscriber. No table is in the
+--   `supabase_realtime` publication: nothing reads them through postgres_changes.
 -- * The realtime schema itself (`realtime.messages`, `send`, `broadcast_changes`, `topic()`) is the
 --   platform's; this migration only adds triggers and a policy.
 
@@ -74,6 +75,3 @@ create policy "Members receive their jobs, organisations' lists and own notifica
       )
     )
   );
-
--- Nothing reads these tables through postgres_changes any more.
-alter publication supabase_realtime drop table public.export_jobs, public.notifications;
