@@ -46,7 +46,7 @@ async function newJob(
     [
       options.org ?? orgId,
       sourceId,
-      // The requester must be allowed to start exports in the job's organisation (membership_roles): the
+      // The requester must be allowed to start exports in the job's organisation (check_export_requester): the
       // test user belongs to the first organisation only; another organisation's job is started by nobody.
       options.requestedBy ?? (options.org ? null : userId),
       options.maxAttempts ?? 5,
