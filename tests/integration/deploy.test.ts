@@ -1,11 +1,15 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient } from '@supabase/supabase-js';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import type pg from 'pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeEnvLocal } from '../../devstack/env-file';
+import { migrate } from '../../devstack/migrate';
+import { applyPlatformBase, MIGRATIONS_DIR, projectRoot } from '../../scripts/migrated-database';
+import { readSchemaEntries, renderSchemaSnapshot, SCHEMA_FILE } from '../../scripts/schema-snapshot';
 import { anonClient } from './clients';
 import {
   createSource,
@@ -21,8 +25,9 @@ import { testStack } from './stack-info';
 
 /**
  * The README's deploy checklist, each step that can run here run against the devstack configured as a
- * new 2026 project: the keys the app is configured with, the JWKS a verifier uses, and the hosted sweep
- * (Vault + pg_net), whose stand-ins here record the calls it makes so they can be replayed.
+ * new 2026 project: the schema pushed by Supabase's own CLI, the keys the app is configured with, the
+ * JWKS a verifier uses, and the hosted sweep (Vault + pg_net), whose stand-ins here record the calls it
+ * makes so they can be replayed.
  */
 const stack = testStack();
 let db: pg.Pool;
@@ -132,5 +137,146 @@ describe('deploy checklist, exercised on the devstack', () => {
     const res = await fetch(call!.url, { method: 'POST', headers: call!.headers, body: JSON.stringify(call!.body) });
     expect(res.status).toBe(202);
     expect((await waitForJob(jobId, (job) => job.status === 'completed')).rows_written).toBe(500);
+  });
+});
+
+/**
+ * Step "push the schema" as a deployer runs it: the Supabase CLI (npm `supabase`, pinned) pushes
+ * `supabase/migrations` to a database that has only what a new hosted project has before its first
+ * migration (the devstack's platform base and storage schema, no Baton migration). Its `db push`,
+ * `migration list` and `inspect db` need no Docker; `--db-url` stands for `supabase link` + the project's
+ * password. What it leaves must be `supabase/schema.sql` — the schema the devstack runs (the
+ * database-types test holds that file to the devstack's own migrate).
+ */
+describe('step "push the schema" with the Supabase CLI', () => {
+  const name = `cli_push_${process.pid}`;
+  const admin = new pg.Pool({ connectionString: stack.pgConnectionString, max: 1 });
+  const url = new URL(stack.pgConnectionString);
+  url.pathname = `/${name}`;
+  const fresh = new pg.Pool({ connectionString: url.toString(), max: 2 });
+  // `drop database … with (force)` may still find a backend of this pool closing down (57P01): our clean-up.
+  fresh.on('error', (error: Error & { code?: string }) => {
+    if (error.code !== '57P01') throw error;
+  });
+  // The embedded Postgres has no TLS; the CLI's driver must not ask for it.
+  const dbUrl = `${url.toString()}?sslmode=disable`;
+
+  let home: string;
+  let base: Awaited<ReturnType<typeof readSchemaEntries>>;
+  let files: Array<{ version: string; name: string; file: string }>;
+
+  beforeAll(async () => {
+    home = await mkdtemp(path.join(os.tmpdir(), 'baton-supabase-home-'));
+    files = (await readdir(MIGRATIONS_DIR))
+      .map((file) => ({ file, match: /^(\d+)_(.+)\.sql$/.exec(file) }))
+      .filter((f) => f.match !== null)
+      .map((f) => ({ file: f.file, version: f.match![1]!, name: f.match![2]! }))
+      .sort((a, b) => a.version.localeCompare(b.version));
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.query(`create database ${name}`);
+    // A new project: the platform's base only, read before the push as `npm run db:schema` does.
+    await applyPlatformBase(fresh);
+    base = await readSchemaEntries(fresh);
+  });
+
+  afterAll(async () => {
+    await fresh.end();
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  /**
+   * `supabase <args>` from the project root, as `npx supabase` runs it, its output as JSON. Offline:
+   * no telemetry, no update check (which would also write `supabase/.temp/`), its state in a temporary
+   * SUPABASE_HOME instead of ~/.supabase. Fails with the CLI's stderr after 60 s at most.
+   */
+  function supabase<T>(args: string[]): Promise<T> {
+    const cli = path.join(projectRoot, 'node_modules', 'supabase', 'dist', 'supabase.js');
+    // Node leaves out a variable whose value is undefined.
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: process.env.NODE_ENV,
+      SUPABASE_HOME: home,
+      SUPABASE_TELEMETRY_DISABLED: '1',
+      DO_NOT_TRACK: '1',
+      SUPABASE_NO_UPDATE_NOTIFIER: '1',
+    };
+    const argv = [cli, ...args, '--workdir', projectRoot, '--output-format', 'json'];
+    return new Promise((resolve, reject) => {
+      execFile(
+        process.execPath,
+        argv,
+        { cwd: projectRoot, env, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          const said = `\n--- stderr\n${stderr}\n--- stdout\n${stdout}`;
+          if (error) {
+            const how = error.killed ? 'timed out after 60 s' : `exited with ${error.code ?? error.signal}`;
+            reject(new Error(`supabase ${args.join(' ')} ${how}${said}`));
+            return;
+          }
+          try {
+            resolve(JSON.parse(stdout) as T);
+          } catch {
+            reject(new Error(`supabase ${args.join(' ')} printed no JSON${said}`));
+          }
+        },
+      );
+    });
+  }
+
+  type Push = { upToDate: boolean; dryRun: boolean; migrations: string[] };
+
+  it('`supabase db push --db-url` applies every migration, and `supabase migration list` shows each on the remote', async () => {
+    const pushed = await supabase<Push>(['db', 'push', '--db-url', dbUrl, '--yes']);
+    expect(pushed).toMatchObject({ upToDate: false, dryRun: false, migrations: files.map((f) => f.file) });
+
+    const listed = await supabase<{ migrations: Array<{ local: string; remote: string }> }>([
+      'migration',
+      'list',
+      '--db-url',
+      dbUrl,
+    ]);
+    expect(listed.migrations.map(({ local, remote }) => ({ local, remote }))).toEqual(
+      files.map((f) => ({ local: f.version, remote: f.version })),
+    );
+    // The CLI records them where the devstack's migrate does, in the base's table, under the same names.
+    const recorded = await fresh.query<{ version: string; name: string }>(
+      'select version, name from supabase_migrations.schema_migrations order by version',
+    );
+    expect(recorded.rows).toEqual(files.map(({ version, name }) => ({ version, name })));
+  });
+
+  it('leaves supabase/schema.sql on the platform base: what the CLI deploys is what the devstack runs', async () => {
+    const snapshot = renderSchemaSnapshot(base, await readSchemaEntries(fresh));
+    const committed = await readFile(SCHEMA_FILE, 'utf8');
+    const message =
+      'the schema `supabase db push` left differs from supabase/schema.sql (if database-types.test.ts fails ' +
+      'too, the file is stale: `npm run db:schema`)';
+    expect(snapshot, message).toBe(committed);
+  });
+
+  it('is idempotent: a second push applies nothing, nor does the devstack migrate on what the CLI pushed', async () => {
+    const again = await supabase<Push>(['db', 'push', '--db-url', dbUrl, '--yes']);
+    expect(again).toMatchObject({ upToDate: true, migrations: [] });
+    await expect(migrate(fresh, MIGRATIONS_DIR)).resolves.toEqual([]);
+    const count = await fresh.query<{ n: number }>(
+      'select count(*)::int as n from supabase_migrations.schema_migrations',
+    );
+    expect(count.rows[0]!.n).toBe(files.length);
+  });
+
+  it('`supabase inspect db table-stats --db-url` reads the deployed tables (what support runs on a project)', async () => {
+    const stats = await supabase<{ rows: Array<{ name: string }> }>([
+      'inspect',
+      'db',
+      'table-stats',
+      '--db-url',
+      dbUrl,
+    ]);
+    expect(stats.rows.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['public.export_jobs', 'public.export_shards']),
+    );
   });
 });
