@@ -8,7 +8,7 @@ import { recordFigures } from './lib/summary';
 import { download } from './scenarios/download';
 import { exportMemory } from './scenarios/export-memory';
 import { exportThroughput } from './scenarios/export-throughput';
-import { cpuLimit } from './scenarios/cpu-limit';
+import { hostedCpu200ms, hostedCpu2s } from './scenarios/cpu-limit';
 import { handoff } from './scenarios/handoff';
 import { killRecovery } from './scenarios/kill-recovery';
 import { lanes } from './scenarios/lanes';
@@ -38,7 +38,8 @@ const scenarios: Scenario[] = [
   handoff,
   lanes,
   killRecovery,
-  cpuLimit,
+  hostedCpu2s,
+  hostedCpu200ms,
   download,
   realtime,
   pagination,

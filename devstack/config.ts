@@ -34,6 +34,11 @@ const schema = z.object({
    * inside a folder tree with a `node_modules` (hosted bundles have none: see functions/hosted-runtime.ts).
    */
   DEVSTACK_DENO_DIR: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+  /**
+   * Connections of the REST service's pool (PostgREST's `db-pool`): hosted projects get a small one that
+   * follows the compute size, and the Supabase CLI's local stack runs it at 10; so does the devstack.
+   */
+  DEVSTACK_REST_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
   /** pg_cron stand-in: how often the export sweep runs (hosted: every 10 s). */
   DEVSTACK_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
   DEVSTACK_TYPESENSE_API_KEY: z.string().min(1).default('baton-dev-typesense-key'),
@@ -59,6 +64,7 @@ export type DevstackConfig = {
   functionWallClockMs: number;
   functionCpuLimitMs: number | undefined;
   functionCacheDir: string;
+  restPoolSize: number;
   sweepIntervalMs: number;
   typesenseApiKey: string;
   demoBlogPosts: number;
@@ -103,6 +109,7 @@ export function readDevstackConfig(
     functionWallClockMs: e.DEVSTACK_FUNCTION_WALL_CLOCK_MS,
     functionCpuLimitMs: e.DEVSTACK_FUNCTION_CPU_LIMIT_MS,
     functionCacheDir,
+    restPoolSize: e.DEVSTACK_REST_POOL_SIZE,
     sweepIntervalMs: e.DEVSTACK_SWEEP_INTERVAL_MS,
     typesenseApiKey: e.DEVSTACK_TYPESENSE_API_KEY,
     demoBlogPosts: e.DEVSTACK_DEMO_BLOG_POSTS,

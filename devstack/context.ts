@@ -11,6 +11,11 @@ export type DevstackContext = {
   keys: DevstackKeys;
   /** Superuser pool. Services that act for a caller must `set local role` inside a transaction. */
   db: Pool;
+  /**
+   * The REST service's own pool, of `config.restPoolSize` connections, as PostgREST has its own: a request
+   * that finds every connection busy waits, and after 10 s is answered 504 PGRST003.
+   */
+  restDb: Pool;
   /** Signs and verifies user tokens; owns the signing keys and their rotation. */
   jwt: JwtService;
   faults: FaultInjector;

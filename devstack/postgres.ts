@@ -6,6 +6,8 @@ import pg from 'pg';
 export type RunningPostgres = {
   pool: pg.Pool;
   connectionString: string;
+  /** A further pool of `max` connections on the same server (the REST service's own), closed with it. */
+  restPool: (max: number) => pg.Pool;
   stop: () => Promise<void>;
 };
 
@@ -82,11 +84,23 @@ export async function startPostgres(options: {
     console.error(`[postgres] idle client error: ${error.message}`);
   });
 
+  const extraPools: pg.Pool[] = [];
   return {
     pool,
     connectionString,
+    restPool: (max: number) => {
+      // PostgREST's db-pool-acquisition-timeout: 10 s by default.
+      const restPool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 10_000 });
+      restPool.on('error', (error) => {
+        if (stopping && (error as { code?: string }).code === '57P01') return;
+        console.error(`[postgres] idle REST client error: ${error.message}`);
+      });
+      extraPools.push(restPool);
+      return restPool;
+    },
     stop: async () => {
       stopping = true;
+      await Promise.all(extraPools.map((extra) => extra.end()));
       await pool.end();
       await server.stop();
     },

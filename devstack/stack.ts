@@ -66,6 +66,7 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
     config: { ...config, apiPort },
     keys,
     db: postgres.pool,
+    restDb: postgres.restPool(config.restPoolSize),
     jwt: new JwtService(keys, config.apiKeyMode, (changed) => saveKeys(config.dataDir, changed)),
     faults: new FaultInjector(),
     apiUrl: `http://${config.host}:${apiPort}`,
@@ -98,6 +99,7 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
       '/_devstack',
       createAdminHandler(context, {
         killFunction: (name) => functions.killAll(name),
+        functionUsage: (name) => functions.usage(name),
         storageReads: (match) => storage.readsMatching(match),
       }),
       false,

@@ -1373,45 +1373,6 @@ grant execute on function public.assert_export_operator(p_organisation_id uuid) 
 grant execute on function public.assert_export_operator(p_organisation_id uuid) to postgres;
 grant execute on function public.assert_export_operator(p_organisation_id uuid) to service_role;
 
-CREATE OR REPLACE FUNCTION public.await_export_baton(p_job_id uuid, p_lane_no integer, p_invocation_id uuid, p_wait_ms integer, p_seen_after_key bigint DEFAULT NULL::bigint)
- RETURNS jsonb
- LANGUAGE plpgsql
- SET search_path TO ''
-AS $function$
-declare
-  v_deadline timestamptz := clock_timestamp() + make_interval(secs => least(greatest(p_wait_ms, 0), 30000) / 1000.0);
-  v_lane public.export_lanes;
-begin
-  loop
-    select * into v_lane from public.export_lanes where job_id = p_job_id and lane_no = p_lane_no;
-    if v_lane.lease_owner = p_invocation_id then
-      return private.lane_work(p_job_id, p_lane_no, p_invocation_id);
-    end if;
-    if v_lane.heir = p_invocation_id and v_lane.baton_after_key is distinct from p_seen_after_key
-       and v_lane.baton_after_key is not null then
-      -- Text: a bigint key beyond 2^53 would be rounded as a JSON number.
-      return jsonb_build_object('claimed', false, 'reason', 'announced', 'invocation_id', p_invocation_id,
-                                'after_key', v_lane.baton_after_key::text);
-    end if;
-    exit when v_lane.heir is distinct from p_invocation_id or clock_timestamp() >= v_deadline;
-    perform pg_sleep(0.005);
-  end loop;
-  -- Step back, unless the lease arrived at the last moment (the row lock decides).
-  select * into v_lane from public.export_lanes where job_id = p_job_id and lane_no = p_lane_no for update;
-  if v_lane.lease_owner = p_invocation_id then
-    return private.lane_work(p_job_id, p_lane_no, p_invocation_id);
-  end if;
-  update public.export_lanes set heir = null where job_id = p_job_id and lane_no = p_lane_no and heir = p_invocation_id;
-  update public.export_invocations set ended_at = now(), end_reason = 'declined'
-  where id = p_invocation_id and ended_at is null;
-  return jsonb_build_object('claimed', false,
-                            'reason', case when v_lane.heir is distinct from p_invocation_id then 'not_passed' else 'heir_timeout' end,
-                            'invocation_id', p_invocation_id);
-end
-$function$;
-grant execute on function public.await_export_baton(p_job_id uuid, p_lane_no integer, p_invocation_id uuid, p_wait_ms integer, p_seen_after_key bigint) to postgres;
-grant execute on function public.await_export_baton(p_job_id uuid, p_lane_no integer, p_invocation_id uuid, p_wait_ms integer, p_seen_after_key bigint) to service_role;
-
 CREATE OR REPLACE FUNCTION public.cancel_export(p_job_id uuid)
  RETURNS public.export_jobs
  LANGUAGE plpgsql
@@ -1704,6 +1665,50 @@ $function$;
 grant execute on function public.organisation_members() to authenticated;
 grant execute on function public.organisation_members() to postgres;
 grant execute on function public.organisation_members() to service_role;
+
+CREATE OR REPLACE FUNCTION public.poll_export_baton(p_job_id uuid, p_lane_no integer, p_invocation_id uuid, p_seen_after_key bigint DEFAULT NULL::bigint, p_give_up boolean DEFAULT false)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  v_lane public.export_lanes;
+begin
+  select * into v_lane from public.export_lanes where job_id = p_job_id and lane_no = p_lane_no;
+  if v_lane.lease_owner = p_invocation_id then
+    return private.lane_work(p_job_id, p_lane_no, p_invocation_id);
+  end if;
+  if v_lane.heir = p_invocation_id then
+    if v_lane.baton_after_key is distinct from p_seen_after_key and v_lane.baton_after_key is not null then
+      -- Text: a bigint key beyond 2^53 would be rounded as a JSON number.
+      return jsonb_build_object('claimed', false, 'reason', 'announced', 'invocation_id', p_invocation_id,
+                                'after_key', v_lane.baton_after_key::text);
+    end if;
+    if not p_give_up then
+      return jsonb_build_object('claimed', false, 'reason', 'waiting', 'invocation_id', p_invocation_id);
+    end if;
+  end if;
+  -- Step back: the holder left without passing, or the heir gives up. The row lock decides a lease that
+  -- arrives at this very moment.
+  select * into v_lane from public.export_lanes where job_id = p_job_id and lane_no = p_lane_no for update;
+  if v_lane.lease_owner = p_invocation_id then
+    return private.lane_work(p_job_id, p_lane_no, p_invocation_id);
+  end if;
+  update public.export_lanes set heir = null where job_id = p_job_id and lane_no = p_lane_no and heir = p_invocation_id;
+  -- Said on the timeline: an heir that waited in vain is a hand-off that went cold (support reads it).
+  update public.export_invocations
+  set ended_at = now(), end_reason = 'declined',
+      error = case when v_lane.heir is distinct from p_invocation_id
+                   then 'heir: the holder left the lane without passing the baton'
+                   else 'heir: no baton within the wait; stepped back' end
+  where id = p_invocation_id and ended_at is null;
+  return jsonb_build_object('claimed', false,
+                            'reason', case when v_lane.heir is distinct from p_invocation_id then 'not_passed' else 'heir_timeout' end,
+                            'invocation_id', p_invocation_id);
+end
+$function$;
+grant execute on function public.poll_export_baton(p_job_id uuid, p_lane_no integer, p_invocation_id uuid, p_seen_after_key bigint, p_give_up boolean) to postgres;
+grant execute on function public.poll_export_baton(p_job_id uuid, p_lane_no integer, p_invocation_id uuid, p_seen_after_key bigint, p_give_up boolean) to service_role;
 
 CREATE OR REPLACE FUNCTION public.preview_export_heir(p_job_id uuid, p_lane_no integer, p_predecessor uuid)
  RETURNS jsonb

@@ -5,7 +5,8 @@ import type { ExportJob } from '../../lib/exports/types';
 import { demoObjectId } from '../../devstack/seed/demo-data';
 import { EXPORTS_BUCKET } from '../../supabase/functions/_shared/shard-key.ts';
 import { busyShare, readMachineCpu, sampleWorkerProcesses, type WorkerProcess } from './proc';
-import { setLatency, type BenchStack } from './stack';
+import { functionUsage, setLatency, usageSince, type BenchStack } from './stack';
+import type { FunctionUsage } from '../../devstack/functions/handler';
 
 /**
  * One real export of the demo `blog_posts` through the whole chain — startExport (the API's domain
@@ -78,6 +79,11 @@ export type ExportRun = {
   machineCpuBusy: number;
   /** The download's bytes (manifest order, CSV header once) hashed: compared across runs of one size. */
   sha256: string;
+  /**
+   * The worker's processes during the run as the devstack metered them from outside: how many ended, their
+   * main-thread CPU (what the platform's CPU limit counts) and how many each limit stopped.
+   */
+  functionUsage: FunctionUsage;
 };
 
 /**
@@ -168,6 +174,7 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
   );
 
   const sampler = sampleWorkerProcesses('export-worker');
+  const usageAtStart = await functionUsage(stack, 'export-worker');
   const cpuAtStart = await readMachineCpu();
   let sweepRescues = 0;
   try {
@@ -211,6 +218,7 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
     // Let the last invocation's process exit and the final realtime messages arrive.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const processes = await sampler.stop();
+    const usage = usageSince(usageAtStart, await functionUsage(stack, 'export-worker'));
 
     const result = await collect(stack, job.id);
     log(
@@ -227,6 +235,7 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
       laneCount: job.lane_count,
       machineCpuBusy,
       sha256: await downloadDigest(stack, job.id),
+      functionUsage: usage,
     };
   } finally {
     await sampler.stop();

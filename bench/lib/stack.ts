@@ -8,6 +8,7 @@ import type { Client as TypesenseClient } from 'typesense';
 import { projectApiKeys } from '../../devstack/context';
 import { demoUsers, prepareDemo } from '../../devstack/demo';
 import { freePort } from '../../devstack/free-port';
+import type { FunctionUsage } from '../../devstack/functions/handler';
 import { projectRoot, startDevstack, type Devstack } from '../../devstack/stack';
 import { HOSTED_CPU_LIMIT_MS } from '../../supabase/functions/_shared/worker-settings.ts';
 
@@ -166,4 +167,26 @@ export async function setLatency(stack: BenchStack, latencyMs: number): Promise<
           body: JSON.stringify({ typesense: { latencyMs }, storage: { latencyMs } }),
         });
   if (!res.ok) throw new Error(`faults: ${res.status} ${await res.text()}`);
+}
+
+/** What the devstack metered for a function's ended invocations so far (`GET /_devstack/functions/usage`). */
+export async function functionUsage(stack: BenchStack, name: string): Promise<FunctionUsage> {
+  const res = await fetch(`${stack.apiUrl}/_devstack/functions/usage?name=${encodeURIComponent(name)}`);
+  if (!res.ok) throw new Error(`functions/usage: ${res.status} ${await res.text()}`);
+  return (await res.json()) as FunctionUsage;
+}
+
+/** The usage between two readings. */
+export function usageSince(before: FunctionUsage, after: FunctionUsage): FunctionUsage {
+  const stoppedBy: FunctionUsage['stoppedBy'] = {};
+  for (const [reason, count] of Object.entries(after.stoppedBy) as Array<[keyof FunctionUsage['stoppedBy'], number]>) {
+    const delta = count - (before.stoppedBy[reason] ?? 0);
+    if (delta > 0) stoppedBy[reason] = delta;
+  }
+  return {
+    ended: after.ended - before.ended,
+    cpuMs: after.cpuMs - before.cpuMs,
+    cpuMeasured: after.cpuMeasured - before.cpuMeasured,
+    stoppedBy,
+  };
 }

@@ -15,7 +15,8 @@ export type ChildMessage =
   | { type: 'boot'; rss: number }
   | { type: 'listening'; port: number }
   | { type: 'boot_error'; message: string }
-  | { type: 'exit'; reason: string };
+  /** `cpuMs`: the main thread's CPU from serving to exit, as the function's own last word (null: unknown). */
+  | { type: 'exit'; reason: string; cpuMs: number | null };
 
 /** stdin lines to the child. */
 export type ParentMessage = { type: 'response_done' } | { type: 'beforeunload'; reason: BeforeUnloadReason };
@@ -41,7 +42,9 @@ export function parseChildMessage(text: string): ChildMessage | null {
     case 'boot_error':
       return typeof value.message === 'string' ? { type: 'boot_error', message: value.message } : null;
     case 'exit':
-      return typeof value.reason === 'string' ? { type: 'exit', reason: value.reason } : null;
+      return typeof value.reason === 'string'
+        ? { type: 'exit', reason: value.reason, cpuMs: typeof value.cpuMs === 'number' ? value.cpuMs : null }
+        : null;
     default:
       return null;
   }

@@ -6,7 +6,8 @@ import { sendJson, sendText } from '../http/respond';
 import type { RouteHandler } from '../http/route';
 import { resolveDenoBinary } from './deno-binary';
 import { verifyJwtEnabled } from './function-config';
-import { Invocation, type FunctionLimits } from './invocation';
+import type { BeforeUnloadReason } from './control';
+import { Invocation, type FunctionLimits, type InvocationUsage } from './invocation';
 import { verifyJwtGate } from './verify-jwt';
 
 export type FunctionsHandlerOptions = {
@@ -25,6 +26,20 @@ export type FunctionsHandler = RouteHandler & {
   close: () => Promise<void>;
   /** SIGKILLs every running invocation of `name` with no warning, as a crashed host would; returns how many. */
   killAll: (name: string) => number;
+  /** What the invocations of `name` that have ended used, since the devstack started. */
+  usage: (name: string) => FunctionUsage;
+};
+
+/**
+ * A function's invocations so far, as the platform would meter them: how many ended, their main-thread
+ * CPU (measured from outside the isolate: what the CPU limit counts), and how many each limit stopped.
+ */
+export type FunctionUsage = {
+  ended: number;
+  cpuMs: number;
+  /** Invocations whose CPU was measured (a process that died before serving has none). */
+  cpuMeasured: number;
+  stoppedBy: Partial<Record<BeforeUnloadReason, number>>;
 };
 
 /**
@@ -113,6 +128,21 @@ export function createFunctionsHandler(ctx: DevstackContext, options: FunctionsH
     cpuTimeMs: options.limits?.cpuTimeMs ?? ctx.config.functionCpuLimitMs ?? null,
   };
   const running = new Set<Invocation>();
+  const usageByName = new Map<string, FunctionUsage>();
+  const usageOf = (name: string): FunctionUsage => {
+    let usage = usageByName.get(name);
+    if (!usage) usageByName.set(name, (usage = { ended: 0, cpuMs: 0, cpuMeasured: 0, stoppedBy: {} }));
+    return usage;
+  };
+  const recordUsage = (name: string, ended: InvocationUsage) => {
+    const usage = usageOf(name);
+    usage.ended += 1;
+    if (ended.cpuMs !== null) {
+      usage.cpuMs += ended.cpuMs;
+      usage.cpuMeasured += 1;
+    }
+    if (ended.limit) usage.stoppedBy[ended.limit] = (usage.stoppedBy[ended.limit] ?? 0) + 1;
+  };
 
   /**
    * What hosted Edge Functions get (protocols-2026.md §4.1): the key dictionaries with a `default`
@@ -201,6 +231,7 @@ export function createFunctionsHandler(ctx: DevstackContext, options: FunctionsH
         denoBinary,
         bootstrapPath,
         log: (line) => ctx.log('functions', line),
+        onEnd: (usage) => recordUsage(name, usage),
       },
       req,
       res,
@@ -218,6 +249,7 @@ export function createFunctionsHandler(ctx: DevstackContext, options: FunctionsH
       for (const invocation of victims) invocation.kill();
       return victims.length;
     },
+    usage: (name: string) => structuredClone(usageOf(name)),
     close: async () => {
       const exits = [...running].map((invocation) => {
         invocation.kill();

@@ -22,7 +22,7 @@ export type FunctionLimits = {
   wallClockMs: number;
   /** Time between `beforeunload` and SIGKILL. */
   beforeUnloadGraceMs: number;
-  /** How often the watchdog samples `/proc` (RSS, and CPU when `cpuTimeMs` is set). */
+  /** How often the watchdog samples `/proc` (RSS and CPU). */
   memoryPollMs: number;
   /**
    * CPU time of the isolate's thread from the moment the function listens (hosted: 2 s per request;
@@ -46,6 +46,16 @@ export type InvocationSpec = {
   denoBinary: string;
   bootstrapPath: string;
   log: (line: string) => void;
+  /** Called once the process has exited, with what it used. */
+  onEnd: (usage: InvocationUsage) => void;
+};
+
+/** What one invocation used, measured from outside the isolate as the platform measures it. */
+export type InvocationUsage = {
+  /** Main-thread CPU from serving to exit (10 ms ticks); null when it was never measured. */
+  cpuMs: number | null;
+  /** The limit that stopped it, if one did. */
+  limit: BeforeUnloadReason | null;
 };
 
 /** Bodies of the Supabase CLI gateway (`supabase/cli internal/functions/serve/templates/main.ts`). */
@@ -95,6 +105,8 @@ export class Invocation {
   private bootRss: number | null = null;
   /** Main-thread CPU at `listening`; the CPU limit counts from there. */
   private cpuAtListenMs: number | null = null;
+  /** Main-thread CPU since `listening`: the watchdog's last sample, then the function's own report at exit. */
+  private cpuUsedMs: number | null = null;
   private listening = false;
   private exited = false;
   private limitReason: BeforeUnloadReason | null = null;
@@ -216,7 +228,7 @@ export class Invocation {
       case 'listening':
         this.listening = true;
         this.log(`ready in ${this.elapsedMs()} ms`);
-        if (this.spec.limits.cpuTimeMs !== null && this.child.pid !== undefined) {
+        if (this.child.pid !== undefined) {
           void readMainThreadCpuMs(this.child.pid).then((cpu) => {
             this.cpuAtListenMs = cpu;
           });
@@ -228,6 +240,7 @@ export class Invocation {
         this.log(`boot error: ${message.message}`);
         break;
       case 'exit':
+        if (message.cpuMs !== null) this.cpuUsedMs = message.cpuMs;
         break;
     }
   }
@@ -248,12 +261,10 @@ export class Invocation {
       sampling = true;
       const baseline = this.bootRss;
       const cpuStart = this.cpuAtListenMs;
-      void Promise.all([
-        readRssBytes(pid),
-        cpuTimeMs !== null && cpuStart !== null ? readMainThreadCpuMs(pid) : null,
-      ]).then(([rss, cpu]) => {
+      void Promise.all([readRssBytes(pid), cpuStart !== null ? readMainThreadCpuMs(pid) : null]).then(([rss, cpu]) => {
         sampling = false;
         if (this.exited || this.limitReason) return;
+        if (cpu !== null && cpuStart !== null) this.cpuUsedMs = cpu - cpuStart;
         if (rss !== null && rss - baseline > capBytes) {
           this.log(
             `memory: RSS ${Math.round(rss / MIB)} MB is over boot ${Math.round(baseline / MIB)} MB + cap ${memoryMb} MB`,
@@ -354,6 +365,7 @@ export class Invocation {
     }
     this.upstream?.destroy();
     this.resolveFinished();
+    this.spec.onEnd({ cpuMs: this.cpuUsedMs, limit });
   }
 
   get functionName(): string {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { DevstackContext } from '../context';
 import { faultSettingsSchema, faultTargets } from '../faults';
 import { SigningKeyError } from '../jwt';
+import type { FunctionUsage } from '../functions/handler';
 import type { ReadSummary } from '../storage/read-meter';
 import { readBody } from './body';
 import { sendJson } from './respond';
@@ -13,6 +14,8 @@ const killSchema = z.object({ name: z.string().min(1) }).strict();
 export type AdminHooks = {
   /** SIGKILLs the running invocations of a function; returns how many. */
   killFunction: (name: string) => number;
+  /** What a function's ended invocations used (CPU measured from outside, limits hit). */
+  functionUsage: (name: string) => FunctionUsage;
   /** Object reads the storage stand-in served whose path contains `match`. */
   storageReads: (match: string) => ReadSummary;
 };
@@ -46,7 +49,8 @@ async function readValidBody<S extends z.ZodType>(
  * Devstack-only controls, loopback only: `GET/PUT /_devstack/faults` (latency, 5xx and timeout rates for
  * the Typesense and Storage stand-ins), `DELETE /_devstack/faults` to clear them, and
  * `POST /_devstack/functions/kill {"name"}` to crash a function's running invocations outright
- * (no `beforeunload`), as a host failure would; `GET /_devstack/storage/reads?match=<text>` to count
+ * (no `beforeunload`), as a host failure would; `GET /_devstack/functions/usage?name=<function>` for what
+ * its ended invocations used (main-thread CPU measured from outside, how many each limit stopped); `GET /_devstack/storage/reads?match=<text>` to count
  * the object reads storage served (started, in flight, completed, aborted, bytes); and the JWT signing
  * keys the dashboard manages on hosted projects: `GET /_devstack/signing-keys`, `POST /_devstack/signing-keys`
  * (a new standby key), `POST /_devstack/signing-keys/rotate`, `POST /_devstack/signing-keys/<kid>/revoke`.
@@ -60,6 +64,10 @@ export function createAdminHandler(ctx: DevstackContext, hooks: AdminHooks): Rou
     if (subpath === '/functions/kill' && req.method === 'POST') {
       const body = await readValidBody(req, res, killSchema);
       if (body) sendJson(res, 200, { killed: hooks.killFunction(body.name) });
+      return;
+    }
+    if (subpath === '/functions/usage' && req.method === 'GET') {
+      sendJson(res, 200, hooks.functionUsage(url.searchParams.get('name') ?? ''));
       return;
     }
     if (subpath === '/storage/reads' && req.method === 'GET') {

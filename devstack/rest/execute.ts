@@ -56,7 +56,7 @@ export async function execute({ ctx, cache, claims, settings, plan }: Execution)
     }
     try {
       return await withClaims(
-        ctx.db,
+        ctx.restDb,
         claims,
         async (client) => {
           const result = await client.query<ResultRow>(built.query.sql, built.query.params);
@@ -75,6 +75,10 @@ export async function execute({ ctx, cache, claims, settings, plan }: Execution)
       const code = (error as { code?: unknown }).code;
       if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === '57P01') {
         throw new RestError(503, 'PGRST000', 'Database connection error. Retrying the connection.');
+      }
+      // node-postgres's pool timing out on a checkout: every connection stayed busy for 10 s.
+      if (error instanceof Error && /timeout exceeded when trying to connect/.test(error.message)) {
+        throw new RestError(504, 'PGRST003', 'Timed out acquiring connection from connection pool.');
       }
       throw error;
     }

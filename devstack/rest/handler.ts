@@ -153,7 +153,7 @@ async function handle(
 }
 
 export function createRestHandler(ctx: DevstackContext): RouteHandler {
-  const cache = new SchemaCache(ctx.db);
+  const cache = new SchemaCache(ctx.restDb);
   return async (req, res, subpath, url) => {
     try {
       await handle(ctx, cache, req, res, subpath, url);

@@ -680,16 +680,6 @@ export type Database = {
         Args: { p_organisation_id: string };
         Returns: undefined;
       };
-      await_export_baton: {
-        Args: {
-          p_invocation_id: string;
-          p_job_id: string;
-          p_lane_no: number;
-          p_seen_after_key?: number;
-          p_wait_ms: number;
-        };
-        Returns: Json;
-      };
       cancel_export: {
         Args: { p_job_id: string };
         Returns: {
@@ -802,6 +792,16 @@ export type Database = {
           email: string;
           user_id: string;
         }[];
+      };
+      poll_export_baton: {
+        Args: {
+          p_give_up?: boolean;
+          p_invocation_id: string;
+          p_job_id: string;
+          p_lane_no: number;
+          p_seen_after_key?: number;
+        };
+        Returns: Json;
       };
       preview_export_heir: {
         Args: { p_job_id: string; p_lane_no: number; p_predecessor: string };

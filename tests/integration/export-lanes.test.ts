@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import type pg from 'pg';
 import Typesense from 'typesense';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { downloadExport } from '../../lib/download/download-export';
 import { startExport } from '../../lib/exports/start-export';
 import type { ExportInvocation, ExportJob } from '../../lib/exports/types';
@@ -16,7 +16,9 @@ import {
   createTenant,
   kickSweep,
   referenceDigest,
+  clearFaults,
   seedCollection,
+  setFaults,
   shardsDigest,
   superuserPool,
   testFields,
@@ -215,6 +217,44 @@ describe('lanes', () => {
     const [a, b] = await Promise.all([shardsDigest(jobs[0].id), shardsDigest(jobs[1].id)]);
     expect(a.rows).toBe(40_000);
     expect(a.sha256).toBe(b.sha256);
+  }, 900_000);
+
+  it('hands 16 lanes off warm through a REST pool of 10: waiting heirs hold no connection, no heir waits in vain', async () => {
+    // Two organisations' 8-lane exports (the global cap is 16 lanes) with a 1.5 s budget: every lane hands
+    // off every second or so. When a waiting heir held a pool connection for its whole wait, 16 heirs could
+    // hold the devstack's 10 (a hosted-sized PostgREST pool) while the holders could not record the shard
+    // that passes them the baton, until the heirs' 15 s wait ran out.
+    const other = await createTenant(db, 'Sixteen lanes agency');
+    const otherSource = await createSource(db, other.organisationId, COLLECTION, `portal_id:=${PORTAL}`);
+    const filter = 'hs_object_id:<1040000';
+    // Remote-like storage (80 ms a write): heirs wait a page or two for their baton, as they do hosted.
+    await setFaults({ storage: { latencyMs: 80 } });
+    onTestFinished(() => clearFaults());
+    const jobs = await Promise.all([
+      startExport(depsFor(tenant), { sourceId, format: 'csv', fields: testFields, filter, lanes: 8 }),
+      startExport(depsFor(other), { sourceId: otherSource, format: 'csv', fields: testFields, filter, lanes: 8 }),
+    ]);
+    const done = await Promise.all(jobs.map((job) => waitForJob(job.id, isFinished, { timeoutMs: 600_000 })));
+    for (const job of done) expect(job).toMatchObject({ status: 'completed', lane_count: 8 });
+    const [a, b, reference] = await Promise.all([
+      shardsDigest(jobs[0].id),
+      shardsDigest(jobs[1].id),
+      referenceDigest({
+        collection: COLLECTION,
+        filterBy: `portal_id:=${PORTAL} && ${filter}`,
+        fields: testFields,
+        format: 'csv',
+      }),
+    ]);
+    expect(a.sha256).toBe(reference.sha256);
+    expect(b.sha256).toBe(reference.sha256);
+    for (const job of jobs) {
+      const timeline = await invocations(job.id);
+      // Warm: every lane handed off at least once…
+      expect(timeline.filter((i) => i.end_reason === 'handoff').length).toBeGreaterThanOrEqual(8);
+      // …and no heir gave up waiting for one (the convoy's mark).
+      expect(timeline.filter((i) => i.error?.includes('no baton within the wait'))).toEqual([]);
+    }
   }, 900_000);
 
   it('fails a job whose page kills the worker every time at the attempt cap, once, naming the lane and reason', async () => {

@@ -291,14 +291,16 @@ describe('warm hand-off', () => {
     // A second heir is not registered: it would claim as usual (and be declined).
     expect(await rpc('public.register_export_heir', [jobId, 1, holder.invocation])).toEqual({ registered: false });
 
-    const waiting = rpc('public.await_export_baton', [jobId, 1, heir.invocation_id, 10_000]);
+    const poll = (seen: string | null = null) => rpc('public.poll_export_baton', [jobId, 1, heir.invocation_id, seen]);
+    // A look, not a wait: it answers at once while nothing has changed.
+    expect(await poll()).toEqual({ claimed: false, reason: 'waiting', invocation_id: heir.invocation_id });
     const recorded = await record(holder, { seq: 2, after: 250, last: 500 });
     expect(recorded).toMatchObject({ outcome: 'recorded', heir_waiting: true });
     expect(await record(holder, { seq: 3, after: 500, last: 750 }, { pass: true })).toMatchObject({
       outcome: 'passed',
       heir_waiting: false,
     });
-    const baton = await waiting;
+    const baton = await poll();
     expect(baton).toMatchObject({ claimed: true, invocation_id: heir.invocation_id, generation: 2 });
     expect(baton.lane).toMatchObject({ cursor_key: 750, next_seq: 4 });
     // The predecessor is fenced from here on; the heir continues the lane.
@@ -323,10 +325,12 @@ describe('warm hand-off', () => {
 
     // Only the lease holder of the current generation announces.
     expect(await announce({ ...holder, generation: holder.generation + 1 }, '500')).toEqual({ announced: false });
-    const waiting = rpc('public.await_export_baton', [jobId, 1, heir.invocation_id, 10_000, null]);
+    const poll = (seen: string | null, giveUp = false) =>
+      rpc('public.poll_export_baton', [jobId, 1, heir.invocation_id, seen, giveUp]);
+    expect(await poll(null)).toMatchObject({ claimed: false, reason: 'waiting' });
     // Beyond 2^53: the key travels as text both ways, never rounded.
     expect(await announce(holder, '9007199254740993')).toEqual({ announced: true });
-    expect(await waiting).toEqual({
+    expect(await poll(null)).toEqual({
       claimed: false,
       reason: 'announced',
       invocation_id: heir.invocation_id,
@@ -334,9 +338,9 @@ describe('warm hand-off', () => {
     });
     await announce(holder, '500');
     // A key the heir has seen is not news: it waits on for the baton.
-    const rewaiting = rpc('public.await_export_baton', [jobId, 1, heir.invocation_id, 10_000, '500']);
+    expect(await poll('500')).toMatchObject({ claimed: false, reason: 'waiting' });
     await record(holder, { seq: 2, after: 250, last: 500 }, { pass: true });
-    const baton = await rewaiting;
+    const baton = await poll('500');
     expect(baton).toMatchObject({ claimed: true, invocation_id: heir.invocation_id });
     expect(baton.lane).toMatchObject({ cursor_key: 500, next_seq: 3 });
 
@@ -345,19 +349,30 @@ describe('warm hand-off', () => {
     const nextHeir = await rpc('public.register_export_heir', [jobId, 1, next.invocation]);
     expect(nextHeir).toMatchObject({ registered: true });
     expect(await lane(jobId, 1)).toMatchObject({ heir: nextHeir.invocation_id, baton_after_key: null });
-    expect(await rpc('public.await_export_baton', [jobId, 1, nextHeir.invocation_id, 200, null])).toMatchObject({
+    // An heir whose wait ran out gives up: it steps back and its invocation ends declined.
+    expect(await rpc('public.poll_export_baton', [jobId, 1, nextHeir.invocation_id, null, true])).toMatchObject({
       claimed: false,
       reason: 'heir_timeout',
     });
+    expect(await lane(jobId, 1)).toMatchObject({ heir: null });
   });
 
   it('sends a waiting heir away when the holder releases without it (the sweep takes over)', async () => {
     const jobId = await newJob();
     const holder = leaseOf(jobId, await claim(jobId));
     const heir = await rpc('public.register_export_heir', [jobId, 1, holder.invocation]);
-    const waiting = rpc('public.await_export_baton', [jobId, 1, heir.invocation_id, 300]);
-    expect(await waiting).toMatchObject({ claimed: false, reason: 'heir_timeout' });
+    expect(await rpc('public.poll_export_baton', [jobId, 1, heir.invocation_id, null, true])).toMatchObject({
+      claimed: false,
+      reason: 'heir_timeout',
+    });
     expect(await lane(jobId, 1)).toMatchObject({ heir: null, lease_owner: holder.invocation });
+    // An heir the lane no longer names (the lane ended, failed or was cancelled under it) is sent away.
+    const second = await rpc('public.register_export_heir', [jobId, 1, holder.invocation]);
+    await asService('update public.export_lanes set heir = null where job_id = $1', [jobId]);
+    expect(await rpc('public.poll_export_baton', [jobId, 1, second.invocation_id, null])).toMatchObject({
+      claimed: false,
+      reason: 'not_passed',
+    });
   });
 });
 

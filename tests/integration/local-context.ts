@@ -23,6 +23,7 @@ export async function localContext(options: {
     config,
     keys,
     db: options.db,
+    restDb: options.db,
     jwt: new JwtService(keys, config.apiKeyMode),
     faults: new FaultInjector(),
     apiUrl: options.apiUrl,

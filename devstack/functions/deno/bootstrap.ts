@@ -32,7 +32,7 @@ type ToParent =
   | { type: 'boot'; rss: number }
   | { type: 'listening'; port: number }
   | { type: 'boot_error'; message: string }
-  | { type: 'exit'; reason: string };
+  | { type: 'exit'; reason: string; cpuMs: number | null };
 
 type FromParent = { type: 'response_done' } | { type: 'beforeunload'; reason: BeforeUnloadReason };
 
@@ -48,11 +48,31 @@ function send(message: ToParent): void {
   while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
 }
 
-// The function gets a `Deno.exit` that does nothing (below); the bootstrap keeps the real one.
+// The function gets a `Deno.exit` that does nothing and no file reads after load (below); the bootstrap
+// keeps the real ones.
 const realExit = Deno.exit.bind(Deno);
+const readTextFileSync = Deno.readTextFileSync.bind(Deno);
+
+/**
+ * CPU time (user + system, 10 ms ticks) of this process's main thread, where the isolate runs: what the
+ * platform's CPU limit counts, read as the parent's watchdog reads it (`../process-stats.ts`). Null
+ * without /proc.
+ */
+function mainThreadCpuMs(): number | null {
+  try {
+    const stat = readTextFileSync(`/proc/self/task/${Deno.pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+/** The main thread's CPU when the function started serving: its CPU limit counts from there. */
+let cpuAtListen: number | null = null;
 
 function exitNow(reason: string, code = 0): never {
-  send({ type: 'exit', reason });
+  const cpu = mainThreadCpuMs();
+  send({ type: 'exit', reason, cpuMs: cpu !== null && cpuAtListen !== null ? cpu - cpuAtListen : null });
   realExit(code);
 }
 
@@ -121,7 +141,10 @@ function patchedServe(...args: unknown[]): Deno.HttpServer<Deno.NetAddr> {
       // The function's own port/hostname are ignored, as on the hosted runtime: the parent proxies to us.
       hostname: '127.0.0.1',
       port: 0,
-      onListen: ({ port }) => send({ type: 'listening', port }),
+      onListen: ({ port }) => {
+        cpuAtListen = mainThreadCpuMs();
+        send({ type: 'listening', port });
+      },
       onError: async (error) => {
         console.error(error);
         return userOnError ? await userOnError(error) : workerErrorResponse();

@@ -114,6 +114,16 @@ const WARM_UP_ROUNDS = 3;
 /** How long the heir waits for the baton before stepping back (the predecessor then hands off cold). */
 const HEIR_WAIT_MS = 15_000;
 
+/**
+ * The heir looks at the lane (`poll_export_baton`, about a millisecond of one pooled connection) and
+ * waits between looks in the worker, so a waiting heir never holds one of the API's few connections
+ * (hosted PostgREST pools are ~10). First 10 ms apart, growing by half up to 50 ms: the baton usually
+ * comes one or two pages after the heir registers, and a look that comes late adds to the hand-off gap.
+ * After an announcement the baton is a write and a record away: back to 10 ms.
+ */
+const BATON_POLL_FIRST_MS = 10;
+const BATON_POLL_MAX_MS = 50;
+
 /** A state-machine call whose answer is checked against its schema (worker-rpc-results.ts). */
 async function call<S extends z.ZodType>(
   ports: WorkerPorts,
@@ -159,11 +169,14 @@ export async function runExportInvocation(
   unmeteredPorts: WorkerPorts,
   settings: WorkerSettings,
   onLease: (lease: LeaseArgs) => void,
-  /** The isolate's CPU since the request arrived: the platform's CPU limit counts from there, claim included. */
+  /** The isolate's CPU (read, or estimated where the runtime has no clock: cpu-meter.ts). */
   meter: CpuMeter,
+  /** The meter when the request arrived: the platform's CPU limit counts from there, claim included. */
+  cpuAtRequest: number,
 ): Promise<InvocationResult> {
   const { jobId } = request;
   const ports = meteredPorts(unmeteredPorts, meter);
+  const cpuUsedMs = () => meter.usedMs() - cpuAtRequest;
   const { claim, readAhead } = await takeLease(request, ports, settings, meter);
   if (!claim.claimed) {
     ports.log(`job ${jobId} lane ${request.lane ?? 'any'}: not claimed (${claim.reason})`);
@@ -199,7 +212,7 @@ export async function runExportInvocation(
   /** Wall time and isolate CPU of each page so far, kept sorted (medians predict the next page). */
   const pageWallMs: number[] = [];
   const pageCpuMs: number[] = [];
-  let cpuAtLastPage = meter.usedMs();
+  let cpuAtLastPage = cpuUsedMs();
 
   const keyFor = (laneSeq: number, gen: number) =>
     shardStorageKey({
@@ -228,7 +241,7 @@ export async function runExportInvocation(
       .rpc('end_export_invocation', {
         p_invocation_id: invocationId,
         p_end_reason: outcome,
-        p_cpu_ms: Math.round(meter.usedMs()),
+        p_cpu_ms: Math.round(cpuUsedMs()),
         p_wall_ms: Date.now() - startedAt,
         p_peak_heap_bytes: peakHeapBytes,
         p_error: error ? `${error.kind}: ${error.message}` : null,
@@ -238,7 +251,7 @@ export async function runExportInvocation(
 
   const timing = () => ({
     elapsedMs: Date.now() - startedAt,
-    cpuUsedMs: meter.usedMs(),
+    cpuUsedMs: cpuUsedMs(),
     timeBudgetMs: limits.timeBudgetMs,
     cpuBudgetMs: limits.cpuBudgetMs,
     bootMs: ports.bootMs,
@@ -334,7 +347,7 @@ export async function runExportInvocation(
       rowsWritten += encoded.rows;
       pageWallMs.push(Date.now() - fetchStartedAt);
       pageWallMs.sort((a, b) => a - b);
-      const cpuNow = meter.usedMs();
+      const cpuNow = cpuUsedMs();
       pageCpuMs.push(cpuNow - cpuAtLastPage);
       pageCpuMs.sort((a, b) => a - b);
       cpuAtLastPage = cpuNow;
@@ -573,25 +586,31 @@ async function takeLease(
       const waitUntil = Date.now() + HEIR_WAIT_MS;
       let readAhead: ReadAhead | undefined;
       let seenAfterKey: bigint | null = null;
+      let pollEveryMs = BATON_POLL_FIRST_MS;
       for (;;) {
         const answer: Claim = await call(
           ports,
-          'await_export_baton',
+          'poll_export_baton',
           {
             p_job_id: request.jobId,
             p_lane_no: request.lane,
             p_invocation_id: registered.invocation_id,
-            p_wait_ms: Math.max(0, waitUntil - Date.now()),
             p_seen_after_key: keyArg(seenAfterKey),
+            p_give_up: Date.now() >= waitUntil,
           },
           claimSchema,
         );
-        if (answer.claimed || answer.reason !== 'announced' || answer.after_key === undefined) {
+        if (answer.claimed || (answer.reason !== 'announced' && answer.reason !== 'waiting')) {
           return { claim: answer, readAhead };
         }
-        const afterKey: bigint = answer.after_key;
-        seenAfterKey = afterKey;
-        if (job && lane) readAhead = { afterKey, page: readPageAhead(ports, job, afterKey, lane.key_upper, meter) };
+        if (answer.reason === 'announced' && answer.after_key !== undefined) {
+          const afterKey: bigint = answer.after_key;
+          seenAfterKey = afterKey;
+          if (job && lane) readAhead = { afterKey, page: readPageAhead(ports, job, afterKey, lane.key_upper, meter) };
+          pollEveryMs = BATON_POLL_FIRST_MS;
+        }
+        await new Promise((resolve) => setTimeout(resolve, pollEveryMs));
+        pollEveryMs = Math.min(BATON_POLL_MAX_MS, pollEveryMs * 1.5);
       }
     }
   }

@@ -57,7 +57,7 @@ export const claimSchema = z.discriminatedUnion('claimed', [
     reason: z.string(),
     invocation_id: z.uuid().optional(),
     kick,
-    // reason 'announced' (await_export_baton): the key the predecessor's last page ends at.
+    // reason 'announced' (poll_export_baton): the key the predecessor's last page ends at.
     after_key: keySchema.optional(),
   }),
   z.object({
