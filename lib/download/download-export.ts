@@ -17,6 +17,7 @@ import {
   type OpenObject,
 } from './read-verified-shard';
 import { openSegmentStream, shardsOf } from './segment-stream';
+import { retryStorageReads } from './retry-storage-reads';
 import { ShardReadAhead } from './shard-read-ahead';
 import { sliceSegments } from './slice-segments';
 
@@ -166,10 +167,22 @@ export async function downloadExport(
 
   const slices = sliceSegments(plan.segments, served);
   const openObject = storageObjects(deps.admin);
-  const reads = new ShardReadAhead(shardsOf(slices), (object, signal) => readVerifiedShard(object, openObject, signal));
+  const log = (message: string) => console.error(`[download] export ${job.id}: ${message}`);
+  const reads = new ShardReadAhead(
+    shardsOf(slices),
+    retryStorageReads((object, signal) => readVerifiedShard(object, openObject, signal), log),
+  );
   let body: ReadableStream<Uint8Array>;
   try {
-    body = await openSegmentStream(slices, reads, (problem) => recordProblem(deps.admin, job.id, problem));
+    body = await openSegmentStream(
+      slices,
+      reads,
+      (problem) => recordProblem(deps.admin, job.id, problem),
+      (error) =>
+        log(
+          `response cut short (the client can resume with Range): ${error instanceof Error ? error.message : String(error)}`,
+        ),
+    );
   } catch (error) {
     throw firstShardError(error);
   }

@@ -40,6 +40,8 @@ export async function openSegmentStream(
   reads: ShardReadAhead,
   /** Awaited before the failure surfaces, so the problem is on record by the time the client sees it. */
   onProblem: (problem: IntegrityProblem) => Promise<void>,
+  /** A response cut short after it started (a later shard could not be read or verified): said, with why. */
+  onCut: (error: unknown) => void = () => {},
 ): Promise<ReadableStream<Uint8Array>> {
   const report = async (error: unknown) => {
     reads.close();
@@ -72,6 +74,7 @@ export async function openSegmentStream(
           for (const bytes of window(shard, skip + slice.from, skip + slice.to)) controller.enqueue(bytes);
         } catch (error) {
           await report(error);
+          onCut(error);
           controller.error(error);
         }
       },

@@ -565,6 +565,21 @@ describe('download failures', () => {
     expect(await problem()).toMatch(/download: object missing/);
   }, 60_000);
 
+  it('completes the file when storage fails reads mid-download: each is tried again within the read-ahead', async () => {
+    const jobId = await syntheticExport(8, 10_000);
+    const whole = await body(await downloadExport(deps(), jobId, request(jobId)));
+    // The next three reads of this export's objects fail (503), as a storage hiccup under load would.
+    await setFaults({ storage: { failNext: 3, match: jobId } });
+    try {
+      const res = await downloadExport(deps(), jobId, request(jobId));
+      const again = await received(res);
+      expect(again.failed).toBe(false);
+      expect(sha(again.bytes)).toBe(sha(whole));
+    } finally {
+      await clearFaults();
+    }
+  }, 60_000);
+
   it('never lets a flipped byte reach the client, in any range', async () => {
     // Shards of ~300 kB: several storage chunks each, so a check at the shard's end would come too late.
     const jobId = await syntheticExport(4, 300_000);
