@@ -39,6 +39,18 @@ alter table private.export_settings add constraint export_settings_singleton_che
 grant delete, insert, maintain, references, select, trigger, truncate, update on table private.export_settings to postgres;
 grant select, update on table private.export_settings to service_role;
 
+create table private.export_storage_cleanups (
+  job_id uuid not null,
+  due_at timestamp with time zone not null,
+  started_at timestamp with time zone,
+  done_at timestamp with time zone,
+  removed_objects integer
+);
+alter table private.export_storage_cleanups add constraint export_storage_cleanups_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.export_jobs(id) ON DELETE CASCADE;
+alter table private.export_storage_cleanups add constraint export_storage_cleanups_pkey PRIMARY KEY (job_id);
+grant delete, insert, maintain, references, select, trigger, truncate, update on table private.export_storage_cleanups to postgres;
+grant insert, select, update on table private.export_storage_cleanups to service_role;
+
 create table public.export_events (
   id bigint generated always as identity not null,
   job_id uuid not null,
@@ -453,6 +465,8 @@ CREATE TRIGGER export_jobs_name BEFORE INSERT ON public.export_jobs FOR EACH ROW
 CREATE TRIGGER export_jobs_plan_lanes BEFORE INSERT ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.plan_export_lanes();
 
 CREATE TRIGGER export_jobs_record_events AFTER UPDATE ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.record_export_job_events();
+
+CREATE TRIGGER export_jobs_schedule_cleanup AFTER UPDATE OF status ON public.export_jobs FOR EACH ROW WHEN ((new.status = ANY (ARRAY['completed'::text, 'failed'::text, 'cancelled'::text])) AND old.status IS DISTINCT FROM new.status) EXECUTE FUNCTION private.schedule_export_cleanup();
 
 CREATE TRIGGER export_jobs_touch_updated_at BEFORE UPDATE ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
@@ -1137,6 +1151,23 @@ $function$;
 grant execute on function private.require_export_operator(p_organisation_id uuid, p_user_id uuid) to postgres;
 grant execute on function private.require_export_operator(p_organisation_id uuid, p_user_id uuid) to service_role;
 
+CREATE OR REPLACE FUNCTION private.schedule_export_cleanup()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  insert into private.export_storage_cleanups (job_id, due_at)
+  values (new.id, now() + make_interval(secs => coalesce(
+    (select max(lease_seconds) from public.export_lanes where job_id = new.id), 8)))
+  on conflict (job_id) do update
+    set due_at = excluded.due_at, started_at = null, done_at = null, removed_objects = null;
+  return null;
+end
+$function$;
+grant execute on function private.schedule_export_cleanup() to postgres;
+
 CREATE OR REPLACE FUNCTION private.settle_export_job(p_job_id uuid)
  RETURNS text
  LANGUAGE plpgsql
@@ -1373,6 +1404,28 @@ grant execute on function public.assert_export_operator(p_organisation_id uuid) 
 grant execute on function public.assert_export_operator(p_organisation_id uuid) to postgres;
 grant execute on function public.assert_export_operator(p_organisation_id uuid) to service_role;
 
+CREATE OR REPLACE FUNCTION public.begin_export_cleanup(p_job_id uuid)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  v_job public.export_jobs;
+begin
+  update private.export_storage_cleanups
+  set started_at = now()
+  where job_id = p_job_id and done_at is null and due_at <= now()
+    and (started_at is null or started_at < now() - interval '1 minute');
+  if not found then
+    return jsonb_build_object('taken', false);
+  end if;
+  select * into v_job from public.export_jobs where id = p_job_id;
+  return jsonb_build_object('taken', true, 'organisation_id', v_job.organisation_id, 'lane_count', v_job.lane_count);
+end
+$function$;
+grant execute on function public.begin_export_cleanup(p_job_id uuid) to postgres;
+grant execute on function public.begin_export_cleanup(p_job_id uuid) to service_role;
+
 CREATE OR REPLACE FUNCTION public.cancel_export(p_job_id uuid)
  RETURNS public.export_jobs
  LANGUAGE plpgsql
@@ -1484,6 +1537,17 @@ $function$;
 grant execute on function public.claim_export_lane(p_job_id uuid, p_lane_no integer, p_lease_seconds integer, p_budget jsonb) to postgres;
 grant execute on function public.claim_export_lane(p_job_id uuid, p_lane_no integer, p_lease_seconds integer, p_budget jsonb) to service_role;
 
+CREATE OR REPLACE FUNCTION public.end_export_cleanup(p_job_id uuid, p_removed integer)
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$
+  update private.export_storage_cleanups set done_at = now(), removed_objects = p_removed
+  where job_id = p_job_id and done_at is null;
+$function$;
+grant execute on function public.end_export_cleanup(p_job_id uuid, p_removed integer) to postgres;
+grant execute on function public.end_export_cleanup(p_job_id uuid, p_removed integer) to service_role;
+
 CREATE OR REPLACE FUNCTION public.end_export_invocation(p_invocation_id uuid, p_end_reason text, p_cpu_ms integer, p_wall_ms integer, p_peak_heap_bytes bigint, p_error text)
  RETURNS void
  LANGUAGE sql
@@ -1508,6 +1572,7 @@ declare
   v_lane public.export_lanes;
   v_attempts int;
   v_retry boolean;
+  v_where text;
 begin
   v_job := private.lock_job_for_lane(p_job_id);
   v_lane := private.lock_leased_lane(p_job_id, p_lane_no, p_invocation_id, p_generation);
@@ -1516,9 +1581,15 @@ begin
   end if;
   v_attempts := v_lane.attempts + 1;
   v_retry := p_retryable and v_attempts < v_job.max_attempts;
+  v_where := case
+    when v_lane.tail_complete then 're-running its damaged shards'
+    else format('shard %s of the lane (keys after %s)', v_lane.next_seq,
+                coalesce(coalesce(v_lane.cursor_key, v_lane.key_after)::text, 'the start'))
+  end;
   update public.export_lanes
   set attempts = v_attempts,
-      last_error = left(case when v_job.lane_count > 1 then format('Lane %s: %s', p_lane_no, p_message) else p_message end, 2000),
+      last_error = left(case when v_job.lane_count > 1 then format('Lane %s, %s: %s', p_lane_no, v_where, p_message)
+                             else format('%s: %s', upper(left(v_where, 1)) || substr(v_where, 2), p_message) end, 2000),
       last_error_kind = left(p_error_kind, 100),
       lease_owner = null, lease_expires_at = null, heir = null,
       status = case when v_retry then 'retrying' else 'failed' end,
@@ -1861,6 +1932,8 @@ AS $function$
 declare
   v_invocation uuid := gen_random_uuid();
 begin
+  -- The job first (the lock order): the invocation inserted below would take it anyway, through its key.
+  perform private.lock_job_for_lane(p_job_id);
   update public.export_lanes
   set heir = v_invocation, baton_after_key = null
   where job_id = p_job_id and lane_no = p_lane_no and lease_owner = p_predecessor
@@ -1995,8 +2068,26 @@ begin
 
   return query
     select (k ->> 'job_id')::uuid, (k ->> 'lane_no')::int
-    from jsonb_array_elements(private.lanes_to_kick(100)) k;
+    from jsonb_array_elements(private.lanes_to_kick(100)) k
+    union all
+    select c.job_id, 1
+    from private.export_storage_cleanups c
+    where c.done_at is null and c.due_at <= now()
+      and (c.started_at is null or c.started_at < now() - interval '1 minute');
 end
 $function$;
 grant execute on function public.sweep_export_jobs() to postgres;
 grant execute on function public.sweep_export_jobs() to service_role;
+
+CREATE OR REPLACE FUNCTION public.unreferenced_export_objects(p_job_id uuid, p_keys text[])
+ RETURNS text[]
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  select coalesce(array_agg(k order by k), '{}')
+  from unnest(p_keys) k
+  where not exists (select 1 from public.export_shards s where s.job_id = p_job_id and s.storage_key = k);
+$function$;
+grant execute on function public.unreferenced_export_objects(p_job_id uuid, p_keys text[]) to postgres;
+grant execute on function public.unreferenced_export_objects(p_job_id uuid, p_keys text[]) to service_role;

@@ -680,6 +680,7 @@ export type Database = {
         Args: { p_organisation_id: string };
         Returns: undefined;
       };
+      begin_export_cleanup: { Args: { p_job_id: string }; Returns: Json };
       cancel_export: {
         Args: { p_job_id: string };
         Returns: {
@@ -735,6 +736,10 @@ export type Database = {
           p_lease_seconds: number;
         };
         Returns: Json;
+      };
+      end_export_cleanup: {
+        Args: { p_job_id: string; p_removed: number };
+        Returns: undefined;
       };
       end_export_invocation: {
         Args: {
@@ -997,6 +1002,10 @@ export type Database = {
           job_id: string;
           lane_no: number;
         }[];
+      };
+      unreferenced_export_objects: {
+        Args: { p_job_id: string; p_keys: string[] };
+        Returns: string[];
       };
     };
     Enums: {

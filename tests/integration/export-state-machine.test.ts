@@ -376,6 +376,105 @@ describe('warm hand-off', () => {
   });
 });
 
+describe('one lock order: the job, then its lane, then invocations', () => {
+  /**
+   * A lane's holder records a shard: it holds the job row and asks for its lane. Each function a worker
+   * calls meanwhile on that lane must take the job first (or never take it after the lane): else it holds
+   * the lane and waits for the job, a deadlock Postgres breaks by failing one of them. Deterministic: the
+   * holder's transaction is held open by hand between its two locks.
+   */
+  async function holdJobThenLane(jobId: string, lane: number, concurrent: () => Promise<unknown>) {
+    const holder = await db.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select 1 from public.export_jobs where id = $1 for update', [jobId]);
+      const other = concurrent().then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error: error as Error & { code?: string } }),
+      );
+      // Let the other call take whatever it takes before waiting.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const laneLock = await holder
+        .query('select 1 from public.export_lanes where job_id = $1 and lane_no = $2 for update', [jobId, lane])
+        .then(
+          () => null,
+          (error: unknown) => error as Error & { code?: string },
+        );
+      if (laneLock) await holder.query('rollback');
+      else await holder.query('commit');
+      return { holderError: laneLock, other: await other };
+    } finally {
+      holder.release();
+    }
+  }
+
+  it('an heir registering while its holder records waits for the job, never deadlocks', async () => {
+    const jobId = await newJob();
+    const holderLease = leaseOf(jobId, await claim(jobId));
+    const { holderError, other } = await holdJobThenLane(jobId, holderLease.lane, () =>
+      rpc('public.register_export_heir', [jobId, holderLease.lane, holderLease.invocation]),
+    );
+    expect(holderError?.code).toBeUndefined();
+    expect(other).toMatchObject({ ok: true, value: { registered: true } });
+  });
+
+  it.each([
+    ['heartbeat_export_lane', (l: Lease) => rpc('public.heartbeat_export_lane', args(l))],
+    ['announce_export_baton', (l: Lease) => rpc('public.announce_export_baton', [...args(l), '100'])],
+    ['hand_off_export_lane', (l: Lease) => rpc('public.hand_off_export_lane', args(l))],
+  ])('%s beside a recording holder never deadlocks', async (_name, call) => {
+    const jobId = await newJob();
+    const lease = leaseOf(jobId, await claim(jobId));
+    const { holderError, other } = await holdJobThenLane(jobId, lease.lane, () => call(lease));
+    expect(holderError?.code).toBeUndefined();
+    expect(other.ok).toBe(true);
+  });
+});
+
+describe('storage clean-up of an ended job', () => {
+  it('is due once no lease of the job can be alive; the sweep kicks a worker; one worker takes it', async () => {
+    const jobId = await newJob();
+    const l = leaseOf(jobId, await claim(jobId));
+    await record(l, { seq: 1, after: null, last: 250 });
+    await rpc('public.request_export_cancel', [jobId]);
+    await rpc('public.acknowledge_export_cancel', args(l));
+    expect((await job(jobId)).status).toBe('cancelled');
+    // Not yet: the job's 60 s lease may still have a live writer.
+    expect(await rpc('public.begin_export_cleanup', [jobId])).toEqual({ taken: false });
+    const due = async () =>
+      (await asService<{ job_id: string; lane_no: number }>('select * from public.sweep_export_jobs()')).filter(
+        (k) => k.job_id === jobId,
+      );
+    expect(await due()).toEqual([]);
+    await db.query(
+      "update private.export_storage_cleanups set due_at = now() - interval '1 second' where job_id = $1",
+      [jobId],
+    );
+    expect(await due()).toEqual([{ job_id: jobId, lane_no: 1 }]);
+
+    expect(await rpc('public.begin_export_cleanup', [jobId])).toEqual({
+      taken: true,
+      organisation_id: orgId,
+      lane_count: 1,
+    });
+    // Taken: not kicked again, not taken twice (until a minute passes without its end).
+    expect(await rpc('public.begin_export_cleanup', [jobId])).toEqual({ taken: false });
+    expect(await due()).toEqual([]);
+    const [shard] = await asService<{ storage_key: string }>(
+      'select storage_key from public.export_shards where job_id = $1',
+      [jobId],
+    );
+    const stray = `${orgId}/${jobId}/lane-1/shard-000002.g1.csv.gz`;
+    expect(await rpc('public.unreferenced_export_objects', [jobId, [shard!.storage_key, stray]])).toEqual([stray]);
+    await rpc('public.end_export_cleanup', [jobId, 1]);
+    const [cleanup] = await asService<{ removed_objects: number; done: boolean }>(
+      'select removed_objects, done_at is not null as done from private.export_storage_cleanups where job_id = $1',
+      [jobId],
+    );
+    expect(cleanup).toEqual({ removed_objects: 1, done: true });
+  });
+});
+
 describe('heartbeat leases and takeovers', () => {
   it('marks a silent holder killed at its last heartbeat and counts the takeover as an attempt', async () => {
     const jobId = await newJob();
@@ -490,6 +589,8 @@ describe('failures and retries', () => {
     const l = leaseOf(jobId, await claim(jobId));
     const failed = await rpc('public.fail_export_lane', [...args(l), 'bad_filter', 'no field x', false]);
     expect(failed).toMatchObject({ outcome: 'failed', attempts: 1 });
+    // It names the shard it was writing, as a killed holder's failure does.
+    expect((await job(jobId)).last_error).toBe('Shard 1 of the lane (keys after the start): no field x');
   });
 });
 

@@ -5,6 +5,7 @@ import { encodeShard, type EncodedShard, type ExportDocument } from './export-fo
 import { gzipShard, type GzipShard } from './gzip-shard.ts';
 import { shouldStartHeir } from './heir-timing.ts';
 import { sha256Hex } from './sha256.ts';
+import { cleanUpEndedJob } from './storage-cleanup.ts';
 import { shardStorageKey } from './shard-key.ts';
 import { withBudget, type Budget, type WorkerSettings } from './worker-settings.ts';
 import { integerOf } from './exact-json.ts';
@@ -181,6 +182,12 @@ export async function runExportInvocation(
   if (!claim.claimed) {
     ports.log(`job ${jobId} lane ${request.lane ?? 'any'}: not claimed (${claim.reason})`);
     for (const lane of claim.kick ?? []) ports.startCopy({ jobId: lane.job_id, lane: lane.lane_no });
+    // An ended job: the sweep kicks a worker when its storage clean-up is due.
+    if (claim.reason === 'finished' || claim.reason === 'cancelled') {
+      await cleanUpEndedJob(jobId, ports).catch((error: unknown) =>
+        ports.log(`job ${jobId}: storage clean-up failed (the sweep tries again): ${String(error)}`),
+      );
+    }
     return {
       outcome: claim.reason === 'cancelled' ? 'cancelled' : 'declined',
       invocationId: claim.invocation_id ?? null,

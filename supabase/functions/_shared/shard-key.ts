@@ -25,5 +25,10 @@ export type ShardKeyInput = {
  */
 export function shardStorageKey(input: ShardKeyInput): string {
   const seq = String(input.laneSeq).padStart(6, '0');
-  return `${input.organisationId}/${input.jobId}/lane-${input.lane}/shard-${seq}.g${input.generation}.${input.format === 'csv' ? 'csv' : 'ndjson'}${input.encoding === 'gzip' ? '.gz' : ''}`;
+  return `${laneFolder(input.organisationId, input.jobId, input.lane)}/shard-${seq}.g${input.generation}.${input.format === 'csv' ? 'csv' : 'ndjson'}${input.encoding === 'gzip' ? '.gz' : ''}`;
+}
+
+/** The folder of a lane's shard objects: what a clean-up lists (once per lane, never to read data). */
+export function laneFolder(organisationId: string, jobId: string, lane: number): string {
+  return `${organisationId}/${jobId}/lane-${lane}`;
 }

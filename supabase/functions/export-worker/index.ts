@@ -24,6 +24,7 @@ import {
   type WorkerRequest,
 } from '../_shared/run-export-invocation.ts';
 import { EXPORTS_BUCKET } from '../_shared/shard-key.ts';
+import { retryRolledBack } from '../_shared/transient-retry.ts';
 import { outcomeSchema, parseRpcResult } from '../_shared/worker-rpc-results.ts';
 import { classifyTypesenseError } from '../_shared/typesense-error.ts';
 import { isTypesenseNodeList, typesenseClientOptions } from '../_shared/typesense-nodes.ts';
@@ -118,7 +119,8 @@ function startCopy(request: WorkerRequest): void {
 
 const ports: WorkerPorts = {
   rpc: async <T>(fn: string, args: Record<string, unknown>) => {
-    const { data, error } = await supabase.rpc(fn, args);
+    // A transaction Postgres rolled back (deadlock, serialization failure) is sent again in place.
+    const { data, error } = await retryRolledBack(() => supabase.rpc(fn, args));
     if (error) throw new ExportError('database_failed', `${fn}: ${error.message}`, true);
     return data as T;
   },
