@@ -134,6 +134,21 @@ describe('lanes', () => {
       lanes: 3,
     });
     await waitForJob(job.id, (j) => j.lanes.every((l) => l.shards >= 2), { timeoutMs: 300_000 });
+    // Kill while every lane has a live holder (between two holders a lane may be only a booting process,
+    // which leaves nothing to mark killed: on a busy machine boots take seconds).
+    await expect
+      .poll(
+        async () =>
+          (
+            await db.query<{ n: number }>(
+              `select count(*)::int as n from public.export_lanes l join public.export_invocations i on i.id = l.lease_owner
+               where l.job_id = $1 and l.lease_expires_at > now() and i.shards_written > 0`,
+              [job.id],
+            )
+          ).rows[0]!.n,
+        { timeout: 60_000, interval: 50 },
+      )
+      .toBe(3);
     const killedAt = Date.now();
     expect(await killWorkers()).toBeGreaterThanOrEqual(1);
 
