@@ -9,6 +9,7 @@ import { download } from './scenarios/download';
 import { exportMemory } from './scenarios/export-memory';
 import { exportThroughput } from './scenarios/export-throughput';
 import { hostedCpu200ms, hostedCpu2s } from './scenarios/cpu-limit';
+import { pool } from './scenarios/pool';
 import { handoff } from './scenarios/handoff';
 import { killRecovery } from './scenarios/kill-recovery';
 import { lanes } from './scenarios/lanes';
@@ -37,6 +38,7 @@ const scenarios: Scenario[] = [
   exportThroughput,
   handoff,
   lanes,
+  pool,
   killRecovery,
   hostedCpu2s,
   hostedCpu200ms,

@@ -84,6 +84,13 @@ export type ExportRun = {
    * main-thread CPU (what the platform's CPU limit counts) and how many each limit stopped.
    */
   functionUsage: FunctionUsage;
+  /** Deadlocks Postgres detected during the run (pg_stat_database; the state machine keeps one lock order). */
+  deadlocks: number;
+  /**
+   * Objects under the job's lane folders that no manifest row names, once the job's storage clean-up has
+   * run (what a failed record, a cancel or a kill can leave behind; the target is 0).
+   */
+  orphanObjects: number;
 };
 
 /**
@@ -175,6 +182,7 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
 
   const sampler = sampleWorkerProcesses('export-worker');
   const usageAtStart = await functionUsage(stack, 'export-worker');
+  const deadlocksAtStart = await deadlockCount(stack);
   const cpuAtStart = await readMachineCpu();
   let sweepRescues = 0;
   try {
@@ -236,6 +244,8 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
       machineCpuBusy,
       sha256: await downloadDigest(stack, job.id),
       functionUsage: usage,
+      deadlocks: (await deadlockCount(stack)) - deadlocksAtStart,
+      orphanObjects: await orphansAfterCleanup(stack, job.id, job.organisation_id, job.lane_count, log),
     };
   } finally {
     await sampler.stop();
@@ -243,6 +253,53 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
     restoreEnv();
     await setLatency(stack, 0);
   }
+}
+
+async function deadlockCount(stack: BenchStack): Promise<number> {
+  const { rows } = await stack.db.query<{ deadlocks: string }>(
+    'select deadlocks::text from pg_stat_database where datname = current_database()',
+  );
+  return Number(rows[0]?.deadlocks ?? 0);
+}
+
+/**
+ * Waits for the job's storage clean-up (due once no lease can be alive; the devstack's sweep timer kicks
+ * it), then counts the objects under its lane folders that no manifest row names. Listing is this
+ * measurement's; the product only lists in that clean-up.
+ */
+async function orphansAfterCleanup(
+  stack: BenchStack,
+  jobId: string,
+  organisationId: string,
+  lanes: number,
+  log: (message: string) => void,
+): Promise<number> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const { rows } = await stack.db.query<{ done: boolean }>(
+      'select done_at is not null as done from private.export_storage_cleanups where job_id = $1',
+      [jobId],
+    );
+    if (rows[0]?.done) break;
+    if (Date.now() > deadline) {
+      log(`export ${jobId}: storage clean-up not done after 2 min; counting orphans anyway`);
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  const { rows } = await stack.db.query<{ storage_key: string }>(
+    'select storage_key from public.export_shards where job_id = $1',
+    [jobId],
+  );
+  const named = new Set(rows.map((r) => r.storage_key));
+  let orphans = 0;
+  for (let lane = 1; lane <= lanes; lane += 1) {
+    const folder = `${organisationId}/${jobId}/lane-${lane}`;
+    const { data, error } = await stack.admin.storage.from(EXPORTS_BUCKET).list(folder, { limit: 100_000 });
+    if (error) throw new Error(`list ${folder}: ${error.message}`);
+    orphans += data.filter((o) => !named.has(`${folder}/${o.name}`)).length;
+  }
+  return orphans;
 }
 
 /**

@@ -73,12 +73,14 @@ export async function startBenchStack(options: {
   blogPosts: number;
   functionHeapMb: number;
   functionCpuLimitMs: number;
+  /** Connections of the REST (PostgREST) pool; default: the devstack's hosted-sized 10. */
+  restPoolSize?: number;
 }): Promise<BenchStack> {
   const dataDir = path.join(
     projectRoot,
     '.devstack',
     'bench',
-    `run-${process.pid}-${options.functionHeapMb}-${options.functionCpuLimitMs}`,
+    `run-${process.pid}-${options.functionHeapMb}-${options.functionCpuLimitMs}-${options.restPoolSize ?? 'rest'}`,
   );
   const devstack = await startDevstack({
     reset: true,
@@ -93,6 +95,7 @@ export async function startBenchStack(options: {
       demoBlogPosts: options.blogPosts,
       functionHeapMb: options.functionHeapMb,
       functionCpuLimitMs: options.functionCpuLimitMs,
+      ...(options.restPoolSize ? { restPoolSize: options.restPoolSize } : {}),
     },
   });
   const { context } = devstack;

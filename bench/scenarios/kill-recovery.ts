@@ -104,10 +104,14 @@ export const killRecovery: Scenario = {
       ms(median(lags)),
     ]);
     return {
-      figures: { kill_recovery_p95_s: p95(recoveries) / 1000 },
+      figures: {
+        kill_recovery_p95_s: p95(recoveries) / 1000,
+        kill_recovery_deadlocks: run.deadlocks,
+        kill_recovery_orphan_objects: run.orphanObjects,
+      },
       tables: [
         {
-          title: `${killRecovery.title} (${num(options.records)} records, ${run.laneCount} lanes, default lease ${8} s, sweep every ${stack.sweepIntervalMs / 1000} s; ${run.status}, file ${run.rows === options.records ? 'complete' : 'INCOMPLETE'})`,
+          title: `${killRecovery.title} (${num(options.records)} records, ${run.laneCount} lanes, default lease ${8} s, sweep every ${stack.sweepIntervalMs / 1000} s; ${run.status}, file ${run.rows === options.records ? 'complete' : 'INCOMPLETE'}; ${num(run.deadlocks)} deadlocks, ${num(run.orphanObjects)} orphan objects after the clean-up)`,
           columns: ['kill', 'lanes recovered', 'kill → next shard, median', 'max', 'kill − timeline end (median)'],
           rows,
           notes: [

@@ -14,6 +14,8 @@ type LaneRun = {
   sha256: string;
   status: string;
   machineCpuBusy: number;
+  deadlocks: number;
+  orphanObjects: number;
 };
 
 /**
@@ -53,6 +55,8 @@ export const lanes: Scenario = {
           sha256: run.sha256,
           status: run.status,
           machineCpuBusy: run.machineCpuBusy,
+          deadlocks: run.deadlocks,
+          orphanObjects: run.orphanObjects,
         });
       }
       const one = measured.find((d) => d.lanes === 1);
@@ -68,6 +72,7 @@ export const lanes: Scenario = {
           num(d.invocations),
           num(d.workerCallsPerMinute),
           `${num(d.machineCpuBusy * 100)}%`,
+          `${num(d.deadlocks)} / ${num(d.orphanObjects)}`,
           one && d.sha256 === one.sha256 ? 'identical' : 'DIFFERENT',
         ]);
       }
@@ -81,6 +86,11 @@ export const lanes: Scenario = {
       if (latencyMs === options.lanesLatencies[0]) {
         figures.worker_calls_per_min_8_lanes = measured.find((d) => d.lanes === 8)?.workerCallsPerMinute ?? Number.NaN;
       }
+      figures.deadlocks_per_run = Math.max(figures.deadlocks_per_run ?? 0, ...measured.map((d) => d.deadlocks));
+      figures.orphan_objects_after_run = Math.max(
+        figures.orphan_objects_after_run ?? 0,
+        ...measured.map((d) => d.orphanObjects),
+      );
       data.push(...measured);
     }
     return {
@@ -99,10 +109,12 @@ export const lanes: Scenario = {
             'invocations',
             'worker→worker calls/min',
             'machine CPU busy',
+            'deadlocks / orphans',
             'file vs 1 lane',
           ],
           rows,
           notes: [
+            "deadlocks: detected by Postgres during the run (pg_stat_database); orphans: objects under the job's lane folders no manifest row names once its storage clean-up has run.",
             'End to end: job created → completed (database clock). Lanes are split by probing counts of key:<=x (±10 %).',
             'worker→worker calls/min: invocations started by other invocations (heirs, cold hand-offs, slot hand-overs) a minute; hosted limit ~5,000 a minute a project.',
             'machine CPU busy: both cores, every process (worker isolates, the devstack serving Typesense, Storage and REST, Postgres — and other work on the machine) from /proc/stat. Near 100 %, more lanes cannot go faster here: on hosted services the source, storage, database and isolates are separate machines.',
