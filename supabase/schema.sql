@@ -813,6 +813,10 @@ begin
      or v_lane.lease_owner is distinct from p_invocation_id
      or v_lane.lease_generation <> p_generation
      or v_lane.lease_expires_at < now() then
+    -- The caller is alive: if it was reaped as dead, that reap was wrong.
+    if found then
+      perform private.withdraw_wrongful_reap(p_job_id, p_lane_no, p_invocation_id);
+    end if;
     return null;
   end if;
   return v_lane;
@@ -1351,6 +1355,40 @@ end
 $function$;
 grant execute on function private.waiting_lanes() to postgres;
 grant execute on function private.waiting_lanes() to service_role;
+
+CREATE OR REPLACE FUNCTION private.withdraw_wrongful_reap(p_job_id uuid, p_lane_no integer, p_invocation_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_withdrawn bigint;
+begin
+  update public.export_invocations
+  set end_reason = 'lease_lost',
+      error = format('Its lease ran out without a heartbeat and it was taken for dead, but it called again at %s: alive, so not counted as an attempt.',
+                     to_char(now() at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'))
+  where id = p_invocation_id and job_id = p_job_id and end_reason = 'killed';
+  if not found then
+    return;
+  end if;
+  delete from public.export_shard_failures f
+  where f.id = (select max(id) from public.export_shard_failures where job_id = p_job_id and lane = p_lane_no)
+    and f.invocation_id = p_invocation_id and f.error_kind = 'killed'
+  returning f.id into v_withdrawn;
+  if v_withdrawn is null then
+    return;
+  end if;
+  update public.export_lanes
+  set attempts = attempts - 1,
+      last_error = case when attempts - 1 = 0 then null else last_error end,
+      last_error_kind = case when attempts - 1 = 0 then null else last_error_kind end
+  where job_id = p_job_id and lane_no = p_lane_no and attempts > 0 and status <> 'failed';
+end
+$function$;
+grant execute on function private.withdraw_wrongful_reap(p_job_id uuid, p_lane_no integer, p_invocation_id uuid) to postgres;
+grant execute on function private.withdraw_wrongful_reap(p_job_id uuid, p_lane_no integer, p_invocation_id uuid) to service_role;
 
 CREATE OR REPLACE FUNCTION public.acknowledge_export_cancel(p_job_id uuid, p_lane_no integer, p_invocation_id uuid, p_generation bigint)
  RETURNS jsonb

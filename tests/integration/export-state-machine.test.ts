@@ -497,6 +497,37 @@ describe('heartbeat leases and takeovers', () => {
     expect(await lane(jobId, 1)).toMatchObject({ attempts: 1, last_error_kind: 'killed' });
   });
 
+  it('withdraws the attempt of a holder reaped as dead that calls again: it was alive', async () => {
+    const jobId = await newJob();
+    const slow = leaseOf(jobId, await claim(jobId));
+    await record(slow, { seq: 1, after: null, last: 250 });
+    // Past its lease without a heartbeat (a starved machine): the sweep takes it for dead.
+    await expireLease(jobId, 1);
+    await asService('select * from public.sweep_export_jobs()');
+    expect(await lane(jobId, 1)).toMatchObject({ attempts: 1, last_error_kind: 'killed' });
+    const failures = () =>
+      asService<{ error_kind: string }>('select error_kind from public.export_shard_failures where job_id = $1', [
+        jobId,
+      ]);
+    expect(await failures()).toEqual([{ error_kind: 'killed' }]);
+
+    // Its next call proves it alive: refused (fenced), and the reap's attempt and history entry withdrawn.
+    expect(await record(slow, { seq: 2, after: 250, last: 500 })).toMatchObject({ outcome: 'lease_lost' });
+    expect(await lane(jobId, 1)).toMatchObject({ attempts: 0, last_error_kind: null });
+    expect(await failures()).toEqual([]);
+    const [old] = await asService<{ end_reason: string; error: string }>(
+      'select end_reason, error from public.export_invocations where id = $1',
+      [slow.invocation],
+    );
+    expect(old).toMatchObject({ end_reason: 'lease_lost', error: expect.stringMatching(/alive, so not counted/) });
+    // The lane goes on; a real kill later is still counted.
+    const next = leaseOf(jobId, await claim(jobId));
+    await expireLease(jobId, 1);
+    await asService('select * from public.sweep_export_jobs()');
+    expect(await lane(jobId, 1)).toMatchObject({ attempts: 1 });
+    expect(next.generation).toBe(2);
+  });
+
   it('fails a job whose lane keeps getting killed at the attempt cap, once, naming the lane, shard and reason', async () => {
     const jobId = await newJob({ maxAttempts: 3, bounds: [1000] });
     const healthy = leaseOf(jobId, await claim(jobId, 1));
