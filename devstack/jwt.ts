@@ -25,14 +25,14 @@ export type SupabaseClaims = JWTPayload & {
 export type VerifyResult =
   { ok: true; claims: SupabaseClaims } | { ok: false; reason: 'expired' | 'invalid'; message: string };
 
-/** What `GET /auth/v1/.well-known/jwks.json` lists for a key (protocols-2026.md §2.1). */
+/** What `GET /auth/v1/.well-known/jwks.json` lists for a key (docs/protocols-2026.md §2.1). */
 export type PublicJwk = JWK & { kid: string; alg: 'ES256'; use: 'sig'; key_ops: ['verify'] };
 
 export class SigningKeyError extends Error {}
 
 /**
  * The project's JWT signing and verification, as Supabase Auth and every service that checks a token
- * do it (protocols-2026.md §2):
+ * do it (docs/protocols-2026.md §2):
  * - `new` (a 2026 project): access tokens are ES256 with a `kid`; every published key (standby, in use,
  *   previously used) verifies, a revoked one does not. The legacy HS256 secret is revoked, so HS256
  *   tokens (and the legacy anon / service-role keys) are refused.

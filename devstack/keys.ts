@@ -5,7 +5,7 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { z } from 'zod';
 
 /**
- * A JWT signing key's life, as in Supabase's dashboard and Management API (protocols-2026.md §2.2):
+ * A JWT signing key's life, as in Supabase's dashboard and Management API (docs/protocols-2026.md §2.2):
  * `standby` is published but does not sign; `in_use` signs (exactly one); `previously_used` still
  * verifies, so nobody is signed out by a rotation; `revoked` verifies nothing.
  */
@@ -46,7 +46,7 @@ const LEGACY_KEY_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
 
 /**
  * `sb_<kind>_` + 16 random bytes in base64url (22 chars) + `_` + 8 chars, the shape of the CLI's and
- * hosted keys (protocols-2026.md §1.1). What the last 8 chars encode is not public; here they are a
+ * hosted keys (docs/protocols-2026.md §1.1). What the last 8 chars encode is not public; here they are a
  * digest of the rest, and every consumer treats the key as opaque and compares it exactly.
  */
 function apiKey(kind: 'publishable' | 'secret'): string {

@@ -89,7 +89,7 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
   });
   const storage = createStorageHandler(context);
   // Which routes the API gateway checks the apikey of. Functions judge their callers themselves
-  // (verify_jwt per function, then the function's own code); the JWKS is public (protocols-2026.md §2.1).
+  // (verify_jwt per function, then the function's own code); the JWKS is public (docs/protocols-2026.md §2.1).
   const routes: Array<[prefix: string, handler: RouteHandler, gateway: boolean]> = [
     ['/rest/v1', createRestHandler(context), true],
     ['/auth/v1', createAuthHandler(context), true],

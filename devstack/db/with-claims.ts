@@ -8,7 +8,7 @@ export type ClaimsTransactionOptions = {
 };
 
 /**
- * Runs `fn` in one transaction as the caller, exactly as PostgREST does (protocols.md §2.5):
+ * Runs `fn` in one transaction as the caller, exactly as PostgREST does (docs/protocols.md §2.5):
  * `set_config('role', …)` and `set_config('request.jwt.claims', …)`, transaction-local, so RLS
  * policies and `auth.uid()` see the verified JWT. Commits when `fn` resolves, rolls back when it throws.
  */

@@ -145,7 +145,7 @@ export function createFunctionsHandler(ctx: DevstackContext, options: FunctionsH
   };
 
   /**
-   * What hosted Edge Functions get (protocols-2026.md §4.1): the key dictionaries with a `default`
+   * What hosted Edge Functions get (docs/protocols-2026.md §4.1): the key dictionaries with a `default`
    * entry and the public signing keys for a 2026 project, the legacy JWT keys for a legacy one.
    */
   function supabaseEnv(): Record<string, string> {

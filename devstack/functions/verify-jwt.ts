@@ -11,7 +11,7 @@ function bearerOf(req: IncomingMessage): string | null {
 }
 
 /**
- * The hosted platform's `verify_jwt` gate (protocols-2026.md §4.3): a valid JWT in `Authorization`
+ * The hosted platform's `verify_jwt` gate (docs/protocols-2026.md §4.3): a valid JWT in `Authorization`
  * passes, and so does one of the project's API keys on either header ("for migration compatibility").
  * Anything else is a 401 whose code also goes in the `sb-error-code` header. Null: let it through.
  * Functions with `verify_jwt = false` skip this and judge their callers in code.

@@ -3,7 +3,7 @@ import type { DevstackKeys } from '../keys';
 import type { JwtService, SupabaseClaims, VerifyResult } from '../jwt';
 
 /**
- * The hosted API gateway in front of every service (protocols-2026.md §1.2–1.3): it checks the
+ * The hosted API gateway in front of every service (docs/protocols-2026.md §1.2–1.3): it checks the
  * `apikey` against the project's keys, maps a secret key to `service_role` and a publishable key to
  * `anon`, and forwards a user's JWT untouched. Every devstack service resolves its caller here, so
  * REST, Storage, Realtime, Functions and Auth agree on who is calling.

@@ -1,5 +1,5 @@
 /**
- * PostgREST's error body and status rules (protocols.md §2.4; PostgREST `src/PostgREST/Error.hs`).
+ * PostgREST's error body and status rules (docs/protocols.md §2.4; PostgREST `src/PostgREST/Error.hs`).
  * Every failure the REST service answers goes through `RestError`, so the body shape
  * `{code, message, details, hint}` and the `Proxy-Status` header are the same everywhere.
  */

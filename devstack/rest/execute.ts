@@ -6,7 +6,7 @@ import type { SchemaCache, SchemaSnapshot } from './schema-cache';
 import type { BuiltQuery, ResultRow } from './sql';
 
 /**
- * Runs one request as one transaction under the caller's claims (protocols.md §2.5), and keeps the
+ * Runs one request as one transaction under the caller's claims (docs/protocols.md §2.5), and keeps the
  * schema cache honest: when a name is missing from the cache, or Postgres rejects a name the cache
  * believed in, the catalog is re-read and the request retried once if the catalog changed.
  */

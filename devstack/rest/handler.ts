@@ -20,7 +20,7 @@ import { deletePlan, insertPlan, readPlan, updatePlan } from './plan-table';
 import { SchemaCache, type SchemaSnapshot } from './schema-cache';
 
 /**
- * The PostgREST subset at `/rest/v1` (protocols.md §2): tables in `public` (read, insert/upsert,
+ * The PostgREST subset at `/rest/v1` (docs/protocols.md §2): tables in `public` (read, insert/upsert,
  * update, delete) and `rpc/<fn>`, each request one transaction under the caller's JWT claims so RLS
  * applies exactly as under PostgREST.
  */

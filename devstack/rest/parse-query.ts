@@ -1,7 +1,7 @@
 import { queryParamError } from './errors';
 
 /**
- * PostgREST's query-string grammar (protocols.md §2.2), the subset the app uses: `select` (columns,
+ * PostgREST's query-string grammar (docs/protocols.md §2.2), the subset the app uses: `select` (columns,
  * `*`, `alias:col`, `col::type`, `col->key->>key`), filters with `not.` and `(any)`/`(all)`, `or`/`and`
  * trees (nested), `order`, `limit`, `offset`, `columns`, `on_conflict`. Pure: names are checked against
  * the schema cache later, when the SQL is built.

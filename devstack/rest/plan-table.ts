@@ -9,7 +9,7 @@ import type { ResultRow } from './sql';
 
 /**
  * Request → statement → reply for `/rest/v1/<table>`: the status codes, Content-Range and
- * representation rules of protocols.md §2.3.
+ * representation rules of docs/protocols.md §2.3.
  */
 
 export type TableInput = {

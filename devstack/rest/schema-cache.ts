@@ -42,7 +42,7 @@ export type Routine = {
 export type SchemaSnapshot = {
   relations: Map<string, Relation>;
   routines: Map<string, Routine[]>;
-  /** `ALTER ROLE … SET` settings PostgREST applies per role (protocols.md §2.5). */
+  /** `ALTER ROLE … SET` settings PostgREST applies per role (docs/protocols.md §2.5). */
   roleSettings: Map<string, Record<string, string>>;
   /** Changes whenever anything above changes; used to decide whether a retry can help. */
   fingerprint: string;

@@ -102,7 +102,7 @@ create table if not exists supabase_migrations.schema_migrations (
   statements text[]
 );
 
--- Realtime's tenant schema (supabase/realtime `lib/realtime/tenants/repo/migrations`, protocols-2026.md §3.3):
+-- Realtime's tenant schema (supabase/realtime `lib/realtime/tenants/repo/migrations`, docs/protocols-2026.md §3.3):
 -- Broadcast from Database inserts into `realtime.messages`; RLS policies on it decide who may join a
 -- private channel. Hosted keeps daily partitions (yesterday … today + 3) and loses a send when none
 -- covers now(); here a DEFAULT partition catches every row, and the devstack's Realtime deletes old ones.

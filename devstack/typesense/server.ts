@@ -18,7 +18,7 @@ import { analyseIfGrown, ensureStore, getCollection } from './store';
 
 /**
  * A Typesense-compatible HTTP server over Postgres, for what Baton, its tests and its benchmarks call
- * (protocols.md §5): the official `typesense` client talks to it unmodified. Routes:
+ * (docs/protocols.md §5): the official `typesense` client talks to it unmodified. Routes:
  *
  *   GET    /health                                    (no key needed)
  *   GET    /collections                 POST /collections

@@ -57,7 +57,7 @@ function statusAllowsDownload(job: ExportJob, partial: boolean): void {
   throw new AppError('conflict', `This export is still ${job.status}; download it once it has completed.`);
 }
 
-/** storage-js reports Storage's "not found" as HTTP 400 with the real status in the body (protocols.md §3.2). */
+/** storage-js reports Storage's "not found" as HTTP 400 with the real status in the body (docs/protocols.md §3.2). */
 function storageObjects(admin: TypedSupabaseClient): OpenObject {
   const bucket = admin.storage.from(EXPORTS_BUCKET);
   return async (key, signal) => {

@@ -66,7 +66,7 @@ describe('auth (GoTrue subset) through supabase-js', () => {
     expect(typeof claims.session_id).toBe('string');
     expect(claims.amr).toEqual([{ method: 'password', timestamp: expect.any(Number) }]);
     expect(claims).toHaveProperty('phone', '');
-    // protocols-2026.md §2.3: `aud` is a string; no jti or nbf.
+    // docs/protocols-2026.md §2.3: `aud` is a string; no jti or nbf.
     expect(Object.keys(claims)).not.toContain('jti');
     const header = decodeProtectedHeader(session.access_token);
     if (stack.apiKeyMode === 'new') {

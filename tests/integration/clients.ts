@@ -22,7 +22,7 @@ export function serviceClient(): SupabaseClient {
 /**
  * A client that is the holder of `jwt` for Realtime too: `accessToken` (not a global Authorization
  * header, which Realtime ignores, nor `realtime.setAuth(jwt)`, which supabase-js overwrites with the
- * anon key on the next heartbeat; protocols.md §1.9).
+ * anon key on the next heartbeat; docs/protocols.md §1.9).
  *
  * The token is resolved before returning: supabase-js resolves the callback asynchronously, and a
  * channel subscribed before that joins with the anon apikey and is never sent the user's token (no

@@ -135,7 +135,7 @@ describe('functions on the shared devstack', () => {
       expect.arrayContaining(['SUPABASE_URL', 'SUPABASE_ANON_KEY', 'SUPABASE_SERVICE_ROLE_KEY', 'SUPABASE_DB_URL']),
     );
     if (stack.apiKeyMode === 'new') {
-      // protocols-2026.md §4.1: the key dictionaries with a `default` entry, and the public signing keys.
+      // docs/protocols-2026.md §4.1: the key dictionaries with a `default` entry, and the public signing keys.
       expect(data?.env.publishableKeys).toEqual({ default: stack.publishableKey });
       expect(data?.env.secretKeys).toEqual({ default: stack.secretKey });
       const jwks = (await (
