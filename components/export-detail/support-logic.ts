@@ -11,7 +11,7 @@ export type ErrorGroup = {
   current: boolean;
 };
 
-/** The worker stores invocation errors as "kind: message" (run-export-invocation.ts). */
+/** The worker stores invocation errors as "kind: message" (supabase/functions/_shared/worker/held-lease.ts). */
 export function splitError(text: string): { kind: string; message: string } {
   const match = /^([a-z_]+):\s*([\s\S]*)$/.exec(text);
   return match ? { kind: match[1]!, message: match[2]! } : { kind: 'error', message: text };

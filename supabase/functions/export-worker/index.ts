@@ -1,5 +1,5 @@
 // Export worker (Supabase Edge Function). Thin glue: configuration, the official clients, and starting
-// fresh copies of itself. The loop lives in ../_shared/run-export-invocation.ts.
+// fresh copies of itself. The worker's parts live in ../_shared/worker/ (run-export-invocation.ts ties them).
 //
 // POST { "jobId": "<uuid>", "lane"?: 1–8, "heirOf"?: "<invocation uuid>", "budget"?: {…} } with the
 // project's secret key in `apikey` (on a legacy project, its service-role key). Answers 202 at once; the
@@ -17,18 +17,15 @@ import { createCpuMeter } from '../_shared/cpu-meter.ts';
 import { ExportError } from '../_shared/export-error.ts';
 import { exactJsonFetch } from '../_shared/exact-json.ts';
 import type { ExportDocument } from '../_shared/export-format.ts';
-import {
-  runExportInvocation,
-  type LeaseArgs,
-  type WorkerPorts,
-  type WorkerRequest,
-} from '../_shared/run-export-invocation.ts';
 import { EXPORTS_BUCKET } from '../_shared/shard-key.ts';
 import { retryRolledBack } from '../_shared/transient-retry.ts';
-import { outcomeSchema, parseRpcResult } from '../_shared/worker-rpc-results.ts';
 import { classifyTypesenseError } from '../_shared/typesense-error.ts';
 import { isTypesenseNodeList, typesenseClientOptions } from '../_shared/typesense-nodes.ts';
 import { budgetProblems, parseWorkerSettings } from '../_shared/worker-settings.ts';
+import { handOffLane } from '../_shared/worker/hand-off-policy.ts';
+import type { LeaseArgs } from '../_shared/worker/held-lease.ts';
+import type { WorkerPorts, WorkerRequest } from '../_shared/worker/ports.ts';
+import { runExportInvocation } from '../_shared/worker/run-export-invocation.ts';
 
 declare const EdgeRuntime: { waitUntil<T>(promise: Promise<T>): Promise<T> };
 
@@ -205,10 +202,8 @@ addEventListener('beforeunload', (event) => {
   const reason = (event as CustomEvent<{ reason?: string }>).detail?.reason ?? 'unknown';
   for (const [key, lease] of activeLeases) {
     console.warn(`instance stopping (${reason}) while working on ${key}: handing off`);
-    void ports
-      .rpc<unknown>('hand_off_export_lane', lease)
-      .then((answer) => {
-        const handed = parseRpcResult('hand_off_export_lane', outcomeSchema, answer);
+    void handOffLane(ports, lease)
+      .then((handed) => {
         for (const lane of handed.kick ?? []) startCopy({ jobId: lane.job_id, lane: lane.lane_no });
       })
       .catch((error: unknown) => console.error(`hand-off on unload failed; the lease will expire: ${String(error)}`));
@@ -245,7 +240,7 @@ Deno.serve(async (req) => {
           leaseKey = `${lease.p_job_id}/${lease.p_lane_no}`;
           activeLeases.set(leaseKey, lease);
         };
-        const result = await runExportInvocation(payload, ports, settings, onLease, cpuMeter, cpuAtRequest);
+        const result = await runExportInvocation(payload, { ports, settings, meter: cpuMeter, cpuAtRequest, onLease });
         console.log(
           `job ${payload.jobId} lane ${result.lane ?? '-'}: ${result.outcome}, ${result.shardsWritten} shards, ${result.rowsWritten} rows`,
         );
