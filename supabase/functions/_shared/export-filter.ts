@@ -1,6 +1,6 @@
 /**
  * Typesense `filter_by` composition for keyset pagination. Typesense gives `&&` and `||` the SAME
- * precedence, left-associative (protocols.md §5), so every part is parenthesised, and a user filter
+ * precedence, left-associative (docs/protocols.md §5), so every part is parenthesised, and a user filter
  * must not be able to close its parentheses early: `x) || (y` would turn `(mandatory) && (x) || (y)`
  * into `((mandatory && x) || y)` and read another portal's records.
  */

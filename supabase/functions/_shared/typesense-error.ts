@@ -9,7 +9,7 @@
  *   retried every node); trying again later can help.
  *
  * typesense-js rejects with `error.httpStatus` set for any HTTP answer, and a message of the form
- * "Request failed with HTTP code 400 | Server said: <Typesense's message>" (protocols.md §5.1).
+ * "Request failed with HTTP code 400 | Server said: <Typesense's message>" (docs/protocols.md §5.1).
  */
 export type TypesenseFailure = {
   kind: 'rejected' | 'unavailable';
