@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { defaultFunctionCacheDir, nodeModulesTreeAbove } from './functions/hosted-runtime';
 import type { ApiKeyMode } from './jwt';
+import { HOSTED_RATE_TICK_MS, realtimePlanNames, type RealtimePlan } from './realtime/quota';
 
 /**
  * Devstack configuration, read once from the environment (see `.env.example`).
@@ -51,6 +52,12 @@ const schema = z.object({
   DEVSTACK_API_KEYS: z.enum(['new', 'legacy']).default('new'),
   /** Hosted Realtime answers a refused join after 5 s (CHANNEL_ERROR_BACKOFF_MS), slowing retry storms. */
   DEVSTACK_REALTIME_ERROR_BACKOFF_MS: z.coerce.number().int().min(0).default(5_000),
+  /** Hosted Realtime answers a refused socket after 2 s (CONNECT_ERROR_BACKOFF_MS). */
+  DEVSTACK_REALTIME_CONNECT_ERROR_BACKOFF_MS: z.coerce.number().int().min(0).default(2_000),
+  /** The plan whose Realtime limits the devstack enforces (realtime/quota.ts): messages, joins, connections. */
+  DEVSTACK_REALTIME_PLAN: z.enum(realtimePlanNames).default('pro'),
+  /** Hosted counts Realtime rates in 5 s ticks averaged over the last 12 (a minute). */
+  DEVSTACK_REALTIME_RATE_TICK_MS: z.coerce.number().int().min(10).max(60_000).default(HOSTED_RATE_TICK_MS),
 });
 
 export type DevstackConfig = {
@@ -70,6 +77,9 @@ export type DevstackConfig = {
   demoBlogPosts: number;
   apiKeyMode: ApiKeyMode;
   realtimeErrorBackoffMs: number;
+  realtimeConnectErrorBackoffMs: number;
+  realtimePlan: RealtimePlan;
+  realtimeRateTickMs: number;
 };
 
 /**
@@ -115,6 +125,9 @@ export function readDevstackConfig(
     demoBlogPosts: e.DEVSTACK_DEMO_BLOG_POSTS,
     apiKeyMode: e.DEVSTACK_API_KEYS,
     realtimeErrorBackoffMs: e.DEVSTACK_REALTIME_ERROR_BACKOFF_MS,
+    realtimeConnectErrorBackoffMs: e.DEVSTACK_REALTIME_CONNECT_ERROR_BACKOFF_MS,
+    realtimePlan: e.DEVSTACK_REALTIME_PLAN,
+    realtimeRateTickMs: e.DEVSTACK_REALTIME_RATE_TICK_MS,
     ...overrides,
   };
 }

@@ -15,7 +15,7 @@ import { JwtService } from './jwt';
 import { loadOrCreateKeys, saveKeys } from './keys';
 import { migrate } from './migrate';
 import { startPostgres } from './postgres';
-import { attachRealtime } from './realtime/server';
+import { attachRealtime, type RealtimeService } from './realtime/server';
 import { createRestHandler } from './rest/handler';
 import { createStorageHandler } from './storage/handler';
 import { ensureStorageSchema } from './storage/schema';
@@ -88,6 +88,12 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
     configTomlPath: path.join(projectRoot, 'supabase', 'config.toml'),
   });
   const storage = createStorageHandler(context);
+  // Attached to the server below, once it routes requests; the admin endpoints reach it through this.
+  let realtime: RealtimeService | null = null;
+  const realtimeService = (): RealtimeService => {
+    if (!realtime) throw new Error('Realtime is not attached yet');
+    return realtime;
+  };
   // Which routes the API gateway checks the apikey of. Functions judge their callers themselves
   // (verify_jwt per function, then the function's own code); the JWKS is public (docs/protocols-2026.md §2.1).
   const routes: Array<[prefix: string, handler: RouteHandler, gateway: boolean]> = [
@@ -101,6 +107,9 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
         killFunction: (name) => functions.killAll(name),
         functionUsage: (name) => functions.usage(name),
         storageReads: (match) => storage.readsMatching(match),
+        realtimeUsage: () => realtimeService().usage(),
+        configureRealtime: (patch) => realtimeService().configure(patch),
+        restoreRealtime: () => realtimeService().restore(),
       }),
       false,
     ],
@@ -138,7 +147,8 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
     });
   });
 
-  const realtime = await attachRealtime(context, server);
+  const attached = await attachRealtime(context, server);
+  realtime = attached;
   const sweep = startSweep(context);
 
   return {
@@ -147,7 +157,7 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
     stop: async () => {
       sweep.stop();
       await functions.close();
-      await realtime.close();
+      await attached.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await typesense.close();

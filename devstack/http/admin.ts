@@ -3,6 +3,7 @@ import type { DevstackContext } from '../context';
 import { faultSettingsSchema, faultTargets } from '../faults';
 import { SigningKeyError } from '../jwt';
 import type { FunctionUsage } from '../functions/handler';
+import { quotaPatchSchema, type QuotaPatch, type RealtimeUsage } from '../realtime/quota';
 import type { ReadSummary } from '../storage/read-meter';
 import { readBody } from './body';
 import { sendJson } from './respond';
@@ -18,6 +19,12 @@ export type AdminHooks = {
   functionUsage: (name: string) => FunctionUsage;
   /** Object reads the storage stand-in served whose path contains `match`. */
   storageReads: (match: string) => ReadSummary;
+  /** Realtime's meter: messages, joins, connections, peaks, over-quota events. */
+  realtimeUsage: () => RealtimeUsage;
+  /** Other Realtime limits (tests); the rate counters start afresh. */
+  configureRealtime: (patch: QuotaPatch) => RealtimeUsage;
+  /** The configured plan's limits again. */
+  restoreRealtime: () => RealtimeUsage;
 };
 
 function isLoopback(address: string | undefined): boolean {
@@ -51,7 +58,10 @@ async function readValidBody<S extends z.ZodType>(
  * `POST /_devstack/functions/kill {"name"}` to crash a function's running invocations outright
  * (no `beforeunload`), as a host failure would; `GET /_devstack/functions/usage?name=<function>` for what
  * its ended invocations used (main-thread CPU measured from outside, how many each limit stopped); `GET /_devstack/storage/reads?match=<text>` to count
- * the object reads storage served (started, in flight, completed, aborted, bytes); and the JWT signing
+ * the object reads storage served (started, in flight, completed, aborted, bytes); Realtime's meter,
+ * `GET /_devstack/realtime/usage` (messages sent and delivered, joins, connections, peak rates, over-quota
+ * events), and its limits, `PUT /_devstack/realtime/quota` (a plan, single limits, the rate tick: tests)
+ * and `DELETE /_devstack/realtime/quota` (the configured plan again); and the JWT signing
  * keys the dashboard manages on hosted projects: `GET /_devstack/signing-keys`, `POST /_devstack/signing-keys`
  * (a new standby key), `POST /_devstack/signing-keys/rotate`, `POST /_devstack/signing-keys/<kid>/revoke`.
  */
@@ -72,6 +82,21 @@ export function createAdminHandler(ctx: DevstackContext, hooks: AdminHooks): Rou
     }
     if (subpath === '/storage/reads' && req.method === 'GET') {
       sendJson(res, 200, hooks.storageReads(url.searchParams.get('match') ?? ''));
+      return;
+    }
+    if (subpath === '/realtime/usage' && req.method === 'GET') {
+      sendJson(res, 200, hooks.realtimeUsage());
+      return;
+    }
+    if (subpath === '/realtime/quota') {
+      if (req.method === 'PUT') {
+        const body = await readValidBody(req, res, quotaPatchSchema);
+        if (body) sendJson(res, 200, hooks.configureRealtime(body));
+      } else if (req.method === 'DELETE') {
+        sendJson(res, 200, hooks.restoreRealtime());
+      } else {
+        sendJson(res, 405, { message: 'Use PUT or DELETE' });
+      }
       return;
     }
     if (subpath.startsWith('/signing-keys')) {

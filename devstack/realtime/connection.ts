@@ -5,6 +5,7 @@ import { canReadTopic } from './authorize';
 import { Channel, flexibleBoolean, joinPayloadSchema } from './channel';
 import type { BroadcastMessage } from './message-feed';
 import { decodeText, encode, encodeUserBroadcast, type PhoenixMessage, type Vsn } from './phoenix-serializer';
+import type { RealtimeQuota } from './quota';
 import { checkToken, joinErrorReason, type TokenCheck } from './tokens';
 
 const accessTokenPayload = z.object({ access_token: z.string().nullable().optional() }).passthrough();
@@ -16,19 +17,25 @@ function unauthorized(subTopic: string): string {
   return `Unauthorized: You do not have permissions to read from this Channel topic: ${subTopic}`;
 }
 
+/** The project's side of a socket: its meter and limits, and how many sockets count as users. */
+export type RealtimeTenant = { quota: RealtimeQuota; users: () => number };
+
 /**
  * One Phoenix socket: joins (public, or private and authorised against `realtime.messages` policies),
  * token refreshes, leaves and heartbeats, and the delivery of Broadcast-from-Database messages to the
- * channels joined here. What Baton never sends — client broadcasts, presence, postgres_changes — is not
- * served. Incoming frames are handled strictly one after another, so a client's access_token or leave
- * never overtakes its join.
+ * channels joined here, each counted against the project's limits (quota.ts). What Baton never sends —
+ * client broadcasts, presence, postgres_changes — is not served (nor counted). Incoming frames are
+ * handled strictly one after another, so a client's access_token or leave never overtakes its join.
  */
 export class Connection {
   readonly channels = new Map<string, Channel>();
+  /** Joined a channel once: counts against concurrent connections until it closes (UsersCounter). */
+  counted = false;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ctx: DevstackContext,
+    private readonly tenant: RealtimeTenant,
     readonly ws: WebSocket,
     readonly vsn: Vsn,
     /** The connection's apikey: the fallback token of every join (protocols-2026.md §1.2). */
@@ -111,6 +118,19 @@ export class Connection {
     const previous = this.channels.get(message.topic);
     // Phoenix shuts the old channel (its phx_close) before joining the new one.
     if (previous) this.closeChannel(previous);
+    // The project's limits come before the token (realtime_channel.ex join/3).
+    const overQuota = this.tenant.quota.checkJoin({
+      users: this.tenant.users(),
+      socketCounted: this.counted,
+      channelsOnSocket: this.channels.size,
+      topic: message.topic.slice('realtime:'.length),
+    });
+    if (overQuota) {
+      // Too many joins: the socket is told to disconnect before the refusal goes out, so it never arrives.
+      if (overQuota.disconnect) this.ws.close(1000);
+      else this.refuseJoin(message, `${overQuota.code}: ${overQuota.message}`);
+      return;
+    }
     if ((payload.config?.postgres_changes ?? []).length > 0) {
       this.refuseJoin(
         message,
@@ -137,6 +157,10 @@ export class Connection {
     if (this.ws.readyState !== this.ws.OPEN) return;
     const channel = new Channel(message.topic, message.joinRef ?? message.ref, check.claims, token, isPrivate);
     this.channels.set(message.topic, channel);
+    if (!this.counted) {
+      this.counted = true;
+      this.tenant.quota.noteUsers(this.tenant.users());
+    }
     this.armExpiry(channel, check.exp);
     this.reply(message, 'ok', { postgres_changes: [] });
   }
@@ -210,26 +234,43 @@ export class Connection {
     });
   }
 
+  /** The channel of this socket that a committed message is for, if any. */
+  private channelFor(message: BroadcastMessage): Channel | null {
+    const channel = this.channels.get(`realtime:${message.topic}`);
+    // Private messages only to private joins (which were authorised), public ones only to public joins.
+    if (!channel || channel.isPrivate !== message.private || this.ws.readyState !== this.ws.OPEN) return null;
+    return channel;
+  }
+
+  subscribes(message: BroadcastMessage): boolean {
+    return this.channelFor(message) !== null;
+  }
+
   /**
-   * A committed message, to this socket's channel of its topic if the channel's private flag matches
-   * (private messages only to private joins, which were authorised; public ones only to public joins).
+   * A committed message, to this socket's channel of its topic. Each delivery counts against the
+   * project's messages a second; a channel that delivers while the limit is triggered is shut down
+   * after it, as hosted's channel does when it counts the delivery (`handle_info(:update_rate_counter)`).
    */
   deliver(message: BroadcastMessage): void {
-    const channel = this.channels.get(`realtime:${message.topic}`);
-    if (!channel || channel.isPrivate !== message.private || this.ws.readyState !== this.ws.OPEN) return;
+    const channel = this.channelFor(message);
+    if (!channel) return;
     const event = message.event ?? '';
     const meta = { id: message.id };
     if (this.vsn === '2.0.0') {
       this.ws.send(encodeUserBroadcast(channel.topic, event, meta, message.payload));
-      return;
+    } else {
+      this.send({
+        joinRef: null,
+        ref: null,
+        topic: channel.topic,
+        event: 'broadcast',
+        payload: { type: 'broadcast', event, meta, payload: message.payload },
+      });
     }
-    this.send({
-      joinRef: null,
-      ref: null,
-      topic: channel.topic,
-      event: 'broadcast',
-      payload: { type: 'broadcast', event, meta, payload: message.payload },
-    });
+    if (this.tenant.quota.countDelivery()) {
+      this.tenant.quota.record('ChannelShutdown', 'Too many messages per second', channel.subTopic);
+      this.shutdown(channel, 'Too many messages per second');
+    }
   }
 
   dispose(): void {

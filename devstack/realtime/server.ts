@@ -4,8 +4,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { DevstackContext } from '../context';
 import { checkGateway } from '../http/caller';
 import { Connection } from './connection';
-import { MessageFeed } from './message-feed';
+import { MessageFeed, type BroadcastMessage } from './message-feed';
 import type { Vsn } from './phoenix-serializer';
+import { RealtimeQuota, type QuotaPatch, type RealtimeUsage } from './quota';
 import { checkToken, upgradeErrorMessage } from './tokens';
 
 const PATHS = new Set(['/realtime/v1/websocket', '/realtime/v1/websocket/']);
@@ -25,22 +26,49 @@ function headerRecord(headers: http.IncomingHttpHeaders): Record<string, string>
   );
 }
 
+export type RealtimeService = {
+  /** What the project used and how often it went over its limits (`GET /_devstack/realtime/usage`). */
+  usage: () => RealtimeUsage;
+  /** Other limits or another plan, for tests (`PUT /_devstack/realtime/quota`); rates start afresh. */
+  configure: (patch: QuotaPatch) => RealtimeUsage;
+  /** The configured plan again (`DELETE /_devstack/realtime/quota`). */
+  restore: () => RealtimeUsage;
+  close: () => Promise<void>;
+};
+
 /**
  * Supabase Realtime at `/realtime/v1/websocket` on the API server: the Phoenix protocol for realtime-js,
  * with Broadcast from Database (`realtime.send` / `broadcast_changes`) delivered to the joined channels
- * of its topic, private channels authorised by the `realtime.messages` policies.
+ * of its topic, private channels authorised by the `realtime.messages` policies. It meters and limits
+ * the project as hosted does (`quota.ts`): messages and joins a second, concurrent connections, channels
+ * per connection.
  */
-export async function attachRealtime(
-  ctx: DevstackContext,
-  server: http.Server,
-): Promise<{ close: () => Promise<void> }> {
+export async function attachRealtime(ctx: DevstackContext, server: http.Server): Promise<RealtimeService> {
   const connections = new Set<Connection>();
   let closing = false;
-
-  const feed = new MessageFeed(ctx, (message) => {
-    for (const connection of connections) connection.deliver(message);
+  const quota = new RealtimeQuota({
+    plan: ctx.config.realtimePlan,
+    tickMs: ctx.config.realtimeRateTickMs,
+    log: (message) => ctx.log('realtime', message),
   });
+  quota.start();
+  /** Sockets that joined a channel: hosted's "concurrent users". */
+  const users = () => [...connections].filter((c) => c.counted).length;
+  const tenant = { quota, users };
+
+  const deliver = (message: BroadcastMessage) => {
+    const subscribers = [...connections].filter((connection) => connection.subscribes(message));
+    if (!quota.admitMessage(subscribers.length, message.topic)) return;
+    for (const connection of subscribers) connection.deliver(message);
+  };
+  const feed = new MessageFeed(ctx, deliver);
   await feed.start();
+
+  /** Hosted answers a refused socket after CONNECT_ERROR_BACKOFF_MS (`user_socket.ex connect_error`). */
+  const refuseLater = (socket: Duplex, status: number, statusText: string, body: unknown) => {
+    const timer = setTimeout(() => refuse(socket, status, statusText, body), ctx.config.realtimeConnectErrorBackoffMs);
+    timer.unref();
+  };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
 
@@ -61,15 +89,21 @@ export async function attachRealtime(
     const apikey = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('apikey');
     const check = await checkToken(ctx, apikey);
     if (!check.ok) {
-      refuse(socket, 401, 'Unauthorized', { error: upgradeErrorMessage(check) });
+      refuseLater(socket, 401, 'Unauthorized', { error: upgradeErrorMessage(check) });
       return;
     }
     if (closing || socket.destroyed) {
       socket.destroy();
       return;
     }
+    // TenantRateLimiters.check_tenant: concurrent users, then joins a second.
+    const overQuota = quota.checkConnect(users());
+    if (overQuota) {
+      refuseLater(socket, 429, 'Too Many Requests', { error: overQuota.message });
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const connection = new Connection(ctx, ws, vsn, apikey ?? '', headerRecord(req.headers));
+      const connection = new Connection(ctx, tenant, ws, vsn, apikey ?? '', headerRecord(req.headers));
       connections.add(connection);
       ws.on('error', (error) => ctx.log('realtime', `socket error: ${error.message}`));
       ws.on('close', () => {
@@ -95,9 +129,25 @@ export async function attachRealtime(
   };
   server.on('upgrade', onUpgrade);
 
+  const usage = () =>
+    quota.usage({
+      connections: connections.size,
+      users: users(),
+      channels: [...connections].reduce((sum, c) => sum + c.channels.size, 0),
+    });
   return {
+    usage,
+    configure: (patch) => {
+      quota.configure(patch);
+      return usage();
+    },
+    restore: () => {
+      quota.restore();
+      return usage();
+    },
     close: async () => {
       closing = true;
+      quota.stop();
       server.off('upgrade', onUpgrade);
       const closed = [...connections].map(
         (connection) =>

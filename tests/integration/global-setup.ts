@@ -33,8 +33,9 @@ export default async function setup(project: TestProject) {
       demoBlogPosts: 0,
       // The worker must complete exports many times larger than its V8 heap (design invariant 1).
       functionHeapMb: 64,
-      // Hosted answers a refused Realtime join after 5 s; the tests need not wait that long.
+      // Hosted answers a refused Realtime join after 5 s, a refused socket after 2 s; tests need not wait.
       realtimeErrorBackoffMs: 200,
+      realtimeConnectErrorBackoffMs: 200,
     },
   });
   const { context } = stack;

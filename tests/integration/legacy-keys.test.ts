@@ -39,6 +39,7 @@ beforeAll(async () => {
       demoBlogPosts: 0,
       apiKeyMode: 'legacy',
       realtimeErrorBackoffMs: 0,
+      realtimeConnectErrorBackoffMs: 0,
     },
   });
   keys = projectApiKeys(devstack.context);

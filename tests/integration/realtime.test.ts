@@ -3,7 +3,7 @@ import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js';
 import { createClient } from '@supabase/supabase-js';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../devstack/auth/handler';
 import { LISTENER_APPLICATION_NAME } from '../../devstack/realtime/message-feed';
 import { anonClient, mintUserJwt, userRealtimeClient } from './clients';
@@ -537,6 +537,179 @@ describe('realtime wire protocol', () => {
         'realtime:bad',
         'phx_reply',
         { status: 'error', response: { reason: 'InvalidJWTToken: The token provided is not a valid JWT' } },
+      ]);
+    } finally {
+      ws.close();
+    }
+  });
+});
+
+// ---- the project's limits -----------------------------------------------------------------------
+
+type Usage = {
+  plan: string;
+  totals: { messages: number; sent: number; delivered: number; dropped: number; undelivered: number; joins: number };
+  current: { users: number; messagesLimited: boolean; joinsLimited: boolean };
+  overQuota: { byCode: Record<string, number> };
+};
+
+async function usage(): Promise<Usage> {
+  const res = await fetch(`${stack.apiUrl}/_devstack/realtime/usage`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as Usage;
+}
+
+async function setQuota(patch: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${stack.apiUrl}/_devstack/realtime/quota`, { method: 'PUT', body: JSON.stringify(patch) });
+  expect(res.status).toBe(200);
+}
+
+async function usageUntil(done: (u: Usage) => boolean, what: string): Promise<Usage> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const current = await usage();
+    if (done(current)) return current;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(current)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A refused WebSocket upgrade's status and JSON body. */
+function upgrade(query: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${stack.apiUrl.replace(/^http/, 'ws')}/realtime/v1/websocket?${query}`);
+    ws.on('unexpected-response', (_req, res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }));
+    });
+    ws.on('open', () => {
+      ws.close();
+      reject(new Error('upgrade was accepted'));
+    });
+    ws.on('error', () => {});
+  });
+}
+
+describe("realtime: the project's limits, counted and answered as hosted does", () => {
+  const key = () => `apikey=${encodeURIComponent(stack.publishableKey)}&vsn=2.0.0`;
+
+  afterEach(async () => {
+    const res = await fetch(`${stack.apiUrl}/_devstack/realtime/quota`, { method: 'DELETE' });
+    expect(res.status).toBe(200);
+  });
+
+  it('serves the meter on loopback, validates limit changes, and enforces the Pro plan by default', async () => {
+    expect((await usage()).plan).toBe('pro');
+    const bad = await fetch(`${stack.apiUrl}/_devstack/realtime/quota`, {
+      method: 'PUT',
+      body: JSON.stringify({ maxEventsPerSecond: -1, plan: 'enterprise' }),
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/plan/);
+  });
+
+  it('counts each committed message once and each delivery once more, and every join', async () => {
+    const before = await usage();
+    // A user of its own: earlier tests' channels on alice's topic are still joined.
+    const carol = randomUUID();
+    const topic = `${SCRATCH}:${carol}`;
+    const first = await join(
+      track(await userRealtimeClient(await mintUserJwt(carol))).channel(topic, { config: { private: true } }),
+    );
+    const second = await join(
+      track(await userRealtimeClient(await mintUserJwt(carol))).channel(topic, { config: { private: true } }),
+    );
+    for (const n of [1, 2, 3]) await send(topic, 'count', { n });
+    await first.inbox.waitFor(3);
+    await second.inbox.waitFor(3);
+    // Nobody listens to this one: it still counts as sent.
+    await send(`nowhere:${randomUUID()}`, 'count', { n: 4 });
+    const after = await usageUntil((u) => u.totals.sent - before.totals.sent >= 4, 'the unheard message');
+    expect({
+      sent: after.totals.sent - before.totals.sent,
+      delivered: after.totals.delivered - before.totals.delivered,
+      messages: after.totals.messages - before.totals.messages,
+      joins: after.totals.joins - before.totals.joins,
+    }).toEqual({ sent: 4, delivered: 6, messages: 10, joins: 2 });
+    expect(after.current.users).toBeGreaterThanOrEqual(2);
+  });
+
+  it('over messages a second: drops committed messages (delivered to nobody) until the rate falls', async () => {
+    // 1 s ticks: 30 messages to one subscriber are 60 events, 5 a second over the 12 s the counter keeps.
+    await setQuota({ maxEventsPerSecond: 2, tickMs: 1_000 });
+    const dave = randomUUID();
+    const topic = `${SCRATCH}:${dave}`;
+    const { inbox } = await join(
+      track(await userRealtimeClient(await mintUserJwt(dave))).channel(topic, { config: { private: true } }),
+    );
+    for (let n = 0; n < 30; n++) await send(topic, 'flood', { n });
+    await inbox.waitFor(30);
+    const limited = await usageUntil((u) => u.current.messagesLimited, 'the message limit to trigger');
+    for (const n of ['dropped 1', 'dropped 2', 'dropped 3']) await send(topic, 'flood', { n });
+    const after = await usageUntil((u) => u.totals.dropped - limited.totals.dropped >= 3, 'three drops');
+    expect(after.totals.dropped - limited.totals.dropped).toBe(3);
+    expect(after.totals.undelivered - limited.totals.undelivered).toBe(3);
+    expect(after.overQuota.byCode.MessagePerSecondRateLimitReached).toBeGreaterThanOrEqual(1);
+    // With the counter fresh again, a fence arrives; the dropped messages never did.
+    await setQuota({ maxEventsPerSecond: 2, tickMs: 5_000 });
+    await send(topic, 'flood', { n: 'fence' });
+    await inbox.waitFor(31);
+    expect(inbox.items.slice(29).map((i) => i.value.payload.n)).toEqual([29, 'fence']);
+  });
+
+  it('over joins a second: refuses the join by disconnecting the socket, then refuses new sockets with 429', async () => {
+    await setQuota({ maxJoinsPerSecond: 1, tickMs: 1_000 });
+    const { ws, frames, send: push } = await rawSocket(stack.publishableKey);
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    // 10 joins in a 1 s bucket: over 1 a second until they leave the 12 s the counter keeps (10 s).
+    for (let i = 1; i <= 10; i++) push([`${i}`, `${i}`, `realtime:joins-${i}`, 'phx_join', { config: {} }]);
+    await frames.waitFor(10);
+    expect(frames.items.every((f) => (f.value[4] as { status: string }).status === 'ok')).toBe(true);
+    await usageUntil((u) => u.current.joinsLimited, 'the join limit to trigger');
+    push(['11', '11', 'realtime:joins-11', 'phx_join', { config: {} }]);
+    expect(await closed).toBe(1000);
+    // The refusal's reply never reached the socket: it was closed first.
+    expect(frames.items).toHaveLength(10);
+    expect(await upgrade(key())).toEqual({ status: 429, body: { error: 'Too many joins per second' } });
+    expect((await usage()).overQuota.byCode).toMatchObject({
+      ClientJoinRateLimitReached: expect.any(Number),
+      JoinsRateLimitReached: expect.any(Number),
+    });
+  });
+
+  it('over concurrent connections: refuses a socket that has not joined yet, and new sockets with 429', async () => {
+    const { ws, frames, send: push } = await rawSocket(stack.publishableKey);
+    try {
+      // Every socket that joined a channel counts; this one has not joined anything yet.
+      await setQuota({ maxConcurrentUsers: (await usage()).current.users });
+      push(['1', '1', 'realtime:full', 'phx_join', { config: {} }]);
+      await frames.waitFor(1);
+      expect(frames.items[0]?.value).toEqual([
+        '1',
+        '1',
+        'realtime:full',
+        'phx_reply',
+        { status: 'error', response: { reason: 'ConnectionRateLimitReached: Too many connected users' } },
+      ]);
+      expect(await upgrade(key())).toEqual({ status: 429, body: { error: 'Too many connected users' } });
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('over channels per connection: refuses the join with ChannelRateLimitReached', async () => {
+    await setQuota({ maxChannelsPerClient: 2 });
+    const { ws, frames, send: push } = await rawSocket(stack.publishableKey);
+    try {
+      push(['1', '1', 'realtime:a', 'phx_join', { config: {} }]);
+      push(['2', '2', 'realtime:b', 'phx_join', { config: {} }]);
+      push(['3', '3', 'realtime:c', 'phx_join', { config: {} }]);
+      await frames.waitFor(3);
+      expect(frames.items.map((f) => f.value[4])).toEqual([
+        { status: 'ok', response: { postgres_changes: [] } },
+        { status: 'ok', response: { postgres_changes: [] } },
+        { status: 'error', response: { reason: 'ChannelRateLimitReached: Too many channels' } },
       ]);
     } finally {
       ws.close();
