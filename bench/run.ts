@@ -15,6 +15,7 @@ import { killRecovery } from './scenarios/kill-recovery';
 import { lanes } from './scenarios/lanes';
 import { pagination } from './scenarios/pagination';
 import { realtime } from './scenarios/realtime';
+import { realtimeViewers } from './scenarios/realtime-viewers';
 
 /**
  * `npm run bench` runs every scenario on a fresh devstack (one per worker heap cap: the hosted 256 MB,
@@ -32,6 +33,10 @@ import { realtime } from './scenarios/realtime';
  *   --kills 5                   hard kills of every worker in the kill-recovery scenario
  *   --download-mib 1024         size of the synthetic export the download scenario streams
  *   --pages 1,40,400,4000       pagination depths (pages past the seeded collection are skipped)
+ *   --viewer-jobs 20            realtime-viewers: exports run at once in one organisation …
+ *   --viewer-records 5000       … of this many records each,
+ *   --viewers 50                … watched by this many members on the list
+ *   --detail-viewers 5          … and this many on one export's page each
  */
 const scenarios: Scenario[] = [
   exportMemory,
@@ -44,6 +49,7 @@ const scenarios: Scenario[] = [
   hostedCpu200ms,
   download,
   realtime,
+  realtimeViewers,
   pagination,
 ];
 
@@ -65,6 +71,10 @@ const { values, positionals } = parseArgs({
     kills: { type: 'string', default: '5' },
     'download-mib': { type: 'string', default: '1024' },
     pages: { type: 'string', default: '1,40,400,4000' },
+    'viewer-jobs': { type: 'string', default: '20' },
+    'viewer-records': { type: 'string', default: '5000' },
+    viewers: { type: 'string', default: '50' },
+    'detail-viewers': { type: 'string', default: '5' },
   },
 });
 
@@ -78,6 +88,10 @@ const options: BenchOptions = {
   kills: Number(values.kills),
   downloadMiB: Number(values['download-mib']),
   pages: list(values.pages),
+  viewerJobs: Number(values['viewer-jobs']),
+  viewerRecords: Number(values['viewer-records']),
+  viewers: Number(values.viewers),
+  detailViewers: Number(values['detail-viewers']),
 };
 
 const unknown = positionals.filter((name) => !scenarios.some((s) => s.name === name));

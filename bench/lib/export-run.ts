@@ -6,6 +6,7 @@ import { demoObjectId } from '../../devstack/seed/demo-data';
 import { EXPORTS_BUCKET } from '../../supabase/functions/_shared/shard-key.ts';
 import { busyShare, readMachineCpu, sampleWorkerProcesses, type WorkerProcess } from './proc';
 import { functionUsage, setLatency, usageSince, type BenchStack } from './stack';
+import { parseTimestamp } from './timestamps';
 import type { FunctionUsage } from '../../devstack/functions/handler';
 
 /**
@@ -105,22 +106,6 @@ export function demoKeyBound(records: number): number {
 function filterFor(stack: BenchStack, records: number): string | null {
   if (records > stack.blogPosts) throw new Error(`${records} records asked for, ${stack.blogPosts} seeded`);
   return records === stack.blogPosts ? null : `hs_object_id:<${demoKeyBound(records)}`;
-}
-
-/** `2026-11-28 10:00:00.123456+00` (Postgres text) or ISO → epoch ms with the microseconds kept. */
-function parseTimestamp(text: string): number {
-  const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d(?::?\d\d)?)$/.exec(text.replace(' ', 'T'));
-  if (!match) return Date.parse(text);
-  const [, base, fraction = '', zone = 'Z'] = match;
-  const offset =
-    zone === 'Z'
-      ? 'Z'
-      : zone.length === 3
-        ? `${zone}:00`
-        : zone.includes(':')
-          ? zone
-          : `${zone.slice(0, 3)}:${zone.slice(3)}`;
-  return Date.parse(`${base}${offset}`) + (fraction ? Number(fraction) * 1000 : 0);
 }
 
 const runs = new Map<string, Promise<ExportRun>>();

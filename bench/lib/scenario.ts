@@ -24,6 +24,12 @@ export type BenchOptions = {
   downloadMiB: number;
   /** pagination: page numbers (of 250) to compare; pages beyond the collection are skipped. */
   pages: number[];
+  /** realtime-viewers: exports run at once in one organisation, and records in each. */
+  viewerJobs: number;
+  viewerRecords: number;
+  /** realtime-viewers: members watching the exports list, and members each on one export's page. */
+  viewers: number;
+  detailViewers: number;
 };
 
 export type BenchContext = {

@@ -9,6 +9,7 @@ import { projectApiKeys } from '../../devstack/context';
 import { demoUsers, prepareDemo } from '../../devstack/demo';
 import { freePort } from '../../devstack/free-port';
 import type { FunctionUsage } from '../../devstack/functions/handler';
+import type { RealtimeUsage } from '../../devstack/realtime/quota';
 import { projectRoot, startDevstack, type Devstack } from '../../devstack/stack';
 import { HOSTED_CPU_LIMIT_MS } from '../../supabase/functions/_shared/worker-settings.ts';
 
@@ -192,4 +193,11 @@ export function usageSince(before: FunctionUsage, after: FunctionUsage): Functio
     cpuMeasured: after.cpuMeasured - before.cpuMeasured,
     stoppedBy,
   };
+}
+
+/** The devstack's Realtime meter so far (`GET /_devstack/realtime/usage`). */
+export async function realtimeUsage(stack: BenchStack): Promise<RealtimeUsage> {
+  const res = await fetch(`${stack.apiUrl}/_devstack/realtime/usage`);
+  if (!res.ok) throw new Error(`realtime/usage: ${res.status} ${await res.text()}`);
+  return (await res.json()) as RealtimeUsage;
 }
