@@ -27,17 +27,29 @@ grant select, update, usage on sequence public.export_shard_failures_id_seq to s
 
 -- ==== tables =====================================================================================
 
+create table private.export_list_feeds (
+  organisation_id uuid not null,
+  sent_at timestamp with time zone not null default '-infinity'::timestamp with time zone,
+  pending boolean not null default false
+);
+alter table private.export_list_feeds add constraint export_list_feeds_organisation_id_fkey FOREIGN KEY (organisation_id) REFERENCES public.organisations(id) ON DELETE CASCADE;
+alter table private.export_list_feeds add constraint export_list_feeds_pkey PRIMARY KEY (organisation_id);
+grant delete, insert, maintain, references, select, trigger, truncate, update on table private.export_list_feeds to postgres;
+
 create table private.export_settings (
   singleton boolean not null default true,
   max_running_lanes integer not null default 16,
-  max_running_lanes_per_org integer not null default 8
+  max_running_lanes_per_org integer not null default 8,
+  list_feed_interval_ms integer not null default 1000
 );
+alter table private.export_settings add constraint export_settings_list_feed_interval_ms_check CHECK (list_feed_interval_ms >= 100 AND list_feed_interval_ms <= 60000);
 alter table private.export_settings add constraint export_settings_max_running_lanes_check CHECK (max_running_lanes >= 1 AND max_running_lanes <= 1000);
 alter table private.export_settings add constraint export_settings_max_running_lanes_per_org_check CHECK (max_running_lanes_per_org >= 1 AND max_running_lanes_per_org <= 1000);
 alter table private.export_settings add constraint export_settings_pkey PRIMARY KEY (singleton);
 alter table private.export_settings add constraint export_settings_singleton_check CHECK (singleton);
 grant delete, insert, maintain, references, select, trigger, truncate, update on table private.export_settings to postgres;
 grant select, update on table private.export_settings to service_role;
+comment on column private.export_settings.list_feed_interval_ms is 'Least time between two progress messages on an organisation''s exports-list topic (Realtime quota).';
 
 create table private.export_storage_cleanups (
   job_id uuid not null,
@@ -373,6 +385,8 @@ CREATE INDEX export_jobs_organisation_created_idx ON public.export_jobs USING bt
 
 CREATE INDEX export_jobs_sweep_idx ON public.export_jobs USING btree (status) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text, 'retrying'::text]));
 
+CREATE INDEX export_jobs_unfinished_idx ON public.export_jobs USING btree (organisation_id, created_at DESC) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text, 'retrying'::text]));
+
 CREATE INDEX export_lanes_active_idx ON public.export_lanes USING btree (status) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text, 'retrying'::text]));
 
 CREATE INDEX export_shard_failures_job_idx ON public.export_shard_failures USING btree (job_id, lane, lane_seq);
@@ -484,11 +498,34 @@ CREATE OR REPLACE FUNCTION private.broadcast_export_job()
  SECURITY DEFINER
  SET search_path TO ''
 AS $function$
+declare
+  v_changed text[] := '{}';
+  v_feed private.export_list_feeds;
 begin
+  if tg_op = 'UPDATE' then
+    select coalesce(array_agg(n.key), '{}') into v_changed
+    from jsonb_each(to_jsonb(new)) n join jsonb_each(to_jsonb(old)) o using (key)
+    where n.value is distinct from o.value and n.key <> 'updated_at';
+    if cardinality(v_changed) = 0 then
+      return null;
+    end if;
+  end if;
+
+  -- The job's page: every change.
   perform realtime.broadcast_changes('export:' || new.id::text, tg_op, tg_op, tg_table_name, tg_table_schema, new, old);
-  perform realtime.broadcast_changes(
-    'org:' || new.organisation_id::text || ':exports', tg_op, tg_op, tg_table_name, tg_table_schema, new, old
-  );
+
+  -- The list: held against concurrent writes of the organisation's other jobs (after this job's row).
+  insert into private.export_list_feeds (organisation_id) values (new.organisation_id) on conflict do nothing;
+  select * into v_feed from private.export_list_feeds where organisation_id = new.organisation_id for update;
+  if tg_op = 'INSERT'
+     or not v_changed <@ array['shards_written', 'rows_written', 'bytes_written', 'gzip_bytes_written', 'lanes',
+                               'tail_complete'] then
+    perform private.send_export_list(new.organisation_id, new);
+  elsif v_feed.sent_at <= now() - private.export_list_interval() then
+    perform private.send_export_list(new.organisation_id, null);
+  elsif not v_feed.pending then
+    update private.export_list_feeds set pending = true where organisation_id = new.organisation_id;
+  end if;
   return null;
 end
 $function$;
@@ -611,6 +648,40 @@ $function$;
 grant execute on function private.default_export_name(p_source_id uuid, p_filter text, p_created_at timestamp with time zone) to postgres;
 grant execute on function private.default_export_name(p_source_id uuid, p_filter text, p_created_at timestamp with time zone) to service_role;
 
+CREATE OR REPLACE FUNCTION private.export_list_interval()
+ RETURNS interval
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  select make_interval(secs => list_feed_interval_ms / 1000.0) from private.export_settings
+$function$;
+grant execute on function private.export_list_interval() to postgres;
+
+CREATE OR REPLACE FUNCTION private.export_list_progress(p_organisation_id uuid)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  with unfinished as (
+    select j.id, j.status, j.shards_written, j.rows_written, j.bytes_written, j.gzip_bytes_written,
+           j.tail_complete, j.estimated_rows, j.updated_at, j.created_at
+    from public.export_jobs j
+    where j.organisation_id = p_organisation_id and j.status in ('queued', 'running', 'retrying')
+    order by j.created_at desc
+    limit 101
+  )
+  select jsonb_build_object(
+    'at', now(),
+    'jobs', coalesce(
+      (select jsonb_agg(to_jsonb(u) order by u.created_at desc)
+       from (select * from unfinished order by created_at desc limit 100) u),
+      '[]'::jsonb),
+    'truncated', (select count(*) from unfinished) > 100)
+$function$;
+grant execute on function private.export_list_progress(p_organisation_id uuid) to postgres;
+
 CREATE OR REPLACE FUNCTION private.finalise_export(p_job_id uuid, p_status text)
  RETURNS void
  LANGUAGE plpgsql
@@ -637,6 +708,50 @@ end
 $function$;
 grant execute on function private.finalise_export(p_job_id uuid, p_status text) to postgres;
 grant execute on function private.finalise_export(p_job_id uuid, p_status text) to service_role;
+
+CREATE OR REPLACE FUNCTION private.flush_export_list_feed(p_organisation_id uuid)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  perform 1 from private.export_list_feeds
+  where organisation_id = p_organisation_id and pending and sent_at <= now() - private.export_list_interval()
+  for update skip locked;
+  if not found then
+    return false;
+  end if;
+  perform private.send_export_list(p_organisation_id, null);
+  return true;
+end
+$function$;
+grant execute on function private.flush_export_list_feed(p_organisation_id uuid) to postgres;
+grant execute on function private.flush_export_list_feed(p_organisation_id uuid) to service_role;
+
+CREATE OR REPLACE FUNCTION private.flush_export_list_feeds()
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_organisation_id uuid;
+  v_sent int := 0;
+begin
+  for v_organisation_id in
+    select organisation_id from private.export_list_feeds
+    where pending and sent_at <= now() - private.export_list_interval()
+    for update skip locked
+  loop
+    perform private.send_export_list(v_organisation_id, null);
+    v_sent := v_sent + 1;
+  end loop;
+  return v_sent;
+end
+$function$;
+grant execute on function private.flush_export_list_feeds() to postgres;
+grant execute on function private.flush_export_list_feeds() to service_role;
 
 CREATE OR REPLACE FUNCTION private.format_count(p_value bigint, p_one text, p_many text)
  RETURNS text
@@ -1171,6 +1286,26 @@ begin
 end
 $function$;
 grant execute on function private.schedule_export_cleanup() to postgres;
+
+CREATE OR REPLACE FUNCTION private.send_export_list(p_organisation_id uuid, p_changed public.export_jobs)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  v_payload jsonb := private.export_list_progress(p_organisation_id);
+begin
+  if p_changed.id is not null then
+    v_payload := v_payload || jsonb_build_object('job', to_jsonb(p_changed));
+  end if;
+  perform realtime.send(
+    v_payload, case when p_changed.id is null then 'progress' else 'change' end,
+    'org:' || p_organisation_id::text || ':exports', true
+  );
+  update private.export_list_feeds set sent_at = now(), pending = false where organisation_id = p_organisation_id;
+end
+$function$;
+grant execute on function private.send_export_list(p_organisation_id uuid, p_changed public.export_jobs) to postgres;
 
 CREATE OR REPLACE FUNCTION private.settle_export_job(p_job_id uuid)
  RETURNS text
@@ -1751,6 +1886,7 @@ begin
   where job_id = p_job_id and lane_no = p_lane_no;
   update public.export_invocations set last_heartbeat_at = now() where id = p_invocation_id;
   select * into v_job from public.export_jobs where id = p_job_id;
+  perform private.flush_export_list_feed(v_job.organisation_id);
   return jsonb_build_object('held', v_job.status not in ('completed', 'failed', 'cancelled'),
                             'cancel_requested', v_job.cancel_requested_at is not null,
                             'heir_waiting', v_lane.heir is not null);
@@ -2088,6 +2224,7 @@ AS $function$
 declare
   v_job_id uuid;
 begin
+  perform private.flush_export_list_feeds();
   for v_job_id in
     select j.id from public.export_jobs j
     where j.status in ('queued', 'running', 'retrying')
@@ -2106,12 +2243,7 @@ begin
 
   return query
     select (k ->> 'job_id')::uuid, (k ->> 'lane_no')::int
-    from jsonb_array_elements(private.lanes_to_kick(100)) k
-    union all
-    select c.job_id, 1
-    from private.export_storage_cleanups c
-    where c.done_at is null and c.due_at <= now()
-      and (c.started_at is null or c.started_at < now() - interval '1 minute');
+    from jsonb_array_elements(private.lanes_to_kick(100)) k;
 end
 $function$;
 grant execute on function public.sweep_export_jobs() to postgres;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { RealtimeChannel } from '@supabase/supabase-js';
 import { gunzipSync } from 'node:zlib';
 import { startExport } from '../../lib/exports/start-export';
 import type { ExportJob } from '../../lib/exports/types';
@@ -55,8 +56,26 @@ type ShardRow = {
   rows: number;
 };
 
-/** A job-row UPDATE as a subscribed supabase-js client received it. */
+/** A job row (or its progress) as a subscribed supabase-js client received it. */
 type RealtimeReceipt = { updatedMs: number; receivedMs: number; shardsWritten: number; status: string };
+
+/** An unfinished job's progress in an exports-list message. */
+type ListProgress = Pick<ExportJob, 'id' | 'updated_at' | 'shards_written' | 'status'>;
+
+/** Each version of the row once: the list repeats an unchanged job's progress until it changes. */
+function dedupe(receipts: RealtimeReceipt[]): RealtimeReceipt[] {
+  const seen = new Set<number>();
+  return receipts.filter((r) => !seen.has(r.updatedMs) && seen.add(r.updatedMs));
+}
+
+function subscribed(channel: RealtimeChannel): Promise<void> {
+  return new Promise((resolve, reject) =>
+    channel.subscribe((status, error) => {
+      if (status === 'SUBSCRIBED') resolve();
+      else if (status === 'CHANNEL_ERROR' || status === 'TIMED_OUT') reject(error ?? new Error(status));
+    }),
+  );
+}
 
 export type ExportRun = {
   spec: ExportRunSpec;
@@ -71,7 +90,10 @@ export type ExportRun = {
   shards: ShardRow[];
   invocations: InvocationRow[];
   processes: WorkerProcess[];
+  /** Row updates on the job's own topic (its page), each as received. */
   realtime: RealtimeReceipt[];
+  /** The job's progress as the exports list received it, each version once. */
+  list: RealtimeReceipt[];
   /** Times the bench had to run the sweep because the job stalled (should be 0: hand-offs are direct). */
   sweepRescues: number;
   filter: string | null;
@@ -137,34 +159,32 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
     BATON_EDGE_CPU_LIMIT_MS: spec.cpuLimitMs,
   });
 
-  // Subscribed before the job exists, like a dashboard listing the organisation's jobs, so no update
-  // of this job is missed; receipts of other jobs are ignored.
+  // The exports list, joined before the job exists as a dashboard listing the organisation's jobs would
+  // be: its messages carry every unfinished job's progress (at most one a second while only progress
+  // moves); receipts of other jobs are ignored.
   const realtime: RealtimeReceipt[] = [];
+  const list: RealtimeReceipt[] = [];
   let jobId: string | null = null;
   const early: Array<RealtimeReceipt & { id: string }> = [];
-  // The exports list's private Broadcast topic, joined with the user's token (RLS on realtime.messages).
+  // Private Broadcast topics, joined with the user's token (RLS on realtime.messages).
   await stack.user.client.realtime.setAuth();
-  const channel = stack.user.client
+  const listChannel = stack.user.client
     .channel(`org:${stack.user.organisationId}:exports`, { config: { private: true } })
-    .on('broadcast', { event: 'UPDATE' }, (message: { payload: { record: ExportJob } }) => {
+    .on('broadcast', { event: '*' }, (message: { payload: { job?: ExportJob; jobs?: ListProgress[] } }) => {
       const receivedMs = Date.now();
-      const row = message.payload.record;
-      const receipt = {
-        updatedMs: parseTimestamp(row.updated_at),
-        receivedMs,
-        shardsWritten: row.shards_written,
-        status: row.status,
-      };
-      if (jobId === null) early.push({ ...receipt, id: row.id });
-      else if (row.id === jobId) realtime.push(receipt);
+      for (const row of [...(message.payload.job ? [message.payload.job] : []), ...(message.payload.jobs ?? [])]) {
+        const receipt = {
+          updatedMs: parseTimestamp(row.updated_at),
+          receivedMs,
+          shardsWritten: row.shards_written,
+          status: row.status,
+        };
+        if (jobId === null) early.push({ ...receipt, id: row.id });
+        else if (row.id === jobId) list.push(receipt);
+      }
     });
-  await new Promise<void>((resolve, reject) =>
-    channel.subscribe((status, error) => {
-      if (status === 'SUBSCRIBED') resolve();
-      else if (status === 'CHANNEL_ERROR' || status === 'TIMED_OUT') reject(error ?? new Error(status));
-    }),
-  );
-
+  await subscribed(listChannel);
+  let jobChannel: RealtimeChannel | null = null;
   const sampler = sampleWorkerProcesses('export-worker');
   const usageAtStart = await functionUsage(stack, 'export-worker');
   const deadlocksAtStart = await deadlockCount(stack);
@@ -180,7 +200,21 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
       { sourceId: stack.user.sourceId, format: 'csv', filter, lanes: spec.lanes },
     );
     jobId = job.id;
-    realtime.push(...early.filter((r) => r.id === job.id));
+    list.push(...early.filter((r) => r.id === job.id));
+    // The job's page, opened once the export exists (as after the form's redirect): every row update. The
+    // worker is still booting, so no progress is missed.
+    jobChannel = stack.user.client
+      .channel(`export:${job.id}`, { config: { private: true } })
+      .on('broadcast', { event: 'UPDATE' }, (message: { payload: { record: ExportJob } }) => {
+        const row = message.payload.record;
+        realtime.push({
+          updatedMs: parseTimestamp(row.updated_at),
+          receivedMs: Date.now(),
+          shardsWritten: row.shards_written,
+          status: row.status,
+        });
+      });
+    await subscribed(jobChannel);
     if (job.estimated_rows !== spec.records)
       throw new Error(`expected ${spec.records} records, the source has ${job.estimated_rows}`);
     const during = spec.during?.(job.id);
@@ -222,7 +256,8 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
       jobId: job.id,
       ...result,
       processes,
-      realtime,
+      realtime: dedupe(realtime),
+      list: dedupe(list),
       sweepRescues,
       filter,
       laneCount: job.lane_count,
@@ -234,7 +269,8 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
     };
   } finally {
     await sampler.stop();
-    await stack.user.client.removeChannel(channel);
+    await stack.user.client.removeChannel(listChannel);
+    if (jobChannel) await stack.user.client.removeChannel(jobChannel);
     restoreEnv();
     await setLatency(stack, 0);
   }

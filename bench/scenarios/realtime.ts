@@ -5,12 +5,15 @@ import { max, median, p95 } from '../lib/stats';
 
 /**
  * Scenario 8 — how soon a dashboard sees progress. During a real export a supabase-js client (the demo
- * user) joined its organisation's private Broadcast topic `org:<id>:exports` (authorised by the
- * `realtime.messages` policy); latency is receipt time minus the job row's `updated_at` (now() of the
- * worker's record_export_shard transaction, so commit + the broadcast trigger + delivery + websocket are
- * all inside it). The worker publishes progress at most every 500 ms (BATON_WORKER_PROGRESS_INTERVAL_MS),
- * so a shard may wait up to that long before any row update: that coalescing delay is by design and shown
- * separately. Its figure `realtime_p95_ms` (the first latency row's p95) targets ≤ 500 ms.
+ * user) is on the job's page — the private Broadcast topic `export:<job>`, which gets every row update —
+ * and on the exports list, `org:<id>:exports` (both authorised by the `realtime.messages` policy).
+ * Latency is receipt time minus the job row's `updated_at` (now() of the worker's record_export_shard
+ * transaction, so commit + the broadcast trigger + delivery + websocket are all inside it). The worker
+ * publishes progress at most every 500 ms (BATON_WORKER_PROGRESS_INTERVAL_MS), so a shard may wait up to
+ * that long before any row update: that coalescing delay is by design and shown separately; the list
+ * gets progress at most once a second per organisation (Realtime's quota), so its rows are older when
+ * they arrive. Figures: `realtime_p95_ms` (the job page's p95 at the first latency; target ≤ 500 ms) and
+ * `realtime_list_age_p95_ms` (the list's).
  */
 export const realtime: Scenario = {
   name: 'realtime',
@@ -31,6 +34,7 @@ export const realtime: Scenario = {
         if (seen) shardToScreen.push(seen.receivedMs - shard.written_ms);
       }
       const perSecond = run.realtime.length / (run.wallMs / 1000);
+      const listAges = run.list.map((r) => r.receivedMs - r.updatedMs);
       rows.push([
         latencyMs === 0 ? 'as is' : `+${latencyMs} ms/request`,
         num(run.realtime.length),
@@ -39,6 +43,7 @@ export const realtime: Scenario = {
         ms(p95(latencies), 1),
         ms(max(latencies), 1),
         `${ms(median(shardToScreen))} / ${ms(p95(shardToScreen))}`,
+        `${num(run.list.length)}: ${ms(median(listAges))} / ${ms(p95(listAges))}`,
       ]);
       data.push({
         latencyMs,
@@ -47,6 +52,7 @@ export const realtime: Scenario = {
         updatesPerSecond: perSecond,
         commitToReceiptMs: { median: median(latencies), p95: p95(latencies), max: max(latencies), n: latencies.length },
         shardToReceiptMs: { median: median(shardToScreen), p95: p95(shardToScreen), n: shardToScreen.length },
+        listAgeMs: { median: median(listAges), p95: p95(listAges), max: max(listAges), n: listAges.length },
       });
     }
     return {
@@ -61,17 +67,22 @@ export const realtime: Scenario = {
             'p95',
             'max',
             'shard recorded → client median / p95',
+            'list: versions, age median / p95',
           ],
           rows,
           notes: [
-            "row update → client: receipt minus the row's updated_at (same machine clock): commit, broadcast_changes trigger, realtime.messages delivery, websocket.",
+            "row update → client: on the job's page (export:<job>, every update), receipt minus the row's updated_at (same machine clock): commit, broadcast_changes trigger, realtime.messages delivery, websocket.",
             "shard recorded → client: the shard's written_at to the first update showing it; includes the ≤ 500 ms progress coalescing.",
+            "list: the versions of the job's progress the exports list (org:<id>:exports) received, and their age on arrival; the list gets progress at most once a second.",
           ],
         },
       ],
       data: { runs: data },
       // The p95 of row update → client at the first latency setting (as is); target ≤ 500 ms.
-      figures: { realtime_p95_ms: data[0]?.commitToReceiptMs.p95 ?? Number.NaN },
+      figures: {
+        realtime_p95_ms: data[0]?.commitToReceiptMs.p95 ?? Number.NaN,
+        realtime_list_age_p95_ms: data[0]?.listAgeMs.p95 ?? Number.NaN,
+      },
     };
   },
 };

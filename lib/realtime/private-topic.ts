@@ -2,7 +2,7 @@ import type { RealtimeChannel } from '@supabase/supabase-js';
 import { openChannel } from './open-channel';
 
 /** What a database trigger broadcasts with `realtime.broadcast_changes()` (protocols-2026.md §3.4). */
-type RowChange<Row> = {
+export type RowChange<Row> = {
   operation: 'INSERT' | 'UPDATE' | 'DELETE';
   table: string;
   schema: string;
@@ -11,8 +11,11 @@ type RowChange<Row> = {
 };
 
 export type TopicListener = {
-  /** A row change broadcast on the topic. */
-  onChange: (change: RowChange<unknown>) => void;
+  /**
+   * A message broadcast on the topic: its payload (a `RowChange` on job and notification topics, the list
+   * feed's own shape on an organisation's list topic) and its event.
+   */
+  onChange: (payload: unknown, event: string) => void;
   /** The channel's status (SUBSCRIBED after every join and rejoin, CHANNEL_ERROR, …). */
   onStatus: (status: string) => void;
 };
@@ -37,8 +40,8 @@ function join(topic: string, entry: Entry): () => void {
     (supabase) =>
       supabase
         .channel(topic, { config: { private: true } })
-        .on('broadcast', { event: '*' }, (message: { payload?: unknown }) => {
-          for (const l of entry.listeners) l.onChange(message.payload as RowChange<unknown>);
+        .on('broadcast', { event: '*' }, (message: { event: string; payload?: unknown }) => {
+          for (const l of entry.listeners) l.onChange(message.payload, message.event);
         })
         .subscribe((status) => {
           entry.status = status;

@@ -6,7 +6,7 @@ import type { ExportJob } from '@/lib/exports/types';
 import { storeJob } from '@/lib/queries/export-cache';
 import { queryKeys } from '@/lib/queries/keys';
 import { connectionStateFor, type ConnectionState } from './connection-state';
-import { listenToPrivateTopic } from './private-topic';
+import { listenToPrivateTopic, type RowChange } from './private-topic';
 
 /**
  * Live job row: every change of this job, broadcast by the database on the private topic
@@ -24,8 +24,8 @@ export function useExportJobSubscription(jobId: string): { state: ConnectionStat
   useEffect(
     () =>
       listenToPrivateTopic(`export:${jobId}`, {
-        onChange: (change) => {
-          const row = change.record as ExportJob | null;
+        onChange: (payload) => {
+          const row = (payload as RowChange<ExportJob>).record;
           if (row?.id !== jobId) return;
           storeJob(queryClient, row);
           setLastMessageAt(Date.now());

@@ -5,7 +5,7 @@ import { useEffect, useEffectEvent } from 'react';
 import type { Notification } from '@/lib/exports/types';
 import { prependNotification } from '@/lib/queries/notification-cache';
 import { queryKeys } from '@/lib/queries/keys';
-import { listenToPrivateTopic } from './private-topic';
+import { listenToPrivateTopic, type RowChange } from './private-topic';
 
 /**
  * New notifications of the signed-in user, broadcast on the private topic `user:<user id>:notifications`
@@ -18,8 +18,9 @@ export function useNotificationsSubscription(userId: string, onArrive: (n: Notif
   useEffect(
     () =>
       listenToPrivateTopic(`user:${userId}:notifications`, {
-        onChange: (change) => {
-          const item = change.record as Notification | null;
+        onChange: (payload) => {
+          const change = payload as RowChange<Notification>;
+          const item = change.record;
           if (change.operation !== 'INSERT' || !item?.id) return;
           const key = queryKeys.notifications.list(userId);
           const seen = queryClient.getQueryData<Notification[]>(key)?.some((n) => n.id === item.id);

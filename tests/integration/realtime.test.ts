@@ -279,9 +279,15 @@ describe("realtime: Baton's feeds (export jobs, the exports list, notifications)
   let loner = '';
   let sourceId = '';
 
-  /** Matches the broadcast of one job's INSERT or UPDATE. */
+  /** Matches the broadcast of one job's INSERT or UPDATE on its own topic. */
   const ofJob = (id: string, event: string) => (item: { value: Broadcast }) =>
     item.value.event === event && (item.value.payload.record as { id: string } | null)?.id === id;
+  /** Matches the list message sent at once for a change of one job's state. */
+  const changeOf = (id: string) => (item: { value: Broadcast }) =>
+    item.value.event === 'change' && (item.value.payload.job as { id: string } | undefined)?.id === id;
+  type Progress = { id: string; status: string; shards_written: number; rows_written: number };
+  const progressOf = (item: { value: Broadcast } | undefined, id: string) =>
+    (item?.value.payload.jobs as Progress[] | undefined)?.find((p) => p.id === id);
 
   async function newJob(organisationId: string, requestedBy: string, source: string): Promise<string> {
     const { rows } = await db.query<{ id: string }>(
@@ -290,6 +296,25 @@ describe("realtime: Baton's feeds (export jobs, the exports list, notifications)
       [organisationId, source, requestedBy],
     );
     return rows[0]!.id;
+  }
+
+  /** The list's progress interval, and the organisation's feed due now (as if the interval had passed). */
+  async function listFeed(intervalMs: number, organisationId: string): Promise<void> {
+    await db.query('update private.export_settings set list_feed_interval_ms = $1', [intervalMs]);
+    await makeDue(organisationId);
+  }
+  async function makeDue(organisationId: string): Promise<void> {
+    await db.query(
+      `update private.export_list_feeds set sent_at = now() - interval '1 hour' where organisation_id = $1`,
+      [organisationId],
+    );
+  }
+  async function pending(organisationId: string): Promise<boolean | undefined> {
+    const { rows } = await db.query<{ pending: boolean }>(
+      'select pending from private.export_list_feeds where organisation_id = $1',
+      [organisationId],
+    );
+    return rows[0]?.pending;
   }
 
   beforeAll(async () => {
@@ -313,7 +338,11 @@ describe("realtime: Baton's feeds (export jobs, the exports list, notifications)
     sourceId = rows[0]!.id;
   });
 
-  it("delivers a member's job, list and notification events, with the row as broadcast_changes sends it", async () => {
+  afterAll(async () => {
+    await db.query('update private.export_settings set list_feed_interval_ms = 1000');
+  });
+
+  it("delivers a member's job page, list and notification events", async () => {
     const client = track(await userRealtimeClient(await mintUserJwt(member)));
     const jobId = await newJob(orgId, member, sourceId);
     const job = await join(client.channel(`export:${jobId}`, { config: { private: true } }));
@@ -336,13 +365,22 @@ describe("realtime: Baton's feeds (export jobs, the exports list, notifications)
       },
     });
 
+    // A change of state reaches the list at once, whole, with every unfinished job's progress.
+    await list.inbox.until(() => list.inbox.items.some(changeOf(jobId)), 'the change of the job on the list');
+    const started = list.inbox.items.find(changeOf(jobId));
+    expect(started?.value.payload).toMatchObject({
+      at: expect.any(String),
+      job: { id: jobId, organisation_id: orgId, status: 'running', shards_written: 2, name: expect.any(String) },
+      truncated: false,
+    });
+    expect(progressOf(started, jobId)).toMatchObject({ status: 'running', shards_written: 2, rows_written: 0 });
+
     const secondJob = await newJob(orgId, member, sourceId);
-    await list.inbox.until(() => list.inbox.items.some(ofJob(secondJob, 'INSERT')), 'the INSERT of the second job');
-    const afterJoin = list.inbox.items.filter((i) => !ofJob(jobId, 'INSERT')(i));
-    expect(afterJoin.map((i) => [i.value.event, (i.value.payload.record as { id: string }).id])).toEqual([
-      ['UPDATE', jobId],
-      ['INSERT', secondJob],
-    ]);
+    await list.inbox.until(() => list.inbox.items.some(changeOf(secondJob)), 'the creation of the second job');
+    const created = list.inbox.items.find(changeOf(secondJob));
+    expect(created?.value.payload.job).toMatchObject({ id: secondJob, status: 'queued' });
+    expect(progressOf(created, jobId)).toMatchObject({ status: 'running', shards_written: 2 });
+    expect(progressOf(created, secondJob)).toMatchObject({ status: 'queued', shards_written: 0 });
 
     await db.query(
       `insert into public.notifications (user_id, organisation_id, job_id, kind, title, body)
@@ -358,6 +396,101 @@ describe("realtime: Baton's feeds (export jobs, the exports list, notifications)
         record: { user_id: member, job_id: jobId, kind: 'export_completed' },
       },
     });
+  });
+
+  it('sends the list progress at most once an interval, a change of state at once, and nothing for no change', async () => {
+    const client = track(await userRealtimeClient(await mintUserJwt(member)));
+    const jobId = await newJob(orgId, member, sourceId);
+    await db.query(`update public.export_jobs set status = 'running' where id = $1`, [jobId]);
+    const job = await join(client.channel(`export:${jobId}`, { config: { private: true } }));
+    const list = await join(client.channel(`org:${orgId}:exports`, { config: { private: true } }));
+    // A fence first, so only what follows is looked at: the job's rename is a change of state.
+    await db.query(`update public.export_jobs set name = 'fence' where id = $1`, [jobId]);
+    await list.inbox.until(() => list.inbox.items.some(changeOf(jobId)), 'the fence');
+    await job.inbox.until(() => job.inbox.items.some(ofJob(jobId, 'UPDATE')), 'the fence on the job page');
+    const listFrom = list.inbox.items.length;
+    const jobFrom = job.inbox.items.length;
+
+    // A minute's interval, the feed due: the first progress goes out, the next two wait.
+    await listFeed(60_000, orgId);
+    for (const shards of [1, 2, 3])
+      await db.query('update public.export_jobs set shards_written = $2, rows_written = $2 * 250 where id = $1', [
+        jobId,
+        shards,
+      ]);
+    expect(await pending(orgId)).toBe(true);
+    // Nothing changed (the row is written with the same values): nothing is sent, to either topic.
+    await db.query('update public.export_jobs set status = status, shards_written = shards_written where id = $1', [
+      jobId,
+    ]);
+    // A change of state goes out at once, carrying the progress that waited.
+    await db.query(`update public.export_jobs set name = 'Renamed' where id = $1`, [jobId]);
+    await list.inbox.until(() => list.inbox.items.slice(listFrom).some(changeOf(jobId)), 'the rename');
+    await job.inbox.waitFor(jobFrom + 4);
+    expect(await pending(orgId)).toBe(false);
+
+    const sent = list.inbox.items.slice(listFrom);
+    expect(sent.map((i) => [i.value.event, progressOf(i, jobId)?.shards_written])).toEqual([
+      ['progress', 1],
+      ['change', 3],
+    ]);
+    expect(sent[1]?.value.payload.job).toMatchObject({ id: jobId, name: 'Renamed', shards_written: 3 });
+    // The job's page got every change, and nothing for the write that changed nothing.
+    const updates = job.inbox.items
+      .slice(jobFrom)
+      .map((i) => i.value.payload.record as { shards_written: number; name: string });
+    expect(updates.map((r) => [r.shards_written, r.name])).toEqual([
+      [1, 'fence'],
+      [2, 'fence'],
+      [3, 'fence'],
+      [3, 'Renamed'],
+    ]);
+  });
+
+  it("sends waiting progress with the sweep or a slow page's heartbeat once the interval has passed", async () => {
+    const client = track(await userRealtimeClient(await mintUserJwt(member)));
+    const jobId = await newJob(orgId, member, sourceId);
+    const claim = await db.query<{ work: { claimed: boolean; invocation_id: string; generation: number } }>(
+      `select public.claim_export_lane($1, null, 8, '{}'::jsonb) as work`,
+      [jobId],
+    );
+    const work = claim.rows[0]!.work;
+    expect(work.claimed).toBe(true);
+    const list = await join(client.channel(`org:${orgId}:exports`, { config: { private: true } }));
+    await db.query(`update public.export_jobs set name = 'fence 2' where id = $1`, [jobId]);
+    await list.inbox.until(() => list.inbox.items.some(changeOf(jobId)), 'the fence');
+    const from = list.inbox.items.length;
+
+    await listFeed(60_000, orgId);
+    await db.query('update public.export_jobs set shards_written = 1 where id = $1', [jobId]);
+    await db.query('update public.export_jobs set shards_written = 2 where id = $1', [jobId]);
+    expect(await pending(orgId)).toBe(true);
+    // Inside the interval neither sends anything.
+    await db.query('select * from public.sweep_export_jobs()');
+    expect(await pending(orgId)).toBe(true);
+    // Once it has passed, the sweep sends it.
+    await makeDue(orgId);
+    await db.query('select * from public.sweep_export_jobs()');
+    expect(await pending(orgId)).toBe(false);
+    await list.inbox.waitFor(from + 2);
+
+    // And a slow page's heartbeat.
+    await db.query('update public.export_jobs set shards_written = 3 where id = $1', [jobId]);
+    expect(await pending(orgId)).toBe(true);
+    await makeDue(orgId);
+    const beat = await db.query<{ beat: { held: boolean } }>(
+      'select public.heartbeat_export_lane($1, 1, $2, $3) as beat',
+      [jobId, work.invocation_id, work.generation],
+    );
+    expect(beat.rows[0]?.beat.held).toBe(true);
+    expect(await pending(orgId)).toBe(false);
+    await list.inbox.waitFor(from + 3);
+
+    expect(list.inbox.items.slice(from).map((i) => [i.value.event, progressOf(i, jobId)?.shards_written])).toEqual([
+      ['progress', 1],
+      ['progress', 2],
+      ['progress', 3],
+    ]);
   });
 
   it('refuses every feed to another organisation, anon and a user without a membership, who then receive nothing', async () => {
@@ -381,14 +514,15 @@ describe("realtime: Baton's feeds (export jobs, the exports list, notifications)
     const memberClient = track(await userRealtimeClient(await mintUserJwt(member)));
     const memberList = await join(memberClient.channel(`org:${orgId}:exports`, { config: { private: true } }));
     await db.query(`update public.export_jobs set status = 'running' where id = $1`, [jobId]);
-    await memberList.inbox.until(() => memberList.inbox.items.some(ofJob(jobId, 'UPDATE')), 'the UPDATE');
+    await memberList.inbox.until(() => memberList.inbox.items.some(changeOf(jobId)), 'the change');
     const { rows } = await db.query<{ id: string }>(
       `insert into public.export_sources (organisation_id, collection, label) values ($1, 'rt_other', 'Other') returning id`,
       [otherOrgId],
     );
     const fence = await newJob(otherOrgId, outsider, rows[0]!.id);
     await own.inbox.waitFor(1);
-    expect(own.inbox.items.map((i) => (i.value.payload.record as { id: string }).id)).toEqual([fence]);
+    expect(own.inbox.items.map((i) => (i.value.payload.job as { id: string }).id)).toEqual([fence]);
+    expect(own.inbox.items[0]?.value.payload.jobs).toEqual([expect.objectContaining({ id: fence })]);
   });
 });
 

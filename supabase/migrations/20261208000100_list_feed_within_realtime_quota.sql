@@ -1,0 +1,252 @@
+-- Live feeds within Realtime's quota.
+--
+-- Hosted Realtime counts, per project, every message once when it takes it in and once more for each
+-- client it reaches, and holds the project to its plan: Pro allows 500 a second (judged over a minute;
+-- Free 100, Pro without a spend cap 2,500); over it, committed messages are dropped (devstack/README.md,
+-- "Realtime quota"). 20261206000500_realtime_feeds.sql sent every job-row write — up to two a second for
+-- each running job — to the job's topic and to its organisation's list topic, so every member on the list
+-- received every running job's every write: 20 running exports watched by 50 members were ~2,000
+-- messages a second, four times Pro's quota.
+--
+-- Contract (the topics, who may join them — the `realtime.messages` policy — and the notification feed
+-- are unchanged):
+-- * `export:<job id>`: every change of the job row, as `realtime.broadcast_changes` sends it, to those
+--   on that job's page. An update that changes nothing but `updated_at` sends nothing.
+-- * `org:<organisation id>:exports`, the exports list: one message carries the list's live state —
+--     `change`    at once, when a job is created or anything the list shows besides progress changes
+--                 (status, name, cancel, start, finish, retries and errors, a re-run):
+--                 {at, job: <the job row>, jobs: [<every unfinished job's progress>], truncated}
+--     `progress`  when only progress changed (shards, rows, bytes, lanes, tail): at most one every
+--                 `list_feed_interval_ms` (1 s) per organisation, however many jobs run:
+--                 {at, jobs: [...], truncated}
+--   `jobs` lists the organisation's unfinished jobs (newest 100; `truncated` when there are more) with
+--   {id, status, shards_written, rows_written, bytes_written, gzip_bytes_written, tail_complete,
+--   estimated_rows, created_at, updated_at}. Each message carries all of them, so one that is lost (dropped over the
+--   quota, or sent while a client rejoined) is made good by the next.
+--   A progress change inside the interval is remembered (`pending`) and goes out with the organisation's
+--   first job-row write after it, an idle heartbeat (a lane whose page is slow: every third of the lease)
+--   or the sweep (10 s), whichever comes first: no timer runs for it. Nothing changed, nothing is sent.
+--   A change of state is not held back: the list must show it promptly, and there are a handful per run.
+-- * Lock order: a job row, then its organisation's feed row. Flushes that hold no job row (heartbeat,
+--   sweep) skip a feed row someone else holds: that holder sends or marks it pending itself.
+
+alter table private.export_settings
+  add column list_feed_interval_ms int not null default 1000 check (list_feed_interval_ms between 100 and 60000);
+
+comment on column private.export_settings.list_feed_interval_ms is
+  'Least time between two progress messages on an organisation''s exports-list topic (Realtime quota).';
+
+-- One row per organisation that had a job: when its list topic last got a message, and whether progress
+-- changed since.
+create table private.export_list_feeds (
+  organisation_id uuid primary key references public.organisations (id) on delete cascade,
+  sent_at timestamptz not null default '-infinity',
+  pending boolean not null default false
+);
+revoke all on private.export_list_feeds from public, anon, authenticated;
+
+-- The list's unfinished jobs, newest first, for each message.
+create index export_jobs_unfinished_idx on public.export_jobs (organisation_id, created_at desc)
+  where status in ('queued', 'running', 'retrying');
+
+create function private.export_list_interval()
+returns interval
+language sql
+stable
+set search_path = ''
+as $$
+  select make_interval(secs => list_feed_interval_ms / 1000.0) from private.export_settings
+$$;
+
+-- What every list message carries: the organisation's unfinished jobs' progress, as of now.
+create function private.export_list_progress(p_organisation_id uuid)
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  with unfinished as (
+    select j.id, j.status, j.shards_written, j.rows_written, j.bytes_written, j.gzip_bytes_written,
+           j.tail_complete, j.estimated_rows, j.updated_at, j.created_at
+    from public.export_jobs j
+    where j.organisation_id = p_organisation_id and j.status in ('queued', 'running', 'retrying')
+    order by j.created_at desc
+    limit 101
+  )
+  select jsonb_build_object(
+    'at', now(),
+    'jobs', coalesce(
+      (select jsonb_agg(to_jsonb(u) order by u.created_at desc)
+       from (select * from unfinished order by created_at desc limit 100) u),
+      '[]'::jsonb),
+    'truncated', (select count(*) from unfinished) > 100)
+$$;
+
+-- Sends the list message (`change` with the changed row, or `progress`) and stamps the feed; the caller
+-- holds the feed row.
+create function private.send_export_list(p_organisation_id uuid, p_changed public.export_jobs)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_payload jsonb := private.export_list_progress(p_organisation_id);
+begin
+  if p_changed.id is not null then
+    v_payload := v_payload || jsonb_build_object('job', to_jsonb(p_changed));
+  end if;
+  perform realtime.send(
+    v_payload, case when p_changed.id is null then 'progress' else 'change' end,
+    'org:' || p_organisation_id::text || ':exports', true
+  );
+  update private.export_list_feeds set sent_at = now(), pending = false where organisation_id = p_organisation_id;
+end
+$$;
+
+-- Pending progress of one organisation whose interval has passed, sent now. Skips a feed row another
+-- transaction holds (it is writing a job of that organisation, and sends or marks pending itself).
+create function private.flush_export_list_feed(p_organisation_id uuid)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform 1 from private.export_list_feeds
+  where organisation_id = p_organisation_id and pending and sent_at <= now() - private.export_list_interval()
+  for update skip locked;
+  if not found then
+    return false;
+  end if;
+  perform private.send_export_list(p_organisation_id, null);
+  return true;
+end
+$$;
+
+-- The same for every organisation (the sweep). Returns how many were sent.
+create function private.flush_export_list_feeds()
+returns int
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_organisation_id uuid;
+  v_sent int := 0;
+begin
+  for v_organisation_id in
+    select organisation_id from private.export_list_feeds
+    where pending and sent_at <= now() - private.export_list_interval()
+    for update skip locked
+  loop
+    perform private.send_export_list(v_organisation_id, null);
+    v_sent := v_sent + 1;
+  end loop;
+  return v_sent;
+end
+$$;
+
+create or replace function private.broadcast_export_job()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_changed text[] := '{}';
+  v_feed private.export_list_feeds;
+begin
+  if tg_op = 'UPDATE' then
+    select coalesce(array_agg(n.key), '{}') into v_changed
+    from jsonb_each(to_jsonb(new)) n join jsonb_each(to_jsonb(old)) o using (key)
+    where n.value is distinct from o.value and n.key <> 'updated_at';
+    if cardinality(v_changed) = 0 then
+      return null;
+    end if;
+  end if;
+
+  -- The job's page: every change.
+  perform realtime.broadcast_changes('export:' || new.id::text, tg_op, tg_op, tg_table_name, tg_table_schema, new, old);
+
+  -- The list: held against concurrent writes of the organisation's other jobs (after this job's row).
+  insert into private.export_list_feeds (organisation_id) values (new.organisation_id) on conflict do nothing;
+  select * into v_feed from private.export_list_feeds where organisation_id = new.organisation_id for update;
+  if tg_op = 'INSERT'
+     or not v_changed <@ array['shards_written', 'rows_written', 'bytes_written', 'gzip_bytes_written', 'lanes',
+                               'tail_complete'] then
+    perform private.send_export_list(new.organisation_id, new);
+  elsif v_feed.sent_at <= now() - private.export_list_interval() then
+    perform private.send_export_list(new.organisation_id, null);
+  elsif not v_feed.pending then
+    update private.export_list_feeds set pending = true where organisation_id = new.organisation_id;
+  end if;
+  return null;
+end
+$$;
+
+-- As in 20261206000400_export_state_machine.sql, and a slow page's heartbeat sends the organisation's
+-- pending list progress once its interval has passed.
+create or replace function public.heartbeat_export_lane(p_job_id uuid, p_lane_no int, p_invocation_id uuid, p_generation bigint)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_lane public.export_lanes;
+  v_job public.export_jobs;
+begin
+  v_lane := private.lock_leased_lane(p_job_id, p_lane_no, p_invocation_id, p_generation);
+  if v_lane.job_id is null then
+    return jsonb_build_object('held', false);
+  end if;
+  update public.export_lanes
+  set lease_expires_at = now() + make_interval(secs => lease_seconds), last_heartbeat_at = now()
+  where job_id = p_job_id and lane_no = p_lane_no;
+  update public.export_invocations set last_heartbeat_at = now() where id = p_invocation_id;
+  select * into v_job from public.export_jobs where id = p_job_id;
+  perform private.flush_export_list_feed(v_job.organisation_id);
+  return jsonb_build_object('held', v_job.status not in ('completed', 'failed', 'cancelled'),
+                            'cancel_requested', v_job.cancel_requested_at is not null,
+                            'heir_waiting', v_lane.heir is not null);
+end
+$$;
+
+-- As in 20261206000400_export_state_machine.sql, and every run first sends pending list progress whose
+-- interval has passed (a worker stopped right after a write leaves no other writer to send it).
+create or replace function public.sweep_export_jobs()
+returns table (job_id uuid, lane_no int)
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_job_id uuid;
+begin
+  perform private.flush_export_list_feeds();
+  for v_job_id in
+    select j.id from public.export_jobs j
+    where j.status in ('queued', 'running', 'retrying')
+      and (j.cancel_requested_at is not null
+           or exists (select 1 from public.export_lanes l
+                      where l.job_id = j.id and l.lease_owner is not null and l.lease_expires_at < now()))
+    for update skip locked
+  loop
+    if exists (select 1 from public.export_jobs where id = v_job_id and cancel_requested_at is not null) then
+      perform private.cancel_idle_lanes(v_job_id);
+    else
+      perform private.reap_expired_lanes(v_job_id);
+    end if;
+    perform private.settle_export_job(v_job_id);
+  end loop;
+
+  return query
+    select (k ->> 'job_id')::uuid, (k ->> 'lane_no')::int
+    from jsonb_array_elements(private.lanes_to_kick(100)) k;
+end
+$$;
+
+-- Internal: the feed's helpers run inside the trigger (security definer) or the state machine's calls.
+revoke execute on function private.export_list_interval(), private.export_list_progress(uuid),
+  private.send_export_list(uuid, public.export_jobs), private.flush_export_list_feed(uuid),
+  private.flush_export_list_feeds()
+  from public, anon, authenticated;
+grant execute on function private.flush_export_list_feed(uuid), private.flush_export_list_feeds() to service_role;
