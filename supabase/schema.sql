@@ -29,12 +29,20 @@ grant select, update, usage on sequence public.export_shard_failures_id_seq to s
 
 create table private.export_list_feeds (
   organisation_id uuid not null,
-  sent_at timestamp with time zone not null default '-infinity'::timestamp with time zone,
-  pending boolean not null default false
+  sent_at timestamp with time zone not null default '-infinity'::timestamp with time zone
 );
 alter table private.export_list_feeds add constraint export_list_feeds_organisation_id_fkey FOREIGN KEY (organisation_id) REFERENCES public.organisations(id) ON DELETE CASCADE;
 alter table private.export_list_feeds add constraint export_list_feeds_pkey PRIMARY KEY (organisation_id);
 grant delete, insert, maintain, references, select, trigger, truncate, update on table private.export_list_feeds to postgres;
+
+create table private.export_list_pending (
+  organisation_id uuid not null,
+  job_id uuid not null
+);
+alter table private.export_list_pending add constraint export_list_pending_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.export_jobs(id) ON DELETE CASCADE;
+alter table private.export_list_pending add constraint export_list_pending_organisation_id_fkey FOREIGN KEY (organisation_id) REFERENCES public.organisations(id) ON DELETE CASCADE;
+alter table private.export_list_pending add constraint export_list_pending_pkey PRIMARY KEY (organisation_id, job_id);
+grant delete, insert, maintain, references, select, trigger, truncate, update on table private.export_list_pending to postgres;
 
 create table private.export_settings (
   singleton boolean not null default true,
@@ -377,6 +385,8 @@ grant delete, insert, maintain, references, select, trigger, truncate, update on
 
 -- ==== indexes ====================================================================================
 
+CREATE INDEX export_list_pending_job_idx ON private.export_list_pending USING btree (job_id);
+
 CREATE INDEX export_events_job_idx ON public.export_events USING btree (job_id, at);
 
 CREATE INDEX export_invocations_job_idx ON public.export_invocations USING btree (job_id, started_at);
@@ -500,7 +510,6 @@ CREATE OR REPLACE FUNCTION private.broadcast_export_job()
 AS $function$
 declare
   v_changed text[] := '{}';
-  v_feed private.export_list_feeds;
 begin
   if tg_op = 'UPDATE' then
     select coalesce(array_agg(n.key), '{}') into v_changed
@@ -514,17 +523,19 @@ begin
   -- The job's page: every change.
   perform realtime.broadcast_changes('export:' || new.id::text, tg_op, tg_op, tg_table_name, tg_table_schema, new, old);
 
-  -- The list: held against concurrent writes of the organisation's other jobs (after this job's row).
-  insert into private.export_list_feeds (organisation_id) values (new.organisation_id) on conflict do nothing;
-  select * into v_feed from private.export_list_feeds where organisation_id = new.organisation_id for update;
+  -- The list. (Only a missing feed row is inserted: an insert that meets a row a sender is stamping
+  -- waits for that sender.)
+  if not exists (select 1 from private.export_list_feeds where organisation_id = new.organisation_id) then
+    insert into private.export_list_feeds (organisation_id) values (new.organisation_id) on conflict do nothing;
+  end if;
   if tg_op = 'INSERT'
      or not v_changed <@ array['shards_written', 'rows_written', 'bytes_written', 'gzip_bytes_written', 'lanes',
                                'tail_complete'] then
     perform private.send_export_list(new.organisation_id, new);
-  elsif v_feed.sent_at <= now() - private.export_list_interval() then
-    perform private.send_export_list(new.organisation_id, null);
-  elsif not v_feed.pending then
-    update private.export_list_feeds set pending = true where organisation_id = new.organisation_id;
+  else
+    insert into private.export_list_pending (organisation_id, job_id) values (new.organisation_id, new.id)
+    on conflict do nothing;
+    perform private.flush_export_list_feed(new.organisation_id);
   end if;
   return null;
 end
@@ -716,8 +727,11 @@ CREATE OR REPLACE FUNCTION private.flush_export_list_feed(p_organisation_id uuid
  SET search_path TO ''
 AS $function$
 begin
+  if not exists (select 1 from private.export_list_pending where organisation_id = p_organisation_id) then
+    return false;
+  end if;
   perform 1 from private.export_list_feeds
-  where organisation_id = p_organisation_id and pending and sent_at <= now() - private.export_list_interval()
+  where organisation_id = p_organisation_id and sent_at <= now() - private.export_list_interval()
   for update skip locked;
   if not found then
     return false;
@@ -739,13 +753,10 @@ declare
   v_organisation_id uuid;
   v_sent int := 0;
 begin
-  for v_organisation_id in
-    select organisation_id from private.export_list_feeds
-    where pending and sent_at <= now() - private.export_list_interval()
-    for update skip locked
-  loop
-    perform private.send_export_list(v_organisation_id, null);
-    v_sent := v_sent + 1;
+  for v_organisation_id in select distinct organisation_id from private.export_list_pending loop
+    if private.flush_export_list_feed(v_organisation_id) then
+      v_sent := v_sent + 1;
+    end if;
   end loop;
   return v_sent;
 end
@@ -1293,8 +1304,12 @@ CREATE OR REPLACE FUNCTION private.send_export_list(p_organisation_id uuid, p_ch
  SET search_path TO ''
 AS $function$
 declare
-  v_payload jsonb := private.export_list_progress(p_organisation_id);
+  v_payload jsonb;
 begin
+  with consumed as (
+    delete from private.export_list_pending where organisation_id = p_organisation_id returning job_id
+  )
+  select private.export_list_progress(p_organisation_id) into v_payload from (select count(*) from consumed) c;
   if p_changed.id is not null then
     v_payload := v_payload || jsonb_build_object('job', to_jsonb(p_changed));
   end if;
@@ -1302,7 +1317,10 @@ begin
     v_payload, case when p_changed.id is null then 'progress' else 'change' end,
     'org:' || p_organisation_id::text || ':exports', true
   );
-  update private.export_list_feeds set sent_at = now(), pending = false where organisation_id = p_organisation_id;
+  perform 1 from private.export_list_feeds where organisation_id = p_organisation_id for update skip locked;
+  if found then
+    update private.export_list_feeds set sent_at = now() where organisation_id = p_organisation_id;
+  end if;
 end
 $function$;
 grant execute on function private.send_export_list(p_organisation_id uuid, p_changed public.export_jobs) to postgres;

@@ -128,7 +128,9 @@ export const realtimeViewers: Scenario = {
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        samples.push({ atMs: Date.now(), usage: await realtimeUsage(stack) });
+        // A reading lost to a reset connection (the box is busy) is a gap in the samples, not a failed run.
+        const usage = await realtimeUsage(stack).catch(() => null);
+        if (usage) samples.push({ atMs: Date.now(), usage });
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
     })();
@@ -188,6 +190,21 @@ export const realtimeViewers: Scenario = {
         [ids],
       );
       const wallS = Number(window[0]!.wall_ms) / 1000;
+      // Why an export did not complete, and how every invocation ended (a busy box can cost leases).
+      const { rows: unfinished } = await stack.db.query<{
+        status: string;
+        last_error_kind: string | null;
+        last_error: string | null;
+      }>(
+        `select status, last_error_kind, last_error from public.export_jobs
+         where id = any($1::uuid[]) and status <> 'completed'`,
+        [ids],
+      );
+      const { rows: endings } = await stack.db.query<{ end_reason: string | null; n: number }>(
+        `select end_reason, count(*)::int as n from public.export_invocations where job_id = any($1::uuid[])
+         group by end_reason order by n desc`,
+        [ids],
+      );
       const delta = (pick: (u: RealtimeUsage) => number) => pick(after) - pick(before);
       const delivered = delta((u) => u.totals.delivered);
       const sent = delta((u) => u.totals.sent);
@@ -233,6 +250,8 @@ export const realtimeViewers: Scenario = {
         viewers: options.viewers,
         detailViewers: detailCount,
         completed: window[0]!.completed,
+        unfinished,
+        invocationEnds: Object.fromEntries(endings.map((e) => [e.end_reason ?? 'running', e.n])),
         rows: Number(window[0]!.rows),
         wallS,
         plan: after.plan,
@@ -270,6 +289,11 @@ export const realtimeViewers: Scenario = {
         columns: ['measure', 'value'],
         rows: [
           ['exports completed', `${data.completed} of ${jobCount} in ${num(wallS, 1)} s (${num(data.rows)} records)`],
+          ...unfinished.map((job) => [
+            '  not completed',
+            `${job.status}: ${job.last_error_kind ?? ''} ${job.last_error ?? ''}`.trim(),
+          ]),
+          ['invocations, by how they ended', JSON.stringify(data.invocationEnds)],
           ['messages delivered a second (all clients)', num(data.deliveredPerSecond, 1)],
           ['  busiest second', num(peakDelivered, 0)],
           ['messages taken in a second (sent)', num(data.sentPerSecond, 1)],

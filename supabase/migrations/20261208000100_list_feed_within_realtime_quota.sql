@@ -23,12 +23,17 @@
 --   {id, status, shards_written, rows_written, bytes_written, gzip_bytes_written, tail_complete,
 --   estimated_rows, created_at, updated_at}. Each message carries all of them, so one that is lost (dropped over the
 --   quota, or sent while a client rejoined) is made good by the next.
---   A progress change inside the interval is remembered (`pending`) and goes out with the organisation's
---   first job-row write after it, an idle heartbeat (a lane whose page is slow: every third of the lease)
---   or the sweep (10 s), whichever comes first: no timer runs for it. Nothing changed, nothing is sent.
---   A change of state is not held back: the list must show it promptly, and there are a handful per run.
--- * Lock order: a job row, then its organisation's feed row. Flushes that hold no job row (heartbeat,
---   sweep) skip a feed row someone else holds: that holder sends or marks it pending itself.
+--   A progress change inside the interval is remembered (a row in `export_list_pending`) and goes out
+--   with the organisation's first job-row write after it, an idle heartbeat (a lane whose page is slow:
+--   every third of the lease) or the sweep (10 s), whichever comes first: no timer runs for it. Nothing
+--   changed, nothing is sent. A change of state is not held back: the list must show it promptly, and
+--   there are a handful per run.
+-- * No writer waits for another: a job's writes are already serialised by its row, and an
+--   organisation's jobs never queue behind one lock (their writes hold REST pool connections, and a
+--   heartbeat queued behind them would cost its lane the lease). Whoever finds the interval passed takes
+--   the organisation's feed row with SKIP LOCKED and sends; the others only mark their job pending. A
+--   message's progress and the pending marks it consumes are read in one statement, so one snapshot:
+--   a mark committed too late for the message stays for the next.
 
 alter table private.export_settings
   add column list_feed_interval_ms int not null default 1000 check (list_feed_interval_ms between 100 and 60000);
@@ -36,14 +41,22 @@ alter table private.export_settings
 comment on column private.export_settings.list_feed_interval_ms is
   'Least time between two progress messages on an organisation''s exports-list topic (Realtime quota).';
 
--- One row per organisation that had a job: when its list topic last got a message, and whether progress
--- changed since.
+-- One row per organisation that had a job: when its list topic last got a message.
 create table private.export_list_feeds (
   organisation_id uuid primary key references public.organisations (id) on delete cascade,
-  sent_at timestamptz not null default '-infinity',
-  pending boolean not null default false
+  sent_at timestamptz not null default '-infinity'
 );
 revoke all on private.export_list_feeds from public, anon, authenticated;
+
+-- Jobs whose progress changed since their organisation's last list message: one row per job, so
+-- concurrent writers of one organisation never contend for a row.
+create table private.export_list_pending (
+  organisation_id uuid not null references public.organisations (id) on delete cascade,
+  job_id uuid not null references public.export_jobs (id) on delete cascade,
+  primary key (organisation_id, job_id)
+);
+create index export_list_pending_job_idx on private.export_list_pending (job_id);
+revoke all on private.export_list_pending from public, anon, authenticated;
 
 -- The list's unfinished jobs, newest first, for each message.
 create index export_jobs_unfinished_idx on public.export_jobs (organisation_id, created_at desc)
@@ -82,16 +95,21 @@ as $$
     'truncated', (select count(*) from unfinished) > 100)
 $$;
 
--- Sends the list message (`change` with the changed row, or `progress`) and stamps the feed; the caller
--- holds the feed row.
+-- Sends the list message (`change` with the changed row, or `progress`): the progress and the pending
+-- marks it covers read in one statement (one snapshot), the marks consumed. Stamps the feed row when the
+-- caller holds it or nobody else does (a concurrent sender stamps it then).
 create function private.send_export_list(p_organisation_id uuid, p_changed public.export_jobs)
 returns void
 language plpgsql
 set search_path = ''
 as $$
 declare
-  v_payload jsonb := private.export_list_progress(p_organisation_id);
+  v_payload jsonb;
 begin
+  with consumed as (
+    delete from private.export_list_pending where organisation_id = p_organisation_id returning job_id
+  )
+  select private.export_list_progress(p_organisation_id) into v_payload from (select count(*) from consumed) c;
   if p_changed.id is not null then
     v_payload := v_payload || jsonb_build_object('job', to_jsonb(p_changed));
   end if;
@@ -99,12 +117,15 @@ begin
     v_payload, case when p_changed.id is null then 'progress' else 'change' end,
     'org:' || p_organisation_id::text || ':exports', true
   );
-  update private.export_list_feeds set sent_at = now(), pending = false where organisation_id = p_organisation_id;
+  perform 1 from private.export_list_feeds where organisation_id = p_organisation_id for update skip locked;
+  if found then
+    update private.export_list_feeds set sent_at = now() where organisation_id = p_organisation_id;
+  end if;
 end
 $$;
 
--- Pending progress of one organisation whose interval has passed, sent now. Skips a feed row another
--- transaction holds (it is writing a job of that organisation, and sends or marks pending itself).
+-- An organisation's pending progress, sent if its interval has passed and nobody else is sending it
+-- (SKIP LOCKED: that sender covers what it can see, and a mark it cannot see stays for the next).
 create function private.flush_export_list_feed(p_organisation_id uuid)
 returns boolean
 language plpgsql
@@ -112,8 +133,11 @@ security definer
 set search_path = ''
 as $$
 begin
+  if not exists (select 1 from private.export_list_pending where organisation_id = p_organisation_id) then
+    return false;
+  end if;
   perform 1 from private.export_list_feeds
-  where organisation_id = p_organisation_id and pending and sent_at <= now() - private.export_list_interval()
+  where organisation_id = p_organisation_id and sent_at <= now() - private.export_list_interval()
   for update skip locked;
   if not found then
     return false;
@@ -123,7 +147,7 @@ begin
 end
 $$;
 
--- The same for every organisation (the sweep). Returns how many were sent.
+-- The same for every organisation with pending progress (the sweep). Returns how many were sent.
 create function private.flush_export_list_feeds()
 returns int
 language plpgsql
@@ -134,13 +158,10 @@ declare
   v_organisation_id uuid;
   v_sent int := 0;
 begin
-  for v_organisation_id in
-    select organisation_id from private.export_list_feeds
-    where pending and sent_at <= now() - private.export_list_interval()
-    for update skip locked
-  loop
-    perform private.send_export_list(v_organisation_id, null);
-    v_sent := v_sent + 1;
+  for v_organisation_id in select distinct organisation_id from private.export_list_pending loop
+    if private.flush_export_list_feed(v_organisation_id) then
+      v_sent := v_sent + 1;
+    end if;
   end loop;
   return v_sent;
 end
@@ -154,7 +175,6 @@ set search_path = ''
 as $$
 declare
   v_changed text[] := '{}';
-  v_feed private.export_list_feeds;
 begin
   if tg_op = 'UPDATE' then
     select coalesce(array_agg(n.key), '{}') into v_changed
@@ -168,17 +188,19 @@ begin
   -- The job's page: every change.
   perform realtime.broadcast_changes('export:' || new.id::text, tg_op, tg_op, tg_table_name, tg_table_schema, new, old);
 
-  -- The list: held against concurrent writes of the organisation's other jobs (after this job's row).
-  insert into private.export_list_feeds (organisation_id) values (new.organisation_id) on conflict do nothing;
-  select * into v_feed from private.export_list_feeds where organisation_id = new.organisation_id for update;
+  -- The list. (Only a missing feed row is inserted: an insert that meets a row a sender is stamping
+  -- waits for that sender.)
+  if not exists (select 1 from private.export_list_feeds where organisation_id = new.organisation_id) then
+    insert into private.export_list_feeds (organisation_id) values (new.organisation_id) on conflict do nothing;
+  end if;
   if tg_op = 'INSERT'
      or not v_changed <@ array['shards_written', 'rows_written', 'bytes_written', 'gzip_bytes_written', 'lanes',
                                'tail_complete'] then
     perform private.send_export_list(new.organisation_id, new);
-  elsif v_feed.sent_at <= now() - private.export_list_interval() then
-    perform private.send_export_list(new.organisation_id, null);
-  elsif not v_feed.pending then
-    update private.export_list_feeds set pending = true where organisation_id = new.organisation_id;
+  else
+    insert into private.export_list_pending (organisation_id, job_id) values (new.organisation_id, new.id)
+    on conflict do nothing;
+    perform private.flush_export_list_feed(new.organisation_id);
   end if;
   return null;
 end

@@ -309,9 +309,10 @@ describe("realtime: Baton's feeds (export jobs, the exports list, notifications)
       [organisationId],
     );
   }
+  /** Progress of the organisation is waiting for its next list message. */
   async function pending(organisationId: string): Promise<boolean | undefined> {
     const { rows } = await db.query<{ pending: boolean }>(
-      'select pending from private.export_list_feeds where organisation_id = $1',
+      'select exists (select 1 from private.export_list_pending where organisation_id = $1) as pending',
       [organisationId],
     );
     return rows[0]?.pending;
@@ -491,6 +492,41 @@ describe("realtime: Baton's feeds (export jobs, the exports list, notifications)
       ['progress', 2],
       ['progress', 3],
     ]);
+  });
+
+  it("never makes one job's write wait for another job's of the organisation: the later one is sent next time", async () => {
+    const [first, second] = [await newJob(orgId, member, sourceId), await newJob(orgId, member, sourceId)];
+    await listFeed(60_000, orgId);
+    const sender = await db.connect();
+    const writer = await db.connect();
+    try {
+      // The first write finds the interval passed: it sends, holding the organisation's feed row.
+      await sender.query('begin');
+      await sender.query('update public.export_jobs set shards_written = 1 where id = $1', [first]);
+      // Another job's progress, and another's change of state, meanwhile: a wait for a lock would fail them.
+      await writer.query('begin');
+      await writer.query(`set local lock_timeout = '2s'`);
+      await writer.query('update public.export_jobs set shards_written = 1 where id = $1', [second]);
+      await writer.query(`update public.export_jobs set status = 'running' where id = $1`, [second]);
+      await writer.query('update public.export_jobs set shards_written = 2 where id = $1', [second]);
+      await writer.query('commit');
+      await sender.query('commit');
+    } finally {
+      await writer.query('rollback');
+      await sender.query('rollback');
+      writer.release();
+      sender.release();
+    }
+    // The sender could not see the other job's last write: it waits for the next message.
+    expect(await pending(orgId)).toBe(true);
+    const { rows } = await db.query<{ job_id: string }>(
+      'select job_id from private.export_list_pending where organisation_id = $1',
+      [orgId],
+    );
+    expect(rows.map((r) => r.job_id)).toEqual([second]);
+    await makeDue(orgId);
+    await db.query('select private.flush_export_list_feeds()');
+    expect(await pending(orgId)).toBe(false);
   });
 
   it('refuses every feed to another organisation, anon and a user without a membership, who then receive nothing', async () => {
