@@ -36,7 +36,8 @@ import { realtimeViewers } from './scenarios/realtime-viewers';
  *   --viewer-jobs 20            realtime-viewers: exports run at once in one organisation …
  *   --viewer-records 5000       … of this many records each,
  *   --viewers 50                … watched by this many members on the list
- *   --detail-viewers 5          … and this many on one export's page each
+ *   --detail-viewers 5          … and this many on one export's page each; then
+ *   --viewer-seconds 60         … as many job rows written at a full-speed worker's rate for this long
  */
 const scenarios: Scenario[] = [
   exportMemory,
@@ -75,6 +76,7 @@ const { values, positionals } = parseArgs({
     'viewer-records': { type: 'string', default: '5000' },
     viewers: { type: 'string', default: '50' },
     'detail-viewers': { type: 'string', default: '5' },
+    'viewer-seconds': { type: 'string', default: '60' },
   },
 });
 
@@ -92,6 +94,7 @@ const options: BenchOptions = {
   viewerRecords: Number(values['viewer-records']),
   viewers: Number(values.viewers),
   detailViewers: Number(values['detail-viewers']),
+  viewerSeconds: Number(values['viewer-seconds']),
 };
 
 const unknown = positionals.filter((name) => !scenarios.some((s) => s.name === name));

@@ -30,6 +30,8 @@ export type BenchOptions = {
   /** realtime-viewers: members watching the exports list, and members each on one export's page. */
   viewers: number;
   detailViewers: number;
+  /** realtime-viewers: how long the same number of job rows are written at a full-speed worker's rate. */
+  viewerSeconds: number;
 };
 
 export type BenchContext = {
