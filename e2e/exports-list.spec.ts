@@ -52,6 +52,12 @@ test('the list: names tell exports apart, ~44 px rows, steady times, j/k and /, 
   expect(shown).toMatch(/\d/);
   await expect(duration).not.toHaveText(shown ?? '');
   await expect(links.nth(0)).toBeFocused();
+  // Its progress moves without a reload: the organisation's list topic carries every running export's
+  // progress (at most once a second) while pages land one a second.
+  const progress = running.locator('td').nth(2);
+  const progressShown = await progress.textContent();
+  expect(progressShown).toMatch(/\d+\/\d+/);
+  await expect(progress).not.toHaveText(progressShown ?? '', { timeout: 30_000 });
   await page.keyboard.press('/');
   const search = page.getByRole('searchbox', { name: /Search exports/ });
   await expect(search).toBeFocused();
