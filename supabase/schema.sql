@@ -2261,7 +2261,12 @@ begin
 
   return query
     select (k ->> 'job_id')::uuid, (k ->> 'lane_no')::int
-    from jsonb_array_elements(private.lanes_to_kick(100)) k;
+    from jsonb_array_elements(private.lanes_to_kick(100)) k
+    union all
+    select c.job_id, 1
+    from private.export_storage_cleanups c
+    where c.done_at is null and c.due_at <= now()
+      and (c.started_at is null or c.started_at < now() - interval '1 minute');
 end
 $function$;
 grant execute on function public.sweep_export_jobs() to postgres;

@@ -233,7 +233,8 @@ begin
 end
 $$;
 
--- As in 20261206000400_export_state_machine.sql, and every run first sends pending list progress whose
+-- As in 20261207000200_one_lock_order_and_storage_cleanup.sql (which added the kicks for due storage
+-- clean-ups to 20261206000400_export_state_machine.sql's), and every run first sends pending list progress whose
 -- interval has passed (a worker stopped right after a write leaves no other writer to send it).
 create or replace function public.sweep_export_jobs()
 returns table (job_id uuid, lane_no int)
@@ -262,7 +263,12 @@ begin
 
   return query
     select (k ->> 'job_id')::uuid, (k ->> 'lane_no')::int
-    from jsonb_array_elements(private.lanes_to_kick(100)) k;
+    from jsonb_array_elements(private.lanes_to_kick(100)) k
+    union all
+    select c.job_id, 1
+    from private.export_storage_cleanups c
+    where c.done_at is null and c.due_at <= now()
+      and (c.started_at is null or c.started_at < now() - interval '1 minute');
 end
 $$;
 
