@@ -4,7 +4,7 @@ import type { SupabaseClaims } from '../jwt';
 
 /**
  * May these claims read a private channel's topic? Hosted Realtime's check
- * (`lib/realtime/tenants/authorization.ex`, protocols-2026.md §3.2), in one transaction that is always
+ * (`lib/realtime/tenants/authorization.ex`, docs/protocols-2026.md §3.2), in one transaction that is always
  * rolled back: insert a probe message for the topic as admin, become the caller (`role`, the JWT claims,
  * `realtime.topic`, the socket's headers), and see whether the `realtime.messages` policies let the
  * caller select the probe. A policy error counts as a denial, as it does hosted.

@@ -38,7 +38,7 @@ export class Connection {
     private readonly tenant: RealtimeTenant,
     readonly ws: WebSocket,
     readonly vsn: Vsn,
-    /** The connection's apikey: the fallback token of every join (protocols-2026.md §1.2). */
+    /** The connection's apikey: the fallback token of every join (docs/protocols-2026.md §1.2). */
     private readonly apikey: string,
     /** The upgrade request's headers; policies may read them as `request.headers`. */
     private readonly headers: Record<string, string>,

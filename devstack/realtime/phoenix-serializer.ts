@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Phoenix socket framing as realtime-js speaks it (protocols.md §1.2): vsn 2.0.0 sends JSON arrays
+ * Phoenix socket framing as realtime-js speaks it (docs/protocols.md §1.2): vsn 2.0.0 sends JSON arrays
  * `[join_ref, ref, topic, event, payload]` plus binary broadcast frames; vsn 1.0.0 sends JSON objects.
  * Binary frames from clients (client-side broadcasts) are not read: Baton's clients never send any.
  */

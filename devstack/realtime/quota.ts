@@ -4,7 +4,7 @@ import { z } from 'zod';
  * What hosted Realtime allows a project, and how it counts and answers when a project goes over.
  *
  * The numbers are the plans' (Supabase docs `guides/realtime/limits`, "Limits by plan"). How they are
- * counted and enforced is supabase/realtime's (`rt` @833cf36, protocols-2026.md §6):
+ * counted and enforced is supabase/realtime's (`rt` @833cf36, docs/protocols-2026.md §6):
  *
  * - **Messages** ("events"): one counter per project (`Tenants.events_per_second_key`). A committed
  *   `realtime.messages` row counts once when Realtime reads it (`tenants/replication_connection.ex`

@@ -2,7 +2,7 @@ import { decodeJwt } from 'jose';
 import { apiKeyClaims, roleOfApiKey, type GatewayKeys } from '../http/caller';
 import type { SupabaseClaims } from '../jwt';
 
-/** Key-only (public) connections are cut after 24 h on hosted (protocols-2026.md §1.2). */
+/** Key-only (public) connections are cut after 24 h on hosted (docs/protocols-2026.md §1.2). */
 const API_KEY_TOKEN_LIFETIME_SECONDS = 24 * 3600;
 
 export type TokenCheck =
@@ -56,7 +56,7 @@ export function joinErrorReason(check: Exclude<TokenCheck, { ok: true }>): strin
   }
 }
 
-/** The body of the refused HTTP upgrade (protocols.md §1.1). */
+/** The body of the refused HTTP upgrade (docs/protocols.md §1.1). */
 export function upgradeErrorMessage(check: Exclude<TokenCheck, { ok: true }>): string {
   return check.kind === 'expired' ? 'Token has expired' : check.message;
 }

@@ -1,7 +1,7 @@
 import type { RealtimeChannel } from '@supabase/supabase-js';
 import { openChannel } from './open-channel';
 
-/** What a database trigger broadcasts with `realtime.broadcast_changes()` (protocols-2026.md §3.4). */
+/** What a database trigger broadcasts with `realtime.broadcast_changes()` (docs/protocols-2026.md §3.4). */
 export type RowChange<Row> = {
   operation: 'INSERT' | 'UPDATE' | 'DELETE';
   table: string;
