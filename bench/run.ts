@@ -16,6 +16,7 @@ import { lanes } from './scenarios/lanes';
 import { pagination } from './scenarios/pagination';
 import { realtime } from './scenarios/realtime';
 import { realtimeViewers } from './scenarios/realtime-viewers';
+import { retryCheck } from './scenarios/retry-check';
 
 /**
  * `npm run bench` runs every scenario on a fresh devstack (one per worker heap cap: the hosted 256 MB,
@@ -49,6 +50,7 @@ const scenarios: Scenario[] = [
   hostedCpu2s,
   hostedCpu200ms,
   download,
+  retryCheck,
   realtime,
   realtimeViewers,
   pagination,

@@ -6,14 +6,17 @@ import { getExportOrThrow } from './get-export-or-throw';
 import { kickExportLanes } from './kick-export-worker';
 import { listShards } from './list-shards';
 import type { ExportJob, ExportShard } from './types';
-import { verifyShards, type ShardCheck } from './verify-shards';
+import { verifyShards, type ShardCheck, type ShardStorage } from './verify-shards';
 import { assertExportOperator } from './assert-export-operator';
 
 export const retryExportInput = z
   .object({
     /** Shards support wants re-run whatever verification says. */
     shardNos: z.array(z.number().int().min(1)).max(100_000).default([]),
-    /** How hard to look for damaged shards: object sizes (cheap), full checksums, or not at all. */
+    /**
+     * How hard to look for damaged shards: the object sizes storage's backend holds (one byte read each),
+     * full checksums, or not at all.
+     */
     verify: z.enum(['none', 'size', 'checksum']).default('size'),
     /** Only say what would be re-run (the confirm dialog's preview). */
     dryRun: z.boolean().default(false),
@@ -52,8 +55,8 @@ const KIND_WORDS: Record<NonNullable<ExportShard['problem_kind']>, string> = {
 
 /**
  * What the manifest already records against a written shard: a download that found its object missing or
- * damaged ("checksum mismatch found by a download"). A same-size corruption or an object lost on disk
- * while its storage row remains passes the size check, so this record is what puts such a shard in the plan.
+ * damaged ("checksum mismatch found by a download"). A same-size corruption passes the size check, so this
+ * record is what puts such a shard in the plan.
  */
 function recordedReason(shard: Pick<ExportShard, 'problem' | 'problem_kind' | 'problem_source'>): string | null {
   if (shard.problem_kind) {
@@ -69,7 +72,7 @@ function recordedReason(shard: Pick<ExportShard, 'problem' | 'problem_kind' | 'p
  * so the final file is byte-identical to a single-pass export.
  */
 export async function retryExport(
-  deps: { user: { supabase: TypedSupabaseClient }; admin: TypedSupabaseClient },
+  deps: { user: { supabase: TypedSupabaseClient } } & ShardStorage,
   jobId: string,
   rawInput: z.input<typeof retryExportInput>,
 ): Promise<{ plan: RetryPlan; job: ExportJob }> {
@@ -105,7 +108,7 @@ export async function retryExport(
     }
   }
   if (input.verify !== 'none') {
-    for (const check of await verifyShards(deps.admin, shards, { checksums: input.verify === 'checksum' })) {
+    for (const check of await verifyShards(deps, shards, { checksums: input.verify === 'checksum' })) {
       const reason = reasonFor(check);
       if (reason) reasons.set(check.shardNo, reason);
     }

@@ -1,4 +1,5 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { storedObjectSize, type StoredObjectSize } from '../../lib/storage/stored-object-size';
 import { JwtService } from '../../devstack/jwt';
 import { loadOrCreateKeys } from '../../devstack/keys';
 import { testStack } from './stack-info';
@@ -10,6 +11,12 @@ export function anonClient(): SupabaseClient {
     auth: { persistSession: false, autoRefreshToken: false },
     db: { retry: false } as never,
   });
+}
+
+/** What storage's backend holds, asked with the secret key (as routes ask it: lib/api/server-deps.ts). */
+export function storedSizes(): StoredObjectSize {
+  const stack = testStack();
+  return storedObjectSize({ url: stack.apiUrl, secretKey: stack.secretKey });
 }
 
 export function serviceClient(): SupabaseClient {

@@ -1,5 +1,5 @@
 import { createHash, randomInt } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { rm, truncate } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import type pg from 'pg';
@@ -12,7 +12,7 @@ import { startExport } from '../../lib/exports/start-export';
 import type { ExportJob } from '../../lib/exports/types';
 import { encodeShard } from '../../supabase/functions/_shared/export-format.ts';
 import { EXPORTS_BUCKET, shardStorageKey } from '../../supabase/functions/_shared/shard-key.ts';
-import { serviceClient } from './clients';
+import { serviceClient, storedSizes } from './clients';
 import {
   clearFaults,
   createSource,
@@ -46,6 +46,7 @@ const deps = (t: Tenant = tenant) => ({
   user: { supabase: t.client, userId: t.userId },
   admin,
   typesense: typesenseClient(),
+  storedSize: storedSizes(),
 });
 
 function request(jobId: string, headers: Record<string, string> = {}, query = ''): Request {
@@ -659,18 +660,18 @@ describe('download failures', () => {
 });
 
 describe('retry missing repairs what a download found', () => {
-  /** Deletes a shard's object file on the devstack's disk; its storage row (and so its size) remains. */
-  async function loseOnDisk(jobId: string, shardNo: number): Promise<void> {
+  /** The file on the devstack's disk behind a shard's current object version (storage's backend). */
+  async function fileOnDisk(jobId: string, shardNo: number): Promise<string> {
     const { rows } = await db.query<{ version: string }>(
       `select o.version from storage.objects o join public.export_shards s on s.storage_key = o.name
        where s.job_id = $1 and s.shard_no = $2 and o.bucket_id = $3`,
       [jobId, shardNo, EXPORTS_BUCKET],
     );
     const version = rows[0]!.version;
-    await rm(path.join(testStack().dataDir, 'storage', 'objects', version.slice(0, 2), version));
+    return path.join(testStack().dataDir, 'storage', 'objects', version.slice(0, 2), version);
   }
 
-  it('plans the shards a download found damaged although their sizes check out, each with its own reason, and repairs them', async () => {
+  it('finds objects lost or cut short under their storage rows by its size check, a same-size corruption by a download, and repairs all', async () => {
     const job = await completedExport('csv', 'state:=DRAFT');
     const reference = await referenceDigest({
       collection: COLLECTION,
@@ -686,24 +687,33 @@ describe('retry missing repairs what a download found', () => {
       .eq('job_id', job.id)
       .eq('shard_no', 4)
       .single<{ header_bytes: number }>();
-    // Shard 2: lost on disk, its storage row remains (same size to `info`). Shard 4: one flipped byte.
-    await loseOnDisk(job.id, 2);
+    // Shard 2: lost on disk. Shard 3: cut short on disk. Their storage rows remain as they were, so
+    // `info()` and a listing still show both at their uploaded sizes. Shard 4: one flipped byte, same size.
+    await rm(await fileOnDisk(job.id, 2));
+    await truncate(await fileOnDisk(job.id, 3), 100);
     await flipByte(job.id, 4, shard4!.header_bytes + 10);
+    const { rows: stored } = await db.query<{ shard_no: number; storage_key: string; stored_bytes: string }>(
+      `select shard_no, storage_key, case when encoding = 'gzip' then gzip_bytes else bytes end as stored_bytes
+         from public.export_shards where job_id = $1 and shard_no in (2, 3) order by shard_no`,
+      [job.id],
+    );
+    const info = await admin.storage.from(EXPORTS_BUCKET).info(stored[0]!.storage_key);
+    expect(info.data?.size).toBe(Number(stored[0]!.stored_bytes));
 
-    // Neither passes the retry's size check as damaged: before any download, the plan is empty.
-    await expect(retryExport(deps(), job.id, { dryRun: true })).rejects.toMatchObject({
-      code: 'unprocessable',
-      message: /Nothing to re-run/,
-    });
+    // The default (size) check asks storage's backend: it finds 2 and 3 before anyone downloads; not 4.
+    const checked = await retryExport(deps(), job.id, { dryRun: true });
+    expect(checked.plan.shards.map((s) => ({ shardNo: s.shardNo, reason: s.reason }))).toEqual([
+      { shardNo: 2, reason: 'object missing from storage' },
+      { shardNo: 3, reason: `object is 100 bytes, manifest says ${stored[1]!.stored_bytes}` },
+    ]);
 
-    // Downloads find them: the whole file stops at shard 2; a resume past it stops at shard 4.
-    expect((await received(await downloadExport(deps(), job.id, request(job.id)))).failed).toBe(true);
-    const resumed = await downloadExport(deps(), job.id, request(job.id, { Range: `bytes=${extents[2]!.start}-` }));
+    // A download finds 4: a resume past 2 and 3 stops at it.
+    const resumed = await downloadExport(deps(), job.id, request(job.id, { Range: `bytes=${extents[3]!.start}-` }));
     expect((await received(resumed)).failed).toBe(true);
 
     const { plan } = await retryExport(deps(), job.id, { dryRun: true });
     expect(plan.shards.map((s) => ({ shardNo: s.shardNo, reason: s.reason }))).toEqual([
-      { shardNo: 2, reason: 'object missing found by a download' },
+      ...checked.plan.shards.map((s) => ({ shardNo: s.shardNo, reason: s.reason })),
       { shardNo: 4, reason: 'checksum mismatch found by a download' },
     ]);
     expect(plan.tail).toBe(false);
@@ -718,10 +728,7 @@ describe('retry missing repairs what a download found', () => {
       'select shard_no, replaced_because from public.export_shard_attempts where job_id = $1 order by shard_no',
       [job.id],
     );
-    expect(history.rows).toEqual([
-      { shard_no: 2, replaced_because: 'object missing found by a download' },
-      { shard_no: 4, replaced_because: 'checksum mismatch found by a download' },
-    ]);
+    expect(history.rows).toEqual(plan.shards.map((s) => ({ shard_no: s.shardNo, replaced_because: s.reason })));
     const problems = await db.query(
       'select shard_no from public.export_shards where job_id = $1 and (problem is not null or problem_kind is not null)',
       [job.id],

@@ -6,7 +6,7 @@ import { AppError } from '../../lib/api/app-error';
 import { cancelExport } from '../../lib/exports/cancel-export';
 import { retryExport } from '../../lib/exports/retry-export';
 import { startExport } from '../../lib/exports/start-export';
-import { serviceClient } from './clients';
+import { serviceClient, storedSizes } from './clients';
 import { createSource, createTenant, superuserPool, typesenseClient, type Tenant } from './export-fixtures';
 import { testStack } from './stack-info';
 
@@ -54,6 +54,7 @@ const deps = (user: { client: SupabaseClient; userId: string }) => ({
   user: { supabase: user.client, userId: user.userId },
   admin,
   typesense: typesenseClient(),
+  storedSize: storedSizes(),
 });
 
 const forbidden = (message: RegExp) =>

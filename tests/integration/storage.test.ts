@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, truncate } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -14,7 +14,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyCors } from '../../devstack/http/cors';
 import { createStorageHandler } from '../../devstack/storage/handler';
-import { anonClient, serviceClient } from './clients';
+import { anonClient, serviceClient, storedSizes } from './clients';
 import { localContext } from './local-context';
 import { testStack, type TestStack } from './stack-info';
 
@@ -343,6 +343,31 @@ describe('storage API through storage-js', () => {
     for (const invalid of ['bytes=5-3', 'bytes=a-b', 'items=0-1', 'bytes=0-1,4-5']) {
       expect({ invalid, ...(await get(invalid)) }).toEqual({ invalid, status: 200, contentRange: null, text: body });
     }
+  });
+
+  it("tells the backend's length from a one-byte read, where info() only repeats the row (lost and cut-short files)", async () => {
+    const files = service.storage.from(bucket);
+    const storedSize = storedSizes();
+    const onDisk = async (key: string) => {
+      const { data } = await files.info(key);
+      return path.join(stack.dataDir, 'storage', 'objects', data!.version!.slice(0, 2), data!.version!);
+    };
+    for (const key of ['probe/whole.csv', 'probe/lost.csv', 'probe/cut.csv', 'probe/a b+ü.csv']) {
+      expect((await files.upload(key, '0123456789', { contentType: 'text/csv' })).error).toBeNull();
+    }
+    await files.upload('probe/empty.csv', '');
+    await rm(await onDisk('probe/lost.csv'));
+    await truncate(await onDisk('probe/cut.csv'), 4);
+
+    expect(await storedSize(bucket, 'probe/whole.csv')).toEqual({ bytes: 10 });
+    expect(await storedSize(bucket, 'probe/a b+ü.csv')).toEqual({ bytes: 10 });
+    expect(await storedSize(bucket, 'probe/empty.csv')).toEqual({ bytes: 0 });
+    expect(await storedSize(bucket, 'probe/never.csv')).toBe('missing');
+    expect(await storedSize(bucket, 'probe/lost.csv')).toBe('missing');
+    expect(await storedSize(bucket, 'probe/cut.csv')).toEqual({ bytes: 4 });
+    // What info() says of the same two: the sizes their rows recorded at upload.
+    expect((await files.info('probe/lost.csv')).data?.size).toBe(10);
+    expect((await files.info('probe/cut.csv')).data?.size).toBe(10);
   });
 
   it('lists one folder level by name, as the worker lists a lane folder to remove unreferenced objects', async () => {

@@ -10,7 +10,7 @@ import { assertExportOperator } from '@/lib/exports/assert-export-operator';
 
 type Ctx = { params: Promise<{ id: string }> };
 
-// `verify=1` compares object sizes with the manifest; `verify=checksum` also hashes every object.
+// `verify=1` compares the objects' sizes in storage's backend with the manifest; `verify=checksum` also hashes every object.
 const query = z.object({
   verify: z
     .enum(['0', '1', 'size', 'checksum'], { error: 'verify must be 0, 1, size or checksum' })
@@ -31,8 +31,6 @@ export const GET = handleRoute<Ctx>(async (request, { params }) => {
   ]);
   // Verifying reads every object: an operator's action, not a viewer's.
   if (verify) await assertExportOperator(deps.user.supabase, job.organisation_id);
-  const verification = verify
-    ? await verifyShards(deps.admin, manifest.shards, { checksums: verify === 'checksum' })
-    : null;
+  const verification = verify ? await verifyShards(deps, manifest.shards, { checksums: verify === 'checksum' }) : null;
   return Response.json({ job, ...manifest, members, verification });
 });
