@@ -707,9 +707,10 @@ describe('retry missing repairs what a download found', () => {
       { shardNo: 3, reason: `object is 100 bytes, manifest says ${stored[1]!.stored_bytes}` },
     ]);
 
-    // A download finds 4: a resume past 2 and 3 stops at it.
-    const resumed = await downloadExport(deps(), job.id, request(job.id, { Range: `bytes=${extents[3]!.start}-` }));
-    expect((await received(resumed)).failed).toBe(true);
+    // A download finds 4: a resume from it is refused before any byte, and the problem is recorded.
+    await expect(
+      downloadExport(deps(), job.id, request(job.id, { Range: `bytes=${extents[3]!.start}-` })),
+    ).rejects.toMatchObject({ code: 'upstream_damaged', details: { problem: 'checksum_mismatch' } });
 
     const { plan } = await retryExport(deps(), job.id, { dryRun: true });
     expect(plan.shards.map((s) => ({ shardNo: s.shardNo, reason: s.reason }))).toEqual([
