@@ -19,8 +19,8 @@ import { formatCount } from '@/components/export-progress/format';
 import type { ExportJob } from '@/lib/exports/types';
 import type { ExportManifest } from '@/lib/queries/export-manifest-query';
 import { cn } from '@/lib/utils';
+import { buildActivity, type ActivityEntry, type ActivityTone } from '@/lib/view-model/activity';
 import { ThroughputChart } from './throughput-chart';
-import { buildActivity, type ActivityEntry, type ActivityTone } from './activity';
 
 const ICON: Record<ActivityEntry['kind'], LucideIcon> = {
   created: PlusCircleIcon,

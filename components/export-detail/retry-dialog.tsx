@@ -17,8 +17,8 @@ import {
 } from '@/components/ui/alert-dialog';
 import { Button } from '@/components/ui/button';
 import { errorMessage } from '@/lib/queries/api-fetch';
-import { formatShardRanges, numberRanges } from './activity';
 import { retryExportMutationOptions, type RetryPlan } from '@/lib/queries/export-mutations';
+import { formatShardRanges, numberRanges } from '@/lib/view-model/activity';
 
 /** Plan rows shown in the preview; the rest is summarised (a re-run can cover thousands of shards). */
 const PREVIEW_ROWS = 12;

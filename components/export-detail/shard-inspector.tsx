@@ -12,10 +12,10 @@ import { Sheet, SheetContent, SheetDescription, SheetHeader, SheetTitle } from '
 import type { ExportInvocation, ExportJob, ExportShard } from '@/lib/exports/types';
 import type { ExportManifest, ShardCheck } from '@/lib/queries/export-manifest-query';
 import { cn } from '@/lib/utils';
-import { plainError } from './plain-error';
+import { plainError } from '@/lib/view-model/plain-error';
+import { ATTEMPT_OUTCOME_LABEL, type ShardAttemptEntry } from '@/lib/view-model/shard-history';
+import { shardHistory } from '@/lib/view-model/shard-history';
 import { RetryDialog } from './retry-dialog';
-import { ATTEMPT_OUTCOME_LABEL, type ShardAttemptEntry } from './shard-history';
-import { shardHistory } from './shard-history';
 
 function Row({ label, children, mono }: { label: string; children: React.ReactNode; mono?: boolean }) {
   return (

@@ -16,8 +16,8 @@ import {
   type ShardCheck,
 } from '@/lib/queries/export-manifest-query';
 import { cn } from '@/lib/utils';
+import { END_REASON_LABEL, groupErrors, parseShardList } from '@/lib/view-model/support-logic';
 import { RetryDialog } from './retry-dialog';
-import { END_REASON_LABEL, groupErrors, parseShardList } from './support-logic';
 
 const reasonTone: Record<string, 'done' | 'running' | 'failed' | 'cancelled' | 'neutral'> = {
   handoff: 'running',

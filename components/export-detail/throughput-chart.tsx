@@ -3,7 +3,7 @@
 import { useMemo } from 'react';
 import { formatCount, formatDuration } from '@/components/export-progress/format';
 import type { ExportShard } from '@/lib/exports/types';
-import { throughputSeries } from './throughput';
+import { throughputSeries } from '@/lib/view-model/throughput';
 
 /** Lane colours, each with a dash pattern too, so lanes are told apart without colour. */
 const LANE_STYLE = [
