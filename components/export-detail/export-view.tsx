@@ -16,23 +16,12 @@ import Link from 'next/link';
 import { parseAsArrayOf, parseAsInteger, parseAsStringLiteral, useQueryStates } from 'nuqs';
 import { useEffect, useId, useMemo, useState } from 'react';
 import { toast } from 'sonner';
-import { formatBytes, formatCount } from '@/components/export-progress/format';
-import { milestoneMessage } from '@/components/export-progress/milestones';
 import { ExportStatusBadge } from '@/components/exports/export-status-badge';
 import { jobStatusKey } from '@/components/exports/job-status';
-import { formatRunLengthSummary, shardRuns } from '@/components/shard-map/run-length';
 import { ShardLegend } from '@/components/shard-map/shard-legend';
 import { LaneBands } from '@/components/shard-map/lane-bands';
 import { GoToShard } from '@/components/shard-map/go-to-shard';
 import { ShardMap } from '@/components/shard-map/shard-map';
-import {
-  deriveShardStates,
-  isActive,
-  SHARD_STATE_LABEL,
-  SHARD_STATES,
-  shardsInStates,
-  stateAt,
-} from '@/components/shard-map/shard-states';
 import { Button } from '@/components/ui/button';
 import { RelativeTime } from '@/components/ui/relative-time';
 import { Tabs, TabsContent, TabsList, TabsTrigger } from '@/components/ui/tabs';
@@ -47,7 +36,18 @@ import { exportQueryOptions } from '@/lib/queries/exports-query';
 import { queryKeys } from '@/lib/queries/keys';
 import { useExportJobSubscription } from '@/lib/realtime/use-export-job-subscription';
 import { actorLabel } from '@/lib/view-model/activity';
+import { formatBytes, formatCount } from '@/lib/view-model/format';
+import { milestoneMessage } from '@/lib/view-model/milestones';
 import { plainError } from '@/lib/view-model/plain-error';
+import { formatRunLengthSummary, shardRuns } from '@/lib/view-model/run-length';
+import {
+  deriveShardStates,
+  isActive,
+  SHARD_STATE_LABEL,
+  SHARD_STATES,
+  shardsInStates,
+  stateAt,
+} from '@/lib/view-model/shard-states';
 import { ActivityTimeline } from './activity-timeline';
 import { agoText } from './connection-indicator';
 import { ConnectionIndicator } from './connection-indicator';

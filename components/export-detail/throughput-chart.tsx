@@ -1,8 +1,8 @@
 'use client';
 
 import { useMemo } from 'react';
-import { formatCount, formatDuration } from '@/components/export-progress/format';
 import type { ExportShard } from '@/lib/exports/types';
+import { formatCount, formatDuration } from '@/lib/view-model/format';
 import { throughputSeries } from '@/lib/view-model/throughput';
 
 /** Lane colours, each with a dash pattern too, so lanes are told apart without colour. */
