@@ -17,7 +17,6 @@ import { parseAsArrayOf, parseAsInteger, parseAsStringLiteral, useQueryStates } 
 import { useEffect, useId, useMemo, useState } from 'react';
 import { toast } from 'sonner';
 import { ExportStatusBadge } from '@/components/exports/export-status-badge';
-import { jobStatusKey } from '@/components/exports/job-status';
 import { ShardLegend } from '@/components/shard-map/shard-legend';
 import { LaneBands } from '@/components/shard-map/lane-bands';
 import { GoToShard } from '@/components/shard-map/go-to-shard';
@@ -37,8 +36,10 @@ import { queryKeys } from '@/lib/queries/keys';
 import { useExportJobSubscription } from '@/lib/realtime/use-export-job-subscription';
 import { actorLabel } from '@/lib/view-model/activity';
 import { formatBytes, formatCount } from '@/lib/view-model/format';
+import { jobStatusKey } from '@/lib/view-model/job-status';
 import { milestoneMessage } from '@/lib/view-model/milestones';
 import { plainError } from '@/lib/view-model/plain-error';
+import { requesterLabel } from '@/lib/view-model/requester';
 import { formatRunLengthSummary, shardRuns } from '@/lib/view-model/run-length';
 import {
   deriveShardStates,
@@ -59,7 +60,6 @@ import { SupportPanel } from './support-panel';
 import { useLiveView } from './use-live-view';
 import { useRate } from './use-rate';
 import { useThrottledEffect } from './use-throttled-effect';
-import { requesterLabel } from '@/components/exports/requester';
 
 /** Tab, open shard and legend filter live in the URL: a support ticket can link straight to a shard. */
 const urlState = {

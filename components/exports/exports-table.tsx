@@ -29,9 +29,15 @@ import { exportsQueryOptions } from '@/lib/queries/exports-query';
 import { useExportListSubscription } from '@/lib/realtime/use-export-list-subscription';
 import { cn } from '@/lib/utils';
 import { formatBytes, formatCount, formatDuration } from '@/lib/view-model/format';
+import {
+  JOB_STATUS_LABEL,
+  jobDurationMs,
+  jobProgress,
+  jobStatusKey,
+  type JobStatusKey,
+} from '@/lib/view-model/job-status';
+import { requesterLabel } from '@/lib/view-model/requester';
 import { ExportStatusBadge } from './export-status-badge';
-import { JOB_STATUS_LABEL, jobDurationMs, jobProgress, jobStatusKey, type JobStatusKey } from './job-status';
-import { requesterLabel } from './requester';
 import { useListShortcuts } from './use-list-shortcuts';
 
 const STATUS_FILTERS = ['queued', 'running', 'cancelling', 'retrying', 'completed', 'failed', 'cancelled'] as const;
