@@ -22,6 +22,8 @@ import { LaneBands } from '@/components/shard-map/lane-bands';
 import { GoToShard } from '@/components/shard-map/go-to-shard';
 import { ShardMap } from '@/components/shard-map/shard-map';
 import { Button } from '@/components/ui/button';
+import { agoText } from '@/components/ui/connection-indicator';
+import { ConnectionIndicator } from '@/components/ui/connection-indicator';
 import { RelativeTime } from '@/components/ui/relative-time';
 import { Tabs, TabsContent, TabsList, TabsTrigger } from '@/components/ui/tabs';
 import type { ExportJob } from '@/lib/exports/types';
@@ -50,8 +52,6 @@ import {
   stateAt,
 } from '@/lib/view-model/shard-states';
 import { ActivityTimeline } from './activity-timeline';
-import { agoText } from './connection-indicator';
-import { ConnectionIndicator } from './connection-indicator';
 import { ExportActions } from './export-actions';
 import { ExportCounters } from './export-counters';
 import { ExportIdentity, ExportName } from './export-identity';

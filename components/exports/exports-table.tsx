@@ -16,11 +16,11 @@ import { ArrowDownIcon, ArrowUpDownIcon, ArrowUpIcon, PlusIcon, SearchIcon } fro
 import Link from 'next/link';
 import { parseAsArrayOf, parseAsString, parseAsStringLiteral, useQueryStates } from 'nuqs';
 import { useMemo, useRef } from 'react';
-import { ConnectionIndicator } from '@/components/export-detail/connection-indicator';
-import { useOnline } from '@/components/export-detail/use-live-view';
 import { liveness } from '@/lib/realtime/liveness';
 import { useNow } from '@/components/hooks/use-now';
+import { useOnline } from '@/components/hooks/use-online';
 import { Button } from '@/components/ui/button';
+import { ConnectionIndicator } from '@/components/ui/connection-indicator';
 import { Input } from '@/components/ui/input';
 import { Progress } from '@/components/ui/progress';
 import { RelativeTime } from '@/components/ui/relative-time';
