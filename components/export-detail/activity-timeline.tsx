@@ -15,12 +15,12 @@ import {
   type LucideIcon,
 } from 'lucide-react';
 import { useId, useMemo, useState } from 'react';
-import { formatCount } from '@/components/export-progress/format';
 import type { ExportJob } from '@/lib/exports/types';
 import type { ExportManifest } from '@/lib/queries/export-manifest-query';
 import { cn } from '@/lib/utils';
+import { buildActivity, type ActivityEntry, type ActivityTone } from '@/lib/view-model/activity';
+import { formatCount } from '@/lib/view-model/format';
 import { ThroughputChart } from './throughput-chart';
-import { buildActivity, type ActivityEntry, type ActivityTone } from './activity';
 
 const ICON: Record<ActivityEntry['kind'], LucideIcon> = {
   created: PlusCircleIcon,

@@ -1,11 +1,11 @@
 'use client';
 
 import { ChevronDownIcon, DownloadIcon } from 'lucide-react';
-import { formatBytes, formatCount } from '@/components/export-progress/format';
 import { Button } from '@/components/ui/button';
 import { Popover, PopoverContent, PopoverTrigger } from '@/components/ui/popover';
 import { downloadHref, formsFor, formSize, type DownloadForm } from '@/lib/download/download-form';
 import type { ExportJob } from '@/lib/exports/types';
+import { formatBytes, formatCount } from '@/lib/view-model/format';
 
 const FORM_TEXT: Record<DownloadForm, { name: (format: string) => string; hint: string }> = {
   plain: {

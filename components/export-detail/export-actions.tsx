@@ -5,8 +5,6 @@ import { Loader2Icon, RepeatIcon, RotateCcwIcon, SquareIcon } from 'lucide-react
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
 import { toast } from 'sonner';
-import { formatCount } from '@/components/export-progress/format';
-import { isActive } from '@/components/shard-map/shard-states';
 import {
   AlertDialog,
   AlertDialogAction,
@@ -23,6 +21,8 @@ import type { ExportJob } from '@/lib/exports/types';
 import { errorMessage } from '@/lib/queries/api-fetch';
 import { cn } from '@/lib/utils';
 import { cancelExportMutationOptions, startExportMutationOptions } from '@/lib/queries/export-mutations';
+import { formatCount } from '@/lib/view-model/format';
+import { isActive } from '@/lib/view-model/shard-states';
 import { DownloadButton } from './download-button';
 import { RetryDialog } from './retry-dialog';
 

@@ -1,15 +1,9 @@
-import {
-  formatBytes,
-  formatCount,
-  formatDuration,
-  formatEtaRange,
-  formatRate,
-} from '@/components/export-progress/format';
-import { estimateEta, type RateEstimate } from '@/components/export-progress/rate';
-import { jobDurationMs, jobProgress } from '@/components/exports/job-status';
 import { Progress } from '@/components/ui/progress';
 import type { ExportJob } from '@/lib/exports/types';
 import { cn } from '@/lib/utils';
+import { formatBytes, formatCount, formatDuration, formatEtaRange, formatRate } from '@/lib/view-model/format';
+import { jobDurationMs, jobProgress } from '@/lib/view-model/job-status';
+import { estimateEta, type RateEstimate } from '@/lib/view-model/rate';
 
 function Stat({
   label,

@@ -16,24 +16,14 @@ import Link from 'next/link';
 import { parseAsArrayOf, parseAsInteger, parseAsStringLiteral, useQueryStates } from 'nuqs';
 import { useEffect, useId, useMemo, useState } from 'react';
 import { toast } from 'sonner';
-import { formatBytes, formatCount } from '@/components/export-progress/format';
-import { milestoneMessage } from '@/components/export-progress/milestones';
 import { ExportStatusBadge } from '@/components/exports/export-status-badge';
-import { jobStatusKey } from '@/components/exports/job-status';
-import { formatRunLengthSummary, shardRuns } from '@/components/shard-map/run-length';
 import { ShardLegend } from '@/components/shard-map/shard-legend';
 import { LaneBands } from '@/components/shard-map/lane-bands';
 import { GoToShard } from '@/components/shard-map/go-to-shard';
 import { ShardMap } from '@/components/shard-map/shard-map';
-import {
-  deriveShardStates,
-  isActive,
-  SHARD_STATE_LABEL,
-  SHARD_STATES,
-  shardsInStates,
-  stateAt,
-} from '@/components/shard-map/shard-states';
 import { Button } from '@/components/ui/button';
+import { agoText } from '@/components/ui/connection-indicator';
+import { ConnectionIndicator } from '@/components/ui/connection-indicator';
 import { RelativeTime } from '@/components/ui/relative-time';
 import { Tabs, TabsContent, TabsList, TabsTrigger } from '@/components/ui/tabs';
 import type { ExportJob } from '@/lib/exports/types';
@@ -46,20 +36,30 @@ import { storeJob } from '@/lib/queries/export-cache';
 import { exportQueryOptions } from '@/lib/queries/exports-query';
 import { queryKeys } from '@/lib/queries/keys';
 import { useExportJobSubscription } from '@/lib/realtime/use-export-job-subscription';
-import { actorLabel } from './activity';
+import { actorLabel } from '@/lib/view-model/activity';
+import { formatBytes, formatCount } from '@/lib/view-model/format';
+import { jobStatusKey } from '@/lib/view-model/job-status';
+import { milestoneMessage } from '@/lib/view-model/milestones';
+import { plainError } from '@/lib/view-model/plain-error';
+import { requesterLabel } from '@/lib/view-model/requester';
+import { formatRunLengthSummary, shardRuns } from '@/lib/view-model/run-length';
+import {
+  deriveShardStates,
+  isActive,
+  SHARD_STATE_LABEL,
+  SHARD_STATES,
+  shardsInStates,
+  stateAt,
+} from '@/lib/view-model/shard-states';
 import { ActivityTimeline } from './activity-timeline';
-import { agoText } from './connection-indicator';
-import { ConnectionIndicator } from './connection-indicator';
 import { ExportActions } from './export-actions';
 import { ExportCounters } from './export-counters';
 import { ExportIdentity, ExportName } from './export-identity';
 import { ShardInspector } from './shard-inspector';
 import { SupportPanel } from './support-panel';
-import { plainError } from './plain-error';
 import { useLiveView } from './use-live-view';
 import { useRate } from './use-rate';
 import { useThrottledEffect } from './use-throttled-effect';
-import { requesterLabel } from '@/components/exports/requester';
 
 /** Tab, open shard and legend filter live in the URL: a support ticket can link straight to a shard. */
 const urlState = {

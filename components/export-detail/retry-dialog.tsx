@@ -4,7 +4,6 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Loader2Icon } from 'lucide-react';
 import { useState, type ReactNode } from 'react';
 import { toast } from 'sonner';
-import { formatCount } from '@/components/export-progress/format';
 import {
   AlertDialog,
   AlertDialogCancel,
@@ -17,8 +16,9 @@ import {
 } from '@/components/ui/alert-dialog';
 import { Button } from '@/components/ui/button';
 import { errorMessage } from '@/lib/queries/api-fetch';
-import { formatShardRanges, numberRanges } from './activity';
 import { retryExportMutationOptions, type RetryPlan } from '@/lib/queries/export-mutations';
+import { formatShardRanges, numberRanges } from '@/lib/view-model/activity';
+import { formatCount } from '@/lib/view-model/format';
 
 /** Plan rows shown in the preview; the rest is summarised (a re-run can cover thousands of shards). */
 const PREVIEW_ROWS = 12;

@@ -4,18 +4,18 @@ import { format } from 'date-fns';
 import { CopyIcon, LinkIcon, RotateCcwIcon } from 'lucide-react';
 import { useState } from 'react';
 import { toast } from 'sonner';
-import { formatBytes, formatCount } from '@/components/export-progress/format';
 import { SHARD_STATE_STYLE } from '@/components/shard-map/shard-style';
-import { isActive, SHARD_STATE_LABEL, type ShardState } from '@/components/shard-map/shard-states';
 import { Button } from '@/components/ui/button';
 import { Sheet, SheetContent, SheetDescription, SheetHeader, SheetTitle } from '@/components/ui/sheet';
 import type { ExportInvocation, ExportJob, ExportShard } from '@/lib/exports/types';
 import type { ExportManifest, ShardCheck } from '@/lib/queries/export-manifest-query';
 import { cn } from '@/lib/utils';
-import { plainError } from './plain-error';
+import { formatBytes, formatCount } from '@/lib/view-model/format';
+import { plainError } from '@/lib/view-model/plain-error';
+import { ATTEMPT_OUTCOME_LABEL, type ShardAttemptEntry } from '@/lib/view-model/shard-history';
+import { shardHistory } from '@/lib/view-model/shard-history';
+import { isActive, SHARD_STATE_LABEL, type ShardState } from '@/lib/view-model/shard-states';
 import { RetryDialog } from './retry-dialog';
-import { ATTEMPT_OUTCOME_LABEL, type ShardAttemptEntry } from './shard-history';
-import { shardHistory } from './shard-history';
 
 function Row({ label, children, mono }: { label: string; children: React.ReactNode; mono?: boolean }) {
   return (

@@ -4,8 +4,6 @@ import { useQuery } from '@tanstack/react-query';
 import { format } from 'date-fns';
 import { AlertTriangleIcon, CheckCircle2Icon, Loader2Icon, RotateCcwIcon, ShieldCheckIcon } from 'lucide-react';
 import { useId, useMemo, useState } from 'react';
-import { formatBytes, formatCount, formatDuration } from '@/components/export-progress/format';
-import { isActive } from '@/components/shard-map/shard-states';
 import { Badge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { Input } from '@/components/ui/input';
@@ -16,8 +14,10 @@ import {
   type ShardCheck,
 } from '@/lib/queries/export-manifest-query';
 import { cn } from '@/lib/utils';
+import { formatBytes, formatCount, formatDuration } from '@/lib/view-model/format';
+import { isActive } from '@/lib/view-model/shard-states';
+import { END_REASON_LABEL, groupErrors, parseShardList } from '@/lib/view-model/support-logic';
 import { RetryDialog } from './retry-dialog';
-import { END_REASON_LABEL, groupErrors, parseShardList } from './support-logic';
 
 const reasonTone: Record<string, 'done' | 'running' | 'failed' | 'cancelled' | 'neutral'> = {
   handoff: 'running',

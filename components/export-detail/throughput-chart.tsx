@@ -1,9 +1,9 @@
 'use client';
 
 import { useMemo } from 'react';
-import { formatCount, formatDuration } from '@/components/export-progress/format';
 import type { ExportShard } from '@/lib/exports/types';
-import { throughputSeries } from './throughput';
+import { formatCount, formatDuration } from '@/lib/view-model/format';
+import { throughputSeries } from '@/lib/view-model/throughput';
 
 /** Lane colours, each with a dash pattern too, so lanes are told apart without colour. */
 const LANE_STYLE = [

@@ -1,30 +1,13 @@
 'use client';
 
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useSyncExternalStore } from 'react';
+import { useEffect } from 'react';
 import { useNow } from '@/components/hooks/use-now';
+import { useOnline } from '@/components/hooks/use-online';
 import { queryKeys } from '@/lib/queries/keys';
 import type { ConnectionState } from '@/lib/realtime/connection-state';
 import { liveness, type Liveness } from '@/lib/realtime/liveness';
 import { rejoinPrivateTopic } from '@/lib/realtime/private-topic';
-
-function subscribeOnline(onChange: () => void) {
-  window.addEventListener('online', onChange);
-  window.addEventListener('offline', onChange);
-  return () => {
-    window.removeEventListener('online', onChange);
-    window.removeEventListener('offline', onChange);
-  };
-}
-
-/** The browser's own online flag (false: no network at all, whatever the channel believes). */
-export function useOnline(): boolean {
-  return useSyncExternalStore(
-    subscribeOnline,
-    () => navigator.onLine,
-    () => true,
-  );
-}
 
 /**
  * Whether the export page may call itself live: the channel's state, the browser's online flag and

@@ -1,14 +1,8 @@
 'use client';
 
 import { useMemo, useState } from 'react';
-import {
-  addSample,
-  estimateRate,
-  samplesFromShards,
-  type RateEstimate,
-  type RateSample,
-} from '@/components/export-progress/rate';
 import type { ExportJob, ExportShard } from '@/lib/exports/types';
+import { addSample, estimateRate, samplesFromShards, type RateEstimate, type RateSample } from '@/lib/view-model/rate';
 
 /**
  * Records/s from the server's record of shards (the manifest's write times), so the rate and the ETA

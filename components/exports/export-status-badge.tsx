@@ -8,7 +8,7 @@ import {
 } from 'lucide-react';
 import { Badge } from '@/components/ui/badge';
 import type { ExportJob } from '@/lib/exports/types';
-import { JOB_STATUS_LABEL, JOB_STATUS_TONE, jobStatusKey, type JobStatusKey } from './job-status';
+import { JOB_STATUS_LABEL, JOB_STATUS_TONE, jobStatusKey, type JobStatusKey } from '@/lib/view-model/job-status';
 
 const icons: Record<JobStatusKey, React.ReactNode> = {
   queued: <CircleDashedIcon aria-hidden />,

@@ -16,12 +16,11 @@ import { ArrowDownIcon, ArrowUpDownIcon, ArrowUpIcon, PlusIcon, SearchIcon } fro
 import Link from 'next/link';
 import { parseAsArrayOf, parseAsString, parseAsStringLiteral, useQueryStates } from 'nuqs';
 import { useMemo, useRef } from 'react';
-import { ConnectionIndicator } from '@/components/export-detail/connection-indicator';
-import { useOnline } from '@/components/export-detail/use-live-view';
 import { liveness } from '@/lib/realtime/liveness';
-import { formatBytes, formatCount, formatDuration } from '@/components/export-progress/format';
 import { useNow } from '@/components/hooks/use-now';
+import { useOnline } from '@/components/hooks/use-online';
 import { Button } from '@/components/ui/button';
+import { ConnectionIndicator } from '@/components/ui/connection-indicator';
 import { Input } from '@/components/ui/input';
 import { Progress } from '@/components/ui/progress';
 import { RelativeTime } from '@/components/ui/relative-time';
@@ -29,9 +28,16 @@ import type { ExportJob } from '@/lib/exports/types';
 import { exportsQueryOptions } from '@/lib/queries/exports-query';
 import { useExportListSubscription } from '@/lib/realtime/use-export-list-subscription';
 import { cn } from '@/lib/utils';
+import { formatBytes, formatCount, formatDuration } from '@/lib/view-model/format';
+import {
+  JOB_STATUS_LABEL,
+  jobDurationMs,
+  jobProgress,
+  jobStatusKey,
+  type JobStatusKey,
+} from '@/lib/view-model/job-status';
+import { requesterLabel } from '@/lib/view-model/requester';
 import { ExportStatusBadge } from './export-status-badge';
-import { JOB_STATUS_LABEL, jobDurationMs, jobProgress, jobStatusKey, type JobStatusKey } from './job-status';
-import { requesterLabel } from './requester';
 import { useListShortcuts } from './use-list-shortcuts';
 
 const STATUS_FILTERS = ['queued', 'running', 'cancelling', 'retrying', 'completed', 'failed', 'cancelled'] as const;

@@ -16,7 +16,6 @@ import { useEffect, useId } from 'react';
 import { Controller, useForm, useWatch } from 'react-hook-form';
 import { toast } from 'sonner';
 import { z } from 'zod';
-import { formatCount } from '@/components/export-progress/format';
 import { useDebouncedValue } from '@/components/hooks/use-debounced-value';
 import { Button } from '@/components/ui/button';
 import { Select, Textarea } from '@/components/ui/input';
@@ -26,6 +25,7 @@ import { startExportMutationOptions } from '@/lib/queries/export-mutations';
 import { laneCount, MAX_LANES, RECORDS_PER_LANE } from '@/lib/sources/lane-count';
 import { sourceEstimateQueryOptions, sourceQueryOptions, sourcesQueryOptions } from '@/lib/queries/sources-query';
 import { cn } from '@/lib/utils';
+import { formatCount } from '@/lib/view-model/format';
 import { displayOrder, moveField, toggleField } from './field-order';
 
 /** Records per shard: the worker's page size (export_jobs.page_size defaults to 250, Typesense's maximum). */

@@ -3,7 +3,7 @@
 import { useId, useState } from 'react';
 import { Button } from '@/components/ui/button';
 import { Input } from '@/components/ui/input';
-import { formatCount } from '@/components/export-progress/format';
+import { formatCount } from '@/lib/view-model/format';
 
 /** "Go to shard #": opens a shard by number (what support is asked about), checked against the map. */
 export function GoToShard({ total, onGo }: { total: number; onGo: (shardNo: number) => void }) {

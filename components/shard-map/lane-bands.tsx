@@ -3,7 +3,7 @@
 import { Progress } from '@/components/ui/progress';
 import type { ExportLaneProgress } from '@/lib/exports/types';
 import { cn } from '@/lib/utils';
-import { laneBands } from './lane-bands-model';
+import { laneBands } from '@/lib/view-model/lane-bands-model';
 
 const BAR_COLOUR: Record<ExportLaneProgress['status'], string> = {
   queued: 'bg-state-pending',

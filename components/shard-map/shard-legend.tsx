@@ -2,8 +2,8 @@
 
 import { Button } from '@/components/ui/button';
 import { cn } from '@/lib/utils';
+import { SHARD_STATE_LABEL, SHARD_STATES, type ShardMapModel, type ShardState } from '@/lib/view-model/shard-states';
 import { SHARD_STATE_STYLE } from './shard-style';
-import { SHARD_STATE_LABEL, SHARD_STATES, type ShardMapModel, type ShardState } from './shard-states';
 
 /** Legend with counts; each entry toggles a filter of the map to that state (aria-pressed). */
 export function ShardLegend({

@@ -3,9 +3,9 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { cn } from '@/lib/utils';
+import { SHARD_STATE_LABEL, stateAt, type ShardMapModel } from '@/lib/view-model/shard-states';
 import { SHARD_STATE_STYLE } from './shard-style';
 import { keyTarget } from './shard-map-keys';
-import { SHARD_STATE_LABEL, stateAt, type ShardMapModel } from './shard-states';
 
 const CELL = 18;
 const GAP = 3;

@@ -1,5 +1,5 @@
 import { CheckIcon, DotIcon, Loader2Icon, MinusIcon, RotateCcwIcon, XIcon, type LucideIcon } from 'lucide-react';
-import type { ShardState } from './shard-states';
+import type { ShardState } from '@/lib/view-model/shard-states';
 
 /**
  * Each state has its own colour token (globals.css, colour-blind-safe hues) AND its own glyph, so a

@@ -1,5 +1,5 @@
-import type { ShardState } from '@/components/shard-map/shard-states';
 import type { ExportManifest } from '@/lib/queries/export-manifest-query';
+import type { ShardState } from './shard-states';
 
 /** One try at writing a shard, whatever became of it. */
 export type ShardAttemptEntry = {

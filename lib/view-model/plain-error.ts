@@ -1,5 +1,5 @@
-import { formatCount, formatDuration } from '@/components/export-progress/format';
 import type { ExportJob, ExportShardFailure } from '@/lib/exports/types';
+import { formatCount, formatDuration } from './format';
 
 /** What each error kind means to a person, as "Couldn't <verb> shard N: <cause>". */
 const PLAIN: Record<string, { verb: string; cause: string }> = {

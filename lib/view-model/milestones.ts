@@ -1,5 +1,5 @@
 import type { ExportJob } from '@/lib/exports/types';
-import { expectedShards } from '@/components/shard-map/shard-states';
+import { expectedShards } from './shard-states';
 
 export type MilestoneJob = Pick<
   ExportJob,

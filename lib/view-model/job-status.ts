@@ -1,5 +1,5 @@
 import type { ExportJob } from '@/lib/exports/types';
-import { expectedShards, isActive } from '@/components/shard-map/shard-states';
+import { expectedShards, isActive } from './shard-states';
 
 export type JobStatusKey = ExportJob['status'] | 'cancelling';
 export type Tone = 'neutral' | 'done' | 'running' | 'failed' | 'pending' | 'cancelled';

@@ -1,7 +1,7 @@
 import { format } from 'date-fns';
-import { formatBytes, formatCount, formatDuration } from '@/components/export-progress/format';
 import type { ExportJob, OrganisationMember } from '@/lib/exports/types';
 import type { ExportManifest } from '@/lib/queries/export-manifest-query';
+import { formatBytes, formatCount, formatDuration } from './format';
 import { END_REASON_LABEL } from './support-logic';
 
 export type ActivityTone = 'neutral' | 'done' | 'running' | 'failed' | 'cancelled';
