@@ -1,3 +1,4 @@
+import { CPU_ESTIMATE } from '../../supabase/functions/_shared/cpu-meter.ts';
 import { referenceSha256 } from '../lib/reference';
 import { runExport, type ExportRun } from '../lib/export-run';
 import { num, perSecond, seconds, type Table } from '../lib/format';
@@ -101,7 +102,7 @@ function cpuLimitScenario(limitMs: number, name: string, title: string, figurePr
             ],
             rows,
             notes: [
-              `The worker cannot read its CPU time on the hosted runtime: it hands off when its estimate (timed encoding × 1.5 + 1.5 ms an exchange) reaches 80 % of BATON_EDGE_CPU_LIMIT_MS (${num(limitMs * 0.8)} ms).`,
+              `The worker cannot read its CPU time on the hosted runtime: it hands off when its estimate (timed encoding × ${CPU_ESTIMATE.timedWorkFactor} + ${CPU_ESTIMATE.perExchangeMs} ms an exchange + ${CPU_ESTIMATE.perRequestMs} ms a request) reaches 80 % of BATON_EDGE_CPU_LIMIT_MS (${num(limitMs * 0.8)} ms).`,
               'invocations: those that held the lane (an heir that never got the baton is not counted); records/invocation: rows ÷ those.',
               'stopped at the limit: worker processes the devstack stopped for CPU, of all it ran (heirs included), per 100.',
               'CPU estimate ÷ measured: the workers’ own estimates summed ÷ their main threads’ CPU as the devstack read it from /proc (what the platform counts); ≥ 1 means the estimate errs on the safe side.',

@@ -10,6 +10,7 @@ describe('CPU meter', () => {
     meter.countExchange();
     expect(meter.time(() => 'result')).toBe('result');
     expect(meter.usedMs()).toBe(42);
+    expect(meter.perRequestMs).toBe(0);
   });
 
   it('without a clock, estimates from timed synchronous work and exchanges, with the margin', () => {
@@ -25,6 +26,9 @@ describe('CPU meter', () => {
     meter.countExchange();
     meter.countExchange();
     expect(meter.usedMs()).toBeCloseTo(10 * CPU_ESTIMATE.timedWorkFactor + 2 * CPU_ESTIMATE.perExchangeMs);
+    // What nothing times on a request (lazy compilation on a fresh isolate) is charged once per request.
+    expect(meter.perRequestMs).toBe(CPU_ESTIMATE.perRequestMs);
+    expect(CPU_ESTIMATE.perRequestMs).toBeGreaterThan(0);
   });
 
   it('counts work that throws, and never less than the timed work itself', () => {

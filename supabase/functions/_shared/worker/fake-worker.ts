@@ -85,7 +85,11 @@ export class FakeMeter implements CpuMeter {
   readonly source = 'estimate' as const;
   cpuMs = 0;
 
-  constructor(private readonly costs: { timedWorkMs: number; exchangeMs: number }) {}
+  readonly perRequestMs: number;
+
+  constructor(private readonly costs: { timedWorkMs: number; exchangeMs: number; requestMs?: number }) {
+    this.perRequestMs = costs.requestMs ?? 0;
+  }
 
   usedMs = (): number => this.cpuMs;
 
@@ -150,7 +154,7 @@ export type WorldOptions = {
   settings?: Partial<WorkerSettings>;
   /** Virtual latency of each kind of call, ms. */
   latency?: Partial<Record<PortName | 'record', number>>;
-  meter?: { timedWorkMs: number; exchangeMs: number };
+  meter?: { timedWorkMs: number; exchangeMs: number; requestMs?: number };
   bootMs?: number;
 };
 

@@ -193,6 +193,16 @@ describe('hand-off policy in a running lane', () => {
     expect(world.storageKeys()).toEqual(world.manifestKeys());
   });
 
+  it("counts the request's untimed CPU once: with 40 ms of it, the same budget holds two pages", async () => {
+    const world = new FakeWorld({
+      settings: { timeBudgetMs: 60_000, cpuBudgetMs: 100 },
+      meter: { timedWorkMs: 30, exchangeMs: 0, requestMs: 40 },
+    });
+    const ran = await world.run();
+    expect(ran).toMatchObject({ kind: 'ended', result: { outcome: 'handoff', shardsWritten: 2 } });
+    expect(world.meter.cpuMs + world.meter.perRequestMs).toBeLessThanOrEqual(100);
+  });
+
   it('starts the heir once, then releases the lane without starting a second copy of it', async () => {
     const world = new FakeWorld({ settings: { timeBudgetMs: 150 }, bootMs: 20 });
     await world.run();

@@ -75,7 +75,7 @@ export async function runExportInvocation(request: WorkerRequest, deps: Invocati
   const ports = meteredPorts(deps.ports, meter);
   // CPU counts from the request, as the platform counts it (the claim, and an heir's warm-up, are on it);
   // wall time from the lease (held-lease.ts).
-  const cpuUsedMs = () => meter.usedMs() - deps.cpuAtRequest;
+  const cpuUsedMs = () => meter.usedMs() - deps.cpuAtRequest + meter.perRequestMs;
   const { claim, readAhead } = await takeLease(request, { ports, settings, meter, clock });
   if (!claim.claimed) return decline(request, claim, ports);
 
