@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { laneFolder } from './shard-key.ts';
 import { parseRpcResult } from './worker-rpc-results.ts';
+import type { WorkerPorts } from './worker/ports.ts';
 
 /**
  * The clean-up of an ended job's storage: every object under its lane folders that no manifest row names
@@ -9,12 +10,7 @@ import { parseRpcResult } from './worker-rpc-results.ts';
  * sweep kicks a worker for it (supabase/migrations/20261207000200_one_lock_order_and_storage_cleanup.sql).
  * One listing per lane folder, whatever the number of shards.
  */
-export type CleanupPorts = {
-  rpc: <T>(fn: string, args: Record<string, unknown>) => Promise<T>;
-  listObjects: (folder: string) => Promise<string[]>;
-  removeObjects: (keys: string[]) => Promise<void>;
-  log: (message: string) => void;
-};
+export type CleanupPorts = Pick<WorkerPorts, 'rpc' | 'listObjects' | 'removeObjects' | 'log'>;
 
 const takenSchema = z.union([
   z.object({ taken: z.literal(false) }),
@@ -30,7 +26,7 @@ export async function cleanUpEndedJob(jobId: string, ports: CleanupPorts): Promi
   const taken = parseRpcResult(
     'begin_export_cleanup',
     takenSchema,
-    await ports.rpc<unknown>('begin_export_cleanup', { p_job_id: jobId }),
+    await ports.rpc('begin_export_cleanup', { p_job_id: jobId }),
   );
   if (!taken.taken) return null;
   let removed = 0;
@@ -40,7 +36,7 @@ export async function cleanUpEndedJob(jobId: string, ports: CleanupPorts): Promi
       const unreferenced = parseRpcResult(
         'unreferenced_export_objects',
         unreferencedSchema,
-        await ports.rpc<unknown>('unreferenced_export_objects', {
+        await ports.rpc('unreferenced_export_objects', {
           p_job_id: jobId,
           p_keys: listed.slice(start, start + KEYS_PER_QUESTION),
         }),

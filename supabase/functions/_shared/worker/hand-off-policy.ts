@@ -1,8 +1,9 @@
 import { shouldStartHeir, type HeirTimingInput } from '../heir-timing.ts';
+import { keyArg } from '../worker-rpc-args.ts';
 import { announcedSchema, outcomeSchema, type LaneToStart } from '../worker-rpc-results.ts';
 import type { HeldLease, LeaseArgs } from './held-lease.ts';
 import type { WorkerPorts } from './ports.ts';
-import { callState, keyArg } from './state-call.ts';
+import { callState } from './state-call.ts';
 
 /**
  * When this invocation stops writing and who continues the lane. The budgets are wall time since the

@@ -168,7 +168,12 @@ async function endInvocation({ ports, claim, lease, writer }: Holding, ending: L
       const failed = await callState(
         ports,
         'fail_export_lane',
-        { ...lease.args, p_error_kind: error.kind, p_message: error.message, p_retryable: error.retryable },
+        {
+          ...lease.args,
+          p_error_kind: error.kind,
+          p_message: error.message,
+          p_retryable: error.retryable,
+        },
         outcomeSchema,
       ).catch((e: unknown) => {
         ports.log(`${lease.tag}: could not record the failure (the lease will expire): ${String(e)}`);

@@ -1,10 +1,11 @@
 import { ExportError } from '../export-error.ts';
+import { keyArg } from '../worker-rpc-args.ts';
 import { recordOutcomeSchema, type Rerun } from '../worker-rpc-results.ts';
 import type { HandOffPolicy, HandOffReason } from './hand-off-policy.ts';
 import type { HeldLease } from './held-lease.ts';
 import type { PreparedShard } from './lane-page.ts';
 import type { WorkerClock, WorkerPorts } from './ports.ts';
-import { callState, keyArg } from './state-call.ts';
+import { callState } from './state-call.ts';
 
 /**
  * Writes one shard the way design invariant 3 asks: the object first, then its manifest row. `upload`

@@ -1,5 +1,5 @@
 import type { CpuMeter } from '../cpu-meter.ts';
-import type { WorkerSettings } from '../worker-settings.ts';
+import { keyArg } from '../worker-rpc-args.ts';
 import {
   claimSchema,
   previewSchema,
@@ -8,9 +8,10 @@ import {
   type ClaimedJob,
   type ClaimedLane,
 } from '../worker-rpc-results.ts';
+import type { WorkerSettings } from '../worker-settings.ts';
 import { fetchLanePage, prepareShard, type Page } from './lane-page.ts';
 import type { WorkerClock, WorkerPorts, WorkerRequest } from './ports.ts';
-import { callState, keyArg } from './state-call.ts';
+import { callState } from './state-call.ts';
 
 /**
  * How an invocation comes to hold a lane's lease: it claims the lane, or — started as the heir of the
