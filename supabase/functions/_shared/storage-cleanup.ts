@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { laneFolder } from './shard-key.ts';
 import { parseRpcResult } from './worker-rpc-results.ts';
 import type { WorkerPorts } from './worker/ports.ts';
@@ -12,22 +11,12 @@ import type { WorkerPorts } from './worker/ports.ts';
  */
 export type CleanupPorts = Pick<WorkerPorts, 'rpc' | 'listObjects' | 'removeObjects' | 'log'>;
 
-const takenSchema = z.union([
-  z.object({ taken: z.literal(false) }),
-  z.object({ taken: z.literal(true), organisation_id: z.uuid(), lane_count: z.number().int().min(1) }),
-]);
-const unreferencedSchema = z.array(z.string());
-
 /** Asks the manifest at most this many keys at a time (a lane folder may hold thousands). */
 const KEYS_PER_QUESTION = 1_000;
 
 /** Runs the job's clean-up if one is due and not taken; answers how many objects it removed (null: none due). */
 export async function cleanUpEndedJob(jobId: string, ports: CleanupPorts): Promise<number | null> {
-  const taken = parseRpcResult(
-    'begin_export_cleanup',
-    takenSchema,
-    await ports.rpc('begin_export_cleanup', { p_job_id: jobId }),
-  );
+  const taken = parseRpcResult('begin_export_cleanup', await ports.rpc('begin_export_cleanup', { p_job_id: jobId }));
   if (!taken.taken) return null;
   let removed = 0;
   for (let lane = 1; lane <= taken.lane_count; lane += 1) {
@@ -35,7 +24,6 @@ export async function cleanUpEndedJob(jobId: string, ports: CleanupPorts): Promi
     for (let start = 0; start < listed.length; start += KEYS_PER_QUESTION) {
       const unreferenced = parseRpcResult(
         'unreferenced_export_objects',
-        unreferencedSchema,
         await ports.rpc('unreferenced_export_objects', {
           p_job_id: jobId,
           p_keys: listed.slice(start, start + KEYS_PER_QUESTION),
