@@ -9,8 +9,12 @@ import { applyMigrations, isMain, projectRoot, withScratchPostgres } from './mig
  * TypeScript template (the code behind `supabase gen types typescript`), run against a Postgres that
  * has the Supabase-like base and every migration. `npm run db:types` rewrites the committed file; an
  * integration test regenerates it and fails when the committed one is stale.
+ *
+ * It lives in supabase/functions/_shared so the export worker (Deno) types its calls with it too: a hosted
+ * deploy bundles a function from its import graph, which must stay inside supabase/functions. The app
+ * imports it from there like the other shared code.
  */
-export const DATABASE_TYPES_FILE = path.join(projectRoot, 'lib', 'supabase', 'database.types.ts');
+export const DATABASE_TYPES_FILE = path.join(projectRoot, 'supabase', 'functions', '_shared', 'database.types.ts');
 const POSTGRES_META = path.join(
   projectRoot,
   'node_modules',

@@ -1,8 +1,8 @@
 import { createServerClient, parseCookieHeader } from '@supabase/ssr';
 import { createClient as createSupabaseClient } from '@supabase/supabase-js';
 import { publicEnv } from '@/lib/env/public';
-import type { Database } from '@/lib/supabase/database.types';
 import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
+import type { Database } from '@/supabase/functions/_shared/database.types.ts';
 import { exactJsonFetch } from '@/supabase/functions/_shared/exact-json.ts';
 import { AppError } from './app-error';
 

@@ -1,7 +1,7 @@
 import { createClient as createSupabaseClient } from '@supabase/supabase-js';
 import { publicEnv } from '@/lib/env/public';
 import { serverEnv } from '@/lib/env/server';
-import type { Database } from './database.types';
+import type { Database } from '@/supabase/functions/_shared/database.types.ts';
 import { exactJsonFetch } from '@/supabase/functions/_shared/exact-json.ts';
 
 /**

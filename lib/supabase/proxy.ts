@@ -1,7 +1,7 @@
 import { createServerClient } from '@supabase/ssr';
 import { NextResponse, type NextRequest } from 'next/server';
 import { publicEnv } from '@/lib/env/public';
-import type { Database } from './database.types';
+import type { Database } from '@/supabase/functions/_shared/database.types.ts';
 
 const PUBLIC_PATHS = ['/sign-in'];
 

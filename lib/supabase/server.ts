@@ -2,7 +2,7 @@ import 'server-only';
 import { createServerClient } from '@supabase/ssr';
 import { cookies } from 'next/headers';
 import { publicEnv } from '@/lib/env/public';
-import type { Database } from './database.types';
+import type { Database } from '@/supabase/functions/_shared/database.types.ts';
 import { exactJsonFetch } from '@/supabase/functions/_shared/exact-json.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
-import type { Database } from './database.types';
+import type { Database } from '@/supabase/functions/_shared/database.types.ts';
 
 /**
  * A supabase-js client typed by the generated `Database`: tables, columns and RPC arguments and results

@@ -48,11 +48,11 @@ describe('supabase/schema.sql', () => {
   });
 });
 
-describe('lib/supabase/database.types.ts', () => {
+describe('supabase/functions/_shared/database.types.ts', () => {
   it('is what `npm run db:types` generates from the migrations (run it after adding one)', async () => {
     const generated = await generateDatabaseTypes(url.toString());
     const committed = await readFile(DATABASE_TYPES_FILE, 'utf8');
-    expect(committed, 'lib/supabase/database.types.ts is stale: run `npm run db:types`').toBe(generated);
+    expect(committed, 'supabase/functions/_shared/database.types.ts is stale: run `npm run db:types`').toBe(generated);
   });
 });
 

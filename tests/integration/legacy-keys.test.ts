@@ -10,7 +10,7 @@ import { createUser } from '../../devstack/auth/handler';
 import { freePort } from '../../devstack/free-port';
 import { projectRoot, startDevstack, type Devstack } from '../../devstack/stack';
 import { startExport } from '../../lib/exports/start-export';
-import type { Database } from '../../lib/supabase/database.types';
+import type { Database } from '../../supabase/functions/_shared/database.types.ts';
 import { testFields, testRecord, waitForJob } from './export-fixtures';
 
 /**

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { laneFolder } from './shard-key.ts';
 import { parseRpcResult } from './worker-rpc-results.ts';
+import type { WorkerPorts } from './worker/ports.ts';
 
 /**
  * The clean-up of an ended job's storage: every object under its lane folders that no manifest row names
@@ -9,29 +9,14 @@ import { parseRpcResult } from './worker-rpc-results.ts';
  * sweep kicks a worker for it (supabase/migrations/20261207000200_one_lock_order_and_storage_cleanup.sql).
  * One listing per lane folder, whatever the number of shards.
  */
-export type CleanupPorts = {
-  rpc: <T>(fn: string, args: Record<string, unknown>) => Promise<T>;
-  listObjects: (folder: string) => Promise<string[]>;
-  removeObjects: (keys: string[]) => Promise<void>;
-  log: (message: string) => void;
-};
-
-const takenSchema = z.union([
-  z.object({ taken: z.literal(false) }),
-  z.object({ taken: z.literal(true), organisation_id: z.uuid(), lane_count: z.number().int().min(1) }),
-]);
-const unreferencedSchema = z.array(z.string());
+export type CleanupPorts = Pick<WorkerPorts, 'rpc' | 'listObjects' | 'removeObjects' | 'log'>;
 
 /** Asks the manifest at most this many keys at a time (a lane folder may hold thousands). */
 const KEYS_PER_QUESTION = 1_000;
 
 /** Runs the job's clean-up if one is due and not taken; answers how many objects it removed (null: none due). */
 export async function cleanUpEndedJob(jobId: string, ports: CleanupPorts): Promise<number | null> {
-  const taken = parseRpcResult(
-    'begin_export_cleanup',
-    takenSchema,
-    await ports.rpc<unknown>('begin_export_cleanup', { p_job_id: jobId }),
-  );
+  const taken = parseRpcResult('begin_export_cleanup', await ports.rpc('begin_export_cleanup', { p_job_id: jobId }));
   if (!taken.taken) return null;
   let removed = 0;
   for (let lane = 1; lane <= taken.lane_count; lane += 1) {
@@ -39,8 +24,7 @@ export async function cleanUpEndedJob(jobId: string, ports: CleanupPorts): Promi
     for (let start = 0; start < listed.length; start += KEYS_PER_QUESTION) {
       const unreferenced = parseRpcResult(
         'unreferenced_export_objects',
-        unreferencedSchema,
-        await ports.rpc<unknown>('unreferenced_export_objects', {
+        await ports.rpc('unreferenced_export_objects', {
           p_job_id: jobId,
           p_keys: listed.slice(start, start + KEYS_PER_QUESTION),
         }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimedLaneSchema, parseRpcResult, recordOutcomeSchema } from './worker-rpc-results.ts';
+import { claimedLaneSchema, parseRpcResult } from './worker-rpc-results.ts';
 
 describe('worker RPC results', () => {
   const lane = {
@@ -22,11 +22,22 @@ describe('worker RPC results', () => {
   });
 
   it('refuses an answer of the wrong shape, naming the function and the field', () => {
-    expect(() => parseRpcResult('claim_export_lane', claimedLaneSchema, { ...lane, cursor_key: 1.5 })).toThrow(
-      /^claim_export_lane answered an unexpected shape \(cursor_key: /,
+    const announced = { claimed: false, reason: 'announced', after_key: 1.5 };
+    expect(() => parseRpcResult('poll_export_baton', announced)).toThrow(
+      /^poll_export_baton answered an unexpected shape \(after_key: /,
     );
-    expect(() => parseRpcResult('record_export_shard', recordOutcomeSchema, { outcome: 'maybe' })).toThrow(
+    expect(() => parseRpcResult('record_export_shard', { outcome: 'maybe' })).toThrow(
       /record_export_shard answered an unexpected shape \(outcome: /,
+    );
+  });
+
+  it("reads each function's answer with that function's schema", () => {
+    expect(
+      parseRpcResult('poll_export_baton', { claimed: false, reason: 'announced', after_key: '9007199254740993' }),
+    ).toEqual({ claimed: false, reason: 'announced', after_key: 9007199254740993n });
+    expect(parseRpcResult('unreferenced_export_objects', ['a/b', 'a/c'])).toEqual(['a/b', 'a/c']);
+    expect(() => parseRpcResult('unreferenced_export_objects', [1])).toThrow(
+      /^unreferenced_export_objects answered an unexpected shape \(0: /,
     );
   });
 });

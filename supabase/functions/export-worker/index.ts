@@ -115,11 +115,13 @@ function startCopy(request: WorkerRequest): void {
 }
 
 const ports: WorkerPorts = {
-  rpc: async <T>(fn: string, args: Record<string, unknown>) => {
+  // The port's type is the contract (worker-rpc-args.ts: the generated Args, keys as digits); the client
+  // is not typed with `Database` because it would want those keys as numbers, which cannot carry them.
+  rpc: async (fn, args) => {
     // A transaction Postgres rolled back (deadlock, serialization failure) is sent again in place.
     const { data, error } = await retryRolledBack(() => supabase.rpc(fn, args));
     if (error) throw new ExportError('database_failed', `${fn}: ${error.message}`, true);
-    return data as T;
+    return data;
   },
   searchPage: async (request) => {
     try {

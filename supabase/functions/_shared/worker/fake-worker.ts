@@ -19,6 +19,7 @@ import { ExportError } from '../export-error.ts';
 import { encodeShard, type ExportDocument, type ExportFormat } from '../export-format.ts';
 import { gzipShard } from '../gzip-shard.ts';
 import { shardStorageKey } from '../shard-key.ts';
+import type { Int64Digits, RpcArgs, RpcName } from '../worker-rpc-args.ts';
 import { parseWorkerSettings, type WorkerSettings } from '../worker-settings.ts';
 import type { LeaseArgs } from './held-lease.ts';
 import type { SearchPageRequest, WorkerClock, WorkerPorts, WorkerRequest } from './ports.ts';
@@ -122,6 +123,12 @@ export type PortName = 'rpc' | 'search' | 'upload' | 'remove' | 'list';
 /** One port call: its order among all calls, what it was, and (for shard writes) the lane_seq. */
 export type PortCall = { index: number; port: PortName; fn?: string; laneSeq?: number; args?: Record<string, unknown> };
 
+/** A call of a database function, its arguments typed by its name (a union over every function). */
+type RpcCall = { [F in RpcName]: { fn: F; args: RpcArgs<F> } }[RpcName];
+
+/** A key argument as the database reads it. */
+const keyOf = (digits: Int64Digits | null | undefined) => (digits == null ? null : BigInt(digits));
+
 export type PortEvent = PortCall & { t: number; phase: 'start' | 'end' | 'fail' };
 
 /** throws: fails before doing anything; hangs: never answers; answer_lost: does it, then fails. */
@@ -222,12 +229,16 @@ export class FakeWorld {
     this.latency = { rpc: 2, record: 10, search: 10, upload: 20, remove: 2, list: 2, ...options.latency };
     this.meter = new FakeMeter(options.meter ?? { timedWorkMs: 0, exchangeMs: 0 });
     this.ports = {
-      rpc: <T>(fn: string, args: Record<string, unknown>) =>
-        this.call(
-          { port: 'rpc', fn, args, laneSeq: fn === 'record_export_shard' ? Number(args.p_lane_seq) : undefined },
-          fn === 'record_export_shard' ? this.latency.record : this.latency.rpc,
-          () => this.answer(fn, args),
-        ) as Promise<T>,
+      rpc: (fn, args) => {
+        // tsc cannot narrow a generic name: as the union, `call.fn` says what `call.args` are.
+        const call = { fn, args } as RpcCall;
+        const record = call.fn === 'record_export_shard';
+        return this.call(
+          { port: 'rpc', fn, args, laneSeq: record ? call.args.p_lane_seq : undefined },
+          record ? this.latency.record : this.latency.rpc,
+          () => this.answer(call),
+        );
+      },
       searchPage: (request) => {
         this.searchFilters.push(request.filterBy);
         return this.call({ port: 'search', args: { filterBy: request.filterBy } }, this.latency.search, () =>
@@ -375,8 +386,8 @@ export class FakeWorld {
     return this.events.filter((e) => e.port === port && (fn === undefined || e.fn === fn));
   }
 
-  rpcCalls(fn: string): PortCall[] {
-    return this.calls.filter((c) => c.port === 'rpc' && c.fn === fn);
+  rpcCalls<F extends RpcName>(fn: F): (PortCall & { args: RpcArgs<F> })[] {
+    return this.calls.filter((c): c is PortCall & { args: RpcArgs<F> } => c.port === 'rpc' && c.fn === fn);
   }
 
   // ——— the ports' insides ———
@@ -436,7 +447,7 @@ export class FakeWorld {
       .map((d) => ({ ...d }));
   }
 
-  private leaseHeld(args: Record<string, unknown>): boolean {
+  private leaseHeld(args: Pick<LeaseArgs, 'p_invocation_id' | 'p_generation'>): boolean {
     return (
       this.owner === args.p_invocation_id &&
       this.generation === args.p_generation &&
@@ -515,8 +526,7 @@ export class FakeWorld {
   }
 
   /** The state machine's answer to a call, as the SQL function gives it (supabase/schema.sql). */
-  private answer(fn: string, args: Record<string, unknown>): unknown {
-    const key = (name: string) => (args[name] === null ? null : BigInt(args[name] as string));
+  private answer({ fn, args }: RpcCall): unknown {
     switch (fn) {
       case 'claim_export_lane': {
         const decline = (reason: string) => {
@@ -551,10 +561,10 @@ export class FakeWorld {
         return { registered: true, invocation_id: id, ...pick(this.laneWork(id), 'job', 'lane') };
       }
       case 'poll_export_baton': {
-        const id = args.p_invocation_id as string;
+        const id = args.p_invocation_id;
         if (this.owner === id) return this.laneWork(id);
         if (this.heir === id) {
-          const seen = key('p_seen_after_key');
+          const seen = keyOf(args.p_seen_after_key);
           if (this.batonAfterKey !== null && this.batonAfterKey !== seen) {
             return { claimed: false, reason: 'announced', invocation_id: id, after_key: this.batonAfterKey.toString() };
           }
@@ -567,7 +577,7 @@ export class FakeWorld {
       }
       case 'announce_export_baton': {
         const announced = this.leaseHeld(args) && this.heir !== null;
-        if (announced) this.batonAfterKey = key('p_after_key');
+        if (announced) this.batonAfterKey = keyOf(args.p_after_key);
         return { announced };
       }
       case 'heartbeat_export_lane': {
@@ -576,7 +586,7 @@ export class FakeWorld {
         return { held: !this.ended() };
       }
       case 'record_export_shard':
-        return this.record(args, key);
+        return this.record(args);
       case 'hand_off_export_lane': {
         if (!this.leaseHeld(args)) return { outcome: 'lease_lost' };
         const passed = this.passLane();
@@ -599,7 +609,7 @@ export class FakeWorld {
         this.tailComplete = true;
         this.jobStatus = 'completed';
         this.cleanupDue = true;
-        this.invocations.get(args.p_invocation_id as string)!.endReason = 'completed';
+        this.invocations.get(args.p_invocation_id)!.endReason = 'completed';
         const rows = this.shards.reduce((sum, s) => sum + s.rows, 0);
         return {
           outcome: 'completed',
@@ -625,7 +635,7 @@ export class FakeWorld {
         return { outcome: retry ? 'retrying' : 'failed', kick: [] };
       }
       case 'end_export_invocation': {
-        const invocation = this.invocations.get(args.p_invocation_id as string)!;
+        const invocation = this.invocations.get(args.p_invocation_id)!;
         if (invocation.endReason === undefined || invocation.endReason === args.p_end_reason) {
           Object.assign(invocation, {
             endReason: args.p_end_reason,
@@ -642,7 +652,7 @@ export class FakeWorld {
         return { taken: true, organisation_id: ORG_ID, lane_count: 1 };
       case 'unreferenced_export_objects': {
         const named = new Set(this.manifestKeys());
-        return (args.p_keys as string[]).filter((k) => !named.has(k));
+        return args.p_keys.filter((k) => !named.has(k));
       }
       case 'end_export_cleanup':
         return null;
@@ -651,11 +661,11 @@ export class FakeWorld {
     }
   }
 
-  private record(args: Record<string, unknown>, key: (name: string) => bigint | null): unknown {
+  private record(args: RpcArgs<'record_export_shard'>): unknown {
     if (this.ended()) return { outcome: 'stopped' };
     if (!this.leaseHeld(args)) return { outcome: 'lease_lost' };
     if (this.cancelRequested) return { outcome: 'cancel_requested' };
-    const laneSeq = Number(args.p_lane_seq);
+    const laneSeq = args.p_lane_seq;
     const scripted = this.recordAnswer?.(laneSeq);
     if (scripted === 'source_changed') {
       return { outcome: 'source_changed', detail: `Shard ${laneSeq}: the source changed (scripted).` };
@@ -663,8 +673,8 @@ export class FakeWorld {
     if (scripted === 'cancel_requested' || scripted === 'lease_lost' || scripted === 'stopped') {
       return { outcome: scripted };
     }
-    const keyAfter = key('p_key_after');
-    const keyLast = key('p_key_last')!;
+    const keyAfter = keyOf(args.p_key_after);
+    const keyLast = BigInt(args.p_key_last);
     if (args.p_shard_no !== null) {
       const shard = this.shards.find((s) => s.shardNo === args.p_shard_no);
       if (!shard || shard.status !== 'rerun_requested' || shard.laneSeq !== laneSeq || shard.keyLast !== keyLast) {
@@ -691,9 +701,9 @@ export class FakeWorld {
         laneSeq,
         keyAfter,
         keyLast,
-        rows: Number(args.p_rows),
-        sha256: args.p_sha256 as string,
-        storageKey: args.p_storage_key as string,
+        rows: args.p_rows,
+        sha256: args.p_sha256,
+        storageKey: args.p_storage_key,
         generation: this.generation,
         status: 'written',
       });

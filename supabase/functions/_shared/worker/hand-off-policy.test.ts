@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { FakeWorld, JOB_ID } from './fake-worker.ts';
 import { HandOffPolicy } from './hand-off-policy.ts';
 import type { LeaseArgs } from './held-lease.ts';
-import type { WorkerRequest } from './ports.ts';
+import type { WorkerPorts, WorkerRequest } from './ports.ts';
 
 vi.mock('../sha256.ts', () => import('./instant-sha256.ts'));
 
@@ -13,10 +13,10 @@ const args: LeaseArgs = { p_job_id: JOB_ID, p_lane_no: 1, p_invocation_id: INVOC
 function policyAt(options: { timeBudgetMs?: number; cpuBudgetMs?: number; bootMs?: number; rpcAnswer?: unknown } = {}) {
   const state = { elapsedMs: 0, cpuMs: 0 };
   const started: WorkerRequest[] = [];
-  const rpc = vi.fn((_fn: string, _args: Record<string, unknown>) => Promise.resolve(options.rpcAnswer));
+  const rpc = vi.fn<WorkerPorts['rpc']>(() => Promise.resolve(options.rpcAnswer));
   const policy = new HandOffPolicy({
     ports: {
-      rpc: rpc as <T>(fn: string, args: Record<string, unknown>) => Promise<T>,
+      rpc,
       startCopy: (request) => started.push(request),
       log: () => {},
       bootMs: options.bootMs ?? 300,

@@ -1,8 +1,9 @@
 import { shouldStartHeir, type HeirTimingInput } from '../heir-timing.ts';
-import { announcedSchema, outcomeSchema, type LaneToStart } from '../worker-rpc-results.ts';
+import { keyArg } from '../worker-rpc-args.ts';
+import type { LaneToStart } from '../worker-rpc-results.ts';
 import type { HeldLease, LeaseArgs } from './held-lease.ts';
 import type { WorkerPorts } from './ports.ts';
-import { callState, keyArg } from './state-call.ts';
+import { callState } from './state-call.ts';
 
 /**
  * When this invocation stops writing and who continues the lane. The budgets are wall time since the
@@ -87,12 +88,9 @@ export class HandOffPolicy {
   announceBaton(afterKey: bigint): void {
     // Fire and forget: a lost announcement only means the heir fetches its first page after the baton.
     const { ports, lease } = this.deps;
-    void callState(
-      ports,
-      'announce_export_baton',
-      { ...lease.args, p_after_key: keyArg(afterKey) },
-      announcedSchema,
-    ).catch((e: unknown) => ports.log(`${lease.tag}: could not announce the baton (harmless): ${String(e)}`));
+    void callState(ports, 'announce_export_baton', { ...lease.args, p_after_key: keyArg(afterKey) }).catch(
+      (e: unknown) => ports.log(`${lease.tag}: could not announce the baton (harmless): ${String(e)}`),
+    );
   }
 
   /**
@@ -129,7 +127,7 @@ export class HandOffPolicy {
  * does, and what the Edge Function does on `beforeunload` for every lease it holds.
  */
 export function handOffLane(ports: Pick<WorkerPorts, 'rpc'>, lease: LeaseArgs) {
-  return callState(ports, 'hand_off_export_lane', lease, outcomeSchema);
+  return callState(ports, 'hand_off_export_lane', lease);
 }
 
 /** The middle of a sorted list (the upper one of two); 0 for none. */

@@ -1,6 +1,6 @@
 import type { ExportError } from '../export-error.ts';
 import { laneFolder, shardStorageKey } from '../shard-key.ts';
-import { heartbeatSchema, type Claim } from '../worker-rpc-results.ts';
+import type { Claim } from '../worker-rpc-results.ts';
 import type { WorkerClock, WorkerPorts } from './ports.ts';
 import { callState } from './state-call.ts';
 
@@ -93,7 +93,7 @@ export class HeldLease {
     this.stopHeartbeat = this.deps.clock.every(heartbeatEveryMs / 2, () => {
       if (this.deps.clock.now() - this.lastRenewedAt < heartbeatEveryMs) return;
       this.lastRenewedAt = this.deps.clock.now();
-      void callState(this.deps.ports, 'heartbeat_export_lane', this.args, heartbeatSchema).catch((e: unknown) =>
+      void callState(this.deps.ports, 'heartbeat_export_lane', this.args).catch((e: unknown) =>
         this.deps.ports.log(`${this.tag}: heartbeat failed: ${String(e)}`),
       );
     });

@@ -1,5 +1,6 @@
 import type { CpuMeter } from '../cpu-meter.ts';
 import type { ExportDocument } from '../export-format.ts';
+import type { RpcArgs, RpcName } from '../worker-rpc-args.ts';
 import type { Budget } from '../worker-settings.ts';
 
 /**
@@ -19,8 +20,12 @@ export type SearchPageRequest = {
 export type WorkerRequest = { jobId: string; lane?: number; heirOf?: string; budget?: Budget };
 
 export type WorkerPorts = {
-  /** Calls a state-machine function; throws ExportError('database_failed') when the call fails. */
-  rpc: <T>(fn: string, args: Record<string, unknown>) => Promise<T>;
+  /**
+   * Calls a database function with its arguments as they travel (worker-rpc-args.ts); throws
+   * ExportError('database_failed') when the call fails. The answer is whatever came back: read it with its
+   * schema (callState, parseRpcResult), which is where its shape is checked.
+   */
+  rpc: <F extends RpcName>(fn: F, args: RpcArgs<F>) => Promise<unknown>;
   /** One keyset page; throws ExportError (source_unavailable / source_rejected). */
   searchPage: (request: SearchPageRequest) => Promise<ExportDocument[]>;
   /** Writes a shard object (upsert); throws ExportError('storage_failed'). */
@@ -66,9 +71,9 @@ export function meteredPorts(ports: WorkerPorts, meter: CpuMeter): WorkerPorts {
     };
   return {
     ...ports,
-    rpc: <T>(fn: string, args: Record<string, unknown>) => {
+    rpc: (fn, args) => {
       meter.countExchange();
-      return ports.rpc<T>(fn, args);
+      return ports.rpc(fn, args);
     },
     searchPage: counted(ports.searchPage),
     uploadShard: counted(ports.uploadShard),

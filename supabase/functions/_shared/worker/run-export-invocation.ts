@@ -2,7 +2,7 @@ import type { CpuMeter } from '../cpu-meter.ts';
 import { asExportError, type ExportError } from '../export-error.ts';
 import { cleanUpEndedJob } from '../storage-cleanup.ts';
 import { withBudget, type WorkerSettings } from '../worker-settings.ts';
-import { finishedSchema, outcomeSchema, type Claim, type LaneToStart } from '../worker-rpc-results.ts';
+import type { Claim, LaneToStart } from '../worker-rpc-results.ts';
 import { HandOffPolicy } from './hand-off-policy.ts';
 import { HeldLease, type ClaimedLease, type InvocationOutcome, type LeaseArgs } from './held-lease.ts';
 import { jobFilterProblem } from './lane-page.ts';
@@ -132,7 +132,7 @@ async function workLane(
 
 /** The lane's keys are all written: the state machine finishes it (and the job with its last lane). */
 async function finishLane(ports: WorkerPorts, lease: HeldLease): Promise<LaneEnding> {
-  const finished = await callState(ports, 'finish_export_lane', lease.args, finishedSchema);
+  const finished = await callState(ports, 'finish_export_lane', lease.args);
   if (finished.outcome === 'cancel_requested') return { outcome: 'cancelled', kick: [] };
   if (finished.outcome !== 'completed') {
     return { outcome: finished.outcome === 'stopped' ? 'stopped' : 'lease_lost', kick: [] };
@@ -165,12 +165,12 @@ async function endInvocation({ ports, claim, lease, writer }: Holding, ending: L
     case 'error': {
       const { error } = ending;
       ports.log(`${lease.tag}: ${error.kind}: ${error.message}`);
-      const failed = await callState(
-        ports,
-        'fail_export_lane',
-        { ...lease.args, p_error_kind: error.kind, p_message: error.message, p_retryable: error.retryable },
-        outcomeSchema,
-      ).catch((e: unknown) => {
+      const failed = await callState(ports, 'fail_export_lane', {
+        ...lease.args,
+        p_error_kind: error.kind,
+        p_message: error.message,
+        p_retryable: error.retryable,
+      }).catch((e: unknown) => {
         ports.log(`${lease.tag}: could not record the failure (the lease will expire): ${String(e)}`);
         return { outcome: 'unrecorded', kick: [] };
       });
@@ -180,7 +180,7 @@ async function endInvocation({ ports, claim, lease, writer }: Holding, ending: L
     }
     default: {
       if (ending.outcome === 'cancelled') {
-        const ack = await callState(ports, 'acknowledge_export_cancel', lease.args, outcomeSchema);
+        const ack = await callState(ports, 'acknowledge_export_cancel', lease.args);
         startLanes(ports, ack.kick);
       }
       startLanes(ports, ending.kick);

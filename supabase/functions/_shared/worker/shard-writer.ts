@@ -1,10 +1,11 @@
 import { ExportError } from '../export-error.ts';
-import { recordOutcomeSchema, type Rerun } from '../worker-rpc-results.ts';
+import { keyArg } from '../worker-rpc-args.ts';
+import type { Rerun } from '../worker-rpc-results.ts';
 import type { HandOffPolicy, HandOffReason } from './hand-off-policy.ts';
 import type { HeldLease } from './held-lease.ts';
 import type { PreparedShard } from './lane-page.ts';
 import type { WorkerClock, WorkerPorts } from './ports.ts';
-import { callState, keyArg } from './state-call.ts';
+import { callState } from './state-call.ts';
 
 /**
  * Writes one shard the way design invariant 3 asks: the object first, then its manifest row. `upload`
@@ -62,30 +63,25 @@ export class ShardWriter {
   async record({ key, shard, place }: UploadedShard, pass: boolean, fetchStartedAt: number): Promise<RecordAnswer> {
     const { ports, clock } = this.deps;
     const { encoded, sha256, gzipped, gzipSha256 } = shard;
-    const recorded = await callState(
-      ports,
-      'record_export_shard',
-      {
-        ...this.deps.lease.args,
-        p_shard_no: place.rerun?.shard_no ?? null,
-        p_lane_seq: place.laneSeq,
-        p_key_after: keyArg(place.afterKey),
-        p_key_last: keyArg(place.lastKey),
-        p_rows: encoded.rows,
-        p_bytes: encoded.bytes.length,
-        p_header_bytes: encoded.headerBytes,
-        p_sha256: sha256,
-        p_storage_key: key,
-        p_duration_ms: clock.now() - fetchStartedAt,
-        p_progress_interval_ms: this.deps.progressIntervalMs,
-        p_pass_to_heir: pass,
-        p_encoding: 'gzip',
-        p_gzip_bytes: gzipped.bytes.length,
-        p_gzip_header_bytes: gzipped.headerBytes,
-        p_gzip_sha256: gzipSha256,
-      },
-      recordOutcomeSchema,
-    );
+    const recorded = await callState(ports, 'record_export_shard', {
+      ...this.deps.lease.args,
+      p_shard_no: place.rerun?.shard_no ?? null,
+      p_lane_seq: place.laneSeq,
+      p_key_after: keyArg(place.afterKey),
+      p_key_last: keyArg(place.lastKey),
+      p_rows: encoded.rows,
+      p_bytes: encoded.bytes.length,
+      p_header_bytes: encoded.headerBytes,
+      p_sha256: sha256,
+      p_storage_key: key,
+      p_duration_ms: clock.now() - fetchStartedAt,
+      p_progress_interval_ms: this.deps.progressIntervalMs,
+      p_pass_to_heir: pass,
+      p_encoding: 'gzip',
+      p_gzip_bytes: gzipped.bytes.length,
+      p_gzip_header_bytes: gzipped.headerBytes,
+      p_gzip_sha256: gzipSha256,
+    });
     // Sampled while this page's documents and bytes (and the next page, prefetched) are reachable.
     this.peakHeapBytes = Math.max(this.peakHeapBytes, ports.heapUsedBytes());
     switch (recorded.outcome) {

@@ -1,16 +1,10 @@
 import type { CpuMeter } from '../cpu-meter.ts';
+import { keyArg } from '../worker-rpc-args.ts';
+import type { Claim, ClaimedJob, ClaimedLane } from '../worker-rpc-results.ts';
 import type { WorkerSettings } from '../worker-settings.ts';
-import {
-  claimSchema,
-  previewSchema,
-  registeredSchema,
-  type Claim,
-  type ClaimedJob,
-  type ClaimedLane,
-} from '../worker-rpc-results.ts';
 import { fetchLanePage, prepareShard, type Page } from './lane-page.ts';
 import type { WorkerClock, WorkerPorts, WorkerRequest } from './ports.ts';
-import { callState, keyArg } from './state-call.ts';
+import { callState } from './state-call.ts';
 
 /**
  * How an invocation comes to hold a lane's lease: it claims the lane, or — started as the heir of the
@@ -57,17 +51,12 @@ export async function takeLease(request: WorkerRequest, deps: TakeLeaseDeps): Pr
     const asHeir = await takeLeaseAsHeir({ jobId: request.jobId, lane: request.lane, heirOf: request.heirOf }, deps);
     if (asHeir) return asHeir;
   }
-  const claim = await callState(
-    deps.ports,
-    'claim_export_lane',
-    {
-      p_job_id: request.jobId,
-      p_lane_no: request.lane ?? null,
-      p_lease_seconds: deps.settings.leaseSeconds,
-      p_budget: request.budget ?? null,
-    },
-    claimSchema,
-  );
+  const claim = await callState(deps.ports, 'claim_export_lane', {
+    p_job_id: request.jobId,
+    p_lane_no: request.lane ?? null,
+    p_lease_seconds: deps.settings.leaseSeconds,
+    p_budget: request.budget ?? null,
+  });
   return { claim };
 }
 
@@ -81,9 +70,9 @@ async function takeLeaseAsHeir(
 ): Promise<TakenLease | null> {
   const { ports, meter } = deps;
   const predecessor = { p_job_id: heir.jobId, p_lane_no: heir.lane, p_predecessor: heir.heirOf };
-  const preview = await callState(ports, 'preview_export_heir', predecessor, previewSchema);
+  const preview = await callState(ports, 'preview_export_heir', predecessor);
   if (preview.available && preview.job && preview.lane) await warmUp(preview.job, preview.lane, ports, meter);
-  const registered = await callState(ports, 'register_export_heir', predecessor, registeredSchema);
+  const registered = await callState(ports, 'register_export_heir', predecessor);
   if (!registered.registered || registered.invocation_id === undefined) return null;
   return waitForBaton(
     { jobId: heir.jobId, lane: heir.lane, invocationId: registered.invocation_id },
@@ -107,18 +96,13 @@ async function waitForBaton(
   let seenAfterKey: bigint | null = null;
   let pollEveryMs = BATON_POLL_FIRST_MS;
   for (;;) {
-    const answer: Claim = await callState(
-      ports,
-      'poll_export_baton',
-      {
-        p_job_id: heir.jobId,
-        p_lane_no: heir.lane,
-        p_invocation_id: heir.invocationId,
-        p_seen_after_key: keyArg(seenAfterKey),
-        p_give_up: clock.now() >= waitUntil,
-      },
-      claimSchema,
-    );
+    const answer: Claim = await callState(ports, 'poll_export_baton', {
+      p_job_id: heir.jobId,
+      p_lane_no: heir.lane,
+      p_invocation_id: heir.invocationId,
+      p_seen_after_key: keyArg(seenAfterKey),
+      p_give_up: clock.now() >= waitUntil,
+    });
     if (answer.claimed || (answer.reason !== 'announced' && answer.reason !== 'waiting')) {
       return { claim: answer, readAhead };
     }
