@@ -24,7 +24,7 @@ import { retryCheck } from './scenarios/retry-check';
  * never fail on a timing: they print tables and write bench/results/, including summary.json (each
  * scenario's named figures, with the date of the run they came from).
  *
- * Flags (defaults fit ~30 minutes on 2 cores):
+ * Flags (defaults fit ~50 minutes on 2 cores at the hosted Deno level):
  *   --sizes 10000,100000        export-memory sizes; add 1000000 for the 1M point (~10 min more)
  *   --records 100000            export of the throughput, hand-off and realtime scenarios
  *   --short-budget-records 50000  export run with the 1.5 s time budget (hand-off scenario)

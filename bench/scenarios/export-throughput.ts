@@ -185,7 +185,7 @@ export const exportThroughput: Scenario = {
           ],
           rows: cpu,
           notes: [
-            "worker cpu_ms: what invocations record (process.threadCpuUsage(): the isolate's thread, from the lease to the end).",
+            "worker cpu_ms: what invocations record from the request to the end: their CPU meter's estimate on the hosted runtime, which has no thread clock (supabase/functions/_shared/cpu-meter.ts).",
             'isolate thread (/proc): main-thread CPU of the same processes read from outside, boot and claim included.',
           ],
         },

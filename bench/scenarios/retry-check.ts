@@ -8,7 +8,7 @@ import type { BenchContext, Scenario } from '../lib/scenario';
 import { setLatency } from '../lib/stack';
 
 /**
- * Scenario 10 — what "Retry missing" costs to find missing objects. Its default check reads one byte of
+ * Scenario 7b — what "Retry missing" costs to find missing objects. Its default check reads one byte of
  * every written shard from storage's backend (`lib/storage/stored-object-size.ts`): a listing or `info()`
  * answers from the storage rows and cannot see an object lost under its row. Measured on a real export's
  * shards, each checked as many times as it takes to make 4,000 checks (the issue's size), as is and with
@@ -21,7 +21,7 @@ const CHECKS = 4_000;
 
 export const retryCheck: Scenario = {
   name: 'retry-check',
-  title: '10. The "Retry missing" check',
+  title: '7b. The "Retry missing" check',
   recordsNeeded: (options) => options.records,
   run: async (ctx: BenchContext) => {
     const { stack, options, log } = ctx;
@@ -75,7 +75,7 @@ export const retryCheck: Scenario = {
 
     const perLatency = (latencyMs: number) => rows.find((r) => r.latencyMs === latencyMs)!;
     const table: Table = {
-      title: `10. The "Retry missing" check (${num(CHECKS)} shard checks: the ${num(written.length)} shards of a ${num(run.rows)}-record export, each checked ${num(CHECKS / written.length, 1)} times)`,
+      title: `7b. The "Retry missing" check (${num(CHECKS)} shard checks: the ${num(written.length)} shards of a ${num(run.rows)}-record export, each checked ${num(CHECKS / written.length, 1)} times)`,
       columns: [
         'storage latency',
         'size check (1 byte read each)',
