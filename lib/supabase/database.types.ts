@@ -235,11 +235,16 @@ export type Database = {
         Row: {
           attempts: number;
           baton_after_key: number | null;
+          bytes_written: number;
           cursor_key: number | null;
           dead_generations: number[];
           dead_seqs: number[];
           estimated_rows: number;
           finished_at: string | null;
+          gzip_bytes_written: number;
+          gzip_header_bytes_written: number;
+          gzip_shards_written: number;
+          header_bytes_written: number;
           heir: string | null;
           job_id: string;
           key_after: number | null;
@@ -255,6 +260,8 @@ export type Database = {
           lease_seconds: number | null;
           next_retry_at: string | null;
           next_seq: number;
+          rows_written: number;
+          shards_written: number;
           started_at: string | null;
           status: string;
           tail_complete: boolean;
@@ -262,11 +269,16 @@ export type Database = {
         Insert: {
           attempts?: number;
           baton_after_key?: number | null;
+          bytes_written?: number;
           cursor_key?: number | null;
           dead_generations?: number[];
           dead_seqs?: number[];
           estimated_rows?: number;
           finished_at?: string | null;
+          gzip_bytes_written?: number;
+          gzip_header_bytes_written?: number;
+          gzip_shards_written?: number;
+          header_bytes_written?: number;
           heir?: string | null;
           job_id: string;
           key_after?: number | null;
@@ -282,6 +294,8 @@ export type Database = {
           lease_seconds?: number | null;
           next_retry_at?: string | null;
           next_seq?: number;
+          rows_written?: number;
+          shards_written?: number;
           started_at?: string | null;
           status?: string;
           tail_complete?: boolean;
@@ -289,11 +303,16 @@ export type Database = {
         Update: {
           attempts?: number;
           baton_after_key?: number | null;
+          bytes_written?: number;
           cursor_key?: number | null;
           dead_generations?: number[];
           dead_seqs?: number[];
           estimated_rows?: number;
           finished_at?: string | null;
+          gzip_bytes_written?: number;
+          gzip_header_bytes_written?: number;
+          gzip_shards_written?: number;
+          header_bytes_written?: number;
           heir?: string | null;
           job_id?: string;
           key_after?: number | null;
@@ -309,6 +328,8 @@ export type Database = {
           lease_seconds?: number | null;
           next_retry_at?: string | null;
           next_seq?: number;
+          rows_written?: number;
+          shards_written?: number;
           started_at?: string | null;
           status?: string;
           tail_complete?: boolean;
