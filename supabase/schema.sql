@@ -103,7 +103,8 @@ create table public.export_invocations (
   peak_heap_bytes bigint,
   error text,
   lane_no smallint,
-  last_heartbeat_at timestamp with time zone
+  last_heartbeat_at timestamp with time zone,
+  change_xid bigint not null default 0
 );
 alter table public.export_invocations add constraint export_invocations_end_reason_check CHECK (end_reason = ANY (ARRAY['handoff'::text, 'completed'::text, 'cancelled'::text, 'error'::text, 'lease_lost'::text, 'killed'::text, 'declined'::text, 'stopped'::text]));
 alter table public.export_invocations add constraint export_invocations_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.export_jobs(id) ON DELETE CASCADE;
@@ -112,6 +113,7 @@ alter table public.export_invocations enable row level security;
 grant maintain, references, select, trigger on table public.export_invocations to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_invocations to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_invocations to service_role;
+comment on column public.export_invocations.change_xid is 'The transaction that last wrote the row (pg_current_xact_id): the live page reads rows at or after its cursor (export_change_horizon).';
 
 create table public.export_jobs (
   id uuid not null default gen_random_uuid(),
@@ -241,7 +243,8 @@ create table public.export_shard_attempts (
   invocation_id uuid not null,
   written_at timestamp with time zone not null,
   replaced_at timestamp with time zone not null default now(),
-  replaced_because text
+  replaced_because text,
+  change_xid bigint not null default 0
 );
 alter table public.export_shard_attempts add constraint export_shard_attempts_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.export_jobs(id) ON DELETE CASCADE;
 alter table public.export_shard_attempts add constraint export_shard_attempts_pkey PRIMARY KEY (job_id, shard_no, attempt);
@@ -249,6 +252,7 @@ alter table public.export_shard_attempts enable row level security;
 grant maintain, references, select, trigger on table public.export_shard_attempts to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_shard_attempts to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_shard_attempts to service_role;
+comment on column public.export_shard_attempts.change_xid is 'The transaction that wrote the row (pg_current_xact_id): the live page reads rows at or after its cursor (export_change_horizon).';
 
 create table public.export_shard_failures (
   id bigint generated always as identity not null,
@@ -299,7 +303,8 @@ create table public.export_shards (
   encoding text not null default 'identity'::text,
   gzip_bytes bigint,
   gzip_header_bytes integer,
-  gzip_sha256 text
+  gzip_sha256 text,
+  change_xid bigint not null default 0
 );
 alter table public.export_shards add constraint export_shards_bytes_check CHECK (bytes > 0);
 alter table public.export_shards add constraint export_shards_check CHECK (key_after IS NULL OR key_after < key_last);
@@ -325,6 +330,7 @@ grant delete, insert, maintain, references, select, trigger, truncate, update on
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_shards to service_role;
 comment on column public.export_shards.problem_kind is 'What is wrong with the stored object, when someone found out (null: nothing known).';
 comment on column public.export_shards.problem_source is 'Who found the problem: a download, a storage verification, or support asking for a re-run.';
+comment on column public.export_shards.change_xid is 'The transaction that last wrote the row (pg_current_xact_id): the live page reads rows at or after its cursor (export_change_horizon).';
 
 create table public.export_sources (
   id uuid not null default gen_random_uuid(),
@@ -404,6 +410,8 @@ CREATE INDEX export_list_pending_job_idx ON private.export_list_pending USING bt
 
 CREATE INDEX export_events_job_idx ON public.export_events USING btree (job_id, at);
 
+CREATE INDEX export_invocations_change_idx ON public.export_invocations USING btree (job_id, change_xid);
+
 CREATE INDEX export_invocations_job_idx ON public.export_invocations USING btree (job_id, started_at);
 
 CREATE INDEX export_jobs_organisation_created_idx ON public.export_jobs USING btree (organisation_id, created_at DESC);
@@ -414,7 +422,11 @@ CREATE INDEX export_jobs_unfinished_idx ON public.export_jobs USING btree (organ
 
 CREATE INDEX export_lanes_active_idx ON public.export_lanes USING btree (status) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text, 'retrying'::text]));
 
+CREATE INDEX export_shard_attempts_change_idx ON public.export_shard_attempts USING btree (job_id, change_xid);
+
 CREATE INDEX export_shard_failures_job_idx ON public.export_shard_failures USING btree (job_id, lane, lane_seq);
+
+CREATE INDEX export_shards_change_idx ON public.export_shards USING btree (job_id, change_xid);
 
 CREATE UNIQUE INDEX export_shards_lane_order_idx ON public.export_shards USING btree (job_id, lane, lane_seq);
 
@@ -495,6 +507,8 @@ create policy "Members receive their jobs, organisations' lists and own notifi" 
 
 -- ==== triggers ===================================================================================
 
+CREATE TRIGGER export_invocations_stamp_change_xid BEFORE INSERT OR UPDATE ON public.export_invocations FOR EACH ROW EXECUTE FUNCTION private.stamp_change_xid();
+
 CREATE TRIGGER broadcast_export_job AFTER INSERT OR UPDATE ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.broadcast_export_job();
 
 CREATE TRIGGER check_export_requester BEFORE INSERT ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.check_export_requester();
@@ -513,6 +527,8 @@ CREATE TRIGGER export_jobs_touch_updated_at BEFORE UPDATE ON public.export_jobs 
 
 CREATE TRIGGER export_lanes_record_shard_failure AFTER UPDATE OF attempts ON public.export_lanes FOR EACH ROW WHEN (new.attempts > old.attempts) EXECUTE FUNCTION private.record_shard_failure();
 
+CREATE TRIGGER export_shard_attempts_stamp_change_xid BEFORE INSERT OR UPDATE ON public.export_shard_attempts FOR EACH ROW EXECUTE FUNCTION private.stamp_change_xid();
+
 CREATE TRIGGER export_shards_clear_problem_details BEFORE UPDATE OF problem ON public.export_shards FOR EACH ROW EXECUTE FUNCTION private.clear_shard_problem_details();
 
 CREATE TRIGGER export_shards_count_deleted AFTER DELETE ON public.export_shards REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION private.count_lane_shards_of_statement();
@@ -520,6 +536,8 @@ CREATE TRIGGER export_shards_count_deleted AFTER DELETE ON public.export_shards 
 CREATE TRIGGER export_shards_count_inserted AFTER INSERT ON public.export_shards REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION private.count_lane_shards_of_statement();
 
 CREATE TRIGGER export_shards_count_updated AFTER UPDATE ON public.export_shards REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION private.count_lane_shards_of_statement();
+
+CREATE TRIGGER export_shards_stamp_change_xid BEFORE INSERT OR UPDATE ON public.export_shards FOR EACH ROW EXECUTE FUNCTION private.stamp_change_xid();
 
 CREATE TRIGGER broadcast_notification AFTER INSERT ON public.notifications FOR EACH ROW EXECUTE FUNCTION private.broadcast_notification();
 
@@ -1536,6 +1554,20 @@ $function$;
 grant execute on function private.should_yield(p_job_id uuid, p_lane_no integer) to postgres;
 grant execute on function private.should_yield(p_job_id uuid, p_lane_no integer) to service_role;
 
+CREATE OR REPLACE FUNCTION private.stamp_change_xid()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+begin
+  -- xid8 has no cast to bigint; its text form is the number. Beyond 2^63 only after ~10^10 epochs.
+  new.change_xid := pg_current_xact_id()::text::bigint;
+  return new;
+end
+$function$;
+grant execute on function private.stamp_change_xid() to postgres;
+grant execute on function private.stamp_change_xid() to service_role;
+
 CREATE OR REPLACE FUNCTION private.touch_updated_at()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1840,6 +1872,18 @@ AS $function$
 $function$;
 grant execute on function public.end_export_invocation(p_invocation_id uuid, p_end_reason text, p_cpu_ms integer, p_wall_ms integer, p_peak_heap_bytes bigint, p_error text) to postgres;
 grant execute on function public.end_export_invocation(p_invocation_id uuid, p_end_reason text, p_cpu_ms integer, p_wall_ms integer, p_peak_heap_bytes bigint, p_error text) to service_role;
+
+CREATE OR REPLACE FUNCTION public.export_change_horizon()
+ RETURNS bigint
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  select pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+$function$;
+grant execute on function public.export_change_horizon() to authenticated;
+grant execute on function public.export_change_horizon() to postgres;
+grant execute on function public.export_change_horizon() to service_role;
 
 CREATE OR REPLACE FUNCTION public.fail_export_lane(p_job_id uuid, p_lane_no integer, p_invocation_id uuid, p_generation bigint, p_error_kind text, p_message text, p_retryable boolean)
  RETURNS jsonb

@@ -45,6 +45,7 @@ export type Database = {
       };
       export_invocations: {
         Row: {
+          change_xid: number;
           cpu_ms: number | null;
           end_reason: string | null;
           ended_at: string | null;
@@ -61,6 +62,7 @@ export type Database = {
           wall_ms: number | null;
         };
         Insert: {
+          change_xid?: number;
           cpu_ms?: number | null;
           end_reason?: string | null;
           ended_at?: string | null;
@@ -77,6 +79,7 @@ export type Database = {
           wall_ms?: number | null;
         };
         Update: {
+          change_xid?: number;
           cpu_ms?: number | null;
           end_reason?: string | null;
           ended_at?: string | null;
@@ -347,6 +350,7 @@ export type Database = {
         Row: {
           attempt: number;
           bytes: number;
+          change_xid: number;
           invocation_id: string;
           job_id: string;
           replaced_at: string;
@@ -360,6 +364,7 @@ export type Database = {
         Insert: {
           attempt: number;
           bytes: number;
+          change_xid?: number;
           invocation_id: string;
           job_id: string;
           replaced_at?: string;
@@ -373,6 +378,7 @@ export type Database = {
         Update: {
           attempt?: number;
           bytes?: number;
+          change_xid?: number;
           invocation_id?: string;
           job_id?: string;
           replaced_at?: string;
@@ -451,6 +457,7 @@ export type Database = {
         Row: {
           attempt: number;
           bytes: number;
+          change_xid: number;
           duration_ms: number;
           encoding: string;
           generation: number;
@@ -478,6 +485,7 @@ export type Database = {
         Insert: {
           attempt?: number;
           bytes: number;
+          change_xid?: number;
           duration_ms?: number;
           encoding?: string;
           generation: number;
@@ -505,6 +513,7 @@ export type Database = {
         Update: {
           attempt?: number;
           bytes?: number;
+          change_xid?: number;
           duration_ms?: number;
           encoding?: string;
           generation?: number;
@@ -772,6 +781,10 @@ export type Database = {
           p_wall_ms: number;
         };
         Returns: undefined;
+      };
+      export_change_horizon: {
+        Args: Record<PropertyKey, never>;
+        Returns: number;
       };
       fail_export_lane: {
         Args: {
