@@ -71,7 +71,7 @@ describe('mergeManifestChanges', () => {
     const current = manifest({
       shards: [shard(1, 1, 1)],
       attempts: [attempt(1, 1)],
-      invocations: [invocation('a', '2026-12-01T10:00:00Z')],
+      invocations: [invocation('a', '2026-12-01T10:00:00+00:00')],
       failures: [failure(7)],
       events: [event(3)],
     });
@@ -84,19 +84,21 @@ describe('mergeManifestChanges', () => {
   });
 
   it('merges replaced attempts by shard and attempt, and invocations by id in the order they started', () => {
-    const first = invocation('b', '2026-12-01T10:00:00Z');
+    const first = invocation('b', '2026-12-01T10:00:00+00:00');
     const current = manifest({
       attempts: [attempt(4, 1)],
-      invocations: [first, invocation('a', '2026-12-01T10:00:05Z')],
+      invocations: [first, invocation('a', '2026-12-01T10:00:05+00:00')],
     });
     const merged = mergeManifestChanges(
       current,
       changes({
         attempts: [attempt(2, 1), attempt(4, 1), attempt(4, 2)],
         invocations: [
-          invocation('a', '2026-12-01T10:00:05Z', { ended_at: '2026-12-01T10:00:09Z', shards_written: 3 }),
-          invocation('c', '2026-12-01T10:00:09Z'),
-          invocation('0', '2026-12-01T10:00:09Z'),
+          invocation('a', '2026-12-01T10:00:05+00:00', { ended_at: '2026-12-01T10:00:09Z', shards_written: 3 }),
+          invocation('c', '2026-12-01T10:00:09.0005+00:00'),
+          invocation('0', '2026-12-01T10:00:09.0005+00:00'),
+          // Half a millisecond earlier: Postgres orders by the microsecond.
+          invocation('d', '2026-12-01T10:00:09.000012+00:00'),
         ],
       }),
     );
@@ -108,6 +110,7 @@ describe('mergeManifestChanges', () => {
     expect(merged.invocations.map((i) => [i.id, i.shards_written])).toEqual([
       ['b', 0],
       ['a', 3],
+      ['d', 0],
       ['0', 0],
       ['c', 0],
     ]);

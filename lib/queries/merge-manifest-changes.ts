@@ -47,8 +47,15 @@ function whole<T extends { id: number }>(current: readonly T[], incoming: T[]): 
 /** File order: lane, then place in the lane (as the server sends the whole manifest). */
 const fileOrder = (a: ExportShard, b: ExportShard) => a.lane - b.lane || a.lane_seq - b.lane_seq;
 const attemptOrder = (a: ExportShardAttempt, b: ExportShardAttempt) => a.shard_no - b.shard_no || a.attempt - b.attempt;
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/**
+ * The server's `order by started_at, id`. Timestamps are compared as the text Postgres wrote them (one
+ * time zone, one format, trailing zeros of the fraction dropped — so text order is time order), keeping
+ * the microseconds that Date.parse would cut: two invocations started in the same millisecond stay in the
+ * server's order. Lower-case uuids compare as text in their byte order.
+ */
 const invocationOrder = (a: ExportInvocation, b: ExportInvocation) =>
-  Date.parse(a.started_at) - Date.parse(b.started_at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  byText(a.started_at, b.started_at) || byText(a.id, b.id);
 
 /**
  * The cached manifest with what changed since its cursor (GET /api/exports/:id/shards?since=<cursor>):
