@@ -63,6 +63,7 @@ export async function listShards(
       { field: 'since' },
     );
   }
+  // The rows written at or after `since`, served by the table's (job_id, change_xid) index.
   const changed = <Q extends { filter: (column: 'change_xid', operator: 'gte', value: string) => Q }>(query: Q) =>
     since === null ? query : query.filter('change_xid', 'gte', since);
   const [shards, attempts, invocations, failures, events] = await Promise.all([
