@@ -13,6 +13,7 @@ import { pool } from './scenarios/pool';
 import { handoff } from './scenarios/handoff';
 import { killRecovery } from './scenarios/kill-recovery';
 import { lanes } from './scenarios/lanes';
+import { liveView } from './scenarios/live-view';
 import { pagination } from './scenarios/pagination';
 import { realtime } from './scenarios/realtime';
 import { realtimeViewers } from './scenarios/realtime-viewers';
@@ -39,6 +40,7 @@ import { retryCheck } from './scenarios/retry-check';
  *   --viewers 50                … watched by this many members on the list
  *   --detail-viewers 5          … and this many on one export's page each; then
  *   --viewer-seconds 60         … as many job rows written at a full-speed worker's rate for this long
+ *   --live-view-records 1000000 live-view: the export its page watches (250 a shard)
  */
 const scenarios: Scenario[] = [
   exportMemory,
@@ -54,6 +56,7 @@ const scenarios: Scenario[] = [
   realtime,
   realtimeViewers,
   pagination,
+  liveView,
 ];
 
 const list = (text: string) =>
@@ -79,6 +82,7 @@ const { values, positionals } = parseArgs({
     viewers: { type: 'string', default: '50' },
     'detail-viewers': { type: 'string', default: '5' },
     'viewer-seconds': { type: 'string', default: '60' },
+    'live-view-records': { type: 'string', default: '1000000' },
   },
 });
 
@@ -97,6 +101,7 @@ const options: BenchOptions = {
   viewers: Number(values.viewers),
   detailViewers: Number(values['detail-viewers']),
   viewerSeconds: Number(values['viewer-seconds']),
+  liveViewRecords: Number(values['live-view-records']),
 };
 
 const unknown = positionals.filter((name) => !scenarios.some((s) => s.name === name));
@@ -115,6 +120,7 @@ const log = (message: string) =>
 const limitsOf = (s: Scenario) => ({
   heapMb: s.functionHeapMb ?? HOSTED_HEAP_MB,
   cpuLimitMs: s.functionCpuLimitMs ?? HOSTED_CPU_LIMIT_MS,
+  statementStats: s.statementStats ?? false,
 });
 const limitSets = [...new Set(selected.map((s) => JSON.stringify(limitsOf(s))))];
 let stack: BenchStack | undefined;
@@ -129,14 +135,19 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 for (const limitSet of limitSets) {
   const group = selected.filter((s) => JSON.stringify(limitsOf(s)) === limitSet);
-  const { heapMb, cpuLimitMs } = limitsOf(group[0]!);
+  const { heapMb, cpuLimitMs, statementStats } = limitsOf(group[0]!);
   // Whole thousands keep the demo key arithmetic exact (see demoKeyBound); 100,000 is the demo's minimum.
   const blogPosts = Math.max(100_000, ...group.map((s) => s.recordsNeeded(options)));
   log(
     `starting a devstack with ${blogPosts.toLocaleString('en-US')} demo blog posts, worker heap ${heapMb} MB, CPU limit ${cpuLimitMs} ms …`,
   );
   try {
-    stack = await startBenchStack({ blogPosts, functionHeapMb: heapMb, functionCpuLimitMs: cpuLimitMs });
+    stack = await startBenchStack({
+      blogPosts,
+      functionHeapMb: heapMb,
+      functionCpuLimitMs: cpuLimitMs,
+      statementStats,
+    });
     log(`devstack ready (${stack.apiUrl})`);
     for (const scenario of group) {
       log(`${scenario.title} …`);

@@ -38,6 +38,11 @@ export async function startPostgres(options: {
   dataDir: string;
   port: number;
   reset: boolean;
+  /**
+   * Further server settings (`-c name=value`), e.g. the benchmarks' `shared_preload_libraries:
+   * 'pg_stat_statements'` (hosted projects preload it; the devstack does not unless asked).
+   */
+  settings?: Record<string, string>;
 }): Promise<RunningPostgres> {
   const databaseDir = path.join(options.dataDir, 'postgres');
   if (options.reset) await rm(databaseDir, { recursive: true, force: true });
@@ -64,6 +69,7 @@ export async function startPostgres(options: {
       'synchronous_commit=off',
       '-c',
       'timezone=UTC',
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ],
     onLog: () => {},
     onError: (message) => {

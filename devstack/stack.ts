@@ -31,6 +31,8 @@ export type StartOptions = {
   quiet?: boolean;
   /** A second folder of functions served beside `supabase/functions` (test fixtures). */
   extraFunctionsDir?: string;
+  /** Further Postgres server settings (benchmarks: `pg_stat_statements`). */
+  postgresSettings?: Record<string, string>;
 };
 
 export type Devstack = {
@@ -46,7 +48,12 @@ export type Devstack = {
  */
 export async function startDevstack(options: StartOptions = {}): Promise<Devstack> {
   const config = readDevstackConfig(process.env, options.config);
-  const postgres = await startPostgres({ dataDir: config.dataDir, port: config.pgPort, reset: options.reset ?? false });
+  const postgres = await startPostgres({
+    dataDir: config.dataDir,
+    port: config.pgPort,
+    reset: options.reset ?? false,
+    settings: options.postgresSettings,
+  });
   const keys = await loadOrCreateKeys(config.dataDir);
   // Hosted projects have the storage schema before any migration runs; migrations may insert buckets.
   await ensureStorageSchema(postgres.pool);

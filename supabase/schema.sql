@@ -103,7 +103,8 @@ create table public.export_invocations (
   peak_heap_bytes bigint,
   error text,
   lane_no smallint,
-  last_heartbeat_at timestamp with time zone
+  last_heartbeat_at timestamp with time zone,
+  change_xid bigint not null default 0
 );
 alter table public.export_invocations add constraint export_invocations_end_reason_check CHECK (end_reason = ANY (ARRAY['handoff'::text, 'completed'::text, 'cancelled'::text, 'error'::text, 'lease_lost'::text, 'killed'::text, 'declined'::text, 'stopped'::text]));
 alter table public.export_invocations add constraint export_invocations_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.export_jobs(id) ON DELETE CASCADE;
@@ -112,6 +113,7 @@ alter table public.export_invocations enable row level security;
 grant maintain, references, select, trigger on table public.export_invocations to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_invocations to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_invocations to service_role;
+comment on column public.export_invocations.change_xid is 'The transaction that last wrote the row (pg_current_xact_id): the live page reads rows at or after its cursor (export_change_horizon).';
 
 create table public.export_jobs (
   id uuid not null default gen_random_uuid(),
@@ -198,22 +200,37 @@ create table public.export_lanes (
   last_error_kind text,
   started_at timestamp with time zone,
   finished_at timestamp with time zone,
-  baton_after_key bigint
+  baton_after_key bigint,
+  shards_written integer not null default 0,
+  rows_written bigint not null default 0,
+  bytes_written bigint not null default 0,
+  header_bytes_written bigint not null default 0,
+  gzip_shards_written integer not null default 0,
+  gzip_bytes_written bigint not null default 0,
+  gzip_header_bytes_written bigint not null default 0
 );
 alter table public.export_lanes add constraint export_lanes_attempts_check CHECK (attempts >= 0);
+alter table public.export_lanes add constraint export_lanes_bytes_written_check CHECK (bytes_written >= 0);
 alter table public.export_lanes add constraint export_lanes_check CHECK (key_after IS NULL OR key_upper IS NULL OR key_after < key_upper);
 alter table public.export_lanes add constraint export_lanes_estimated_rows_check CHECK (estimated_rows >= 0);
+alter table public.export_lanes add constraint export_lanes_gzip_bytes_written_check CHECK (gzip_bytes_written >= 0);
+alter table public.export_lanes add constraint export_lanes_gzip_header_bytes_written_check CHECK (gzip_header_bytes_written >= 0);
+alter table public.export_lanes add constraint export_lanes_gzip_shards_written_check CHECK (gzip_shards_written >= 0);
+alter table public.export_lanes add constraint export_lanes_header_bytes_written_check CHECK (header_bytes_written >= 0);
 alter table public.export_lanes add constraint export_lanes_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.export_jobs(id) ON DELETE CASCADE;
 alter table public.export_lanes add constraint export_lanes_lane_no_check CHECK (lane_no >= 1 AND lane_no <= 8);
 alter table public.export_lanes add constraint export_lanes_lease_seconds_check CHECK (lease_seconds >= 3 AND lease_seconds <= 600);
 alter table public.export_lanes add constraint export_lanes_next_seq_check CHECK (next_seq >= 1);
 alter table public.export_lanes add constraint export_lanes_pkey PRIMARY KEY (job_id, lane_no);
+alter table public.export_lanes add constraint export_lanes_rows_written_check CHECK (rows_written >= 0);
+alter table public.export_lanes add constraint export_lanes_shards_written_check CHECK (shards_written >= 0);
 alter table public.export_lanes add constraint export_lanes_status_check CHECK (status = ANY (ARRAY['queued'::text, 'running'::text, 'retrying'::text, 'completed'::text, 'failed'::text, 'cancelled'::text]));
 alter table public.export_lanes enable row level security;
 grant maintain, references, select, trigger on table public.export_lanes to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_lanes to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_lanes to service_role;
 comment on column public.export_lanes.baton_after_key is 'Set by the lease holder for its registered heir: the key its last page ends at (the heir''s first page starts after it). Cleared when an heir registers.';
+comment on column public.export_lanes.shards_written is 'Written shards of the lane (status written), kept by triggers on export_shards; rows_written … gzip_header_bytes_written are their sums.';
 
 create table public.export_shard_attempts (
   job_id uuid not null,
@@ -226,7 +243,8 @@ create table public.export_shard_attempts (
   invocation_id uuid not null,
   written_at timestamp with time zone not null,
   replaced_at timestamp with time zone not null default now(),
-  replaced_because text
+  replaced_because text,
+  change_xid bigint not null default 0
 );
 alter table public.export_shard_attempts add constraint export_shard_attempts_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.export_jobs(id) ON DELETE CASCADE;
 alter table public.export_shard_attempts add constraint export_shard_attempts_pkey PRIMARY KEY (job_id, shard_no, attempt);
@@ -234,6 +252,7 @@ alter table public.export_shard_attempts enable row level security;
 grant maintain, references, select, trigger on table public.export_shard_attempts to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_shard_attempts to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_shard_attempts to service_role;
+comment on column public.export_shard_attempts.change_xid is 'The transaction that wrote the row (pg_current_xact_id): the live page reads rows at or after its cursor (export_change_horizon).';
 
 create table public.export_shard_failures (
   id bigint generated always as identity not null,
@@ -284,7 +303,8 @@ create table public.export_shards (
   encoding text not null default 'identity'::text,
   gzip_bytes bigint,
   gzip_header_bytes integer,
-  gzip_sha256 text
+  gzip_sha256 text,
+  change_xid bigint not null default 0
 );
 alter table public.export_shards add constraint export_shards_bytes_check CHECK (bytes > 0);
 alter table public.export_shards add constraint export_shards_check CHECK (key_after IS NULL OR key_after < key_last);
@@ -310,6 +330,7 @@ grant delete, insert, maintain, references, select, trigger, truncate, update on
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_shards to service_role;
 comment on column public.export_shards.problem_kind is 'What is wrong with the stored object, when someone found out (null: nothing known).';
 comment on column public.export_shards.problem_source is 'Who found the problem: a download, a storage verification, or support asking for a re-run.';
+comment on column public.export_shards.change_xid is 'The transaction that last wrote the row (pg_current_xact_id): the live page reads rows at or after its cursor (export_change_horizon).';
 
 create table public.export_sources (
   id uuid not null default gen_random_uuid(),
@@ -389,6 +410,8 @@ CREATE INDEX export_list_pending_job_idx ON private.export_list_pending USING bt
 
 CREATE INDEX export_events_job_idx ON public.export_events USING btree (job_id, at);
 
+CREATE INDEX export_invocations_change_idx ON public.export_invocations USING btree (job_id, change_xid);
+
 CREATE INDEX export_invocations_job_idx ON public.export_invocations USING btree (job_id, started_at);
 
 CREATE INDEX export_jobs_organisation_created_idx ON public.export_jobs USING btree (organisation_id, created_at DESC);
@@ -399,9 +422,15 @@ CREATE INDEX export_jobs_unfinished_idx ON public.export_jobs USING btree (organ
 
 CREATE INDEX export_lanes_active_idx ON public.export_lanes USING btree (status) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text, 'retrying'::text]));
 
+CREATE INDEX export_shard_attempts_change_idx ON public.export_shard_attempts USING btree (job_id, change_xid);
+
 CREATE INDEX export_shard_failures_job_idx ON public.export_shard_failures USING btree (job_id, lane, lane_seq);
 
+CREATE INDEX export_shards_change_idx ON public.export_shards USING btree (job_id, change_xid);
+
 CREATE UNIQUE INDEX export_shards_lane_order_idx ON public.export_shards USING btree (job_id, lane, lane_seq);
+
+CREATE INDEX export_shards_rerun_idx ON public.export_shards USING btree (job_id, lane, lane_seq) WHERE (status = 'rerun_requested'::text);
 
 CREATE INDEX memberships_user_id_idx ON public.memberships USING btree (user_id);
 
@@ -478,6 +507,8 @@ create policy "Members receive their jobs, organisations' lists and own notifi" 
 
 -- ==== triggers ===================================================================================
 
+CREATE TRIGGER export_invocations_stamp_change_xid BEFORE INSERT OR UPDATE ON public.export_invocations FOR EACH ROW EXECUTE FUNCTION private.stamp_change_xid();
+
 CREATE TRIGGER broadcast_export_job AFTER INSERT OR UPDATE ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.broadcast_export_job();
 
 CREATE TRIGGER check_export_requester BEFORE INSERT ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.check_export_requester();
@@ -496,7 +527,17 @@ CREATE TRIGGER export_jobs_touch_updated_at BEFORE UPDATE ON public.export_jobs 
 
 CREATE TRIGGER export_lanes_record_shard_failure AFTER UPDATE OF attempts ON public.export_lanes FOR EACH ROW WHEN (new.attempts > old.attempts) EXECUTE FUNCTION private.record_shard_failure();
 
+CREATE TRIGGER export_shard_attempts_stamp_change_xid BEFORE INSERT OR UPDATE ON public.export_shard_attempts FOR EACH ROW EXECUTE FUNCTION private.stamp_change_xid();
+
 CREATE TRIGGER export_shards_clear_problem_details BEFORE UPDATE OF problem ON public.export_shards FOR EACH ROW EXECUTE FUNCTION private.clear_shard_problem_details();
+
+CREATE TRIGGER export_shards_count_deleted AFTER DELETE ON public.export_shards REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION private.count_lane_shards_of_statement();
+
+CREATE TRIGGER export_shards_count_inserted AFTER INSERT ON public.export_shards REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION private.count_lane_shards_of_statement();
+
+CREATE TRIGGER export_shards_count_updated AFTER UPDATE ON public.export_shards REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION private.count_lane_shards_of_statement();
+
+CREATE TRIGGER export_shards_stamp_change_xid BEFORE INSERT OR UPDATE ON public.export_shards FOR EACH ROW EXECUTE FUNCTION private.stamp_change_xid();
 
 CREATE TRIGGER broadcast_notification AFTER INSERT ON public.notifications FOR EACH ROW EXECUTE FUNCTION private.broadcast_notification();
 
@@ -622,6 +663,70 @@ end
 $function$;
 grant execute on function private.clear_shard_problem_details() to postgres;
 grant execute on function private.clear_shard_problem_details() to service_role;
+
+CREATE OR REPLACE FUNCTION private.count_lane_shards(p_removed public.export_shards[], p_added public.export_shards[])
+ RETURNS void
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$
+  update public.export_lanes l
+  set shards_written = l.shards_written + c.shards,
+      rows_written = l.rows_written + c.rows,
+      bytes_written = l.bytes_written + c.bytes,
+      header_bytes_written = l.header_bytes_written + c.header_bytes,
+      gzip_shards_written = l.gzip_shards_written + c.gzip_shards,
+      gzip_bytes_written = l.gzip_bytes_written + c.gzip_bytes,
+      gzip_header_bytes_written = l.gzip_header_bytes_written + c.gzip_header_bytes
+  from (
+    select s.job_id, s.lane,
+           sum(s.sign)::int as shards,
+           sum(s.sign * s.rows)::bigint as rows,
+           sum(s.sign * s.bytes)::bigint as bytes,
+           sum(s.sign * s.header_bytes)::bigint as header_bytes,
+           coalesce(sum(s.sign) filter (where s.encoding = 'gzip'), 0)::int as gzip_shards,
+           coalesce(sum(s.sign * s.gzip_bytes) filter (where s.encoding = 'gzip'), 0)::bigint as gzip_bytes,
+           coalesce(sum(s.sign * s.gzip_header_bytes) filter (where s.encoding = 'gzip'), 0)::bigint as gzip_header_bytes
+    from (
+      select -1 as sign, r.job_id, r.lane, r.rows, r.bytes, r.header_bytes, r.encoding, r.gzip_bytes, r.gzip_header_bytes
+      from unnest(p_removed) r where r.status = 'written'
+      union all
+      select 1, a.job_id, a.lane, a.rows, a.bytes, a.header_bytes, a.encoding, a.gzip_bytes, a.gzip_header_bytes
+      from unnest(p_added) a where a.status = 'written'
+    ) s
+    group by s.job_id, s.lane
+  ) c
+  where l.job_id = c.job_id and l.lane_no = c.lane
+    and (c.shards, c.rows, c.bytes, c.header_bytes, c.gzip_shards, c.gzip_bytes, c.gzip_header_bytes)
+        is distinct from (0, 0, 0, 0, 0, 0, 0)
+$function$;
+grant execute on function private.count_lane_shards(p_removed public.export_shards[], p_added public.export_shards[]) to postgres;
+grant execute on function private.count_lane_shards(p_removed public.export_shards[], p_added public.export_shards[]) to service_role;
+
+CREATE OR REPLACE FUNCTION private.count_lane_shards_of_statement()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  if tg_op = 'INSERT' then
+    perform private.count_lane_shards(null, array(select n::public.export_shards from new_rows n));
+  elsif tg_op = 'DELETE' then
+    perform private.count_lane_shards(array(select o::public.export_shards from old_rows o), null);
+  else
+    perform private.count_lane_shards(
+      array(select o::public.export_shards from old_rows o join new_rows n on n.job_id = o.job_id and n.shard_no = o.shard_no
+            where (o.status, o.lane, o.rows, o.bytes, o.header_bytes, o.encoding, o.gzip_bytes, o.gzip_header_bytes)
+                  is distinct from (n.status, n.lane, n.rows, n.bytes, n.header_bytes, n.encoding, n.gzip_bytes, n.gzip_header_bytes)),
+      array(select n::public.export_shards from old_rows o join new_rows n on n.job_id = o.job_id and n.shard_no = o.shard_no
+            where (o.status, o.lane, o.rows, o.bytes, o.header_bytes, o.encoding, o.gzip_bytes, o.gzip_header_bytes)
+                  is distinct from (n.status, n.lane, n.rows, n.bytes, n.header_bytes, n.encoding, n.gzip_bytes, n.gzip_header_bytes)));
+  end if;
+  return null;
+end
+$function$;
+grant execute on function private.count_lane_shards_of_statement() to postgres;
+grant execute on function private.count_lane_shards_of_statement() to service_role;
 
 CREATE OR REPLACE FUNCTION private.create_export_lanes()
  RETURNS trigger
@@ -1149,12 +1254,12 @@ begin
       'tail', exists (select 1 from public.export_lanes l where l.job_id = new.id and not l.tail_complete)));
   end if;
   if new.status is distinct from old.status and new.status in ('completed', 'failed', 'cancelled') then
-    -- From the manifest: the job row's counters are refreshed after its status changes.
+    -- From the lanes' counters: the job row's are refreshed after its status changes.
     insert into public.export_events (job_id, run_no, kind, detail)
     select new.id, new.run_no, new.status, jsonb_build_object(
-      'rows', coalesce(sum(s.rows), 0), 'shards', count(*),
+      'rows', coalesce(sum(l.rows_written), 0)::bigint, 'shards', coalesce(sum(l.shards_written), 0)::bigint,
       'error_kind', new.last_error_kind, 'error', new.last_error)
-    from public.export_shards s where s.job_id = new.id and s.status = 'written';
+    from public.export_lanes l where l.job_id = new.id;
   end if;
   if new.name is distinct from old.name then
     insert into public.export_events (job_id, run_no, kind, actor, detail)
@@ -1197,39 +1302,40 @@ CREATE OR REPLACE FUNCTION private.refresh_export_progress(p_job_id uuid)
  LANGUAGE sql
  SET search_path TO ''
 AS $function$
-  with per_lane as (
-    select lane, count(*)::int as shards, sum(rows)::bigint as rows, sum(bytes)::bigint as bytes,
-           sum(header_bytes)::bigint as header_bytes, max(header_bytes)::bigint as one_header,
-           count(*) filter (where encoding = 'gzip')::int as gzip_shards,
-           sum(gzip_bytes)::bigint as gzip_bytes, sum(gzip_header_bytes)::bigint as gzip_header_bytes
-    from public.export_shards where job_id = p_job_id and status = 'written'
-    group by lane
-  ), totals as (
-    select coalesce(sum(shards), 0)::int as shards, coalesce(sum(rows), 0)::bigint as rows,
-           -- Bytes of the downloadable file: the CSV header once, every other shard's header stripped.
-           (coalesce(sum(bytes), 0) - coalesce(sum(header_bytes), 0) + coalesce(max(one_header), 0))::bigint as bytes,
-           -- The same for the compressed file; it exists only when every written shard is stored as gzip.
-           case when coalesce(sum(shards), 0) > 0 and sum(gzip_shards) = sum(shards)
-                then (sum(gzip_bytes) - sum(gzip_header_bytes)
-                      -- The header member the file keeps: the first shard's in file order.
-                      + (select s.gzip_header_bytes from public.export_shards s
-                         where s.job_id = p_job_id and s.status = 'written' order by s.lane, s.lane_seq limit 1))::bigint
-           end as gzip_bytes
-    from per_lane
-  ), lanes as (
-    select coalesce(jsonb_agg(jsonb_build_object(
-             'lane', l.lane_no, 'status', l.status, 'shards', coalesce(p.shards, 0), 'rows', coalesce(p.rows, 0),
+  with lanes as (
+    select coalesce(sum(l.shards_written), 0)::int as shards, coalesce(sum(l.rows_written), 0)::bigint as rows,
+           coalesce(sum(l.bytes_written), 0)::bigint as bytes,
+           coalesce(sum(l.header_bytes_written), 0)::bigint as header_bytes,
+           coalesce(sum(l.gzip_shards_written), 0)::int as gzip_shards,
+           coalesce(sum(l.gzip_bytes_written), 0)::bigint as gzip_bytes,
+           coalesce(sum(l.gzip_header_bytes_written), 0)::bigint as gzip_header_bytes,
+           coalesce(jsonb_agg(jsonb_build_object(
+             'lane', l.lane_no, 'status', l.status, 'shards', l.shards_written, 'rows', l.rows_written,
              'estimated', l.estimated_rows, 'attempts', l.attempts) order by l.lane_no), '[]'::jsonb) as summary
-    from public.export_lanes l left join per_lane p on p.lane = l.lane_no
+    from public.export_lanes l
     where l.job_id = p_job_id
+  ), first_shard as (
+    -- The shard the file starts with keeps its header (member); the index serves it in one probe.
+    select s.header_bytes, s.gzip_header_bytes from public.export_shards s
+    where s.job_id = p_job_id and s.status = 'written'
+    order by s.lane, s.lane_seq
+    limit 1
+  ), totals as (
+    select t.shards, t.rows,
+           (t.bytes - t.header_bytes + coalesce((select f.header_bytes from first_shard f), 0))::bigint as bytes,
+           case when t.shards > 0 and t.gzip_shards = t.shards
+                then (t.gzip_bytes - t.gzip_header_bytes + (select f.gzip_header_bytes from first_shard f))::bigint
+           end as gzip_bytes,
+           t.summary
+    from lanes t
   )
   update public.export_jobs j
   set shards_written = t.shards, rows_written = t.rows, bytes_written = t.bytes, gzip_bytes_written = t.gzip_bytes,
-      lanes = lanes.summary
-  from totals t, lanes
+      lanes = t.summary
+  from totals t
   where j.id = p_job_id
     and (j.shards_written, j.rows_written, j.bytes_written, j.gzip_bytes_written, j.lanes)
-        is distinct from (t.shards, t.rows, t.bytes, t.gzip_bytes, lanes.summary)
+        is distinct from (t.shards, t.rows, t.bytes, t.gzip_bytes, t.summary)
 $function$;
 grant execute on function private.refresh_export_progress(p_job_id uuid) to postgres;
 grant execute on function private.refresh_export_progress(p_job_id uuid) to service_role;
@@ -1447,6 +1553,20 @@ end
 $function$;
 grant execute on function private.should_yield(p_job_id uuid, p_lane_no integer) to postgres;
 grant execute on function private.should_yield(p_job_id uuid, p_lane_no integer) to service_role;
+
+CREATE OR REPLACE FUNCTION private.stamp_change_xid()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+begin
+  -- xid8 has no cast to bigint; its text form is the number. Beyond 2^63 only after ~10^10 epochs.
+  new.change_xid := pg_current_xact_id()::text::bigint;
+  return new;
+end
+$function$;
+grant execute on function private.stamp_change_xid() to postgres;
+grant execute on function private.stamp_change_xid() to service_role;
 
 CREATE OR REPLACE FUNCTION private.touch_updated_at()
  RETURNS trigger
@@ -1752,6 +1872,18 @@ AS $function$
 $function$;
 grant execute on function public.end_export_invocation(p_invocation_id uuid, p_end_reason text, p_cpu_ms integer, p_wall_ms integer, p_peak_heap_bytes bigint, p_error text) to postgres;
 grant execute on function public.end_export_invocation(p_invocation_id uuid, p_end_reason text, p_cpu_ms integer, p_wall_ms integer, p_peak_heap_bytes bigint, p_error text) to service_role;
+
+CREATE OR REPLACE FUNCTION public.export_change_horizon()
+ RETURNS bigint
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  select pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+$function$;
+grant execute on function public.export_change_horizon() to authenticated;
+grant execute on function public.export_change_horizon() to postgres;
+grant execute on function public.export_change_horizon() to service_role;
 
 CREATE OR REPLACE FUNCTION public.fail_export_lane(p_job_id uuid, p_lane_no integer, p_invocation_id uuid, p_generation bigint, p_error_kind text, p_message text, p_retryable boolean)
  RETURNS jsonb

@@ -32,6 +32,8 @@ export type BenchOptions = {
   detailViewers: number;
   /** realtime-viewers: how long the same number of job rows are written at a full-speed worker's rate. */
   viewerSeconds: number;
+  /** live-view: records of the export its page watches (250 a shard: 1,000,000 is 4,000 shards). */
+  liveViewRecords: number;
 };
 
 export type BenchContext = {
@@ -58,5 +60,7 @@ export type Scenario = {
   functionHeapMb?: number;
   /** CPU limit the devstack enforces on the worker's isolate (ms). Default: the hosted 2 s. */
   functionCpuLimitMs?: number;
+  /** Its devstack preloads pg_stat_statements (database time per statement); default: off. */
+  statementStats?: boolean;
   run: (ctx: BenchContext) => Promise<ScenarioResult>;
 };

@@ -76,16 +76,30 @@ export async function startBenchStack(options: {
   functionCpuLimitMs: number;
   /** Connections of the REST (PostgREST) pool; default: the devstack's hosted-sized 10. */
   restPoolSize?: number;
+  /**
+   * Preload `pg_stat_statements` (as hosted projects do) and create it: what a scenario that measures
+   * database time per statement reads. Off by default, so the other scenarios run as they always have.
+   */
+  statementStats?: boolean;
 }): Promise<BenchStack> {
   const dataDir = path.join(
     projectRoot,
     '.devstack',
     'bench',
-    `run-${process.pid}-${options.functionHeapMb}-${options.functionCpuLimitMs}-${options.restPoolSize ?? 'rest'}`,
+    `run-${process.pid}-${options.functionHeapMb}-${options.functionCpuLimitMs}-${options.restPoolSize ?? 'rest'}${options.statementStats ? '-stats' : ''}`,
   );
   const devstack = await startDevstack({
     reset: true,
     quiet: true,
+    ...(options.statementStats
+      ? {
+          postgresSettings: {
+            shared_preload_libraries: 'pg_stat_statements',
+            // Planning is database time too: for the small statements of a live page, a good share of it.
+            'pg_stat_statements.track_planning': 'on',
+          },
+        }
+      : {}),
     config: {
       dataDir,
       pgPort: await freePort(),
@@ -116,6 +130,8 @@ export async function startBenchStack(options: {
   db.on('error', (error) => {
     if ((error as { code?: string }).code !== '57P01') console.error(`[bench] database: ${error.message}`);
   });
+  if (options.statementStats)
+    await db.query('create extension if not exists pg_stat_statements with schema extensions');
   const source = await db.query<{ id: string }>(
     `select id from public.export_sources where organisation_id = $1 and collection = 'blog_posts'`,
     [demo.organisationId],

@@ -4,6 +4,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { useNow } from '@/components/hooks/use-now';
 import { useOnline } from '@/components/hooks/use-online';
+import { refetchManifestInFull } from '@/lib/queries/export-manifest-query';
 import { queryKeys } from '@/lib/queries/keys';
 import type { ConnectionState } from '@/lib/realtime/connection-state';
 import { liveness, type Liveness } from '@/lib/realtime/liveness';
@@ -12,8 +13,8 @@ import { rejoinPrivateTopic } from '@/lib/realtime/private-topic';
 /**
  * Whether the export page may call itself live: the channel's state, the browser's online flag and
  * the time since the job row last arrived. When a running job goes silent, the page reads the row and
- * manifest afresh and rejoins the channel (once per silence); when the browser comes back online, it
- * reads them afresh too.
+ * the whole manifest afresh and rejoins the channel (once per silence); when the browser comes back
+ * online, it reads the row afresh too (the rejoin that follows reads the manifest).
  */
 export function useLiveView(
   jobId: string,
@@ -30,7 +31,7 @@ export function useLiveView(
   useEffect(() => {
     if (live.reason !== 'silent') return;
     void queryClient.invalidateQueries({ queryKey: queryKeys.exports.detail(jobId) });
-    void queryClient.invalidateQueries({ queryKey: queryKeys.exports.manifest(jobId) });
+    void refetchManifestInFull(queryClient, jobId);
     rejoinPrivateTopic(`export:${jobId}`);
     // Once per silence: a new update moves lastUpdateAt and arms this again.
   }, [live.reason, lastUpdateAt, jobId, queryClient]);

@@ -69,14 +69,24 @@ function leaseOf(jobId: string, claimed: Json): Lease {
 const args = (l: Lease) => [l.job, l.lane, l.invocation, l.generation];
 const sha = (n: number) => n.toString(16).padStart(64, '0');
 
-async function record(
-  l: Lease,
-  shard: { seq: number; after: number | null; last: number; rows?: number; sha?: string; rerunOf?: number },
-  options: { pass?: boolean } = {},
-): Promise<Json> {
+type ShardArgs = {
+  seq: number;
+  after: number | null;
+  last: number;
+  rows?: number;
+  sha?: string;
+  rerunOf?: number;
+  /** Plain bytes (default 1000, of which a 30-byte header). */
+  bytes?: number;
+  /** Stored as gzip: the object's size and its header member's. Default: stored plain. */
+  gzip?: { bytes: number; headerBytes: number };
+};
+
+async function record(l: Lease, shard: ShardArgs, options: { pass?: boolean } = {}): Promise<Json> {
   const rows = await asService<{ result: Json }>(
     `select public.record_export_shard($1::uuid, $2::int, $3::uuid, $4::bigint, $5::int, $6::int, $7::bigint, $8::bigint,
-       $9::int, $10::bigint, $11::int, $12::text, $13::text, $14::int, $15::int, $16::boolean) as result`,
+       $9::int, $10::bigint, $11::int, $12::text, $13::text, $14::int, $15::int, $16::boolean,
+       $17::text, $18::bigint, $19::int, $20::text) as result`,
     [
       l.job,
       l.lane,
@@ -87,13 +97,17 @@ async function record(
       shard.after,
       shard.last,
       shard.rows ?? 250,
-      1000,
+      shard.bytes ?? 1000,
       30,
       shard.sha ?? sha(shard.last),
       `k/${l.lane}/${shard.seq}.g${l.generation}`,
       5,
       0,
       options.pass ?? false,
+      shard.gzip ? 'gzip' : 'identity',
+      shard.gzip?.bytes ?? null,
+      shard.gzip?.headerBytes ?? null,
+      shard.gzip ? sha(shard.gzip.bytes) : null,
     ],
   );
   return rows[0]!.result;
@@ -736,6 +750,157 @@ describe('re-runs', () => {
     const jobId = await newJob();
     await claim(jobId);
     await expect(rpc('public.request_export_rerun', [jobId, [], []])).rejects.toThrow(/still running/);
+  });
+});
+
+describe('progress from per-lane counters', () => {
+  /** What the manifest says each lane has written: the truth the counters must equal at every step. */
+  const manifestSums = (jobId: string) =>
+    asService<Json>(
+      `select l.lane_no as lane, count(s.shard_no)::int as shards, coalesce(sum(s.rows), 0)::int as rows,
+              coalesce(sum(s.bytes), 0)::int as bytes, coalesce(sum(s.header_bytes), 0)::int as header_bytes,
+              (count(s.shard_no) filter (where s.encoding = 'gzip'))::int as gzip_shards,
+              coalesce(sum(s.gzip_bytes), 0)::int as gzip_bytes, coalesce(sum(s.gzip_header_bytes), 0)::int as gzip_header_bytes
+       from public.export_lanes l
+       left join public.export_shards s on s.job_id = l.job_id and s.lane = l.lane_no and s.status = 'written'
+       where l.job_id = $1 group by l.lane_no order by l.lane_no`,
+      [jobId],
+    );
+  const laneCounters = (jobId: string) =>
+    asService<Json>(
+      `select lane_no as lane, shards_written as shards, rows_written::int as rows, bytes_written::int as bytes,
+              header_bytes_written::int as header_bytes, gzip_shards_written as gzip_shards,
+              gzip_bytes_written::int as gzip_bytes, gzip_header_bytes_written::int as gzip_header_bytes
+       from public.export_lanes where job_id = $1 order by lane_no`,
+      [jobId],
+    );
+  /** The job row's progress as the manifest has it: the files' sizes keep the first shard's header (member) only. */
+  const manifestProgress = async (jobId: string) =>
+    (
+      await asService<Json>(
+        `with w as (select * from public.export_shards where job_id = $1 and status = 'written'),
+              f as (select header_bytes, gzip_header_bytes from w order by lane, lane_seq limit 1)
+         select count(*)::int as shards_written, coalesce(sum(rows), 0)::int as rows_written,
+                (coalesce(sum(bytes), 0) - coalesce(sum(header_bytes), 0) + coalesce((select header_bytes from f), 0))::int
+                  as bytes_written,
+                (sum(gzip_bytes) - sum(gzip_header_bytes) + (select gzip_header_bytes from f))::int as gzip_bytes_written
+         from w`,
+        [jobId],
+      )
+    )[0]!;
+  const expectExact = async (jobId: string) => {
+    const truth = await manifestSums(jobId);
+    expect(await laneCounters(jobId)).toEqual(truth);
+    return truth;
+  };
+  const totals = (lanes: Json[]) => ({
+    shards: lanes.reduce((sum, l) => sum + (l.shards as number), 0),
+    rows: lanes.reduce((sum, l) => sum + (l.rows as number), 0),
+  });
+
+  it('stay exact through concurrent lanes, re-run requests, re-runs with other gzip bytes and problems found', async () => {
+    const bounds = [1000, 2000, 3000];
+    const jobId = await newJob({ bounds });
+    const leases = await Promise.all([1, 2, 3, 4].map(async (lane) => leaseOf(jobId, await claim(jobId, lane))));
+    const start = (lane: number) => (lane === 1 ? 0 : bounds[lane - 2]!);
+    const shardOf = (lane: number, seq: number): ShardArgs => ({
+      seq,
+      after: seq === 1 && lane === 1 ? null : start(lane) + 50 * (seq - 1),
+      last: start(lane) + 50 * seq,
+      rows: 100 + 10 * lane + seq,
+      bytes: 5000 + 100 * lane + seq,
+      gzip: { bytes: 900 + 10 * lane + seq, headerBytes: 20 + lane },
+    });
+    // Four lanes record five shards each at the same time (their calls queue on the job row).
+    await Promise.all(
+      leases.map(async (l) => {
+        for (let seq = 1; seq <= 5; seq += 1)
+          expect(await record(l, shardOf(l.lane, seq))).toMatchObject({ outcome: 'recorded' });
+      }),
+    );
+    const written = await expectExact(jobId);
+    expect(totals(written)).toEqual({ shards: 20, rows: 2000 + 10 * 10 * 5 + 15 * 4 });
+    expect(await job(jobId)).toMatchObject(await manifestProgress(jobId));
+    expect((await job(jobId)).lanes).toEqual(
+      written.map((l) => ({ lane: l.lane, status: 'running', shards: 5, rows: l.rows, estimated: 250, attempts: 0 })),
+    );
+
+    for (const l of leases) await rpc('public.finish_export_lane', args(l));
+    expect(await job(jobId)).toMatchObject({ status: 'completed', ...(await manifestProgress(jobId)) });
+
+    // A download found a damaged object: nothing it counts changes until the shard is re-run.
+    const [firstOfLane1, thirdOfLane3] = await asService<{ shard_no: number }>(
+      `select shard_no from public.export_shards where job_id = $1 and (lane, lane_seq) in ((1, 1), (3, 3)) order by lane`,
+      [jobId],
+    );
+    await asService(`select public.record_export_shard_problem($1, $2, 1, 'checksum_mismatch', 'sha256 differs')`, [
+      jobId,
+      firstOfLane1!.shard_no,
+    ]);
+    expect(await expectExact(jobId)).toEqual(written);
+
+    // Re-running two shards takes them out of the file (the first one in file order among them) …
+    await rpc('public.request_export_rerun', [
+      jobId,
+      [firstOfLane1!.shard_no, thirdOfLane3!.shard_no],
+      ['checksum mismatch', 'missing in storage'],
+    ]);
+    const waiting = await expectExact(jobId);
+    expect(totals(waiting).shards).toBe(18);
+    expect(await job(jobId)).toMatchObject({ status: 'queued', ...(await manifestProgress(jobId)) });
+
+    // … and their re-runs, concurrently in two lanes, put them back with the bytes of their new objects.
+    const again = await Promise.all([1, 3].map(async (lane) => leaseOf(jobId, await claim(jobId, lane))));
+    await Promise.all(
+      again.map(async (l) => {
+        const seq = l.lane === 1 ? 1 : 3;
+        const shard = shardOf(l.lane, seq);
+        expect(
+          await record(l, {
+            ...shard,
+            rerunOf: l.lane === 1 ? firstOfLane1!.shard_no : thirdOfLane3!.shard_no,
+            sha: sha(shard.last),
+            gzip: { bytes: shard.gzip!.bytes + 7, headerBytes: shard.gzip!.headerBytes },
+          }),
+        ).toMatchObject({ outcome: 'recorded' });
+      }),
+    );
+    const rewritten = await expectExact(jobId);
+    expect(totals(rewritten)).toEqual(totals(written));
+    expect(rewritten.map((l) => l.gzip_bytes)).toEqual(
+      written.map((l) => (l.gzip_bytes as number) + (l.lane === 1 || l.lane === 3 ? 7 : 0)),
+    );
+    for (const l of again) await rpc('public.finish_export_lane', args(l));
+    expect(await job(jobId)).toMatchObject({ status: 'completed', run_no: 2, ...(await manifestProgress(jobId)) });
+
+    // Each run's outcome says what the file held when it ended.
+    const outcomes = await asService<Json>(
+      `select run_no, detail->'rows' as rows, detail->'shards' as shards from public.export_events
+       where job_id = $1 and kind = 'completed' order by run_no`,
+      [jobId],
+    );
+    expect(outcomes).toEqual([
+      { run_no: 1, ...totals(written) },
+      { run_no: 2, ...totals(rewritten) },
+    ]);
+  });
+
+  it("are what the job row's progress is made of: a refresh reads the lanes, never the manifest", async () => {
+    const jobId = await newJob({ bounds: [1000] });
+    const one = leaseOf(jobId, await claim(jobId, 1));
+    const two = leaseOf(jobId, await claim(jobId, 2));
+    await record(one, { seq: 1, after: null, last: 250, rows: 200 });
+    await record(two, { seq: 1, after: 1000, last: 1250, rows: 150 });
+    expect(await job(jobId)).toMatchObject({ shards_written: 2, rows_written: 350 });
+    // Counters moved by hand (no shard): a refresh that summed the manifest would not see it.
+    await db.query(
+      'update public.export_lanes set rows_written = rows_written + 1000000 where job_id = $1 and lane_no = 2',
+      [jobId],
+    );
+    await record(one, { seq: 2, after: 250, last: 500, rows: 250 });
+    const row = await job(jobId);
+    expect(row).toMatchObject({ shards_written: 3, rows_written: 1_000_600 });
+    expect((row.lanes as Json[]).map((l) => l.rows)).toEqual([450, 1_000_150]);
   });
 });
 

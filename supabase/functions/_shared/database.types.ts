@@ -45,6 +45,7 @@ export type Database = {
       };
       export_invocations: {
         Row: {
+          change_xid: number;
           cpu_ms: number | null;
           end_reason: string | null;
           ended_at: string | null;
@@ -61,6 +62,7 @@ export type Database = {
           wall_ms: number | null;
         };
         Insert: {
+          change_xid?: number;
           cpu_ms?: number | null;
           end_reason?: string | null;
           ended_at?: string | null;
@@ -77,6 +79,7 @@ export type Database = {
           wall_ms?: number | null;
         };
         Update: {
+          change_xid?: number;
           cpu_ms?: number | null;
           end_reason?: string | null;
           ended_at?: string | null;
@@ -235,11 +238,16 @@ export type Database = {
         Row: {
           attempts: number;
           baton_after_key: number | null;
+          bytes_written: number;
           cursor_key: number | null;
           dead_generations: number[];
           dead_seqs: number[];
           estimated_rows: number;
           finished_at: string | null;
+          gzip_bytes_written: number;
+          gzip_header_bytes_written: number;
+          gzip_shards_written: number;
+          header_bytes_written: number;
           heir: string | null;
           job_id: string;
           key_after: number | null;
@@ -255,6 +263,8 @@ export type Database = {
           lease_seconds: number | null;
           next_retry_at: string | null;
           next_seq: number;
+          rows_written: number;
+          shards_written: number;
           started_at: string | null;
           status: string;
           tail_complete: boolean;
@@ -262,11 +272,16 @@ export type Database = {
         Insert: {
           attempts?: number;
           baton_after_key?: number | null;
+          bytes_written?: number;
           cursor_key?: number | null;
           dead_generations?: number[];
           dead_seqs?: number[];
           estimated_rows?: number;
           finished_at?: string | null;
+          gzip_bytes_written?: number;
+          gzip_header_bytes_written?: number;
+          gzip_shards_written?: number;
+          header_bytes_written?: number;
           heir?: string | null;
           job_id: string;
           key_after?: number | null;
@@ -282,6 +297,8 @@ export type Database = {
           lease_seconds?: number | null;
           next_retry_at?: string | null;
           next_seq?: number;
+          rows_written?: number;
+          shards_written?: number;
           started_at?: string | null;
           status?: string;
           tail_complete?: boolean;
@@ -289,11 +306,16 @@ export type Database = {
         Update: {
           attempts?: number;
           baton_after_key?: number | null;
+          bytes_written?: number;
           cursor_key?: number | null;
           dead_generations?: number[];
           dead_seqs?: number[];
           estimated_rows?: number;
           finished_at?: string | null;
+          gzip_bytes_written?: number;
+          gzip_header_bytes_written?: number;
+          gzip_shards_written?: number;
+          header_bytes_written?: number;
           heir?: string | null;
           job_id?: string;
           key_after?: number | null;
@@ -309,6 +331,8 @@ export type Database = {
           lease_seconds?: number | null;
           next_retry_at?: string | null;
           next_seq?: number;
+          rows_written?: number;
+          shards_written?: number;
           started_at?: string | null;
           status?: string;
           tail_complete?: boolean;
@@ -326,6 +350,7 @@ export type Database = {
         Row: {
           attempt: number;
           bytes: number;
+          change_xid: number;
           invocation_id: string;
           job_id: string;
           replaced_at: string;
@@ -339,6 +364,7 @@ export type Database = {
         Insert: {
           attempt: number;
           bytes: number;
+          change_xid?: number;
           invocation_id: string;
           job_id: string;
           replaced_at?: string;
@@ -352,6 +378,7 @@ export type Database = {
         Update: {
           attempt?: number;
           bytes?: number;
+          change_xid?: number;
           invocation_id?: string;
           job_id?: string;
           replaced_at?: string;
@@ -430,6 +457,7 @@ export type Database = {
         Row: {
           attempt: number;
           bytes: number;
+          change_xid: number;
           duration_ms: number;
           encoding: string;
           generation: number;
@@ -457,6 +485,7 @@ export type Database = {
         Insert: {
           attempt?: number;
           bytes: number;
+          change_xid?: number;
           duration_ms?: number;
           encoding?: string;
           generation: number;
@@ -484,6 +513,7 @@ export type Database = {
         Update: {
           attempt?: number;
           bytes?: number;
+          change_xid?: number;
           duration_ms?: number;
           encoding?: string;
           generation?: number;
@@ -751,6 +781,10 @@ export type Database = {
           p_wall_ms: number;
         };
         Returns: undefined;
+      };
+      export_change_horizon: {
+        Args: Record<PropertyKey, never>;
+        Returns: number;
       };
       fail_export_lane: {
         Args: {
