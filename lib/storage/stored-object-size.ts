@@ -21,10 +21,14 @@ export function storedObjectSize(project: { url: string; secretKey: string }): S
   const headers = { apikey: project.secretKey, Authorization: `Bearer ${project.secretKey}`, Range: 'bytes=0-0' };
   return async (bucket, key, signal) => {
     const path = [bucket, ...key.split('/')].map(encodeURIComponent).join('/');
-    const response = await fetch(`${base}/${path}`, { headers, signal });
-    // One byte, or an error body: never wait for more.
-    const body = response.status === 206 || response.status === 200 ? null : await response.text();
-    await response.body?.cancel().catch(() => undefined);
+    // `no-store`: Next.js wraps fetch in route handlers with its data cache, which must not hold these.
+    const response = await fetch(`${base}/${path}`, { headers, signal, cache: 'no-store' });
+    // Read the one byte or the error body to its end, which hands the connection back at once; only a
+    // backend that ignores the range (200, the whole object) is cut off.
+    let body: string | null = null;
+    if (response.status === 200) await response.body?.cancel().catch(() => undefined);
+    else if (response.status === 206) await response.arrayBuffer();
+    else body = await response.text();
 
     if (response.status === 206) {
       const length = /^bytes 0-0\/(\d+)$/.exec(response.headers.get('content-range') ?? '')?.[1];
