@@ -3,7 +3,7 @@ import type { RealtimeChannel, SupabaseClient } from '@supabase/supabase-js';
 import { createClient } from '@supabase/supabase-js';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createUser } from '../../devstack/auth/handler';
 import { LISTENER_APPLICATION_NAME } from '../../devstack/realtime/message-feed';
 import { anonClient, mintUserJwt, userRealtimeClient } from './clients';
@@ -735,13 +735,14 @@ async function setQuota(patch: Record<string, unknown>): Promise<void> {
 }
 
 async function usageUntil(done: (u: Usage) => boolean, what: string): Promise<Usage> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const current = await usage();
-    if (done(current)) return current;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(current)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return vi.waitFor(
+    async () => {
+      const current = await usage();
+      if (!done(current)) throw new Error(`waiting for ${what}: ${JSON.stringify(current)}`);
+      return current;
+    },
+    { timeout: 20_000, interval: 100 },
+  );
 }
 
 /** A refused WebSocket upgrade's status and JSON body. */
