@@ -2219,10 +2219,11 @@ begin
     end if;
   end if;
   -- Coalesced per job (whatever the number of lanes): the job row, which Realtime sends, changes at most
-  -- once per interval; a cleared failure is shown at once.
+  -- once per interval; a cleared failure is shown at once. Due by the clock, not by now(): after waiting
+  -- for the job row's lock, the last write can be younger than this transaction's start.
   if v_job.attempts > 0 then
     perform private.settle_export_job(p_job_id);
-  elsif v_job.updated_at <= now() - make_interval(secs => p_progress_interval_ms / 1000.0) then
+  elsif v_job.updated_at <= clock_timestamp() - make_interval(secs => p_progress_interval_ms / 1000.0) then
     perform private.refresh_export_progress(p_job_id);
   end if;
   return v_pass || jsonb_build_object('shard_no', v_shard_no,

@@ -82,8 +82,9 @@ type ShardArgs = {
   gzip?: { bytes: number; headerBytes: number };
 };
 
-async function record(l: Lease, shard: ShardArgs, options: { pass?: boolean } = {}): Promise<Json> {
-  const rows = await asService<{ result: Json }>(
+/** The worker's call that records a shard, as SQL and its parameters. */
+function recordStatement(l: Lease, shard: ShardArgs, options: { pass?: boolean } = {}): [string, unknown[]] {
+  return [
     `select public.record_export_shard($1::uuid, $2::int, $3::uuid, $4::bigint, $5::int, $6::int, $7::bigint, $8::bigint,
        $9::int, $10::bigint, $11::int, $12::text, $13::text, $14::int, $15::int, $16::boolean,
        $17::text, $18::bigint, $19::int, $20::text) as result`,
@@ -109,7 +110,11 @@ async function record(l: Lease, shard: ShardArgs, options: { pass?: boolean } = 
       shard.gzip?.headerBytes ?? null,
       shard.gzip ? sha(shard.gzip.bytes) : null,
     ],
-  );
+  ];
+}
+
+async function record(l: Lease, shard: ShardArgs, options: { pass?: boolean } = {}): Promise<Json> {
+  const rows = await asService<{ result: Json }>(...recordStatement(l, shard, options));
   return rows[0]!.result;
 }
 
@@ -883,6 +888,28 @@ describe('progress from per-lane counters', () => {
       { run_no: 1, ...totals(written) },
       { run_no: 2, ...totals(rewritten) },
     ]);
+  });
+
+  it('reach the job row on every shard with an interval of 0, also when the row was written after the call began', async () => {
+    const jobId = await newJob({ bounds: [1000] });
+    const one = leaseOf(jobId, await claim(jobId, 1));
+    const two = leaseOf(jobId, await claim(jobId, 2));
+    // Lane 1's call begins (its transaction's now() is taken) and then waits, as it would for the job
+    // row's lock while lane 2 records: the row's last write is younger than lane 1's transaction.
+    const laneOne = await db.connect();
+    try {
+      await laneOne.query('begin');
+      await laneOne.query(
+        `select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true)`,
+      );
+      await laneOne.query('select now()');
+      await record(two, { seq: 1, after: 1000, last: 1250, rows: 150 });
+      await laneOne.query(...recordStatement(one, { seq: 1, after: null, last: 250, rows: 200 }));
+      await laneOne.query('commit');
+    } finally {
+      laneOne.release();
+    }
+    expect(await job(jobId)).toMatchObject({ shards_written: 2, rows_written: 350 });
   });
 
   it("are what the job row's progress is made of: a refresh reads the lanes, never the manifest", async () => {
