@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { handleRoute } from './route-handler';
 
 const SITE = 'http://127.0.0.1:3000';
@@ -50,14 +50,34 @@ describe('state-changing routes refuse what a cross-site page could send', () =>
     });
   });
 
-  it('honours the forwarded host behind a proxy', async () => {
+  it('does not let a client name the site with forwarded headers', async () => {
     const request = post({
       'content-type': 'application/json',
-      origin: 'https://baton.example.com',
-      'x-forwarded-host': 'baton.example.com',
+      origin: 'https://evil.example',
+      'x-forwarded-host': 'evil.example',
       'x-forwarded-proto': 'https',
     });
-    expect(await status(request)).toMatchObject({ status: 201, called: true });
+    expect(await status(request)).toMatchObject({ status: 403, called: false });
+  });
+
+  describe('behind a proxy, with BATON_PUBLIC_ORIGIN', () => {
+    afterEach(() => {
+      vi.unstubAllEnvs();
+    });
+
+    it("accepts the public origin's requests and no other, whatever the Host the proxy sent", async () => {
+      vi.stubEnv('BATON_PUBLIC_ORIGIN', 'https://baton.example.com/');
+      const fromSite = post({ 'content-type': 'application/json', origin: 'https://baton.example.com' });
+      expect(await status(fromSite)).toMatchObject({ status: 201, called: true });
+      const fromHost = post({ 'content-type': 'application/json', origin: SITE });
+      expect(await status(fromHost)).toMatchObject({ status: 403, called: false });
+    });
+
+    it('fails loudly on a value that is not an http(s) origin', async () => {
+      vi.stubEnv('BATON_PUBLIC_ORIGIN', 'baton.example.com');
+      const result = await status(post({ 'content-type': 'application/json', origin: SITE }));
+      expect(result).toMatchObject({ status: 500, called: false });
+    });
   });
 
   it('leaves reads alone', async () => {

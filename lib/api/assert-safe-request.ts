@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { AppError } from './app-error';
 
 /**
@@ -30,10 +31,26 @@ export function assertSafeRequest(request: Request): void {
   }
 }
 
-/** The origin the browser addressed: behind a proxy, the forwarded host and protocol. */
+/**
+ * The origin the browser addressed. Behind a proxy or load balancer that is `BATON_PUBLIC_ORIGIN`, set by
+ * whoever deploys; without it, the Host the server received and its own protocol. `X-Forwarded-Host` and
+ * `X-Forwarded-Proto` are never read: any client can send them, and the server cannot tell a proxy's from
+ * a client's.
+ */
 function siteOrigin(request: Request): string {
+  const configured = publicOrigin();
+  if (configured) return configured;
   const url = new URL(request.url);
-  const host = request.headers.get('x-forwarded-host') ?? request.headers.get('host') ?? url.host;
-  const protocol = request.headers.get('x-forwarded-proto') ?? url.protocol.replace(':', '');
-  return `${protocol}://${host}`;
+  return `${url.protocol}//${request.headers.get('host') ?? url.host}`;
+}
+
+function publicOrigin(): string | null {
+  const configured = process.env.BATON_PUBLIC_ORIGIN?.trim();
+  if (!configured) return null;
+  const parsed = z.url({ protocol: /^https?$/ }).safeParse(configured);
+  if (!parsed.success)
+    throw new Error(
+      `BATON_PUBLIC_ORIGIN must be the dashboard's origin, e.g. https://baton.example.com (got "${configured}")`,
+    );
+  return new URL(parsed.data).origin;
 }

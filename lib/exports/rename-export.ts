@@ -1,15 +1,19 @@
 import { z } from 'zod';
+import { withoutNul } from '@/lib/api/text-without-nul';
 import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import { getExportOrThrow } from './get-export-or-throw';
 import type { ExportJob } from './types';
 
 export const renameExportInput = z
   .object({
-    name: z
-      .string({ error: 'name must be text' })
-      .trim()
-      .min(1, { error: 'Give the export a name (at least one character).' })
-      .max(200, { error: 'A name may be at most 200 characters.' }),
+    name: withoutNul(
+      z
+        .string({ error: 'name must be text' })
+        .trim()
+        .min(1, { error: 'Give the export a name (at least one character).' })
+        .max(200, { error: 'A name may be at most 200 characters.' }),
+      'The name',
+    ),
   })
   .strict();
 

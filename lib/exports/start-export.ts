@@ -2,6 +2,7 @@ import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import type { Client as TypesenseClient } from 'typesense';
 import { z } from 'zod';
 import { AppError } from '@/lib/api/app-error';
+import { withoutNul } from '@/lib/api/text-without-nul';
 import { rpcError } from '@/lib/api/rpc-error';
 import { countMatching } from '@/lib/sources/count-matching';
 import { getSourceOrThrow } from '@/lib/sources/get-source-or-throw';
@@ -18,10 +19,12 @@ export const startExportInput = z
     sourceId: z.uuid({ error: 'sourceId must be the UUID of one of your sources' }),
     format: z.enum(['csv', 'ndjson'], { error: 'format must be "csv" or "ndjson"' }),
     /** Columns, in order. Default: every schema field in schema order. */
-    fields: z.array(z.string().min(1).max(128)).min(1).max(500).optional(),
-    filter: z
-      .string()
-      .max(MAX_USER_FILTER_LENGTH)
+    fields: z
+      .array(withoutNul(z.string().min(1).max(128), 'A field name'))
+      .min(1)
+      .max(500)
+      .optional(),
+    filter: withoutNul(z.string().max(MAX_USER_FILTER_LENGTH), 'The filter')
       .optional()
       .nullable()
       .transform((f) => (f?.trim() ? f.trim() : null)),

@@ -3,6 +3,7 @@ import { parseJsonBody } from '@/lib/api/parse-json-body';
 import { parseUuidParam } from '@/lib/api/path-params';
 import { handleRoute } from '@/lib/api/route-handler';
 import { routeDeps } from '@/lib/api/server-deps';
+import { withoutNul } from '@/lib/api/text-without-nul';
 import { countMatching } from '@/lib/sources/count-matching';
 import { getSourceOrThrow } from '@/lib/sources/get-source-or-throw';
 import { suggestCloseValues } from '@/lib/sources/suggest-close-values';
@@ -10,7 +11,9 @@ import { MAX_USER_FILTER_LENGTH } from '@/supabase/functions/_shared/export-filt
 
 type Ctx = { params: Promise<{ id: string }> };
 
-const body = z.object({ filter: z.string().max(MAX_USER_FILTER_LENGTH).nullable().default(null) }).strict();
+const body = z
+  .object({ filter: withoutNul(z.string().max(MAX_USER_FILTER_LENGTH), 'The filter').nullable().default(null) })
+  .strict();
 
 /**
  * Validates a filter as the user types and says how many records it matches (the export's estimate);
