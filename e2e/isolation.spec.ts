@@ -21,7 +21,8 @@ test('another organisation never sees the first one’s exports: list, live upda
   await expect(page.getByRole('link', { name: /^blog_posts export/ })).toHaveCount(0);
   await snap(page, testInfo, '10-partner-list');
 
-  await page.goto(`/exports/${job.id}`);
+  const otherOrganisations = await page.goto(`/exports/${job.id}`);
+  expect(otherOrganisations?.status(), "another organisation's export page").toBe(404);
   await expect(page.getByRole('heading', { name: 'Export not found' })).toBeVisible();
   await expectAccessible(page, testInfo, 'export-not-found');
   await snap(page, testInfo, '11-partner-not-found');
@@ -38,4 +39,18 @@ test('another organisation never sees the first one’s exports: list, live upda
   await expect(page.getByRole('heading', { name: 'Sign in to Baton' })).toBeVisible();
   await page.goto('/exports');
   await expect(page).toHaveURL(/\/sign-in\?next=%2Fexports/);
+});
+
+test.describe('signed in', () => {
+  test.use({ storageState: AUTH_FILE });
+
+  test('an export page that shows nothing is a 404, whether the id is unknown or not an id at all', async ({
+    page,
+  }) => {
+    for (const id of ['00000000-0000-4000-8000-000000000000', 'not-an-id']) {
+      const response = await page.goto(`/exports/${id}`);
+      expect(response?.status(), id).toBe(404);
+      await expect(page.getByRole('heading', { name: 'Export not found' })).toBeVisible();
+    }
+  });
 });
