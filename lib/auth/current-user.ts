@@ -1,17 +1,16 @@
 import 'server-only';
 import { redirect } from 'next/navigation';
 import { createClient } from '@/lib/supabase/server';
+import { readSession } from './read-session';
 
 export type CurrentUser = { userId: string; email: string | undefined };
 
 /**
- * The signed-in user of a dashboard page, or a redirect to sign-in. getClaims() verifies the JWT;
- * the proxy has already refreshed the session cookie.
+ * The signed-in user of a dashboard page, or a redirect to sign-in. The proxy has already refreshed the
+ * session cookie, and cleared it if its token does not verify.
  */
 export async function requireCurrentUser(next: string): Promise<CurrentUser> {
-  const supabase = await createClient();
-  const { data } = await supabase.auth.getClaims();
-  const sub = data?.claims?.sub;
-  if (typeof sub !== 'string') redirect(`/sign-in?next=${encodeURIComponent(next)}`);
-  return { userId: sub, email: typeof data?.claims?.email === 'string' ? data.claims.email : undefined };
+  const session = await readSession(await createClient());
+  if (session.status !== 'valid') redirect(`/sign-in?next=${encodeURIComponent(next)}`);
+  return { userId: session.userId, email: session.email ?? undefined };
 }

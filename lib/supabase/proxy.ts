@@ -1,5 +1,6 @@
 import { createServerClient } from '@supabase/ssr';
 import { NextResponse, type NextRequest } from 'next/server';
+import { readSession } from '@/lib/auth/read-session';
 import { publicEnv } from '@/lib/env/public';
 import type { Database } from '@/supabase/functions/_shared/database.types.ts';
 
@@ -7,7 +8,9 @@ const PUBLIC_PATHS = ['/sign-in'];
 
 /**
  * Refreshes the Supabase session cookie on every request (access tokens last an hour) and sends
- * signed-out visitors of dashboard pages to the sign-in page. API routes answer 401 themselves.
+ * signed-out visitors of dashboard pages to the sign-in page. A session whose token does not verify
+ * (forged, revoked key, expired beyond refresh) is cleared on the way, so the sign-in page renders and
+ * the next sign-in starts clean. API routes answer 401 themselves.
  */
 export async function updateSession(request: NextRequest) {
   let response = NextResponse.next({ request });
@@ -26,15 +29,20 @@ export async function updateSession(request: NextRequest) {
     },
   );
 
-  // getClaims() verifies the token; never trust getSession() on the server.
-  const { data } = await supabase.auth.getClaims();
+  const session = await readSession(supabase);
   const path = request.nextUrl.pathname;
+  if (path.startsWith('/api/')) return response; // the route answers 401 with the reason
+  // 'local': this browser's session only. Auth refuses the logout call for a bad token; auth-js then
+  // clears the cookies all the same (setAll above).
+  if (session.status === 'invalid') await supabase.auth.signOut({ scope: 'local' });
   const isPublic = PUBLIC_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
-  if (!data?.claims && !isPublic && !path.startsWith('/api/')) {
+  if (session.status !== 'valid' && !isPublic) {
     const url = request.nextUrl.clone();
     url.pathname = '/sign-in';
     url.searchParams.set('next', path);
-    return NextResponse.redirect(url);
+    const redirect = NextResponse.redirect(url);
+    for (const cookie of response.cookies.getAll()) redirect.cookies.set(cookie);
+    return redirect;
   }
   return response;
 }

@@ -1,6 +1,7 @@
 import 'server-only';
 import { createServerClient } from '@supabase/ssr';
 import { cookies } from 'next/headers';
+import { watchTokenRefusals } from '@/lib/auth/watch-token-refusals';
 import { publicEnv } from '@/lib/env/public';
 import type { Database } from '@/supabase/functions/_shared/database.types.ts';
 import { exactJsonFetch } from '@/supabase/functions/_shared/exact-json.ts';
@@ -15,8 +16,9 @@ export async function createClient() {
     publicEnv.NEXT_PUBLIC_SUPABASE_URL,
     publicEnv.NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY,
     {
-      // int64 keys beyond 2^53 arrive as exact digits, never rounded (exact-json.ts).
-      global: { fetch: exactJsonFetch() },
+      // int64 keys beyond 2^53 arrive as exact digits, never rounded (exact-json.ts). A token Supabase
+      // refuses (its key revoked since the app read the JWKS) is refused by the proxy from then on.
+      global: { fetch: watchTokenRefusals(exactJsonFetch()) },
       cookies: {
         getAll: () => cookieStore.getAll(),
         setAll: (toSet) => {
