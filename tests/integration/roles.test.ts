@@ -137,9 +137,11 @@ async function expectViewerRefusal(attempt: Promise<unknown>): Promise<void> {
   expect(await response.json()).toEqual({ error: { code: 'forbidden', message: VIEWER_REFUSAL } });
 }
 
-/** Runs a job's work the way the cron would, until it ends (for changes that kick the worker). */
-const untilEnded = (jobId: string) =>
-  waitForJob(jobId, (j) => ['completed', 'failed', 'cancelled'].includes(j.status), { sweep: true });
+/**
+ * Waits for a job the action kicked to end. No sweep: it would also start the queued jobs this file
+ * keeps as targets, and the job would wait behind them for a lane (the running-lane caps).
+ */
+const untilEnded = (jobId: string) => waitForJob(jobId, (j) => ['completed', 'failed', 'cancelled'].includes(j.status));
 
 beforeAll(async () => {
   db = superuserPool();
@@ -154,7 +156,18 @@ beforeAll(async () => {
   expect(finished.status).toBe('completed');
 });
 
-afterAll(() => db.end());
+afterAll(async () => {
+  // The queued targets are real jobs: cancelled, so no later file's sweep runs them.
+  const { rows } = await db.query<{ id: string }>(
+    `select id from public.export_jobs where organisation_id = $1 and status in ('queued', 'running', 'retrying')`,
+    [organisationId],
+  );
+  for (const { id } of rows) {
+    const { error } = await admin.rpc('request_export_cancel', { p_job_id: id });
+    if (error) throw error;
+  }
+  await db.end();
+});
 
 /** Reading: every role, and nothing changes. */
 const reads: Array<{ action: string; run: (user: User) => Promise<void> }> = [
