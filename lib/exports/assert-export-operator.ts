@@ -3,8 +3,8 @@ import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 
 /**
  * Who may start, rename, cancel, re-run and verify exports of an organisation (role member, support or
- * admin, alike; a viewer sees and downloads only). The database decides (`assert_export_operator`) and words the refusal,
- * so the API and the dashboard never disagree about a role.
+ * admin, alike; a viewer sees and downloads only). The database decides (`assert_export_operator`) and
+ * words the refusal, so the API and the dashboard never disagree about a role.
  */
 async function operatorCheck(supabase: TypedSupabaseClient, organisationId: string) {
   const { error } = await supabase.rpc('assert_export_operator', { p_organisation_id: organisationId });
