@@ -17,7 +17,7 @@ import { verifyExportStorage } from '../../lib/exports/verify-export-storage';
 import { countMatching } from '../../lib/sources/count-matching';
 import { getSourceOrThrow } from '../../lib/sources/get-source-or-throw';
 import { listSources } from '../../lib/sources/list-sources';
-import { serviceClient, storedSizes } from './clients';
+import { serviceClient, storedSizes, userRealtimeClient } from './clients';
 import {
   createSource,
   createTenant,
@@ -38,7 +38,7 @@ import { testStack } from './stack-info';
  */
 const ROLES = ['viewer', 'member', 'support', 'admin'] as const;
 type Role = (typeof ROLES)[number];
-type User = { role: Role; userId: string; client: SupabaseClient };
+type User = { role: Role; userId: string; client: SupabaseClient; accessToken: string };
 
 const COLLECTION = 'roles_posts';
 const FIELDS = ['hs_object_id', 'title'];
@@ -69,7 +69,7 @@ async function addUser(role: Role): Promise<User> {
   });
   const signedIn = await client.auth.signInWithPassword({ email, password });
   if (signedIn.error) throw signedIn.error;
-  return { role, userId: created.data.user.id, client };
+  return { role, userId: created.data.user.id, client, accessToken: signedIn.data.session.access_token };
 }
 
 /** What the routes give the domain functions (lib/api/server-deps.ts), for one user. */
@@ -219,6 +219,31 @@ const reads: Array<{ action: string; run: (user: User) => Promise<void> }> = [
       expect((await listSources(user.client)).map((s) => s.id)).toContain(sourceId);
       const source = await getSourceOrThrow(user.client, sourceId);
       expect(await countMatching(typesenseClient(), source, null)).toBe(40);
+    },
+  },
+  {
+    action: 'watch live (the job’s topic, the organisation’s list, their own notifications)',
+    run: async (user) => {
+      const realtime = await userRealtimeClient(user.accessToken);
+      try {
+        for (const topic of [
+          `export:${finished.id}`,
+          `org:${organisationId}:exports`,
+          `user:${user.userId}:notifications`,
+        ]) {
+          const channel = realtime.channel(topic, { config: { private: true } });
+          await new Promise<void>((resolve, reject) =>
+            channel.subscribe((status, error) => {
+              if (status === 'SUBSCRIBED') resolve();
+              else if (status === 'CHANNEL_ERROR' || status === 'TIMED_OUT') reject(error ?? new Error(status));
+            }),
+          );
+          await realtime.removeChannel(channel);
+        }
+      } finally {
+        await realtime.removeAllChannels();
+        await realtime.realtime.disconnect();
+      }
     },
   },
   {
@@ -386,7 +411,12 @@ describe('the role is checked before the job’s state', () => {
   it('someone outside the organisation gets 404 for the job, not 403: nothing says it exists', async () => {
     const jobId = await queuedJob();
     const stranger = await createTenant(db, 'Other agency');
-    const strangerUser: User = { role: 'member', userId: stranger.userId, client: stranger.client };
+    const strangerUser: User = {
+      role: 'member',
+      userId: stranger.userId,
+      client: stranger.client,
+      accessToken: stranger.accessToken,
+    };
     for (const act of [
       () => cancelExport(deps(strangerUser), jobId),
       () => renameExport(deps(strangerUser), jobId, { name: 'Not mine' }),
