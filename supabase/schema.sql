@@ -366,7 +366,7 @@ alter table public.memberships enable row level security;
 grant maintain, references, select, trigger on table public.memberships to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.memberships to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.memberships to service_role;
-comment on column public.memberships.role is 'viewer: sees and downloads exports. member, support, admin: also start, cancel, re-run and verify them.';
+comment on column public.memberships.role is 'viewer: sees and downloads exports. member, support, admin (the same rights today): also start, rename, cancel, re-run and verify them.';
 
 create table public.notifications (
   id uuid not null default gen_random_uuid(),
@@ -1377,10 +1377,10 @@ begin
   select m.role into v_role from public.memberships m
   where m.organisation_id = p_organisation_id and m.user_id = p_user_id;
   if v_role = 'viewer' then
-    raise exception 'Your role in this organisation is viewer: you can see and download exports, but starting, cancelling, re-running and verifying them needs the member role. Ask an admin of your organisation.'
+    raise exception 'Your role in this organisation is viewer: you can see and download exports, but starting, renaming, cancelling, re-running and verifying them needs the member role. Ask an admin of your organisation.'
       using errcode = '42501';
   end if;
-  raise exception 'Only members of this organisation can start, cancel, re-run or verify its exports.'
+  raise exception 'Only members of this organisation can start, rename, cancel, re-run or verify its exports.'
     using errcode = '42501';
 end
 $function$;
@@ -2275,6 +2275,33 @@ end
 $function$;
 grant execute on function public.register_export_heir(p_job_id uuid, p_lane_no integer, p_predecessor uuid) to postgres;
 grant execute on function public.register_export_heir(p_job_id uuid, p_lane_no integer, p_predecessor uuid) to service_role;
+
+CREATE OR REPLACE FUNCTION public.rename_export(p_job_id uuid, p_name text)
+ RETURNS public.export_jobs
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  -- Trimmed of whitespace at both ends, as zod's trim() does in the API.
+  v_name text := regexp_replace(coalesce(p_name, ''), '^\s+|\s+$', '', 'g');
+  v_job public.export_jobs;
+begin
+  perform private.operable_export_org(p_job_id);
+  if length(v_name) < 1 then
+    raise exception 'Give the export a name (at least one character).' using errcode = 'PT422';
+  end if;
+  if length(v_name) > 200 then
+    raise exception 'A name may be at most 200 characters.' using errcode = 'PT422';
+  end if;
+  update public.export_jobs set name = v_name where id = p_job_id and name is distinct from v_name;
+  select * into v_job from public.export_jobs where id = p_job_id;
+  return v_job;
+end
+$function$;
+grant execute on function public.rename_export(p_job_id uuid, p_name text) to authenticated;
+grant execute on function public.rename_export(p_job_id uuid, p_name text) to postgres;
+grant execute on function public.rename_export(p_job_id uuid, p_name text) to service_role;
 
 CREATE OR REPLACE FUNCTION public.request_export_cancel(p_job_id uuid)
  RETURNS public.export_jobs

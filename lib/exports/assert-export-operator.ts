@@ -2,9 +2,9 @@ import { rpcError } from '@/lib/api/rpc-error';
 import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 
 /**
- * Who may start, cancel, re-run and verify exports of an organisation (role member, support or admin; a
- * viewer sees and downloads only). The database decides (`assert_export_operator`) and words the refusal,
- * so the API and the dashboard never disagree about a role.
+ * Who may start, rename, cancel, re-run and verify exports of an organisation (role member, support or
+ * admin, alike; a viewer sees and downloads only). The database decides (`assert_export_operator`) and
+ * words the refusal, so the API and the dashboard never disagree about a role.
  */
 async function operatorCheck(supabase: TypedSupabaseClient, organisationId: string) {
   const { error } = await supabase.rpc('assert_export_operator', { p_organisation_id: organisationId });

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { rpcError } from '@/lib/api/rpc-error';
 import { withoutNul } from '@/lib/api/text-without-nul';
 import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
-import { getExportOrThrow } from './get-export-or-throw';
+import { getOperableExportOrThrow } from './get-operable-export-or-throw';
 import type { ExportJob } from './types';
 
 export const renameExportInput = z
@@ -18,23 +19,21 @@ export const renameExportInput = z
   .strict();
 
 /**
- * Renames an export the caller may see (RLS decides, through their own client), so identical exports can
- * be told apart. Users cannot write jobs: the change is made with the secret key, acting for the caller,
- * and the history records who renamed it.
+ * Renames an export, so identical exports can be told apart. Changing a name is a member's (support's,
+ * an admin's), not a viewer's: refused with 403 even when the name would not change. Through the
+ * caller's own client: `rename_export` checks their role again, and the history records them as the
+ * one who renamed it.
  */
 export async function renameExport(
-  deps: { user: { supabase: TypedSupabaseClient }; admin: TypedSupabaseClient },
+  deps: { user: { supabase: TypedSupabaseClient } },
   jobId: string,
   input: z.infer<typeof renameExportInput>,
 ): Promise<ExportJob> {
-  const job = await getExportOrThrow(deps.user.supabase, jobId);
+  const job = await getOperableExportOrThrow(deps.user.supabase, jobId);
   if (job.name === input.name) return job;
-  const { data, error } = await deps.admin
-    .from('export_jobs')
-    .update({ name: input.name })
-    .eq('id', jobId)
-    .select('*')
+  const { data, error } = await deps.user.supabase
+    .rpc('rename_export', { p_job_id: jobId, p_name: input.name })
     .single<ExportJob>();
-  if (error) throw new Error(`Renaming export ${jobId} failed: ${error.message}`);
+  if (error) throw rpcError(error, `Renaming export ${jobId}`);
   return data;
 }

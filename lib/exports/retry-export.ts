@@ -2,12 +2,11 @@ import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import { z } from 'zod';
 import { AppError } from '@/lib/api/app-error';
 import { rpcError } from '@/lib/api/rpc-error';
-import { getExportOrThrow } from './get-export-or-throw';
+import { getOperableExportOrThrow } from './get-operable-export-or-throw';
 import { kickExportLanes } from './kick-export-worker';
 import { listShards } from './list-shards';
 import type { ExportJob, ExportShard } from './types';
 import { verifyShards, type ShardCheck, type ShardStorage } from './verify-shards';
-import { assertExportOperator } from './assert-export-operator';
 
 export const retryExportInput = z
   .object({
@@ -77,12 +76,12 @@ export async function retryExport(
   rawInput: z.input<typeof retryExportInput>,
 ): Promise<{ plan: RetryPlan; job: ExportJob }> {
   const input = retryExportInput.parse(rawInput);
-  const job = await getExportOrThrow(deps.user.supabase, jobId);
+  // Verifying and re-running are an operator's, not a viewer's: refused before the state is looked at
+  // and before storage is read.
+  const job = await getOperableExportOrThrow(deps.user.supabase, jobId);
   if (job.status === 'queued' || job.status === 'running' || job.status === 'retrying') {
     throw new AppError('conflict', `This export is still ${job.status}. Cancel it or wait for it to end, then retry.`);
   }
-  // Verifying and re-running are an operator's (not a viewer's): refuse before reading storage.
-  await assertExportOperator(deps.user.supabase, job.organisation_id);
 
   const { shards } = await listShards(deps.user.supabase, jobId);
   const byNo = new Map(shards.map((s) => [s.shard_no, s]));

@@ -889,6 +889,53 @@ export type Database = {
         Args: { p_job_id: string; p_lane_no: number; p_predecessor: string };
         Returns: Json;
       };
+      rename_export: {
+        Args: { p_job_id: string; p_name: string };
+        Returns: {
+          attempts: number;
+          budget_cpu_ms: number | null;
+          budget_time_ms: number | null;
+          bytes_written: number;
+          cancel_requested_at: string | null;
+          collection: string;
+          created_at: string;
+          estimated_rows: number;
+          fields: string[];
+          filter: string | null;
+          finished_at: string | null;
+          format: string;
+          gzip_bytes_written: number | null;
+          id: string;
+          key_field: string;
+          lane_bounds: number[];
+          lane_count: number | null;
+          lanes: NonNullable<Json>;
+          last_error: string | null;
+          last_error_kind: string | null;
+          mandatory_filter: string | null;
+          max_attempts: number;
+          name: string;
+          neutralise_formulas: boolean;
+          next_retry_at: string | null;
+          organisation_id: string;
+          page_size: number;
+          requested_by: string | null;
+          rows_written: number;
+          run_no: number;
+          shards_written: number;
+          source_id: string;
+          started_at: string | null;
+          status: string;
+          tail_complete: boolean;
+          updated_at: string;
+        };
+        SetofOptions: {
+          from: '*';
+          to: 'export_jobs';
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       request_export_cancel: {
         Args: { p_job_id: string };
         Returns: {
