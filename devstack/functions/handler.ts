@@ -166,6 +166,7 @@ export function createFunctionsHandler(ctx: DevstackContext, options: FunctionsH
     if (ctx.typesenseUrl) {
       env.TYPESENSE_URL = ctx.typesenseUrl;
       env.TYPESENSE_API_KEY = ctx.config.typesenseApiKey;
+      env.TYPESENSE_SEARCH_KEY = ctx.config.typesenseSearchKey;
     }
     for (const [name, value] of Object.entries(processEnv)) {
       if (value === undefined) continue;
