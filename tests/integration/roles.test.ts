@@ -7,7 +7,7 @@ import { cancelExport } from '../../lib/exports/cancel-export';
 import { retryExport } from '../../lib/exports/retry-export';
 import { startExport } from '../../lib/exports/start-export';
 import { serviceClient, storedSizes } from './clients';
-import { createSource, createTenant, superuserPool, typesenseClient, type Tenant } from './export-fixtures';
+import { createSource, createTenant, superuserPool, appTypesense, type Tenant } from './export-fixtures';
 import { testStack } from './stack-info';
 
 /**
@@ -53,7 +53,7 @@ async function queuedJob(): Promise<string> {
 const deps = (user: { client: SupabaseClient; userId: string }) => ({
   user: { supabase: user.client, userId: user.userId },
   admin,
-  typesense: typesenseClient(),
+  typesense: appTypesense(),
   storedSize: storedSizes(),
 });
 
