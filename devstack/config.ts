@@ -43,6 +43,8 @@ const schema = z.object({
   /** pg_cron stand-in: how often the export sweep runs (hosted: every 10 s). */
   DEVSTACK_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
   DEVSTACK_TYPESENSE_API_KEY: z.string().min(1).default('baton-dev-typesense-key'),
+  /** A stored key allowed only `documents:search`: the parent of the scoped keys the app and worker derive. */
+  DEVSTACK_TYPESENSE_SEARCH_KEY: z.string().min(1).default('baton-dev-typesense-search-key'),
   /** Demo data size: the default demo has at least 100,000 blog posts. */
   DEVSTACK_DEMO_BLOG_POSTS: z.coerce.number().int().min(0).default(100_000),
   /**
@@ -74,6 +76,7 @@ export type DevstackConfig = {
   restPoolSize: number;
   sweepIntervalMs: number;
   typesenseApiKey: string;
+  typesenseSearchKey: string;
   demoBlogPosts: number;
   apiKeyMode: ApiKeyMode;
   realtimeErrorBackoffMs: number;
@@ -122,6 +125,7 @@ export function readDevstackConfig(
     restPoolSize: e.DEVSTACK_REST_POOL_SIZE,
     sweepIntervalMs: e.DEVSTACK_SWEEP_INTERVAL_MS,
     typesenseApiKey: e.DEVSTACK_TYPESENSE_API_KEY,
+    typesenseSearchKey: e.DEVSTACK_TYPESENSE_SEARCH_KEY,
     demoBlogPosts: e.DEVSTACK_DEMO_BLOG_POSTS,
     apiKeyMode: e.DEVSTACK_API_KEYS,
     realtimeErrorBackoffMs: e.DEVSTACK_REALTIME_ERROR_BACKOFF_MS,

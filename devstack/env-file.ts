@@ -18,6 +18,7 @@ export async function writeEnvLocal(file: string, ctx: DevstackContext): Promise
     `SUPABASE_SECRET_KEY=${keys.secret}`,
     `TYPESENSE_URL=${ctx.typesenseUrl}`,
     `TYPESENSE_API_KEY=${ctx.config.typesenseApiKey}`,
+    `TYPESENSE_SEARCH_KEY=${ctx.config.typesenseSearchKey}`,
     '',
   ];
   await writeFile(file, lines.join('\n'), { mode: 0o600 });

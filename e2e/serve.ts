@@ -43,6 +43,7 @@ const next = spawn(
       SUPABASE_SECRET_KEY: projectApiKeys(context).secret,
       TYPESENSE_URL: context.typesenseUrl,
       TYPESENSE_API_KEY: context.config.typesenseApiKey,
+      TYPESENSE_SEARCH_KEY: context.config.typesenseSearchKey,
       // A second Next.js build dir: `npm run dev` may be running beside the tests.
       BATON_NEXT_DIST_DIR: '.next-e2e',
     },

@@ -1,6 +1,6 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import type { Client as TypesenseClient } from 'typesense';
-import { composePageFilter } from '../../supabase/functions/_shared/export-filter.ts';
+import { composePageFilter, filterUnderScope } from '../../supabase/functions/_shared/export-filter.ts';
 import type { ExportDocument } from '../../supabase/functions/_shared/export-format.ts';
 import { EXPORTS_BUCKET } from '../../supabase/functions/_shared/shard-key.ts';
 
@@ -35,13 +35,11 @@ export async function scanSource(
       .documents()
       .search({
         q: '*',
-        filter_by: composePageFilter({
-          keyField: spec.keyField,
-          mandatoryFilter: spec.mandatoryFilter,
-          userFilter: spec.userFilter,
-          afterKey,
-          lastKey: null,
-        }),
+        // The filter the worker's scoped key makes of its page filter, searched with the bench's own key.
+        filter_by: filterUnderScope(
+          composePageFilter({ keyField: spec.keyField, userFilter: spec.userFilter, afterKey, lastKey: null }),
+          spec.mandatoryFilter,
+        ),
         sort_by: `${spec.keyField}:asc`,
         per_page: spec.pageSize,
         page: 1,

@@ -195,7 +195,7 @@ async function exportOnce(stack: BenchStack, spec: ExportRunSpec, log: (message:
       {
         user: { supabase: stack.user.client, userId: stack.user.userId },
         admin: stack.admin,
-        typesense: stack.typesense,
+        typesense: stack.appTypesense,
       },
       { sourceId: stack.user.sourceId, format: 'csv', filter, lanes: spec.lanes },
     );

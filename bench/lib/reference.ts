@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { composePageFilter } from '../../supabase/functions/_shared/export-filter.ts';
+import { composePageFilter, filterUnderScope } from '../../supabase/functions/_shared/export-filter.ts';
 import { encodeShard, type ExportDocument } from '../../supabase/functions/_shared/export-format.ts';
 import type { BenchStack } from './stack';
 
@@ -16,12 +16,10 @@ export async function referenceSha256(stack: BenchStack, userFilter: string | nu
   );
   const job = rows[0];
   if (!job) throw new Error('no bench export to compare with');
-  const filterBy = composePageFilter({
-    keyField: job.key_field,
-    mandatoryFilter: job.mandatory_filter,
-    userFilter,
-    afterKey: null,
-  });
+  const filterBy = filterUnderScope(
+    composePageFilter({ keyField: job.key_field, userFilter, afterKey: null }),
+    job.mandatory_filter,
+  );
   const stream = (await stack.typesense
     .collections('blog_posts')
     .documents()

@@ -11,6 +11,7 @@ import { freePort } from '../../devstack/free-port';
 import type { FunctionUsage } from '../../devstack/functions/handler';
 import type { RealtimeUsage } from '../../devstack/realtime/quota';
 import { projectRoot, startDevstack, type Devstack } from '../../devstack/stack';
+import { typesenseAccess, type TypesenseAccess } from '../../lib/typesense/client';
 import { HOSTED_CPU_LIMIT_MS } from '../../supabase/functions/_shared/worker-settings.ts';
 
 /**
@@ -40,7 +41,10 @@ export type BenchStack = {
   /** Superuser pool: reads timing columns that PostgREST would also return, without RLS in the way. */
   db: pg.Pool;
   admin: SupabaseClient;
+  /** The bootstrap key's client: seeding, reference reads. */
   typesense: TypesenseClient;
+  /** Typesense as the app's routes use it: schemas, and searches under a source's scoped key. */
+  appTypesense: TypesenseAccess;
   /** The demo agency's signed-in member (RLS applies), its organisation and blog_posts source. */
   user: { client: SupabaseClient; userId: string; accessToken: string; organisationId: string; sourceId: string };
   blogPosts: number;
@@ -156,6 +160,11 @@ export async function startBenchStack(options: {
     db,
     admin,
     typesense: typesenseClient(context.typesenseUrl, context.config.typesenseApiKey),
+    appTypesense: typesenseAccess({
+      url: context.typesenseUrl,
+      apiKey: context.config.typesenseApiKey,
+      searchKey: context.config.typesenseSearchKey,
+    }),
     user: {
       client,
       userId: signedIn.data.user.id,

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import Typesense from 'typesense';
-import { composePageFilter } from '../../supabase/functions/_shared/export-filter.ts';
+import { composePageFilter, filterUnderScope } from '../../supabase/functions/_shared/export-filter.ts';
 import { encodeShard, type ExportDocument } from '../../supabase/functions/_shared/export-format.ts';
 
 /**
@@ -42,13 +42,10 @@ for (;;) {
     .documents()
     .search({
       q: '*',
-      filter_by: composePageFilter({
-        keyField,
-        mandatoryFilter: env('MANDATORY_FILTER'),
-        userFilter: process.env.USER_FILTER || null,
-        afterKey,
-        lastKey: null,
-      }),
+      filter_by: filterUnderScope(
+        composePageFilter({ keyField, userFilter: process.env.USER_FILTER || null, afterKey, lastKey: null }),
+        env('MANDATORY_FILTER'),
+      ),
       sort_by: `${keyField}:asc`,
       per_page: 250,
       include_fields: fields.join(','),

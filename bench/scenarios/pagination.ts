@@ -3,7 +3,7 @@ import { ms, num, ratio, type Table } from '../lib/format';
 import type { BenchContext, Scenario } from '../lib/scenario';
 import { median } from '../lib/stats';
 import { seedTinyCollection } from '../../devstack/seed/seed-demo-data';
-import { composePageFilter } from '../../supabase/functions/_shared/export-filter.ts';
+import { composePageFilter, filterUnderScope } from '../../supabase/functions/_shared/export-filter.ts';
 import type { ExportDocument } from '../../supabase/functions/_shared/export-format.ts';
 
 /**
@@ -80,13 +80,10 @@ export const pagination: Scenario = {
     const rows: Table['rows'] = [];
     const data = [];
     for (const probe of probes) {
-      const keysetFilter = composePageFilter({
-        keyField: 'hs_object_id',
-        mandatoryFilter: probe.mandatoryFilter,
-        userFilter: null,
-        afterKey: probe.afterKey,
-        lastKey: null,
-      });
+      const keysetFilter = filterUnderScope(
+        composePageFilter({ keyField: 'hs_object_id', userFilter: null, afterKey: probe.afterKey, lastKey: null }),
+        probe.mandatoryFilter,
+      );
       const byPage: number[] = [];
       const byKey: number[] = [];
       let hits = { page: 0, key: 0 };

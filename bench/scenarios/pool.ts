@@ -28,7 +28,7 @@ async function sixteenLanes(stack: BenchStack, records: number, pool: number, lo
     const deps = {
       user: { supabase: stack.user.client, userId: stack.user.userId },
       admin: stack.admin,
-      typesense: stack.typesense,
+      typesense: stack.appTypesense,
     };
     const started = Date.now();
     const jobs = await Promise.all(

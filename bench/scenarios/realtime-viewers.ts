@@ -245,7 +245,7 @@ export const realtimeViewers: Scenario = {
             {
               user: { supabase: stack.user.client, userId: stack.user.userId },
               admin: stack.admin,
-              typesense: stack.typesense,
+              typesense: stack.appTypesense,
             },
             { sourceId: stack.user.sourceId, format: 'csv', filter: `hs_object_id:<${demoKeyBound(records)}` },
           ),

@@ -163,9 +163,10 @@ export function createFunctionsHandler(ctx: DevstackContext, options: FunctionsH
   function functionEnv(invocationId: string): Record<string, string> {
     const env: Record<string, string> = {};
     // Devstack defaults for the worker's Typesense secrets; an explicit TYPESENSE_* variable wins below.
+    // Only the search-only key: the worker derives a scoped key from it for each job and needs no other.
     if (ctx.typesenseUrl) {
       env.TYPESENSE_URL = ctx.typesenseUrl;
-      env.TYPESENSE_API_KEY = ctx.config.typesenseApiKey;
+      env.TYPESENSE_SEARCH_KEY = ctx.config.typesenseSearchKey;
     }
     for (const [name, value] of Object.entries(processEnv)) {
       if (value === undefined) continue;

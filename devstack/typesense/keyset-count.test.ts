@@ -22,6 +22,16 @@ describe('splitKeyset', () => {
     expect(splitKeyset(parseFilter('hs_object_id:>=7'), schema)?.rest).toBeUndefined();
   });
 
+  it('peels the cursor off the filter a scoped key makes: (request) && (mandatory)', () => {
+    const split = splitKeyset(
+      parseFilter('((state:=DRAFT) && hs_object_id:<=900 && hs_object_id:>42) && (portal_id:=1)'),
+      schema,
+    );
+    expect(split?.key).toEqual({ field: 'hs_object_id', comparator: 'gt', value: 42n });
+    // The rest is the lane's fixed part: the same for every page, so its keys are read once.
+    expect(split?.rest).toEqual(parseFilter('state:=DRAFT && hs_object_id:<=900 && portal_id:=1'));
+  });
+
   it('leaves anything else to SQL', () => {
     expect(splitKeyset(parseFilter('portal_id:=1 || hs_object_id:>42'), schema)).toBeUndefined();
     expect(splitKeyset(parseFilter('portal_id:=1 && score:>4'), schema)).toBeUndefined();

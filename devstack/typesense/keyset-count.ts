@@ -17,7 +17,17 @@ import { partitionName, type StoredCollection } from './store';
 
 type KeyCondition = { field: string; comparator: 'gt' | 'gte' | 'lt' | 'lte'; value: bigint };
 
-/** Recognises `F && key:>N` (also `key:>N && F`, or `key:>N` alone) on an integer sortable field. */
+/** The conditions a chain of `&&` joins, in order (`(a && b) && c` → a, b, c); an `||` is one part. */
+function conjuncts(node: FilterNode): FilterNode[] {
+  return node.kind === 'and' ? [...conjuncts(node.left), ...conjuncts(node.right)] : [node];
+}
+
+/**
+ * Recognises a conjunction holding a comparison on an integer sortable field — `F && key:>N`, `key:>N`
+ * alone, or, as a scoped search key makes it, `(F && key:<=M && key:>N) && (mandatory)` — and peels off
+ * the last such comparison (the page's cursor: composePageFilter puts it last in the request), leaving
+ * the rest, which is the same for every page of a lane.
+ */
 export function splitKeyset(
   node: FilterNode | undefined,
   schema: CollectionSchema,
@@ -36,13 +46,17 @@ export function splitKeyset(
     if (!/^[-+]?\d{1,19}$/.test(v.value.trim())) return undefined; // invalid values take the SQL path and its error
     return { field: c.field, comparator: v.comparator, value: BigInt(v.value.trim()) };
   };
-  const alone = asKey(node);
-  if (alone) return { rest: undefined, key: alone };
-  if (node.kind !== 'and') return undefined;
-  const right = asKey(node.right);
-  if (right) return { rest: node.left, key: right };
-  const left = asKey(node.left);
-  if (left) return { rest: node.right, key: left };
+  const parts = conjuncts(node);
+  for (let i = parts.length - 1; i >= 0; i -= 1) {
+    const key = asKey(parts[i]!);
+    if (!key) continue;
+    const others = parts.filter((_, j) => j !== i);
+    const rest = others.reduce<FilterNode | undefined>(
+      (left, right) => (left ? { kind: 'and', left, right } : right),
+      undefined,
+    );
+    return { rest, key };
+  }
   return undefined;
 }
 

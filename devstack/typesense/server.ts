@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DevstackContext } from '../context';
-import { BodyTooLargeError } from '../http/body';
+import { BodyTooLargeError, readBody } from '../http/body';
 import { sendJson } from '../http/respond';
 import {
   handleCreateCollection,
@@ -11,8 +11,10 @@ import {
   handleImport,
   handleListCollections,
 } from './collections';
+import { ApiKeyStore, keyAllows, nowSeconds } from './api-keys';
 import { TypesenseError } from './errors';
 import { prepareExport, streamExport } from './export';
+import { applyEmbeddedParams, verifyScopedKey, type EmbeddedParams } from './scoped-keys';
 import { searchDocuments } from './search';
 import { analyseIfGrown, ensureStore, getCollection } from './store';
 
@@ -26,9 +28,12 @@ import { analyseIfGrown, ensureStore, getCollection } from './store';
  *   GET    /collections/:name/documents/search
  *   GET    /collections/:name/documents/export        (streamed JSONL)
  *   POST   /collections/:name/documents/import        (action=create)
+ *   POST   /keys
  *
- * Anything else (multi_search, single-document reads and writes, keys, aliases, …) is a 404 "Not Found",
- * the answer real Typesense gives for an unknown route; devstack/README.md lists what is served.
+ * Anything else (multi_search, single-document reads and writes, listing keys, aliases, …) is a 404 "Not
+ * Found", the answer real Typesense gives for an unknown route; devstack/README.md lists what is served.
+ * Each route needs a key allowing its action on its collection: the bootstrap key, a stored key
+ * (api-keys.ts), or a scoped search key (scoped-keys.ts).
  */
 
 /** `http_server.cpp`: longer query strings are refused before routing. */
@@ -40,6 +45,13 @@ const UNAUTHORIZED = 'Forbidden - a valid `x-typesense-api-key` header must be s
 
 export async function startTypesenseServer(ctx: DevstackContext): Promise<{ url: string; close: () => Promise<void> }> {
   await ensureStore(ctx.db);
+  const keys = new ApiKeyStore(ctx.config.typesenseApiKey);
+  keys.create({
+    description: 'Search-only key (devstack configuration): the parent of the scoped keys Baton derives',
+    value: ctx.config.typesenseSearchKey,
+    actions: ['documents:search'],
+    collections: ['*'],
+  });
   const heldSockets = new Map<NodeJS.Timeout, IncomingMessage>();
 
   /** Applies the configured fault; returns true when the request has been answered (or is being held). */
@@ -65,7 +77,7 @@ export async function startTypesenseServer(ctx: DevstackContext): Promise<{ url:
   };
 
   const server = http.createServer((req, res) => {
-    handle(ctx, req, res, injectFault).catch((error: unknown) => {
+    handle(ctx, keys, req, res, injectFault).catch((error: unknown) => {
       if (error instanceof TypesenseError) {
         if (!res.headersSent) sendJson(res, error.status, { message: error.message });
         else res.destroy();
@@ -123,8 +135,55 @@ function decodeSegment(segment: string): string {
   }
 }
 
+/** A served route: the action and collection its key must allow (as Typesense names them). */
+type Route = { action: string; collection: string };
+
+function routeOf(method: string, parts: string[]): Route | undefined {
+  const [root, name, sub, action] = parts;
+  if (root === 'keys' && parts.length === 1 && method === 'POST') return { action: 'keys:create', collection: '' };
+  if (root !== 'collections') return undefined;
+  if (name === undefined) {
+    if (method === 'GET') return { action: 'collections:list', collection: '' };
+    if (method === 'POST') return { action: 'collections:create', collection: '' };
+  } else if (sub === undefined) {
+    if (method === 'GET') return { action: 'collections:get', collection: name };
+    if (method === 'DELETE') return { action: 'collections:delete', collection: name };
+  } else if (sub === 'documents' && parts.length === 4) {
+    if (action === 'search' && method === 'GET') return { action: 'documents:search', collection: name };
+    if (action === 'export' && method === 'GET') return { action: 'documents:export', collection: name };
+    if (action === 'import' && method === 'POST') return { action: 'documents:import', collection: name };
+  }
+  return undefined;
+}
+
+/**
+ * `AuthManager::authenticate`: the bootstrap key, a stored key that allows the action on the collection,
+ * or a valid scoped search key (with the params it embeds); anything else is Typesense's 401. An unknown
+ * route still needs a key that may do anything (`*`), then answers 404.
+ */
+function authenticate(keys: ApiKeyStore, apiKey: string | undefined, route: Route | undefined): EmbeddedParams {
+  const unauthorized = new TypesenseError(401, UNAUTHORIZED);
+  if (!apiKey) throw unauthorized;
+  if (apiKey === keys.bootstrapKey) return {};
+  const action = route?.action ?? '*';
+  const collection = route?.collection ?? '';
+  const now = nowSeconds();
+  const stored = keys.find(apiKey);
+  if (stored) {
+    if (!keyAllows(stored, action, collection, { asScopedParent: false, now })) throw unauthorized;
+    return {};
+  }
+  const embedded = verifyScopedKey(keys, apiKey, action, collection, now);
+  if (!embedded) throw unauthorized;
+  return embedded;
+}
+
+/** `POST /keys` bodies are a few hundred bytes. */
+const MAX_KEY_BODY_BYTES = 64 * 1024;
+
 async function handle(
   ctx: DevstackContext,
+  keys: ApiKeyStore,
   req: IncomingMessage,
   res: ServerResponse,
   injectFault: FaultHook,
@@ -145,12 +204,22 @@ async function handle(
     sendJson(res, 200, { ok: true });
     return;
   }
-  if (apiKeyOf(req, url) !== ctx.config.typesenseApiKey) throw new TypesenseError(401, UNAUTHORIZED);
+  const route = routeOf(method, parts);
+  const embedded = authenticate(keys, apiKeyOf(req, url), route);
 
   const db = ctx.db;
   const query = queryOf(url);
   const [root, name, sub, action] = parts;
 
+  if (route?.action === 'keys:create') {
+    let body: unknown;
+    try {
+      body = JSON.parse((await readBody(req, MAX_KEY_BODY_BYTES)).toString('utf8'));
+    } catch {
+      throw new TypesenseError(400, 'Bad JSON.');
+    }
+    return sendJson(res, 201, keys.create(body));
+  }
   if (root !== 'collections') throw new TypesenseError(404, 'Not Found');
 
   if (name === undefined) {
@@ -163,7 +232,7 @@ async function handle(
     if (action === 'search' && method === 'GET') {
       if (await injectFault(req, res)) return;
       const collection = await getCollection(db, name);
-      return sendJson(res, 200, await searchDocuments(db, collection, query));
+      return sendJson(res, 200, await searchDocuments(db, collection, applyEmbeddedParams(query, embedded)));
     }
     if (action === 'export' && method === 'GET') {
       if (await injectFault(req, res)) return;

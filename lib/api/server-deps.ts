@@ -2,11 +2,12 @@ import { publicEnv } from '@/lib/env/public';
 import { serverEnv } from '@/lib/env/server';
 import { storedObjectSize } from '@/lib/storage/stored-object-size';
 import { createAdminClient } from '@/lib/supabase/admin';
-import { createTypesenseClient } from '@/lib/typesense/client';
+import { createTypesenseAccess } from '@/lib/typesense/client';
 import { requireUser } from './require-user';
 
 /**
- * What a route needs to act for the caller: their RLS-bound client, the service role, Typesense, and
+ * What a route needs to act for the caller: their RLS-bound client, the service role, Typesense (schemas,
+ * and searches scoped to a source), and
  * what storage's backend holds (for verifying shards).
  */
 export async function routeDeps(request: Request) {
@@ -14,7 +15,7 @@ export async function routeDeps(request: Request) {
   return {
     user,
     admin: createAdminClient({ actingFor: user.userId }),
-    typesense: createTypesenseClient(),
+    typesense: createTypesenseAccess(),
     storedSize: storedObjectSize({
       url: publicEnv.NEXT_PUBLIC_SUPABASE_URL,
       secretKey: serverEnv().SUPABASE_SECRET_KEY,

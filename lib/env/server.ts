@@ -7,7 +7,10 @@ const serverEnvSchema = z.object({
   SUPABASE_SECRET_KEY: z.string().min(1),
   /** One Typesense node's URL, or a cluster's nodes, comma-separated. */
   TYPESENSE_URL: z.string().refine(isTypesenseNodeList, 'one or more http(s) URLs, comma-separated'),
+  /** Reads collection schemas (`collections:get` on the sources' collections). */
   TYPESENSE_API_KEY: z.string().min(1),
+  /** Allowed only `documents:search`: the parent of the scoped key every search of a source runs under. */
+  TYPESENSE_SEARCH_KEY: z.string().min(1),
 });
 
 export type ServerEnv = z.infer<typeof serverEnvSchema>;

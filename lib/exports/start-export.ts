@@ -1,5 +1,4 @@
 import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
-import type { Client as TypesenseClient } from 'typesense';
 import { z } from 'zod';
 import { AppError } from '@/lib/api/app-error';
 import { withoutNul } from '@/lib/api/text-without-nul';
@@ -9,6 +8,7 @@ import { getSourceOrThrow } from '@/lib/sources/get-source-or-throw';
 import { MAX_LANES } from '@/lib/sources/lane-count';
 import { planLanes } from '@/lib/sources/plan-lanes';
 import { getSourceSchema } from '@/lib/sources/source-schema';
+import type { TypesenseAccess } from '@/lib/typesense/client';
 import { MAX_USER_FILTER_LENGTH } from '@/supabase/functions/_shared/export-filter.ts';
 import { kickExportLanes } from './kick-export-worker';
 import { assertExportOperator } from './assert-export-operator';
@@ -47,7 +47,7 @@ const PAGE_SIZE = 250;
 export type StartExportDeps = {
   user: { supabase: TypedSupabaseClient; userId: string };
   admin: TypedSupabaseClient;
-  typesense: TypesenseClient;
+  typesense: TypesenseAccess;
 };
 
 /**

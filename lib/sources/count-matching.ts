@@ -1,16 +1,17 @@
-import type { Client as TypesenseClient } from 'typesense';
 import { checkFilterTokens, checkUserFilter, composePageFilter } from '@/supabase/functions/_shared/export-filter.ts';
 import { AppError } from '@/lib/api/app-error';
 import { classifyTypesenseError } from '@/supabase/functions/_shared/typesense-error.ts';
 import type { ExportSource } from '@/lib/sources/types';
+import type { TypesenseAccess } from '@/lib/typesense/client';
 
 /**
  * How many records an export of `source` with `userFilter` would hold — Typesense's `found` — after
  * checking the filter: it must stay inside its parentheses, and the source must accept it (a bad
- * filter is a 400 from Typesense, passed on as a 422 with its message).
+ * filter is a 400 from Typesense, passed on as a 422 with its message). The checks are the user's early
+ * feedback; the search runs under the source's scoped key, which keeps it inside the organisation.
  */
 export async function countMatching(
-  typesense: TypesenseClient,
+  typesense: TypesenseAccess,
   source: ExportSource,
   userFilter: string | null,
 ): Promise<number> {
@@ -25,16 +26,10 @@ export async function countMatching(
     });
     if (!tokens.ok) throw new AppError('unprocessable', tokens.message, { field: 'filter' });
   }
-  const filterBy = composePageFilter({
-    keyField: source.key_field,
-    mandatoryFilter: source.mandatory_filter,
-    userFilter,
-    afterKey: null,
-  });
+  const filterBy = composePageFilter({ keyField: source.key_field, userFilter, afterKey: null });
   try {
     const result = await typesense
-      .collections(source.collection)
-      .documents()
+      .searchSource(source)
       .search({ q: '*', filter_by: filterBy || undefined, per_page: 1, include_fields: source.key_field });
     return result.found;
   } catch (error) {

@@ -1,6 +1,6 @@
-import type { Client as TypesenseClient } from 'typesense';
 import { AppError } from '@/lib/api/app-error';
 import type { ExportSource } from '@/lib/sources/types';
+import type { TypesenseAccess } from '@/lib/typesense/client';
 import { composePageFilter } from '@/supabase/functions/_shared/export-filter.ts';
 import { classifyTypesenseError } from '@/supabase/functions/_shared/typesense-error.ts';
 import { integerOf } from '@/supabase/functions/_shared/exact-json.ts';
@@ -70,11 +70,12 @@ export async function findLaneBounds(options: {
 }
 
 /**
- * Probes the source for a job's lane bounds under its filter (mandatory ∧ user). A handful of cheap
+ * Probes the source for a job's lane bounds under its filter (the user's, ANDed with the mandatory one by
+ * the source's scoped key). A handful of cheap
  * searches: two for the key range, then a few count-only rounds, never a scan.
  */
 export async function planLanes(
-  typesense: TypesenseClient,
+  typesense: TypesenseAccess,
   source: ExportSource,
   userFilter: string | null,
   estimate: { total: number; pageSize: number; requestedLanes?: number },
@@ -82,14 +83,8 @@ export async function planLanes(
   const lanes = laneCount(estimate.total, estimate.pageSize, estimate.requestedLanes);
   if (lanes <= 1) return [];
   const filterUpTo = (lastKey: bigint | null) =>
-    composePageFilter({
-      keyField: source.key_field,
-      mandatoryFilter: source.mandatory_filter,
-      userFilter,
-      afterKey: null,
-      lastKey,
-    }) || undefined;
-  const documents = typesense.collections<Record<string, unknown>>(source.collection).documents();
+    composePageFilter({ keyField: source.key_field, userFilter, afterKey: null, lastKey }) || undefined;
+  const documents = typesense.searchSource(source);
   try {
     const edge = async (direction: 'asc' | 'desc') => {
       const result = await documents.search({

@@ -1,7 +1,7 @@
-import type { Client as TypesenseClient } from 'typesense';
 import { AppError } from '@/lib/api/app-error';
 import { classifyTypesenseError } from '@/supabase/functions/_shared/typesense-error.ts';
 import type { ExportSource } from '@/lib/sources/types';
+import type { TypesenseAccess } from '@/lib/typesense/client';
 
 export type SourceField = { name: string; type: string };
 
@@ -17,10 +17,10 @@ const KEY_TYPES = new Set(['int32', 'int64']);
  * checking the source is usable: the collection exists and its key field is a unique integer field
  * that keyset pagination can sort on.
  */
-export async function getSourceSchema(typesense: TypesenseClient, source: ExportSource): Promise<SourceSchema> {
+export async function getSourceSchema(typesense: TypesenseAccess, source: ExportSource): Promise<SourceSchema> {
   let collection;
   try {
-    collection = await typesense.collections(source.collection).retrieve();
+    collection = await typesense.schemas.collections(source.collection).retrieve();
   } catch (error) {
     if (classifyTypesenseError(error).status === 404) {
       throw new AppError('unprocessable', `The collection "${source.collection}" of this source no longer exists.`);

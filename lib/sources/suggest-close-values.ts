@@ -1,6 +1,5 @@
-import type { Client as TypesenseClient } from 'typesense';
-import { composePageFilter } from '@/supabase/functions/_shared/export-filter.ts';
 import type { ExportSource } from '@/lib/sources/types';
+import type { TypesenseAccess } from '@/lib/typesense/client';
 
 export type CloseValues = { field: string; tried: string; values: Array<{ value: string; count: number }> };
 
@@ -42,7 +41,7 @@ export function closestValues(
  * without facets, the search service down): the warning then stands alone.
  */
 export async function suggestCloseValues(
-  typesense: TypesenseClient,
+  typesense: TypesenseAccess,
   source: ExportSource,
   userFilter: string,
 ): Promise<CloseValues | null> {
@@ -50,22 +49,10 @@ export async function suggestCloseValues(
   if (!match) return null;
   const [, field, tried] = match as unknown as [string, string, string];
   try {
+    // No filter of its own: the source's scoped key keeps the facets inside its mandatory filter.
     const result = await typesense
-      .collections(source.collection)
-      .documents()
-      .search({
-        q: '*',
-        filter_by:
-          composePageFilter({
-            keyField: source.key_field,
-            mandatoryFilter: source.mandatory_filter,
-            userFilter: null,
-            afterKey: null,
-          }) || undefined,
-        facet_by: field,
-        max_facet_values: 100,
-        per_page: 0,
-      });
+      .searchSource(source)
+      .search({ q: '*', facet_by: field, max_facet_values: 100, per_page: 0 });
     const counts = result.facet_counts?.[0]?.counts.map((c) => ({ value: c.value, count: c.count })) ?? [];
     if (counts.length === 0) return null;
     return { field, tried: tried.trim(), values: closestValues(tried.trim(), counts) };

@@ -7,6 +7,7 @@ import { EXPORTS_BUCKET } from '../../supabase/functions/_shared/shard-key.ts';
 import { serviceClient } from './clients';
 import { testStack } from './stack-info';
 import {
+  appTypesense,
   createSource,
   createTenant,
   clearFaults,
@@ -17,7 +18,6 @@ import {
   shardsDigest,
   superuserPool,
   testFields,
-  typesenseClient,
   waitForJob,
   type Tenant,
 } from './export-fixtures';
@@ -38,9 +38,12 @@ let other: Tenant;
 let agencySource: string;
 let otherSource: string;
 const admin: SupabaseClient = serviceClient();
-const typesense = typesenseClient();
 
-const depsFor = (t: Tenant) => ({ user: { supabase: t.client, userId: t.userId }, admin, typesense });
+const depsFor = (t: Tenant) => ({
+  user: { supabase: t.client, userId: t.userId },
+  admin,
+  typesense: appTypesense(),
+});
 const isFinished = (job: ExportJob) => ['completed', 'failed', 'cancelled'].includes(job.status);
 
 async function deadlocks(): Promise<number> {

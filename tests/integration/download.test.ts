@@ -22,7 +22,7 @@ import {
   setFaults,
   superuserPool,
   testFields,
-  typesenseClient,
+  appTypesense,
   waitForJob,
   type Tenant,
 } from './export-fixtures';
@@ -45,7 +45,7 @@ const admin = serviceClient();
 const deps = (t: Tenant = tenant) => ({
   user: { supabase: t.client, userId: t.userId },
   admin,
-  typesense: typesenseClient(),
+  typesense: appTypesense(),
   storedSize: storedSizes(),
 });
 

@@ -6,6 +6,7 @@ import Typesense from 'typesense';
 import { encodeShard, type ExportDocument, type ExportFormat } from '../../supabase/functions/_shared/export-format.ts';
 import { EXPORTS_BUCKET } from '../../supabase/functions/_shared/shard-key.ts';
 import type { ExportJob, ExportShard } from '../../lib/exports/types';
+import { typesenseAccess, type TypesenseAccess } from '../../lib/typesense/client';
 import { serviceClient } from './clients';
 import { testStack } from './stack-info';
 
@@ -23,6 +24,16 @@ export function typesenseClient() {
     apiKey: stack.typesenseApiKey,
     connectionTimeoutSeconds: 60,
     logLevel: 'silent',
+  });
+}
+
+/** Typesense as the app's routes use it: schemas with the bootstrap key, searches under a source's scoped key. */
+export function appTypesense(): TypesenseAccess {
+  const stack = testStack();
+  return typesenseAccess({
+    url: stack.typesenseUrl,
+    apiKey: stack.typesenseApiKey,
+    searchKey: stack.typesenseSearchKey,
   });
 }
 

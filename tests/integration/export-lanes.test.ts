@@ -23,6 +23,7 @@ import {
   superuserPool,
   testFields,
   testRecord,
+  appTypesense,
   typesenseClient,
   waitForJob,
   type Tenant,
@@ -43,7 +44,11 @@ let sourceId: string;
 const admin: SupabaseClient = serviceClient();
 const typesense = typesenseClient();
 
-const depsFor = (t: Tenant) => ({ user: { supabase: t.client, userId: t.userId }, admin, typesense });
+const depsFor = (t: Tenant) => ({
+  user: { supabase: t.client, userId: t.userId },
+  admin,
+  typesense: appTypesense(),
+});
 const isFinished = (job: ExportJob) => ['completed', 'failed', 'cancelled'].includes(job.status);
 
 async function invocations(jobId: string): Promise<ExportInvocation[]> {

@@ -18,7 +18,7 @@ import {
   shardsDigest,
   superuserPool,
   testFields,
-  typesenseClient,
+  appTypesense,
   waitForJob,
   type Tenant,
 } from './export-fixtures';
@@ -36,7 +36,7 @@ let db: pg.Pool;
 let tenant: Tenant;
 let sourceId: string;
 const admin: SupabaseClient = serviceClient();
-const typesense = typesenseClient();
+const typesense = appTypesense();
 
 const deps = () => ({ user: { supabase: tenant.client, userId: tenant.userId }, admin, typesense });
 const isFinished = (job: ExportJob) => ['completed', 'failed', 'cancelled'].includes(job.status);

@@ -43,6 +43,7 @@ export default async function setup(project: TestProject) {
     apiUrl: context.apiUrl,
     typesenseUrl: context.typesenseUrl,
     typesenseApiKey: context.config.typesenseApiKey,
+    typesenseSearchKey: context.config.typesenseSearchKey,
     publishableKey: projectApiKeys(context).publishable,
     secretKey: projectApiKeys(context).secret,
     apiKeyMode: context.config.apiKeyMode,

@@ -10,7 +10,7 @@ import { encodeShard, type ExportDocument } from '../../supabase/functions/_shar
 import { EXPORTS_BUCKET } from '../../supabase/functions/_shared/shard-key.ts';
 import { typesenseClientOptions } from '../../supabase/functions/_shared/typesense-nodes.ts';
 import { serviceClient } from './clients';
-import { createSource, createTenant, superuserPool, waitForJob, type Tenant } from './export-fixtures';
+import { appTypesense, createSource, createTenant, superuserPool, waitForJob, type Tenant } from './export-fixtures';
 import { testStack } from './stack-info';
 
 /**
@@ -96,7 +96,7 @@ describe('int64 keys above 2^53', () => {
         global: { fetch: exactJsonFetch() },
       });
       const job = await startExport(
-        { user: { supabase: tenant.client, userId: tenant.userId }, admin, typesense: exactTypesense() },
+        { user: { supabase: tenant.client, userId: tenant.userId }, admin, typesense: appTypesense() },
         { sourceId, format, fields, lanes: 2, neutraliseFormulas },
       );
       expect(job.estimated_rows).toBe(RECORDS);

@@ -10,6 +10,7 @@ import { createUser } from '../../devstack/auth/handler';
 import { freePort } from '../../devstack/free-port';
 import { projectRoot, startDevstack, type Devstack } from '../../devstack/stack';
 import { startExport } from '../../lib/exports/start-export';
+import { typesenseAccess } from '../../lib/typesense/client';
 import type { Database } from '../../supabase/functions/_shared/database.types.ts';
 import { testFields, testRecord, waitForJob } from './export-fixtures';
 
@@ -152,8 +153,13 @@ describe('a project on legacy JWT keys', () => {
     });
     expect(refused.error?.context?.status).toBe(401);
 
+    const appTypesense = typesenseAccess({
+      url: devstack.context.typesenseUrl,
+      apiKey: devstack.context.config.typesenseApiKey,
+      searchKey: devstack.context.config.typesenseSearchKey,
+    });
     const job = await startExport(
-      { user: { supabase: user, userId }, admin, typesense },
+      { user: { supabase: user, userId }, admin, typesense: appTypesense },
       { sourceId: sources[0]!.id, format: 'csv', fields: testFields },
     );
     const finished = await waitForJob(job.id, (j) => ['completed', 'failed', 'cancelled'].includes(j.status), {

@@ -18,14 +18,7 @@ import { countMatching } from '../../lib/sources/count-matching';
 import { getSourceOrThrow } from '../../lib/sources/get-source-or-throw';
 import { listSources } from '../../lib/sources/list-sources';
 import { serviceClient, storedSizes, userRealtimeClient } from './clients';
-import {
-  createSource,
-  createTenant,
-  seedCollection,
-  superuserPool,
-  typesenseClient,
-  waitForJob,
-} from './export-fixtures';
+import { createSource, createTenant, seedCollection, superuserPool, appTypesense, waitForJob } from './export-fixtures';
 import { testStack } from './stack-info';
 
 /**
@@ -76,7 +69,7 @@ async function addUser(role: Role): Promise<User> {
 const deps = (user: User) => ({
   user: { supabase: user.client, userId: user.userId },
   admin,
-  typesense: typesenseClient(),
+  typesense: appTypesense(),
   storedSize: storedSizes(),
 });
 
@@ -218,7 +211,7 @@ const reads: Array<{ action: string; run: (user: User) => Promise<void> }> = [
     run: async (user) => {
       expect((await listSources(user.client)).map((s) => s.id)).toContain(sourceId);
       const source = await getSourceOrThrow(user.client, sourceId);
-      expect(await countMatching(typesenseClient(), source, null)).toBe(40);
+      expect(await countMatching(appTypesense(), source, null)).toBe(40);
     },
   },
   {

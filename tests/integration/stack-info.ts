@@ -5,7 +5,10 @@ import type { ApiKeyMode } from '../../devstack/jwt';
 export type TestStack = {
   apiUrl: string;
   typesenseUrl: string;
+  /** The bootstrap key: may do anything. */
   typesenseApiKey: string;
+  /** A stored key allowed only `documents:search`: the parent of scoped keys. */
+  typesenseSearchKey: string;
   /** The keys the project hands out: `sb_publishable_…` / `sb_secret_…`, or the legacy anon / service-role JWTs. */
   publishableKey: string;
   secretKey: string;

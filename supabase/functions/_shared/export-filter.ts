@@ -1,8 +1,12 @@
 /**
  * Typesense `filter_by` composition for keyset pagination. Typesense gives `&&` and `||` the SAME
- * precedence, left-associative (docs/protocols.md §5), so every part is parenthesised, and a user filter
- * must not be able to close its parentheses early: `x) || (y` would turn `(mandatory) && (x) || (y)`
- * into `((mandatory && x) || y)` and read another portal's records.
+ * precedence, left-associative (docs/protocols.md §5), so every part is parenthesised.
+ *
+ * The source's mandatory filter is not part of the request: it is embedded in the scoped search key each
+ * search runs under (scoped-search-key.ts), and Typesense ANDs it after the request's filter. So a user
+ * filter that closes its parentheses early (`x) || (y`) cannot read another organisation's records even
+ * if it got past `checkUserFilter`: that check is the user's early, clear feedback (a 400 naming the
+ * position), not the tenant boundary.
  */
 
 export const MAX_USER_FILTER_LENGTH = 2000;
@@ -32,7 +36,6 @@ export function checkUserFilter(filter: string): FilterCheck {
 
 export type PageFilterInput = {
   keyField: string;
-  mandatoryFilter: string | null;
   userFilter: string | null;
   /** Exclusive lower bound of the key (null: from the start); a bigint keeps an int64 key exact. */
   afterKey: bigint | number | null;
@@ -41,17 +44,28 @@ export type PageFilterInput = {
 };
 
 /**
- * The moving cursor (`key:>after`) comes last and the fixed upper bound before it: `&&` is
- * left-associative, so the search engine sees `(filter && key:<=upper) && key:>after`, one fixed
- * expression per lane with a cursor peeled off its right — the shape a keyset count can cache.
+ * A page's `filter_by`, as the request sends it. The moving cursor (`key:>after`) comes last and the fixed
+ * upper bound before it: `&&` is left-associative, so the search engine sees
+ * `((filter) && key:<=upper && key:>after) && (mandatory)`, one fixed expression per lane with a cursor
+ * in it — the shape a keyset count can cache.
  */
 export function composePageFilter(input: PageFilterInput): string {
   const parts: string[] = [];
-  if (input.mandatoryFilter?.trim()) parts.push(`(${input.mandatoryFilter.trim()})`);
   if (input.userFilter?.trim()) parts.push(`(${input.userFilter.trim()})`);
   if (input.lastKey !== undefined && input.lastKey !== null) parts.push(`${input.keyField}:<=${input.lastKey}`);
   if (input.afterKey !== null) parts.push(`${input.keyField}:>${input.afterKey}`);
   return parts.join(' && ');
+}
+
+/**
+ * The filter Typesense searches with when a scoped key embeds `scopeFilter` (auth_manager.cpp
+ * `add_item_to_params`): the request's, then the key's, each parenthesised. For counting what the server
+ * will parse, and for tools that search with an unscoped key to read what the scoped search reads.
+ */
+export function filterUnderScope(requestFilter: string, scopeFilter: string | null): string {
+  const scope = scopeFilter?.trim();
+  if (!scope) return requestFilter;
+  return requestFilter ? `(${requestFilter}) && (${scope})` : scope;
 }
 
 /**
@@ -108,9 +122,9 @@ export function countFilterTokens(filter: string): number {
 }
 
 /**
- * The user's filter fits Typesense's 100-token cap once the export adds its own parts: the source's
- * mandatory filter, the parentheses around both, and the lane's upper bound and cursor on the key
- * (every page of every lane sends that longest form).
+ * The user's filter fits Typesense's 100-token cap once the export adds its own parts: the paging
+ * bounds on the key and the parentheses around the filter, and the source's mandatory filter that the
+ * scoped key ANDs after them (every page of every lane sends that longest form).
  */
 export function checkFilterTokens(input: {
   keyField: string;
@@ -118,7 +132,8 @@ export function checkFilterTokens(input: {
   userFilter: string | null;
 }): FilterCheck {
   if (!input.userFilter?.trim()) return { ok: true };
-  const total = countFilterTokens(composePageFilter({ ...input, afterKey: 0, lastKey: 0 }));
+  const request = composePageFilter({ ...input, afterKey: 0, lastKey: 0 });
+  const total = countFilterTokens(filterUnderScope(request, input.mandatoryFilter));
   if (total <= MAX_FILTER_TOKENS) return { ok: true };
   const own = countFilterTokens(input.userFilter);
   const available = MAX_FILTER_TOKENS - (total - own);

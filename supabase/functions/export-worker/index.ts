@@ -11,21 +11,19 @@
 import process from 'node:process';
 import { resolveEnv, verifyAuth } from '@supabase/server/core';
 import { createClient } from '@supabase/supabase-js';
-import Typesense from 'typesense';
 import { z } from 'zod';
 import { createCpuMeter } from '../_shared/cpu-meter.ts';
 import { ExportError } from '../_shared/export-error.ts';
 import { exactJsonFetch } from '../_shared/exact-json.ts';
-import type { ExportDocument } from '../_shared/export-format.ts';
 import { EXPORTS_BUCKET } from '../_shared/shard-key.ts';
 import { retryRolledBack } from '../_shared/transient-retry.ts';
-import { classifyTypesenseError } from '../_shared/typesense-error.ts';
-import { isTypesenseNodeList, typesenseClientOptions } from '../_shared/typesense-nodes.ts';
+import { isTypesenseNodeList } from '../_shared/typesense-nodes.ts';
 import { budgetProblems, parseWorkerSettings } from '../_shared/worker-settings.ts';
 import { handOffLane } from '../_shared/worker/hand-off-policy.ts';
 import type { LeaseArgs } from '../_shared/worker/held-lease.ts';
 import type { WorkerPorts, WorkerRequest } from '../_shared/worker/ports.ts';
 import { runExportInvocation } from '../_shared/worker/run-export-invocation.ts';
+import { scopedSearchPage } from '../_shared/worker/scoped-search-page.ts';
 
 declare const EdgeRuntime: { waitUntil<T>(promise: Promise<T>): Promise<T> };
 
@@ -38,7 +36,8 @@ const env = z
     // Legacy JWT key; the secret keys (SUPABASE_SECRET_KEYS) are read by @supabase/server below.
     SUPABASE_SERVICE_ROLE_KEY: z.string().min(1).optional(),
     TYPESENSE_URL: z.string().refine(isTypesenseNodeList, 'one or more http(s) URLs, comma-separated'),
-    TYPESENSE_API_KEY: z.string().min(1),
+    // Allowed only `documents:search`: the parent of the scoped key each job's pages are searched with.
+    TYPESENSE_SEARCH_KEY: z.string().min(1),
   })
   .parse(Deno.env.toObject());
 const settings = parseWorkerSettings(Deno.env.toObject());
@@ -87,13 +86,15 @@ function threadCpuClock(): (() => number) | null {
 }
 const cpuMeter = createCpuMeter(threadCpuClock());
 
-const typesense = new Typesense.Client({
-  ...typesenseClientOptions(env.TYPESENSE_URL, env.TYPESENSE_API_KEY, {
+const searchPage = scopedSearchPage({
+  url: env.TYPESENSE_URL,
+  searchKey: env.TYPESENSE_SEARCH_KEY,
+  tuning: {
     connectionTimeoutSeconds: 10,
     retriesPerNode: 1,
     // A page's JSON (~0.7 MB) is parsed on the isolate's thread: part of the CPU estimate.
     timeParse: cpuMeter.time,
-  }),
+  },
 });
 
 /** Worker-to-worker calls in flight; each is kept alive by waitUntil. */
@@ -123,30 +124,7 @@ const ports: WorkerPorts = {
     if (error) throw new ExportError('database_failed', `${fn}: ${error.message}`, true);
     return data;
   },
-  searchPage: async (request) => {
-    try {
-      const response = await typesense
-        .collections<ExportDocument>(request.collection)
-        .documents()
-        .search({
-          q: '*',
-          filter_by: request.filterBy || undefined,
-          sort_by: request.sortBy,
-          per_page: request.perPage,
-          page: 1,
-          include_fields: request.includeFields.join(','),
-        });
-      return (response.hits ?? []).map((hit) => hit.document);
-    } catch (error) {
-      const failure = classifyTypesenseError(error);
-      const message = error instanceof Error ? error.message : String(error);
-      throw new ExportError(
-        failure.kind === 'rejected' ? 'source_rejected' : 'source_unavailable',
-        message,
-        failure.retryable,
-      );
-    }
-  },
+  searchPage,
   uploadShard: async (key, bytes, contentType) => {
     const { error } = await supabase.storage
       .from(EXPORTS_BUCKET)

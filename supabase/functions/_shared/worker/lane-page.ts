@@ -26,7 +26,10 @@ export type PreparedShard = { encoded: EncodedShard; sha256: string; gzipped: Gz
  */
 export type PageRead = { fetched: Promise<Page>; shard: Promise<PreparedShard> };
 
-/** Why the job's filter cannot be paged on (too long, unbalanced, too many tokens), or null. */
+/**
+ * Why the job's filter cannot be paged on (too long, unbalanced, too many tokens), or null: a clear
+ * failure before any search. The organisation's scope does not rest on it (scoped-search-page.ts).
+ */
 export function jobFilterProblem(job: ClaimedJob): ExportError | null {
   const filterCheck = job.filter ? checkUserFilter(job.filter) : ({ ok: true } as const);
   if (!filterCheck.ok) return new ExportError('bad_filter', filterCheck.message, false);
@@ -48,13 +51,8 @@ export async function fetchLanePage(
 ): Promise<Page> {
   const documents = await ports.searchPage({
     collection: job.collection,
-    filterBy: composePageFilter({
-      keyField: job.key_field,
-      mandatoryFilter: job.mandatory_filter,
-      userFilter: job.filter,
-      afterKey,
-      lastKey,
-    }),
+    mandatoryFilter: job.mandatory_filter,
+    filterBy: composePageFilter({ keyField: job.key_field, userFilter: job.filter, afterKey, lastKey }),
     sortBy: `${job.key_field}:asc`,
     perPage: job.page_size,
     includeFields: job.fields.includes(job.key_field) ? job.fields : [...job.fields, job.key_field],

@@ -10,6 +10,9 @@ import type { Budget } from '../worker-settings.ts';
 
 export type SearchPageRequest = {
   collection: string;
+  /** The job's mandatory filter: embedded in the scoped key the page is searched with, never in `filterBy`. */
+  mandatoryFilter: string | null;
+  /** The page's own filter (the user's, and the keyset bounds). */
   filterBy: string;
   sortBy: string;
   perPage: number;
@@ -26,7 +29,10 @@ export type WorkerPorts = {
    * schema (callState, parseRpcResult), which is where its shape is checked.
    */
   rpc: <F extends RpcName>(fn: F, args: RpcArgs<F>) => Promise<unknown>;
-  /** One keyset page; throws ExportError (source_unavailable / source_rejected). */
+  /**
+   * One keyset page, searched under a key scoped to the request's collection and mandatory filter
+   * (scoped-search-page.ts); throws ExportError (source_unavailable / source_rejected).
+   */
   searchPage: (request: SearchPageRequest) => Promise<ExportDocument[]>;
   /** Writes a shard object (upsert); throws ExportError('storage_failed'). */
   uploadShard: (key: string, bytes: Uint8Array, contentType: string) => Promise<void>;
