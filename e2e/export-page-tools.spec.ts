@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { expectAccessible, snapWidths, startExport } from './support';
 
 test('support tools: copyable id and link, "Go to shard #", focus back on the shard, rename in place', async ({
