@@ -31,17 +31,21 @@ type Fixtures = {
 const REPORT_BINDING = '__batonReportCspViolation';
 
 /**
- * `next dev`'s own dev tools insert `<style>` elements without a nonce: development allows them and only
- * reports them against production's style rules (lib/http/security-headers.ts). They do not exist in a
- * production build, so those reports, and only those, are not the app's.
+ * Reports that are not the app's, under `next dev`'s Report-Only copy of production's style rules
+ * (lib/http/security-headers.ts): `next dev`'s own dev tools insert `<style>` elements without a nonce,
+ * and axe-core (expectAccessible), evaluated by Playwright and so with no source file, copies the styles
+ * of open shadow roots (the dev tools') into `<style>` elements of a document of its own. Neither exists
+ * in production; the app's scripts always have a source file.
  */
-const isDevToolsReport = (violation: CspViolation) =>
-  violation.disposition === 'report' && violation.sourceFile.includes('next-devtools');
+const isNotTheAppsReport = (violation: CspViolation) =>
+  violation.disposition === 'report' &&
+  (violation.sourceFile.includes('next-devtools') ||
+    (violation.sourceFile === '' && violation.directive === 'style-src-elem'));
 
 async function recordCspViolations(context: BrowserContext, into: CspViolation[]) {
   // A binding, not console messages: it survives navigations and carries the event's fields as they are.
   await context.exposeBinding(REPORT_BINDING, (_source, violation: CspViolation) => {
-    if (!isDevToolsReport(violation)) into.push(violation);
+    if (!isNotTheAppsReport(violation)) into.push(violation);
   });
   await context.addInitScript((binding) => {
     document.addEventListener('securitypolicyviolation', (event) => {
