@@ -37,4 +37,31 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // Every page an end-to-end test opens is watched for Content-Security-Policy violations by the
+    // fixtures in e2e/fixtures.ts; a test or context from elsewhere would escape that.
+    files: ['e2e/**/*.ts'],
+    ignores: ['e2e/fixtures.ts', 'e2e/browser.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@playwright/test',
+              importNames: ['test'],
+              message: "Import test from './fixtures': it fails a test on any CSP violation.",
+            },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='newContext'][callee.object.name='browser']",
+          message: "Use the newContext fixture from './fixtures': its pages are watched for CSP violations.",
+        },
+      ],
+    },
+  },
 );

@@ -1,4 +1,4 @@
-import { test as setup } from '@playwright/test';
+import { test as setup } from './fixtures';
 import { AUTH_FILE, demoUser, expectAccessible, signIn, snap } from './support';
 
 setup('sign in as the demo user', async ({ page }, testInfo) => {

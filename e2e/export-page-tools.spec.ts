@@ -1,12 +1,12 @@
-import { expect, test } from '@playwright/test';
-import { expectAccessible, snapWidths, startExport } from './support';
+import { expect, test } from './fixtures';
+import { expectAccessible, readClipboard, snapWidths, startExport } from './support';
 
 test('support tools: copyable id and link, "Go to shard #", focus back on the shard, rename in place', async ({
   page,
   context,
 }, testInfo) => {
   test.setTimeout(180_000);
-  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await context.grantPermissions(['clipboard-write']);
   const job = await startExport(page);
   await page.goto(`/exports/${job.id}`);
   await expect(page.getByRole('link', { name: /^Download CSV/ })).toBeVisible({ timeout: 120_000 });
@@ -14,11 +14,9 @@ test('support tools: copyable id and link, "Go to shard #", focus back on the sh
   // The id is on the page and both it and the link copy with one click.
   await expect(page.getByTestId('export-id')).toHaveText(job.id);
   await page.getByRole('button', { name: 'Copy id' }).click();
-  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(job.id);
+  expect(await readClipboard(context)).toBe(job.id);
   await page.getByRole('button', { name: 'Copy link' }).first().click();
-  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(
-    new URL(`/exports/${job.id}`, page.url()).href,
-  );
+  expect(await readClipboard(context)).toBe(new URL(`/exports/${job.id}`, page.url()).href);
 
   // "Go to shard #": checked, then opens the shard; closing it puts focus back on its cell in the map.
   const goTo = page.getByLabel('Go to shard');

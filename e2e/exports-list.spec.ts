@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import type { ExportJob } from '@/lib/exports/types';
 import { clearFaults, expectAccessible, setFaults, snapWidths, startExport } from './support';
 

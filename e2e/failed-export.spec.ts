@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { clearFaults, expectAccessible, getManifest, setFaults, snapWidths, startExport } from './support';
 
 // Faults are global to the devstack: never leave one behind for the next test.

@@ -1,15 +1,15 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { AUTH_FILE, expectAccessible, partnerUser, signIn, snap, startExport } from './support';
 
 // This test signs in as the other organisation itself.
 test.use({ storageState: { cookies: [], origins: [] } });
 
 test('another organisation never sees the first one’s exports: list, live updates, page, API, download', async ({
-  browser,
+  newContext,
   page,
 }, testInfo) => {
   test.setTimeout(120_000);
-  const demo = await browser.newContext({ storageState: AUTH_FILE });
+  const demo = await newContext({ storageState: AUTH_FILE });
   const demoPage = await demo.newPage();
   const job = await startExport(demoPage);
 

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { expectAccessible, snapWidths } from './support';
 
 test('new export: a filter matching nothing warns with the closest values; the footer says why Start is off; lanes adjustable', async ({

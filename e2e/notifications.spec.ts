@@ -1,4 +1,5 @@
-import { expect, test, type Locator } from '@playwright/test';
+import type { Locator } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { expectAccessible, snapWidths, startExport } from './support';
 
 const overlaps = async (a: Locator, b: Locator) => {

@@ -1,4 +1,5 @@
-import { expect, test, type APIRequestContext } from '@playwright/test';
+import type { APIRequestContext } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { offSiteTargets, sameSiteTargets } from '../tests/fixtures/open-redirect-corpus';
 import { demoUser } from './support';
 

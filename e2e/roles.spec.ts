@@ -1,15 +1,15 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { AUTH_FILE, expectAccessible, signIn, startExport, viewerUser } from './support';
 
 // This test signs in as the viewer of the demo agency itself.
 test.use({ storageState: { cookies: [], origins: [] } });
 
 test('a viewer watches and downloads, but cannot start, cancel or re-run (hidden, and 403 from the API)', async ({
-  browser,
+  newContext,
   page,
 }, testInfo) => {
   test.setTimeout(120_000);
-  const demo = await browser.newContext({ storageState: AUTH_FILE });
+  const demo = await newContext({ storageState: AUTH_FILE });
   const job = await startExport(await demo.newPage());
   await demo.close();
 

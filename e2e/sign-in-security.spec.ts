@@ -1,4 +1,5 @@
-import { expect, test, type Request } from '@playwright/test';
+import type { Request } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { AUTH_FILE, demoUser } from './support';
 
 // These tests sign in themselves.
@@ -38,8 +39,8 @@ test('sign-in never redirects off the site, whatever `next` says', async ({ page
   expect(new URL(page.url()).host).toBe(new URL(test.info().project.use.baseURL!).host);
 });
 
-test('state-changing API routes refuse cross-site requests', async ({ browser }) => {
-  const context = await browser.newContext({ storageState: AUTH_FILE });
+test('state-changing API routes refuse cross-site requests', async ({ newContext }) => {
+  const context = await newContext({ storageState: AUTH_FILE });
   const { request } = context;
   const sources = (await (await request.get('/api/sources')).json()) as Array<{ id: string }>;
   const body = JSON.stringify({ sourceId: sources[0]!.id, format: 'csv' });

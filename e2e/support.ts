@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { expect, type APIRequestContext, type Page, type TestInfo } from '@playwright/test';
+import { expect, type APIRequestContext, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
 import type { ExportJob } from '@/lib/exports/types';
 import type { ExportSource } from '@/lib/sources/types';
 import type { ExportManifest } from '@/lib/queries/export-manifest-query';
@@ -146,6 +146,21 @@ export async function snap(page: Page, testInfo: TestInfo, name: string) {
   const dir = path.join('test-results', 'e2e', 'screens');
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, `${name}.png`), body);
+}
+
+/**
+ * What the app last copied, pasted into a blank page of the same browser: the app's own pages deny
+ * `clipboard-read` in their Permissions-Policy (it only ever writes), and a paste is no Clipboard API read.
+ */
+export async function readClipboard(context: BrowserContext): Promise<string> {
+  const scratch = await context.newPage();
+  await scratch.setContent('<textarea aria-label="Pasted"></textarea>');
+  const pasted = scratch.getByLabel('Pasted');
+  await pasted.focus();
+  await scratch.keyboard.press('ControlOrMeta+V');
+  const text = await pasted.inputValue();
+  await scratch.close();
+  return text;
 }
 
 /** Marks the document; if the page ever reloads, the mark is gone. */
