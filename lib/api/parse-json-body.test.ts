@@ -7,7 +7,10 @@ import { handleRoute } from './route-handler';
 const SITE = 'http://127.0.0.1:3000';
 
 /** A JSON route as the app has them: the body parsed with the route's schema, errors mapped once. */
-async function answer(schema: typeof renameExportInput | typeof startExportInput, body: string | Uint8Array<ArrayBuffer>) {
+async function answer(
+  schema: typeof renameExportInput | typeof startExportInput,
+  body: string | Uint8Array<ArrayBuffer>,
+) {
   const route = handleRoute(async (request) => Response.json(await parseJsonBody(request, schema)));
   const response = await route(
     new Request(`${SITE}/api/exports/x`, {
