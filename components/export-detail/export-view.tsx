@@ -37,8 +37,10 @@ import { exportQueryOptions } from '@/lib/queries/exports-query';
 import { queryKeys } from '@/lib/queries/keys';
 import { useExportJobSubscription } from '@/lib/realtime/use-export-job-subscription';
 import { actorLabel } from '@/lib/view-model/activity';
+import { failureFocus, type FailureFocus } from '@/lib/view-model/failure-focus';
 import { formatBytes, formatCount } from '@/lib/view-model/format';
 import { jobStatusKey } from '@/lib/view-model/job-status';
+import { unwrittenLaneShards } from '@/lib/view-model/lane-positions';
 import { milestoneMessage } from '@/lib/view-model/milestones';
 import { plainError } from '@/lib/view-model/plain-error';
 import { requesterLabel } from '@/lib/view-model/requester';
@@ -116,9 +118,13 @@ export function ExportView({
     () => (verification ? new Set(verification.filter((c) => c.state !== 'ok').map((c) => c.shardNo)) : undefined),
     [verification],
   );
+  const unwritten = useMemo(
+    () => (manifest.data ? unwrittenLaneShards(job.run_no, manifest.data.shards, manifest.data.failures) : undefined),
+    [job.run_no, manifest.data],
+  );
   const model = useMemo(
-    () => deriveShardStates({ job, shards: manifest.data?.shards, damaged }),
-    [job, manifest.data?.shards, damaged],
+    () => deriveShardStates({ job, shards: manifest.data?.shards, damaged, unwritten }),
+    [job, manifest.data?.shards, damaged, unwritten],
   );
   const runs = useMemo(() => shardRuns(model), [model]);
   const summary = formatRunLengthSummary(runs);
@@ -128,9 +134,11 @@ export function ExportView({
     [manifest.data?.shards],
   );
 
-  // A failed job opens on its own page — headline, error and Retry in view — with its first failed shard
-  // highlighted in the map and linked from the banner, not under a panel that covers them on a phone.
-  const firstFailed = manifest.data && job.status === 'failed' ? model.firstFailed : null;
+  // A failed job opens on its own page — headline, error and Retry in view — with the failed shard the
+  // banner names highlighted in the map and linked from the banner, not under a panel that covers them on
+  // a phone.
+  const focus = useMemo(() => failureFocus(job, manifest.data, model), [job, manifest.data, model]);
+  const firstFailed = manifest.data && job.status === 'failed' ? (focus?.shardNo ?? model.firstFailed) : null;
 
   // Milestones for the polite live region: status changes and quarters, not every shard.
   const [announced, setAnnounced] = useState<{ job: ExportJob; message: string }>({ job, message: '' });
@@ -142,9 +150,12 @@ export function ExportView({
   const describe = (no: number) => {
     const s = shardsByNo.get(no);
     const label = SHARD_STATE_LABEL[stateAt(model, no)];
+    const position = model.positions.get(no);
     return s
       ? `Shard ${formatCount(no)} · ${label} · ${formatCount(s.rows)} records · ${formatBytes(s.bytes)} · keys (${s.key_after ?? '−∞'}, ${s.key_last}] · attempt ${s.attempt}`
-      : `Shard ${formatCount(no)} · ${label}`;
+      : position
+        ? `Shard ${formatCount(no)} · ${label} · lane ${position.lane}, shard ${formatCount(position.laneSeq)} of the lane`
+        : `Shard ${formatCount(no)} · ${label}`;
   };
 
   const statusKey = jobStatusKey(job);
@@ -190,6 +201,7 @@ export function ExportView({
         manifest={manifest.data}
         currentUserId={currentUserId}
         now={now}
+        focus={focus}
         failedShard={firstFailed}
         onOpenShard={(no) => void setUrl({ shard: no })}
       />
@@ -277,6 +289,7 @@ export function ExportView({
         job={job}
         shardNo={shard !== null && shard >= 1 && shard <= Math.max(model.total, 1) ? shard : null}
         state={shard !== null ? stateAt(model, shard) : null}
+        position={shard !== null ? (model.positions.get(shard) ?? null) : null}
         manifest={manifest.data}
         check={verification?.find((c) => c.shardNo === shard)}
         onClose={() => void setUrl({ shard: null })}
@@ -295,6 +308,7 @@ function StatusBanner({
   manifest,
   currentUserId,
   now,
+  focus,
   failedShard,
   onOpenShard,
 }: {
@@ -303,7 +317,8 @@ function StatusBanner({
   manifest: ExportManifest | undefined;
   currentUserId: string;
   now: number;
-  /** The shard the map shows as failed (the first one), if any. */
+  focus: FailureFocus | null;
+  /** The shard the map highlights as failed, if any. */
   failedShard: number | null;
   onOpenShard: (shardNo: number) => void;
 }) {
@@ -351,7 +366,16 @@ function StatusBanner({
     );
   }
   if ((job.status === 'failed' || job.status === 'retrying') && (job.last_error || job.last_error_kind)) {
-    return <ErrorBanner job={job} manifest={manifest} failedShard={failedShard} onOpenShard={onOpenShard} now={now} />;
+    return (
+      <ErrorBanner
+        job={job}
+        manifest={manifest}
+        focus={focus}
+        failedShard={failedShard}
+        onOpenShard={onOpenShard}
+        now={now}
+      />
+    );
   }
 
   if (job.status === 'completed' && job.estimated_rows !== job.rows_written) {
@@ -390,26 +414,22 @@ function cancelFacts(job: ExportJob, manifest: ExportManifest | undefined, curre
 function ErrorBanner({
   job,
   manifest,
+  focus,
   failedShard,
   onOpenShard,
   now,
 }: {
   job: ExportJob;
   manifest: ExportManifest | undefined;
+  focus: FailureFocus | null;
   failedShard: number | null;
   onOpenShard: (shardNo: number) => void;
   now: number;
 }) {
-  const runFailures = (manifest?.failures ?? []).filter((f) => f.run_no === job.run_no);
-  const latest = runFailures.at(-1);
-  // The shard's own failures: the map's failed shard when the job failed, else the one the last failure names.
-  const written = latest
-    ? manifest?.shards.find((s) => s.lane === latest.lane && s.lane_seq === latest.lane_seq)
-    : undefined;
-  // One lane numbers its shards in order, so its lane_seq is the job-wide number; with several, say the lane.
-  const shardNo = failedShard ?? written?.shard_no ?? (latest && job.lane_count === 1 ? latest.lane_seq : null);
-  const tries = latest ? runFailures.filter((f) => f.lane === latest.lane && f.lane_seq === latest.lane_seq) : [];
-  const plain = plainError(job, shardNo, tries, latest?.lane ?? null);
+  const latest = focus?.failure;
+  // Without a failure row (none recorded yet) the map's failed shard is all there is to name.
+  const shardNo = focus ? focus.shardNo : failedShard;
+  const plain = plainError(job, shardNo, focus?.tries ?? [], latest?.lane ?? null);
   const previous = shardNo !== null ? manifest?.shards.find((s) => s.shard_no === shardNo - 1) : undefined;
   const nextTry = job.status === 'retrying' && job.next_retry_at ? Date.parse(job.next_retry_at) : null;
   return (

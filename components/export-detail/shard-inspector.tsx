@@ -14,6 +14,8 @@ import { formatBytes, formatCount } from '@/lib/view-model/format';
 import { plainError } from '@/lib/view-model/plain-error';
 import { ATTEMPT_OUTCOME_LABEL, type ShardAttemptEntry } from '@/lib/view-model/shard-history';
 import { shardHistory } from '@/lib/view-model/shard-history';
+import type { LanePosition } from '@/lib/view-model/lane-positions';
+import { triesAt } from '@/lib/view-model/shard-tries';
 import { isActive, SHARD_STATE_LABEL, type ShardState } from '@/lib/view-model/shard-states';
 import { RetryDialog } from './retry-dialog';
 
@@ -49,6 +51,7 @@ export function ShardInspector({
   job,
   shardNo,
   state,
+  position,
   manifest,
   check,
   onClose,
@@ -56,6 +59,8 @@ export function ShardInspector({
   job: ExportJob;
   shardNo: number | null;
   state: ShardState | null;
+  /** The lane shard the map placed on this cell, when the manifest does not list it yet. */
+  position: LanePosition | null;
   manifest: ExportManifest | undefined;
   check: ShardCheck | undefined;
   onClose: () => void;
@@ -63,7 +68,11 @@ export function ShardInspector({
   const shard: ExportShard | undefined = manifest?.shards.find((s) => s.shard_no === shardNo);
   const previous = shardNo === null ? undefined : manifest?.shards.find((s) => s.shard_no === shardNo - 1);
   const attempts = manifest?.attempts.filter((a) => a.shard_no === shardNo) ?? [];
-  const history = shardNo === null ? [] : shardHistory(shardNo, state, manifest);
+  const history = shardNo === null ? [] : shardHistory(shardNo, position, manifest);
+  // The lane's own error at this shard, and this run's tries at it (the count the banner gives).
+  const tries = triesAt(manifest?.failures ?? [], job.run_no, position);
+  const lastTry = tries.at(-1);
+  const error = lastTry ? { last_error: lastTry.error, last_error_kind: lastTry.error_kind } : job;
   const invocation = shard ? manifest?.invocations.find((i) => i.id === shard.invocation_id) : undefined;
   const style = state ? SHARD_STATE_STYLE[state] : null;
   // The shard whose panel is closing (the prop is already null by the time Radix returns focus).
@@ -218,24 +227,13 @@ export function ShardInspector({
                     shard {formatCount(previous.shard_no)} ended.
                   </p>
                 ) : null}
-                {state === 'failed' && (job.last_error || job.last_error_kind) ? (
+                {state === 'failed' && (error.last_error || error.last_error_kind) ? (
                   <div className="border-state-failed/30 bg-state-failed/5 rounded-md border p-3">
-                    <p className="text-state-failed-ink font-medium">
-                      {
-                        plainError(
-                          job,
-                          shardNo,
-                          history
-                            .filter((h) => h.outcome !== 'written' && h.outcome !== 'replaced')
-                            .map((h) => ({ failed_at: h.at, error_kind: h.errorKind })),
-                        )?.headline
-                      }
-                      .
-                    </p>
+                    <p className="text-state-failed-ink font-medium">{plainError(error, shardNo, tries)?.headline}.</p>
                     <details className="mt-1">
                       <summary className="w-fit cursor-pointer text-neutral-700">Technical details</summary>
                       <p className="mt-1 font-mono text-xs break-all">
-                        {job.last_error_kind ?? 'error'}: {job.last_error}
+                        {error.last_error_kind ?? 'error'}: {error.last_error}
                       </p>
                     </details>
                   </div>

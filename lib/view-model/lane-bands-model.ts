@@ -1,4 +1,5 @@
 import type { ExportLaneProgress } from '@/lib/exports/types';
+import { triedText } from './shard-tries';
 
 /** One band of the lane view: a lane's progress in words and as a fraction, for 1–8 lanes. */
 export type LaneBand = {
@@ -22,7 +23,8 @@ const STATUS_WORD: Record<ExportLaneProgress['status'], string> = {
 export function laneBands(lanes: readonly ExportLaneProgress[]): LaneBand[] {
   return lanes.map((l) => {
     const of = l.status === 'completed' ? l.rows : Math.max(l.estimated, l.rows);
-    const attempts = l.attempts > 0 ? `, attempt ${l.attempts + 1}` : '';
+    // The lane's failed tries at the shard it is on: the count the failure banner and shard panel show.
+    const attempts = l.attempts > 0 ? `, ${triedText(l.attempts)}` : '';
     return {
       lane: l.lane,
       status: l.status,

@@ -1,5 +1,6 @@
 import type { ExportJob, ExportShardFailure } from '@/lib/exports/types';
 import { formatCount, formatDuration } from './format';
+import { triedText } from './shard-tries';
 
 /** What each error kind means to a person, as "Couldn't <verb> shard N: <cause>". */
 const PLAIN: Record<string, { verb: string; cause: string }> = {
@@ -27,8 +28,8 @@ export type PlainError = {
 
 /**
  * The job's current error in plain words, first; the raw text kept for the folded details. `shardNo`
- * is the shard the map shows as failed; `failures` (this run's failed attempts at it) give "tried N
- * times over T".
+ * is the shard the map shows as failed; `failures` (this run's failed attempts at it, `triesAt`) give
+ * "tried N times over T".
  */
 export function plainError(
   job: Pick<ExportJob, 'last_error' | 'last_error_kind'>,
@@ -42,13 +43,10 @@ export function plainError(
   const plain = (kind && PLAIN[kind]) || { verb: 'write', cause: 'something went wrong' };
   const target =
     shardNo !== null ? `shard ${formatCount(shardNo)}` : lane !== null ? `the next shard of lane ${lane}` : 'a shard';
-  let tried = '';
+  let tried = failures.length > 0 ? ` — ${triedText(failures.length)}` : '';
   if (failures.length > 1) {
     const times = failures.map((f) => Date.parse(f.failed_at)).sort((a, b) => a - b);
-    const span = times.at(-1)! - times[0]!;
-    tried = ` — tried ${formatCount(failures.length)} times over ${formatDuration(span)}`;
-  } else if (failures.length === 1) {
-    tried = ' — tried once';
+    tried += ` over ${formatDuration(times.at(-1)! - times[0]!)}`;
   }
   return {
     headline: `Couldn't ${plain.verb} ${target}: ${plain.cause}${tried}`,

@@ -56,7 +56,7 @@ describe('shardHistory', () => {
       attempts: [],
       failures: [failure(2, 1, 1), failure(2, 1, 2), failure(1, 2, 1)],
     };
-    const history = shardHistory(2, 'done', manifest);
+    const history = shardHistory(2, null, manifest);
     expect(history.map((h) => [h.outcome, h.attempt, h.invocationId, h.lane])).toEqual([
       ['retrying', 1, 'inv-f1', 2],
       ['retrying', 2, 'inv-f2', 2],
@@ -79,7 +79,7 @@ describe('shardHistory', () => {
       replaced_at: '2026-12-01T10:00:00Z',
       replaced_because: 'checksum mismatch',
     };
-    const history = shardHistory(1, 'done', {
+    const history = shardHistory(1, null, {
       shards: [shard(1, 1, 1, { attempt: 2 })],
       attempts: [replaced],
       failures: [],
@@ -90,16 +90,53 @@ describe('shardHistory', () => {
     ]);
   });
 
-  it('gives a failed shard that was never written the failures no manifest row claims (five, not "none")', () => {
+  it('gives a cell the manifest does not list the failures of the lane shard the map placed there', () => {
     const manifest = {
       shards: [shard(1, 1, 1)],
       attempts: [],
       failures: [1, 2, 3, 4, 5].map((n) => failure(1, 2, n)),
     };
-    const history = shardHistory(2, 'failed', manifest);
+    const history = shardHistory(2, { lane: 1, laneSeq: 2 }, manifest);
     expect(history).toHaveLength(5);
     expect(history.at(-1)).toMatchObject({ outcome: 'failed', attempt: 5, nextRetryAt: null });
     // A pending shard further on has no history yet.
-    expect(shardHistory(3, 'pending', manifest)).toEqual([]);
+    expect(shardHistory(3, null, manifest)).toEqual([]);
+  });
+
+  it("shows four lanes' give-ups apart: each cell lists only its own lane's tries", () => {
+    // Lanes 1-4 each wrote their first shard (shards 1-4) and gave up on their second: lane 1 after five
+    // tries, the others after four — 17 failures in all.
+    const tries = { 1: 5, 2: 4, 3: 4, 4: 4 };
+    const manifest = {
+      shards: [1, 2, 3, 4].map((lane) => shard(lane, lane, 1)),
+      attempts: [],
+      failures: Object.entries(tries).flatMap(([lane, n]) =>
+        Array.from({ length: n }, (_, i) =>
+          failure(Number(lane), 2, i + 1, { outcome: i + 1 === n ? 'failed' : 'retrying' }),
+        ),
+      ),
+    };
+    for (const lane of [1, 2, 3, 4] as const) {
+      const history = shardHistory(4 + lane, { lane, laneSeq: 2 }, manifest);
+      expect(history.map((h) => h.lane)).toEqual(Array<number>(tries[lane]).fill(lane));
+      expect(history.at(-1)).toMatchObject({ outcome: 'failed', attempt: tries[lane] });
+    }
+  });
+
+  it('keeps the failures of an earlier run with the shard its re-run wrote, each with its run', () => {
+    const runOne = [1, 2, 3].map((n) => failure(2, 4, n, { outcome: n === 3 ? 'failed' : 'retrying' }));
+    const manifest = {
+      shards: [shard(9, 2, 4, { written_at: '2026-12-01T11:00:00Z' })],
+      attempts: [],
+      failures: [...runOne, failure(2, 4, 1, { run_no: 2, failed_at: '2026-12-01T10:59:00Z' })],
+    };
+    const history = shardHistory(9, null, manifest);
+    expect(history.map((h) => [h.run, h.outcome, h.attempt])).toEqual([
+      [1, 'retrying', 1],
+      [1, 'retrying', 2],
+      [1, 'failed', 3],
+      [2, 'retrying', 1],
+      [null, 'written', 1],
+    ]);
   });
 });

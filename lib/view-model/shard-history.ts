@@ -1,5 +1,5 @@
 import type { ExportManifest } from '@/lib/queries/export-manifest-query';
-import type { ShardState } from './shard-states';
+import type { LanePosition } from './lane-positions';
 
 /** One try at writing a shard, whatever became of it. */
 export type ShardAttemptEntry = {
@@ -27,14 +27,14 @@ type Manifest = Pick<ExportManifest, 'shards' | 'attempts' | 'failures'>;
 
 /**
  * Every try at one shard, oldest first: the writes (the current one and every replaced one) and the
- * failed attempts. Failures name a shard by (lane, lane_seq) — a tail shard has no job-wide number until
- * it is recorded — so a written shard takes the failures of its own (lane, lane_seq), and a shard the map
- * shows as failed or being written but the manifest does not list yet takes the failures no manifest row
- * claims (the shard each lane was on when it failed).
+ * failed attempts, of every run. Failures name a shard by (lane, lane_seq) — a tail shard has no job-wide
+ * number until it is recorded — so a written shard takes the failures of its own (lane, lane_seq), and a
+ * cell the manifest does not list yet takes those of the lane shard the map placed there (`position`,
+ * from ShardMapModel.positions); a cell with no position has no history.
  */
 export function shardHistory(
   shardNo: number,
-  state: ShardState | null,
+  position: LanePosition | null,
   manifest: Manifest | undefined,
 ): ShardAttemptEntry[] {
   if (!manifest) return [];
@@ -53,15 +53,8 @@ export function shardHistory(
     replacedBecause: null,
   };
 
-  let failures: Manifest['failures'];
-  if (shard) {
-    failures = manifest.failures.filter((f) => f.lane === shard.lane && f.lane_seq === shard.lane_seq);
-  } else if (state === 'failed' || state === 'running') {
-    const claimed = new Set(manifest.shards.map((s) => `${s.lane}:${s.lane_seq}`));
-    failures = manifest.failures.filter((f) => !claimed.has(`${f.lane}:${f.lane_seq}`));
-  } else {
-    failures = [];
-  }
+  const own = shard ? { lane: shard.lane, laneSeq: shard.lane_seq } : position;
+  const failures = own ? manifest.failures.filter((f) => f.lane === own.lane && f.lane_seq === own.laneSeq) : [];
   for (const f of failures) {
     entries.push({
       ...blank,

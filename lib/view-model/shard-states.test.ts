@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { deriveShardStates, expectedShards, shardsInStates, stateAt, type ShardMapJob } from './shard-states';
+import {
+  cellOfPosition,
+  deriveShardStates,
+  expectedShards,
+  shardsInStates,
+  stateAt,
+  type ShardMapJob,
+} from './shard-states';
 
 const job = (patch: Partial<ShardMapJob> = {}): ShardMapJob => ({
   status: 'running',
@@ -75,6 +82,61 @@ describe('deriveShardStates', () => {
   it('a failed job whose estimate is used up still shows where it failed', () => {
     const m = deriveShardStates({ job: job({ status: 'failed', shards_written: 4 }), shards: written(1, 2, 3, 4) });
     expect(statesOf(m)).toEqual(['done', 'done', 'done', 'done', 'failed']);
+  });
+
+  it('marks where every lane gave up as failed, each cell holding its own lane shard', () => {
+    // Four lanes wrote 68 shards, then each gave up on its 18th: four failed cells, not one and three "not written".
+    const unwritten = [1, 2, 3, 4].map((lane) => ({ lane, laneSeq: 18, gaveUp: true }));
+    const m = deriveShardStates({
+      job: job({ status: 'failed', shards_written: 68, estimated_rows: 80 * 250 }),
+      shards: written(...Array.from({ length: 68 }, (_, i) => i + 1)),
+      unwritten,
+    });
+    expect(statesOf(m).slice(66)).toEqual([
+      'done',
+      'done',
+      'failed',
+      'failed',
+      'failed',
+      'failed',
+      ...Array<string>(8).fill('skipped'),
+    ]);
+    expect(m.counts.failed).toBe(4);
+    expect(m.firstFailed).toBe(69);
+    expect([...m.positions]).toEqual([
+      [69, { lane: 1, laneSeq: 18 }],
+      [70, { lane: 2, laneSeq: 18 }],
+      [71, { lane: 3, laneSeq: 18 }],
+      [72, { lane: 4, laneSeq: 18 }],
+    ]);
+    expect(cellOfPosition(m, { lane: 3, laneSeq: 18 })).toBe(71);
+    expect(cellOfPosition(m, { lane: 3, laneSeq: 19 })).toBeNull();
+  });
+
+  it('places a lane stopped while retrying after the give-ups, as not written', () => {
+    const m = deriveShardStates({
+      job: job({ status: 'failed', shards_written: 1 }),
+      shards: written(1),
+      unwritten: [
+        { lane: 1, laneSeq: 2, gaveUp: false },
+        { lane: 2, laneSeq: 1, gaveUp: true },
+      ],
+    });
+    expect(statesOf(m)).toEqual(['done', 'failed', 'skipped', 'skipped']);
+    expect([...m.positions]).toEqual([
+      [2, { lane: 2, laneSeq: 1 }],
+      [3, { lane: 1, laneSeq: 2 }],
+    ]);
+  });
+
+  it('puts a retrying lane on the cell being written', () => {
+    const m = deriveShardStates({
+      job: job({ status: 'retrying', shards_written: 2 }),
+      shards: written(1, 2),
+      unwritten: [{ lane: 1, laneSeq: 3, gaveUp: false }],
+    });
+    expect(statesOf(m)).toEqual(['done', 'done', 'running', 'pending']);
+    expect(m.positions.get(3)).toEqual({ lane: 1, laneSeq: 3 });
   });
 
   it('a cancelled job shows the unwritten rest as not written', () => {

@@ -1,4 +1,5 @@
 import type { ExportJob, ExportShard, ExportStatus } from '@/lib/exports/types';
+import type { LanePosition, UnwrittenLaneShard } from './lane-positions';
 
 /**
  * What a cell of the shard map shows. Order matters: it is the legend's order and each state's
@@ -34,11 +35,22 @@ export type ShardMapModel = {
   counts: Record<ShardState, number>;
   /** Lowest failed shard number, or null. */
   firstFailed: number | null;
+  /**
+   * Cells past the manifest that stand for a known lane shard (a lane's give-up, or the shard it is
+   * retrying), by shard number: their history is that lane's tries at that place.
+   */
+  positions: ReadonlyMap<number, LanePosition>;
 };
 
 export const stateCode = (state: ShardState): number => SHARD_STATES.indexOf(state);
 export const stateAt = (model: ShardMapModel, shardNo: number): ShardState =>
   SHARD_STATES[model.states[shardNo - 1] ?? stateCode('pending')] ?? 'pending';
+
+/** The cell past the manifest that stands for a lane's shard, if the map placed one there. */
+export function cellOfPosition(model: ShardMapModel, position: LanePosition): number | null {
+  for (const [no, p] of model.positions) if (p.lane === position.lane && p.laneSeq === position.laneSeq) return no;
+  return null;
+}
 
 /** Shards the job expects from its estimate: ceil(estimated_rows / page_size). */
 export function expectedShards(job: Pick<ExportJob, 'estimated_rows' | 'page_size'>): number {
@@ -53,12 +65,18 @@ export function expectedShards(job: Pick<ExportJob, 'estimated_rows' | 'page_siz
  * queued re-runs (the worker re-runs before it continues the tail) and then to the tail: shard numbers
  * are given out in the order shards are recorded, whatever lane writes them, so the next numbers are the
  * next shards. One shard is being written per running lane. The next manifest read replaces the guess.
+ *
+ * `unwritten` (from the manifest's failures) places the lanes' unrecorded shards on the cells after the
+ * known ones, in lane order: on a finished job every lane's give-up is a failed cell (then the shards
+ * lanes were retrying when it stopped, not written); on a running one they go on the cells being written.
+ * Without it (no manifest yet) a failed job shows one failed cell after the last written shard.
  */
 export function deriveShardStates(input: {
   job: ShardMapJob;
   shards: ReadonlyArray<Pick<ExportShard, 'shard_no' | 'status'>> | null | undefined;
   /** Shards that storage verification found missing or damaged. */
   damaged?: ReadonlySet<number>;
+  unwritten?: readonly UnwrittenLaneShard[];
 }): ShardMapModel {
   const { job } = input;
   const shards = input.shards ?? [];
@@ -91,17 +109,28 @@ export function deriveShardStates(input: {
 
   // A failed job whose re-runs are all written failed on the tail: on the shard after the last one.
   const failedOnTail = job.status === 'failed' && !job.tail_complete && rerunsLeft.length === 0;
-  let total = job.tail_complete ? knownMax : Math.max(expectedShards(job), knownMax);
-  if (failedOnTail) total = Math.max(total, knownMax + 1);
-
-  const states = new Uint8Array(total);
   const working = job.status === 'running' || job.status === 'retrying';
   const writing = Math.max(1, job.lanes?.filter((l) => l.status === 'running').length ?? 1);
+  const tail = tailCells({
+    active,
+    working,
+    writing,
+    rerunsLeft: rerunsLeft.length,
+    failedOnTail,
+    unwritten: input.unwritten ?? [],
+  });
+
+  let total = job.tail_complete ? knownMax : Math.max(expectedShards(job), knownMax);
+  if (!active) total = Math.max(total, knownMax + tail.length);
+
+  const states = new Uint8Array(total);
+  const positions = new Map<number, LanePosition>();
   const firstRerunLeft = rerunsLeft[0];
 
   for (let no = 1; no <= total; no += 1) {
     let state: ShardState;
     const inManifest = manifest.get(no);
+    const cell = tail[no - knownMax - 1];
     if (inManifest === 'written') {
       state = input.damaged?.has(no) ? 'failed' : 'done';
     } else if (inManifest === 'rerun_requested') {
@@ -110,12 +139,11 @@ export function deriveShardStates(input: {
       else state = working && no === firstRerunLeft ? 'running' : 'rerun';
     } else if (no <= knownMax) {
       state = 'done';
-    } else if (active) {
-      state = working && rerunsLeft.length === 0 && no <= knownMax + writing ? 'running' : 'pending';
-    } else if (failedOnTail && no === knownMax + 1) {
-      state = 'failed';
+    } else if (cell) {
+      state = cell.state;
+      if (cell.position) positions.set(no, cell.position);
     } else {
-      state = 'skipped';
+      state = active ? 'pending' : 'skipped';
     }
     states[no - 1] = stateCode(state);
   }
@@ -127,7 +155,34 @@ export function deriveShardStates(input: {
     counts[state] += 1;
     if (state === 'failed' && firstFailed === null) firstFailed = i + 1;
   }
-  return { states, total, counts, firstFailed };
+  return { states, total, counts, firstFailed, positions };
+}
+
+type TailCell = { state: ShardState; position: LanePosition | null };
+
+/** The cells right after the known shards that are not plain pending / not written, in order. */
+function tailCells(input: {
+  active: boolean;
+  working: boolean;
+  writing: number;
+  rerunsLeft: number;
+  failedOnTail: boolean;
+  unwritten: readonly UnwrittenLaneShard[];
+}): TailCell[] {
+  const { unwritten } = input;
+  if (input.active) {
+    // Re-runs come first: while one is left, the tail is not being written.
+    if (!input.working || input.rerunsLeft > 0) return [];
+    return Array.from({ length: input.writing }, (_, i) => {
+      const lane = unwritten[i];
+      return { state: 'running', position: lane ? { lane: lane.lane, laneSeq: lane.laneSeq } : null };
+    });
+  }
+  const at = (u: UnwrittenLaneShard) => ({ lane: u.lane, laneSeq: u.laneSeq });
+  const gaveUp: TailCell[] = unwritten.filter((u) => u.gaveUp).map((u) => ({ state: 'failed', position: at(u) }));
+  const stopped: TailCell[] = unwritten.filter((u) => !u.gaveUp).map((u) => ({ state: 'skipped', position: at(u) }));
+  if (gaveUp.length === 0 && input.failedOnTail) gaveUp.push({ state: 'failed', position: null });
+  return [...gaveUp, ...stopped];
 }
 
 /** Shard numbers (1-based) in the given states, in order: the legend's filter. */
