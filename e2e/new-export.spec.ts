@@ -31,6 +31,7 @@ test('new export: a filter matching nothing warns with the closest values; the f
   await filter.fill('no_such_field:=1');
   await expect(start).toBeDisabled();
   await expect(page.getByTestId('start-blocked')).toHaveText('Fix the filter above to start.');
+  await expect(page.getByText('No estimate while the filter has a problem: fix it above.')).toBeVisible();
   await page.getByRole('button', { name: 'Clear', exact: true }).click();
   await filter.fill('');
   await expect(page.getByTestId('start-blocked')).toHaveText('Choose at least one column.');

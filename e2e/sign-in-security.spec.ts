@@ -18,6 +18,9 @@ test.describe('without JavaScript', () => {
     // Without JavaScript the list itself never replaces its loading skeleton (streamed pages swap content in
     // with a script), so "signed in" is proved by where the POST led and by the session it set.
     await page.waitForURL((url) => url.pathname === '/exports', { timeout: 60_000 });
+    // Without scripts the list never loads: the page says so instead of "Loading…" alone. (Playwright's
+    // text engine skips <noscript>, so the notice is found by its test id.)
+    await expect(page.getByTestId('needs-javascript')).toContainText('The Baton dashboard needs JavaScript');
     const list = await page.request.get('/api/exports?limit=1');
     expect(list.status(), 'the session cookie set by the no-JS sign-in authenticates the API').toBe(200);
 

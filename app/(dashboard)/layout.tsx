@@ -14,6 +14,15 @@ export default async function DashboardLayout({ children }: { children: ReactNod
       </a>
       <AppHeader userId={user.userId} email={user.email} />
       <main id="main" className="mx-auto max-w-7xl px-4 py-8">
+        {/* Pages stream their content in with scripts: without them they would say "Loading…" for ever. */}
+        <noscript>
+          <p
+            data-testid="needs-javascript"
+            className="mb-6 rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900"
+          >
+            The Baton dashboard needs JavaScript: turn it on for this site and reload the page.
+          </p>
+        </noscript>
         {children}
       </main>
     </>

@@ -10,7 +10,7 @@ import { Sheet, SheetContent, SheetDescription, SheetHeader, SheetTitle } from '
 import type { ExportInvocation, ExportJob, ExportShard } from '@/lib/exports/types';
 import type { ExportManifest, ShardCheck } from '@/lib/queries/export-manifest-query';
 import { cn } from '@/lib/utils';
-import { formatBytes, formatCount } from '@/lib/view-model/format';
+import { formatBytes, formatCount, sentenceCase } from '@/lib/view-model/format';
 import { plainError } from '@/lib/view-model/plain-error';
 import { ATTEMPT_OUTCOME_LABEL, type ShardAttemptEntry } from '@/lib/view-model/shard-history';
 import { shardHistory } from '@/lib/view-model/shard-history';
@@ -120,7 +120,7 @@ export function ShardInspector({
                     >
                       <style.Icon strokeWidth={3} className="size-3" />
                     </span>
-                    <span className="capitalize">{SHARD_STATE_LABEL[state]}</span>
+                    <span>{sentenceCase(SHARD_STATE_LABEL[state])}</span>
                   </>
                 ) : null}
                 <span>

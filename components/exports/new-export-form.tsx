@@ -384,6 +384,8 @@ export function NewExportForm() {
               This export will write about <strong>{formatCount(found)} records</strong> in{' '}
               <strong>{formatCount(shards ?? 0)} shards</strong> of up to {PAGE_SIZE}.
             </>
+          ) : estimateError ? (
+            'No estimate while the filter has a problem: fix it above.'
           ) : (
             'The estimate appears once the filter is checked.'
           )}

@@ -2,6 +2,7 @@
 
 import { Button } from '@/components/ui/button';
 import { cn } from '@/lib/utils';
+import { sentenceCase } from '@/lib/view-model/format';
 import { SHARD_STATE_LABEL, SHARD_STATES, type ShardMapModel, type ShardState } from '@/lib/view-model/shard-states';
 import { SHARD_STATE_STYLE } from './shard-style';
 
@@ -34,7 +35,7 @@ export function ShardLegend({
             <span aria-hidden className={cn('flex size-3.5 items-center justify-center rounded-[3px]', style.swatch)}>
               <style.Icon strokeWidth={3} className="!size-2.5" />
             </span>
-            <span className="capitalize">{SHARD_STATE_LABEL[state]}</span>
+            <span>{sentenceCase(SHARD_STATE_LABEL[state])}</span>
             <span className="text-neutral-600 tabular-nums">{model.counts[state].toLocaleString('en-US')}</span>
           </Button>
         );

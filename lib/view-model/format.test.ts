@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatEtaRange, formatRate } from './format';
+import { formatBytes, formatDuration, formatEtaRange, formatRate, sentenceCase } from './format';
 
 describe('format', () => {
   it('durations', () => {
@@ -24,5 +24,11 @@ describe('format', () => {
   it('rates', () => {
     expect(formatRate(1234.4)).toBe('1,234 records/s');
     expect(formatRate(null)).toBe('—');
+  });
+
+  it('starts a label with a capital and leaves the rest as written', () => {
+    expect(sentenceCase('not written')).toBe('Not written');
+    expect(sentenceCase('re-run queued')).toBe('Re-run queued');
+    expect(sentenceCase('')).toBe('');
   });
 });

@@ -38,3 +38,6 @@ export function formatRate(perSecond: number | null): string {
   if (perSecond === null || !Number.isFinite(perSecond)) return '—';
   return `${integer.format(Math.round(perSecond))} records/s`;
 }
+
+/** A label as it starts a line: "Not written", not CSS `capitalize`'s "Not Written". */
+export const sentenceCase = (label: string): string => label.charAt(0).toUpperCase() + label.slice(1);
