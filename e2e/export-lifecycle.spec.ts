@@ -231,7 +231,7 @@ test('a forced source failure shows the failed state, its error and the retry pa
 
   // The legend filters the map to a state.
   await page.getByRole('tab', { name: 'Shards' }).click();
-  const failedFilter = page.getByRole('button', { name: /^failed \d+$/ });
+  const failedFilter = page.getByRole('button', { name: /^Failed \d+$/ });
   await failedFilter.click();
   await expect(failedFilter).toHaveAttribute('aria-pressed', 'true');
   await expect(page.getByRole('group', { name: /^Shard map, 1 shard in the chosen states$/ })).toBeVisible();

@@ -141,7 +141,7 @@ test('a focused shard keeps focus while the filtered map shifts under it', async
   const job = await startExport(page);
   await page.goto(`/exports/${job.id}`);
   await expect(page.locator('[data-state="done"]').first()).toBeVisible({ timeout: 60_000 });
-  await page.getByRole('button', { name: /^pending \d+$/ }).click();
+  await page.getByRole('button', { name: /^Pending \d+$/ }).click();
   const last = page
     .getByRole('group', { name: /in the chosen states$/ })
     .locator('button[data-shard]')
