@@ -102,6 +102,18 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // The fixtures live in `public` (PostgREST's schema); files share one database, so leave it as
+  // the migrations made it: roles.test.ts enumerates every table and function there.
+  await db.query(`
+    do $$
+    declare f regprocedure;
+    begin
+      for f in select p.oid::regprocedure from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+               where n.nspname = 'public' and p.proname like 'rest\\_%' loop
+        execute format('drop function %s', f);
+      end loop;
+    end $$;
+    drop table if exists public.rest_notes, public.rest_items, public.rest_late cascade;`);
   await db.end();
 });
 
