@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceRunner } from './as-service';
+import { type Json, type Lease, leaseArgs, stateMachineCalls } from './state-machine-calls';
 import { testStack } from './stack-info';
 
 /**
@@ -14,16 +14,7 @@ import { testStack } from './stack-info';
 const stack = testStack();
 const db = new pg.Pool({ connectionString: stack.pgConnectionString, max: 4 });
 
-type Json = Record<string, unknown>;
-type Lease = { job: string; lane: number; invocation: string; generation: number };
-
-const asService = serviceRunner(db);
-
-async function rpc(fn: string, args: unknown[], actor: string | null = null): Promise<Json> {
-  const placeholders = args.map((_, i) => `$${i + 1}`).join(', ');
-  const rows = await asService<{ result: Json }>(`select to_jsonb(${fn}(${placeholders})) as result`, args, actor);
-  return rows[0]!.result;
-}
+const { asService, rpc, claimLane: claim } = stateMachineCalls(db);
 
 let orgId: string;
 let userId: string;
@@ -49,13 +40,6 @@ async function newJob(options: { filter?: string; bounds?: number[]; maxAttempts
   return row!.id;
 }
 
-async function claim(jobId: string, lane: number): Promise<Lease> {
-  const claimed = await rpc('public.claim_export_lane', [jobId, lane, 60, null]);
-  expect(claimed).toMatchObject({ claimed: true });
-  return { job: jobId, lane, invocation: claimed.invocation_id as string, generation: claimed.generation as number };
-}
-
-const args = (l: Lease) => [l.job, l.lane, l.invocation, l.generation];
 
 /** Skips a lane's backoff (the test does not wait 2, 4, 8 s). */
 const makeDue = (jobId: string, lane: number) =>
@@ -67,7 +51,7 @@ async function record(l: Lease, seq: number, after: number | null, last: number,
       `select public.record_export_shard($1::uuid, $2::int, $3::uuid, $4::bigint, $5::int, $6::int, $7::bigint, $8::bigint,
          $9::int, $10::bigint, $11::int, $12::text, $13::text, $14::int, $15::int, $16::boolean) as result`,
       [
-        ...args(l),
+        ...leaseArgs(l),
         rerunOf ?? null,
         seq,
         after,
@@ -137,10 +121,10 @@ describe('failed attempts of a shard', () => {
     let l = await claim(jobId, 2);
     expect(await record(l, 1, 1000, 1250)).toMatchObject({ outcome: 'recorded' });
     const firstFailing = l.invocation;
-    await rpc('public.fail_export_lane', [...args(l), 'storage_failed', 'upload k/2/2.g1: 503', true]);
+    await rpc('public.fail_export_lane', [...leaseArgs(l), 'storage_failed', 'upload k/2/2.g1: 503', true]);
     await makeDue(jobId, 2);
     l = await claim(jobId, 2);
-    await rpc('public.fail_export_lane', [...args(l), 'storage_failed', 'upload k/2/2.g2: 503', true]);
+    await rpc('public.fail_export_lane', [...leaseArgs(l), 'storage_failed', 'upload k/2/2.g2: 503', true]);
     await makeDue(jobId, 2);
     // The third holder dies without a goodbye: the sweep's reaper counts that attempt too.
     l = await claim(jobId, 2);
@@ -186,14 +170,14 @@ describe('failed attempts of a shard', () => {
     let l = await claim(jobId, 1);
     await record(l, 1, null, 250);
     await record(l, 2, 250, 500);
-    await rpc('public.finish_export_lane', args(l));
+    await rpc('public.finish_export_lane', leaseArgs(l));
     await rpc('public.request_export_rerun', [jobId, [1], ['object missing from storage']]);
 
     l = await claim(jobId, 1);
-    await rpc('public.fail_export_lane', [...args(l), 'source_unavailable', '503', true]);
+    await rpc('public.fail_export_lane', [...leaseArgs(l), 'source_unavailable', '503', true]);
     await makeDue(jobId, 1);
     l = await claim(jobId, 1);
-    await rpc('public.fail_export_lane', [...args(l), 'source_unavailable', '503 again', true]);
+    await rpc('public.fail_export_lane', [...leaseArgs(l), 'source_unavailable', '503 again', true]);
 
     expect(await failures(jobId)).toEqual([
       expect.objectContaining({ lane: 1, lane_seq: 1, attempt: 1, outcome: 'retrying', run_no: 2 }),
@@ -208,14 +192,14 @@ describe('events', () => {
     let l = await claim(jobId, 1);
     for (let seq = 1; seq <= 4; seq += 1) await record(l, seq, seq === 1 ? null : (seq - 1) * 250, seq * 250);
     await rpc('public.request_export_cancel', [jobId], userId);
-    await rpc('public.acknowledge_export_cancel', args(l));
+    await rpc('public.acknowledge_export_cancel', leaseArgs(l));
 
     await rpc('public.request_export_rerun', [jobId, [2, 3], ['checksum mismatch', 'checksum mismatch']], colleagueId);
     l = await claim(jobId, 1);
     await record(l, 2, 250, 500, 250, 2);
     await record(l, 3, 500, 750, 250, 3);
     await record(l, 5, 1000, 1100, 100);
-    await rpc('public.finish_export_lane', args(l));
+    await rpc('public.finish_export_lane', leaseArgs(l));
 
     expect(await events(jobId)).toEqual([
       { kind: 'cancel_requested', run_no: 1, actor: userId, detail: {} },
@@ -260,7 +244,7 @@ describe('notifications', () => {
     const jobId = await newJob();
     const l = await claim(jobId, 1);
     await record(l, 1, null, 250, 19);
-    await rpc('public.finish_export_lane', args(l));
+    await rpc('public.finish_export_lane', leaseArgs(l));
     const [note] = await asService<{ title: string; body: string }>(
       'select title, body from public.notifications where job_id = $1',
       [jobId],

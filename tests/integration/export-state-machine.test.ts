@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { serviceRunner } from './as-service';
+import { type Json, type Lease, leaseArgs, leaseOf, stateMachineCalls } from './state-machine-calls';
 import { testStack } from './stack-info';
 
 /**
@@ -12,16 +12,7 @@ import { testStack } from './stack-info';
 const stack = testStack();
 const db = new pg.Pool({ connectionString: stack.pgConnectionString, max: 8 });
 
-type Json = Record<string, unknown>;
-type Lease = { job: string; lane: number; invocation: string; generation: number };
-
-const asService = serviceRunner(db);
-
-async function rpc(fn: string, args: unknown[]): Promise<Json> {
-  const placeholders = args.map((_, i) => `$${i + 1}`).join(', ');
-  const rows = await asService<{ result: Json }>(`select to_jsonb(${fn}(${placeholders})) as result`, args);
-  return rows[0]!.result;
-}
+const { asService, rpc } = stateMachineCalls(db);
 
 let orgId: string;
 let userId: string;
@@ -60,13 +51,6 @@ async function claim(jobId: string, lane: number | null = null, budget: Json | n
   return rpc('public.claim_export_lane', [jobId, lane, 60, budget]);
 }
 
-function leaseOf(jobId: string, claimed: Json): Lease {
-  expect(claimed).toMatchObject({ claimed: true });
-  const lane = (claimed.lane as { lane_no: number }).lane_no;
-  return { job: jobId, lane, invocation: claimed.invocation_id as string, generation: claimed.generation as number };
-}
-
-const args = (l: Lease) => [l.job, l.lane, l.invocation, l.generation];
 const sha = (n: number) => n.toString(16).padStart(64, '0');
 
 type ShardArgs = {
@@ -220,7 +204,7 @@ describe('lanes', () => {
       jobId,
       won.find((c) => (c.lane as Json).lane_no === 1)!,
     );
-    const handedOff = await rpc('public.hand_off_export_lane', args(first));
+    const handedOff = await rpc('public.hand_off_export_lane', leaseArgs(first));
     expect(handedOff).toMatchObject({ outcome: 'released', kick: [{ job_id: jobId, lane_no: 1 }] });
     const next = await claim(jobId, 1);
     expect(next).toMatchObject({ claimed: true, generation: 2 });
@@ -240,7 +224,7 @@ describe('record_export_shard', () => {
     // Past the lane's upper bound.
     await expect(record(one, { seq: 3, after: 500, last: 1100 })).rejects.toThrow(/does not continue the lane/);
 
-    await rpc('public.hand_off_export_lane', args(one));
+    await rpc('public.hand_off_export_lane', leaseArgs(one));
     const resumed = await claim(jobId, 1);
     expect(resumed.lane).toMatchObject({ lane_no: 1, cursor_key: 500, next_seq: 3, key_upper: 1000 });
     expect(await job(jobId)).toMatchObject({ shards_written: 3, rows_written: 750 });
@@ -267,7 +251,7 @@ describe('record_export_shard', () => {
     await expireLease(jobId, 1);
     const fresh = leaseOf(jobId, await claim(jobId));
     expect((await record(stale, { seq: 1, after: null, last: 250 })).outcome).toBe('lease_lost');
-    expect((await rpc('public.finish_export_lane', args(stale))).outcome).toBe('lease_lost');
+    expect((await rpc('public.finish_export_lane', leaseArgs(stale))).outcome).toBe('lease_lost');
     expect((await record(fresh, { seq: 1, after: null, last: 250 })).outcome).toBe('recorded');
     const shards = await asService<Json>('select generation::int from public.export_shards where job_id = $1', [jobId]);
     expect(shards).toEqual([{ generation: fresh.generation }]);
@@ -280,9 +264,9 @@ describe('record_export_shard', () => {
     await record(one, { seq: 1, after: null, last: 250 });
     expect(await rpc('public.request_export_cancel', [jobId])).toMatchObject({ status: 'running' });
     expect((await record(one, { seq: 2, after: 250, last: 500 })).outcome).toBe('cancel_requested');
-    expect(await rpc('public.acknowledge_export_cancel', args(one))).toMatchObject({ job_status: 'running' });
+    expect(await rpc('public.acknowledge_export_cancel', leaseArgs(one))).toMatchObject({ job_status: 'running' });
     expect((await record(two, { seq: 1, after: 1000, last: 1250 })).outcome).toBe('cancel_requested');
-    expect(await rpc('public.acknowledge_export_cancel', args(two))).toMatchObject({ job_status: 'cancelled' });
+    expect(await rpc('public.acknowledge_export_cancel', leaseArgs(two))).toMatchObject({ job_status: 'cancelled' });
     expect(await job(jobId)).toMatchObject({ status: 'cancelled', shards_written: 1 });
     expect(await notifications(jobId)).toEqual([{ kind: 'export_cancelled', run_no: 1 }]);
   });
@@ -292,8 +276,8 @@ describe('record_export_shard', () => {
     const l = leaseOf(jobId, await claim(jobId));
     await record(l, { seq: 1, after: null, last: 250 });
     await rpc('public.request_export_cancel', [jobId]);
-    expect(await rpc('public.finish_export_lane', args(l))).toEqual({ outcome: 'cancel_requested' });
-    await rpc('public.acknowledge_export_cancel', args(l));
+    expect(await rpc('public.finish_export_lane', leaseArgs(l))).toEqual({ outcome: 'cancel_requested' });
+    await rpc('public.acknowledge_export_cancel', leaseArgs(l));
     const done = await job(jobId);
     expect(done.status).toBe('cancelled');
     expect(await notifications(jobId)).toEqual([{ kind: 'export_cancelled', run_no: 1 }]);
@@ -340,7 +324,7 @@ describe('warm hand-off', () => {
     expect(await rpc('public.preview_export_heir', [jobId, 1, randomUUID()])).toEqual({ available: false });
     const heir = await rpc('public.register_export_heir', [jobId, 1, holder.invocation]);
     expect(await rpc('public.preview_export_heir', [jobId, 1, holder.invocation])).toEqual({ available: false });
-    const announce = (l: Lease, afterKey: string) => rpc('public.announce_export_baton', [...args(l), afterKey]);
+    const announce = (l: Lease, afterKey: string) => rpc('public.announce_export_baton', [...leaseArgs(l), afterKey]);
 
     // Only the lease holder of the current generation announces.
     expect(await announce({ ...holder, generation: holder.generation + 1 }, '500')).toEqual({ announced: false });
@@ -438,9 +422,9 @@ describe('one lock order: the job, then its lane, then invocations', () => {
   });
 
   it.each([
-    ['heartbeat_export_lane', (l: Lease) => rpc('public.heartbeat_export_lane', args(l))],
-    ['announce_export_baton', (l: Lease) => rpc('public.announce_export_baton', [...args(l), '100'])],
-    ['hand_off_export_lane', (l: Lease) => rpc('public.hand_off_export_lane', args(l))],
+    ['heartbeat_export_lane', (l: Lease) => rpc('public.heartbeat_export_lane', leaseArgs(l))],
+    ['announce_export_baton', (l: Lease) => rpc('public.announce_export_baton', [...leaseArgs(l), '100'])],
+    ['hand_off_export_lane', (l: Lease) => rpc('public.hand_off_export_lane', leaseArgs(l))],
   ])('%s beside a recording holder never deadlocks', async (_name, call) => {
     const jobId = await newJob();
     const lease = leaseOf(jobId, await claim(jobId));
@@ -456,7 +440,7 @@ describe('storage clean-up of an ended job', () => {
     const l = leaseOf(jobId, await claim(jobId));
     await record(l, { seq: 1, after: null, last: 250 });
     await rpc('public.request_export_cancel', [jobId]);
-    await rpc('public.acknowledge_export_cancel', args(l));
+    await rpc('public.acknowledge_export_cancel', leaseArgs(l));
     expect((await job(jobId)).status).toBe('cancelled');
     // Not yet: the job's 60 s lease may still have a live writer.
     expect(await rpc('public.begin_export_cleanup', [jobId])).toEqual({ taken: false });
@@ -584,7 +568,7 @@ describe('caps', () => {
     const one = leaseOf(jobId, await claim(jobId, 1));
     leaseOf(jobId, await claim(jobId, 2));
     expect(await claim(jobId, 3)).toMatchObject({ claimed: false, reason: 'capped' });
-    const finished = await rpc('public.finish_export_lane', args(one));
+    const finished = await rpc('public.finish_export_lane', leaseArgs(one));
     expect(finished.kick).toEqual([{ job_id: jobId, lane_no: 3 }]);
     expect(await claim(jobId, 3)).toMatchObject({ claimed: true });
   });
@@ -600,7 +584,7 @@ describe('caps', () => {
     expect(await claim(small, 1)).toMatchObject({ reason: 'capped' });
 
     // The big job's lane 1 hands off: the small job (0 running, 4 fewer) gets the slot, not lane 5.
-    const handoff = await rpc('public.hand_off_export_lane', args(big1));
+    const handoff = await rpc('public.hand_off_export_lane', leaseArgs(big1));
     expect(handoff.outcome).toBe('yielded');
     expect(handoff.kick).toEqual([{ job_id: small, lane_no: 1 }]);
     expect(await claim(small, 1)).toMatchObject({ claimed: true });
@@ -612,7 +596,7 @@ describe('failures and retries', () => {
   it('backs off retryable failures per lane, resets attempts after a good shard, and fails at the cap', async () => {
     const jobId = await newJob({ maxAttempts: 3 });
     let l = leaseOf(jobId, await claim(jobId));
-    const first = await rpc('public.fail_export_lane', [...args(l), 'source_unavailable', '503', true]);
+    const first = await rpc('public.fail_export_lane', [...leaseArgs(l), 'source_unavailable', '503', true]);
     expect(first.outcome).toBe('retrying');
     expect(await job(jobId)).toMatchObject({ status: 'retrying', attempts: 1 });
     expect(await claim(jobId)).toMatchObject({ claimed: false, reason: 'not_due' });
@@ -623,7 +607,7 @@ describe('failures and retries', () => {
     expect(await job(jobId)).toMatchObject({ attempts: 0, last_error: null });
 
     for (let attempt = 1; attempt <= 3; attempt += 1) {
-      const failed = await rpc('public.fail_export_lane', [...args(l), 'storage_failed', 'timeout', true]);
+      const failed = await rpc('public.fail_export_lane', [...leaseArgs(l), 'storage_failed', 'timeout', true]);
       expect(failed.outcome).toBe(attempt < 3 ? 'retrying' : 'failed');
       await db.query('update public.export_lanes set next_retry_at = now() where job_id = $1', [jobId]);
       const next = await claim(jobId);
@@ -637,7 +621,7 @@ describe('failures and retries', () => {
   it('fails a permanent error at once', async () => {
     const jobId = await newJob();
     const l = leaseOf(jobId, await claim(jobId));
-    const failed = await rpc('public.fail_export_lane', [...args(l), 'bad_filter', 'no field x', false]);
+    const failed = await rpc('public.fail_export_lane', [...leaseArgs(l), 'bad_filter', 'no field x', false]);
     expect(failed).toMatchObject({ outcome: 'failed', attempts: 1 });
     // It names the shard it was writing, as a killed holder's failure does.
     expect((await job(jobId)).last_error).toBe('Shard 1 of the lane (keys after the start): no field x');
@@ -659,7 +643,7 @@ describe('invocations', () => {
     const jobId = await newJob();
     const l = leaseOf(jobId, await claim(jobId));
     await record(l, { seq: 1, after: null, last: 250 });
-    await rpc('public.finish_export_lane', args(l));
+    await rpc('public.finish_export_lane', leaseArgs(l));
     // An instance stopped right after finishing (before its own end call) leaves no invocation running.
     expect(await invocation(l.invocation)).toMatchObject({ end_reason: 'completed', cpu_ms: null });
     expect((await invocation(l.invocation))!.ended_at).not.toBeNull();
@@ -677,11 +661,11 @@ describe('notifications', () => {
     const jobId = await newJob();
     const l = leaseOf(jobId, await claim(jobId));
     await record(l, { seq: 1, after: null, last: 250 });
-    expect(await rpc('public.finish_export_lane', args(l))).toMatchObject({
+    expect(await rpc('public.finish_export_lane', leaseArgs(l))).toMatchObject({
       outcome: 'completed',
       job_status: 'completed',
     });
-    expect((await rpc('public.finish_export_lane', args(l))).outcome).toBe('stopped');
+    expect((await rpc('public.finish_export_lane', leaseArgs(l))).outcome).toBe('stopped');
     await asService(`select private.notify_export_outcome($1, 'export_completed')`, [jobId]);
     expect(await notifications(jobId)).toEqual([{ kind: 'export_completed', run_no: 1 }]);
   });
@@ -689,10 +673,10 @@ describe('notifications', () => {
   it('notify again when a re-run fails again: one per outcome of each run', async () => {
     const jobId = await newJob();
     let l = leaseOf(jobId, await claim(jobId));
-    await rpc('public.fail_export_lane', [...args(l), 'source_rejected', 'collection gone', false]);
+    await rpc('public.fail_export_lane', [...leaseArgs(l), 'source_rejected', 'collection gone', false]);
     await rpc('public.request_export_rerun', [jobId, [], []]);
     l = leaseOf(jobId, await claim(jobId));
-    await rpc('public.fail_export_lane', [...args(l), 'source_rejected', 'collection still gone', false]);
+    await rpc('public.fail_export_lane', [...leaseArgs(l), 'source_rejected', 'collection still gone', false]);
     expect(await notifications(jobId)).toEqual([
       { kind: 'export_failed', run_no: 1 },
       { kind: 'export_failed', run_no: 2 },
@@ -707,8 +691,8 @@ describe('re-runs', () => {
     const two = leaseOf(jobId, await claim(jobId, 2));
     await record(one, { seq: 1, after: null, last: 250 });
     await record(two, { seq: 1, after: 300, last: 400 });
-    await rpc('public.finish_export_lane', args(one));
-    await rpc('public.finish_export_lane', args(two));
+    await rpc('public.finish_export_lane', leaseArgs(one));
+    await rpc('public.finish_export_lane', leaseArgs(two));
     expect(await job(jobId)).toMatchObject({ status: 'completed' });
 
     await expect(rpc('public.request_export_rerun', [jobId, [2], []])).rejects.toThrow(/one reason per shard/);
@@ -725,7 +709,7 @@ describe('re-runs', () => {
       outcome: 'recorded',
       shard_no: 2,
     });
-    expect(await rpc('public.finish_export_lane', args(l))).toMatchObject({ job_status: 'completed' });
+    expect(await rpc('public.finish_export_lane', leaseArgs(l))).toMatchObject({ job_status: 'completed' });
     const history = await asService<Json>(
       'select attempt, replaced_because from public.export_shard_attempts where job_id = $1',
       [jobId],
@@ -741,7 +725,7 @@ describe('re-runs', () => {
     const jobId = await newJob();
     let l = leaseOf(jobId, await claim(jobId));
     await record(l, { seq: 1, after: null, last: 250 });
-    await rpc('public.finish_export_lane', args(l));
+    await rpc('public.finish_export_lane', leaseArgs(l));
     await rpc('public.request_export_rerun', [jobId, [1], ['checksum mismatch']]);
     l = leaseOf(jobId, await claim(jobId));
     const changed = await record(l, { seq: 1, after: null, last: 250, rerunOf: 1, rows: 249, sha: sha(1) });
@@ -830,7 +814,7 @@ describe('progress from per-lane counters', () => {
       written.map((l) => ({ lane: l.lane, status: 'running', shards: 5, rows: l.rows, estimated: 250, attempts: 0 })),
     );
 
-    for (const l of leases) await rpc('public.finish_export_lane', args(l));
+    for (const l of leases) await rpc('public.finish_export_lane', leaseArgs(l));
     expect(await job(jobId)).toMatchObject({ status: 'completed', ...(await manifestProgress(jobId)) });
 
     // A download found a damaged object: nothing it counts changes until the shard is re-run.
@@ -875,7 +859,7 @@ describe('progress from per-lane counters', () => {
     expect(rewritten.map((l) => l.gzip_bytes)).toEqual(
       written.map((l) => (l.gzip_bytes as number) + (l.lane === 1 || l.lane === 3 ? 7 : 0)),
     );
-    for (const l of again) await rpc('public.finish_export_lane', args(l));
+    for (const l of again) await rpc('public.finish_export_lane', leaseArgs(l));
     expect(await job(jobId)).toMatchObject({ status: 'completed', run_no: 2, ...(await manifestProgress(jobId)) });
 
     // Each run's outcome says what the file held when it ended.
@@ -959,7 +943,7 @@ describe('history outlives people', () => {
     await db.query('delete from auth.users where id = $1', [leaver]);
     expect(await job(jobId)).toMatchObject({ requested_by: null, status: 'queued' });
     const l = leaseOf(jobId, await claim(jobId));
-    await rpc('public.finish_export_lane', args(l));
+    await rpc('public.finish_export_lane', leaseArgs(l));
     expect(await job(jobId)).toMatchObject({ status: 'completed' });
     expect(await notifications(jobId)).toEqual([]);
   });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readExportManifest, readExportManifestChanges } from '../../lib/exports/read-export-manifest';
 import type { ExportManifest } from '../../lib/queries/export-manifest-query';
 import { mergeManifestChanges } from '../../lib/queries/merge-manifest-changes';
-import { serviceRunner } from './as-service';
+import { type Json, type Lease, leaseArgs, stateMachineCalls } from './state-machine-calls';
 import { createSource, createTenant, type Tenant } from './export-fixtures';
 import { testStack } from './stack-info';
 
@@ -18,20 +18,13 @@ import { testStack } from './stack-info';
  */
 const stack = testStack();
 const db = new pg.Pool({ connectionString: stack.pgConnectionString, max: 6 });
-const asService = serviceRunner(db);
+const { asService, rpc, claimLane: claim } = stateMachineCalls(db);
 
-type Json = Record<string, unknown>;
 type PlanNode = { 'Node Type': string; 'Index Name'?: string; 'Index Cond'?: string; Plans?: PlanNode[] };
 const nodes = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-type Lease = { job: string; lane: number; invocation: string; generation: number };
 
 let tenant: Tenant;
 let sourceId: string;
-
-async function rpc(fn: string, args: unknown[]): Promise<Json> {
-  const placeholders = args.map((_, i) => `$${i + 1}`).join(', ');
-  return (await asService<{ result: Json }>(`select to_jsonb(${fn}(${placeholders})) as result`, args))[0]!.result;
-}
 
 async function newJob(bounds: number[] = []): Promise<string> {
   const [row] = await asService<{ id: string }>(
@@ -43,19 +36,12 @@ async function newJob(bounds: number[] = []): Promise<string> {
   return row!.id;
 }
 
-async function claim(jobId: string, lane: number): Promise<Lease> {
-  const claimed = await rpc('public.claim_export_lane', [jobId, lane, 60, null]);
-  expect(claimed).toMatchObject({ claimed: true });
-  return { job: jobId, lane, invocation: claimed.invocation_id as string, generation: claimed.generation as number };
-}
-
-const args = (l: Lease) => [l.job, l.lane, l.invocation, l.generation];
 const sha = (n: number) => n.toString(16).padStart(64, '0');
 
 const RECORD = `select public.record_export_shard($1::uuid, $2::int, $3::uuid, $4::bigint, $5::int, $6::int, $7::bigint,
   $8::bigint, $9::int, $10::bigint, $11::int, $12::text, $13::text, $14::int, $15::int, $16::boolean) as result`;
 const recordArgs = (l: Lease, seq: number, after: number | null, last: number, rerunOf: number | null = null) => [
-  ...args(l),
+  ...leaseArgs(l),
   rerunOf,
   seq,
   after,
@@ -122,15 +108,15 @@ describe('a read since a cursor', () => {
 
     // Lane 2 records (its invocation moves with it); lane 1's holder only renews its lease.
     await record(two, 2, 1250, 1500);
-    expect(await rpc('public.heartbeat_export_lane', args(one))).toMatchObject({ held: true });
+    expect(await rpc('public.heartbeat_export_lane', leaseArgs(one))).toMatchObject({ held: true });
     const moved = await since(jobId, quiet.cursor);
     expect(shardKeys(moved.shards)).toEqual(['2.2@1']);
     expect(moved.invocations.map((i) => i.id).sort()).toEqual([one.invocation, two.invocation].sort());
     expect(moved.attempts).toEqual([]);
 
     // The job ends, and a re-run of shard 1.2 is asked for: the shard changes (waiting for its re-run).
-    await rpc('public.finish_export_lane', args(one));
-    await rpc('public.finish_export_lane', args(two));
+    await rpc('public.finish_export_lane', leaseArgs(one));
+    await rpc('public.finish_export_lane', leaseArgs(two));
     const [rerunOf] = await asService<{ shard_no: number }>(
       'select shard_no from public.export_shards where job_id = $1 and lane = 1 and lane_seq = 2',
       [jobId],
@@ -186,7 +172,7 @@ describe('a read since a cursor', () => {
         jobId,
         shardNo,
       ]);
-      await late.query('select public.heartbeat_export_lane($1, $2, $3, $4)', args(one));
+      await late.query('select public.heartbeat_export_lane($1, $2, $3, $4)', leaseArgs(one));
       await record(two, 1, 1000, 1250);
 
       const during = await since(jobId, start.cursor);
