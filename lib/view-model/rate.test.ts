@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addSample, estimateEta, estimateRate, type RateSample, samplesFromShards } from './rate';
+import { addSample, estimateRate, type RateSample, samplesFromShards } from './rate';
 
 function steady(perSecond: number, seconds: number, everyMs = 1000): RateSample[] {
   let samples: RateSample[] = [];
@@ -61,17 +61,6 @@ describe('estimateRate', () => {
     const rate = estimateRate(samples);
     expect(rate.settled).toBe(true);
     expect(rate.low!).toBeLessThan(rate.high!);
-  });
-});
-
-describe('estimateEta', () => {
-  it('gives a range only once settled', () => {
-    expect(estimateEta(estimateRate(steady(100, 3)), 10_000)).toBeNull();
-    expect(estimateEta(estimateRate(steady(100, 12)), 10_000)).toEqual([100, 100]);
-  });
-
-  it('is null when nothing is left', () => {
-    expect(estimateEta(estimateRate(steady(100, 12)), 0)).toBeNull();
   });
 });
 

@@ -1,7 +1,6 @@
 /**
- * Records/s and ETA from the job row's progress samples (Realtime delivers one every ~second while a job
- * runs). Honest progress: a rate is always shown, an ETA only once the rate has settled, and then as a
- * range — hand-offs between invocations pause the export for a moment, so a single number would lie.
+ * Records/s from the job row's progress samples (Realtime delivers one every ~second while a job runs):
+ * a rate is always shown. The time left is smoothed on its own (eta.ts).
  */
 
 export type RateSample = { at: number; rows: number };
@@ -57,12 +56,6 @@ export function estimateRate(samples: readonly RateSample[]): RateEstimate {
   const settled =
     span >= SETTLE_MIN_SPAN_MS && samples.length >= SETTLE_MIN_SAMPLES && (high - low) / high <= SETTLE_MAX_DRIFT;
   return { perSecond, settled, low, high };
-}
-
-/** Seconds left as [soonest, latest], or null while the rate is unsettled or nothing is left. */
-export function estimateEta(rate: RateEstimate, remainingRows: number): [number, number] | null {
-  if (!rate.settled || !rate.low || !rate.high || remainingRows <= 0) return null;
-  return [Math.ceil(remainingRows / rate.high), Math.ceil(remainingRows / rate.low)];
 }
 
 /**
