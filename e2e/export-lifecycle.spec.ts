@@ -190,7 +190,7 @@ test('cancel while running: cancelling, then cancelled; retry missing completes 
   // The rest is named lane by lane: where each resumes, in its shards and records.
   const preview = dialog.getByText(/^This will re-run /);
   await expect(preview).toContainText(
-    /the unwritten rest: (shards [\d,]+–~[\d,]+ of lane \d \(records [\d,]+–~[\d,]+\)|lanes? [\d–, and]+ in full)/,
+    /the unwritten rest, by the estimate: (shards [\d,]+–[\d,]+ of lane \d \(records [\d,]+–[\d,]+\)|lane \d from its shard|lanes? [\d–, and]+ in full)/,
   );
   await expect(preview).not.toContainText('the unwritten rest (~');
   await snap(page, testInfo, '07-retry-preview');

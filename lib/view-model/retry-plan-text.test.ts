@@ -19,8 +19,8 @@ const plan = {
 describe('describePlan', () => {
   it('names the shards to re-run and, lane by lane, the shards and records of the unwritten rest', () => {
     expect(describePlan(plan)).toBe(
-      'shards 38–39 (200 records) and the unwritten rest: shards 121–~269 of lane 2 (records 12,001–~26,900) ' +
-        'and lanes 3 and 4 in full (~13,400 records)',
+      'shards 38–39 (200 records) and the unwritten rest, by the estimate: shards 121–269 of lane 2 ' +
+        '(records 12,001–26,900) and lanes 3 and 4 in full (13,400 records)',
     );
   });
 
@@ -32,14 +32,14 @@ describe('describePlan', () => {
 describe('describeTail', () => {
   it('says where a lane resumes when it has written past its estimate', () => {
     expect(describeTail([{ lane: 1, fromLaneShard: 70, toLaneShard: 70, fromRecord: 6_901, toRecord: 6_901 }], 0)).toBe(
-      'the unwritten rest: shard 70 on of lane 1 (record 6,901 on)',
+      'the unwritten rest, by the estimate: lane 1 from its shard 70 (record 6,901 on)',
     );
   });
 
   it('groups runs of untouched lanes', () => {
     const fresh = (lane: number) => ({ lane, fromLaneShard: 1, toLaneShard: 10, fromRecord: 1, toRecord: 1_000 });
     expect(describeTail([fresh(1), fresh(2), fresh(3), fresh(5)], 0)).toBe(
-      'the unwritten rest: lanes 1–3 and 5 in full (~4,000 records)',
+      'the unwritten rest, by the estimate: lanes 1–3 and 5 in full (4,000 records)',
     );
   });
 });

@@ -9,23 +9,23 @@ function laneList(lanes: readonly number[]): string {
   return `${lanes.length === 1 ? 'lane' : 'lanes'} ${list}`;
 }
 
-/** "shards 121–~269 of lane 2 (records 12,001–~26,900)": where a started lane resumes, to its estimated end. */
+/** "shards 121–269 of lane 2 (records 12,001–26,900)": where a started lane resumes, to its estimated end. */
 function resumedLane(t: TailLane): string {
-  const shards =
-    t.toLaneShard > t.fromLaneShard
-      ? `shards ${formatCount(t.fromLaneShard)}–~${formatCount(t.toLaneShard)}`
-      : `shard ${formatCount(t.fromLaneShard)} on`;
-  const records =
-    t.toRecord > t.fromRecord
-      ? `records ${formatCount(t.fromRecord)}–~${formatCount(t.toRecord)}`
-      : `record ${formatCount(t.fromRecord)} on`;
-  return `${shards} of lane ${t.lane} (${records})`;
+  if (t.toLaneShard <= t.fromLaneShard || t.toRecord <= t.fromRecord) {
+    // Past its estimate already: where it resumes is all there is to say.
+    return `lane ${t.lane} from its shard ${formatCount(t.fromLaneShard)} (record ${formatCount(t.fromRecord)} on)`;
+  }
+  return (
+    `shards ${formatCount(t.fromLaneShard)}–${formatCount(t.toLaneShard)} of lane ${t.lane} ` +
+    `(records ${formatCount(t.fromRecord)}–${formatCount(t.toRecord)})`
+  );
 }
 
 /**
  * The never-written rest, named: each started lane's shards and records from where it resumes, the
- * lanes that never started grouped ("lanes 3 and 4 in full (~13,400 records)"). Shard numbers are the
- * lane's own: job-wide numbers are given as shards are recorded.
+ * lanes that never started grouped ("lanes 3 and 4 in full (13,400 records)"). Where a lane ends is its
+ * estimate, said once up front. Shard numbers are the lane's own: job-wide numbers are given as shards
+ * are recorded.
  */
 export function describeTail(lanes: readonly TailLane[], rowsEstimate: number): string {
   if (lanes.length === 0) return `the unwritten rest (~${formatCount(rowsEstimate)} records)`;
@@ -33,13 +33,13 @@ export function describeTail(lanes: readonly TailLane[], rowsEstimate: number): 
   const parts = lanes.filter((t) => t.fromRecord > 1).map(resumedLane);
   if (fresh.length > 0) {
     const records = fresh.reduce((sum, t) => sum + t.toRecord, 0);
-    parts.push(`${laneList(fresh.map((t) => t.lane))} in full (~${formatCount(records)} records)`);
+    parts.push(`${laneList(fresh.map((t) => t.lane))} in full (${formatCount(records)} records)`);
   }
   const list = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : (parts[0] ?? '');
-  return `the unwritten rest: ${list}`;
+  return `the unwritten rest, by the estimate: ${list}`;
 }
 
-/** "shards 38 and 215–268 (13,750 records) and the unwritten rest: shards 121–~269 of lane 2 (…)". */
+/** "shards 38 and 215–268 (13,750 records) and the unwritten rest, by the estimate: shards 121–269 of lane 2 (…)". */
 export function describePlan(plan: RetryPlan): string {
   const parts: string[] = [];
   if (plan.shards.length > 0) {
