@@ -36,8 +36,8 @@ function Stat({
 }
 
 /**
- * Honest progress: shards, records, bytes, elapsed time and records/s always; an ETA only once the rate
- * has settled, and then as a range.
+ * Honest progress: shards, records, bytes, elapsed time and records/s always; the time left only once
+ * the rate has settled, and then as a range that counts down rather than flaps (lib/view-model/eta.ts).
  */
 export function ExportCounters({
   job,
