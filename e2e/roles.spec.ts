@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures';
-import { AUTH_FILE, expectAccessible, signIn, startExport, viewerUser } from './support';
+import { AUTH_FILE, expectAccessible, signIn, snap, startExport, viewerUser } from './support';
 
 // This test signs in as the viewer of the demo agency itself.
 test.use({ storageState: { cookies: [], origins: [] } });
@@ -30,6 +30,7 @@ test('a viewer watches and downloads, but cannot start, cancel or re-run (hidden
   await expect(panel.getByRole('button', { name: 'Re-run shard' })).toHaveCount(0);
   await expect(panel.getByRole('button', { name: 'Copy link' })).toBeVisible();
   await expectAccessible(page, testInfo, 'export-viewer-shard');
+  await snap(page, testInfo, '52-viewer-shard-panel');
 
   const started = await page.request.post('/api/exports', { data: { sourceId: job.source_id, format: 'csv' } });
   expect(started.status()).toBe(403);
