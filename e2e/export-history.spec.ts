@@ -71,7 +71,7 @@ test('a shard’s history keeps every attempt; the activity says who did what, r
   await expect(activity.getByText(/^Invocation #1 on lane \d+/)).toBeVisible();
   // The throughput chart, drawn from the shards' write times, with a text alternative.
   await expect(
-    page.getByRole('img', { name: /^Throughput over .* peak [\d,]+ records\/s; lane 1: [\d,]+ records/ }),
+    page.getByRole('figure', { name: /^Throughput over .* peak [\d,]+ records\/s; lane 1: [\d,]+ records/ }),
   ).toBeVisible();
   await expectAccessible(page, testInfo, 'activity');
   await snapWidths(page, testInfo, '21-activity');

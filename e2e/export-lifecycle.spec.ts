@@ -187,7 +187,12 @@ test('cancel while running: cancelling, then cancelled; retry missing completes 
   // Retry missing: preview first, then confirm.
   await page.getByRole('button', { name: 'Retry missing' }).click();
   const dialog = page.getByRole('alertdialog', { name: 'Retry what is missing' });
-  await expect(dialog.getByText(/This will re-run .*the unwritten rest \(~[\d,]+ records\)/)).toBeVisible();
+  // The rest is named lane by lane: where each resumes, in its shards and records.
+  const preview = dialog.getByText(/^This will re-run /);
+  await expect(preview).toContainText(
+    /the unwritten rest, by the estimate: (shards [\d,]+–[\d,]+ of lane \d \(records [\d,]+–[\d,]+\)|lane \d from its shard|lanes? [\d–, and]+ in full)/,
+  );
+  await expect(preview).not.toContainText('the unwritten rest (~');
   await snap(page, testInfo, '07-retry-preview');
   await expectAccessible(page, testInfo, 'retry-preview');
   await dialog.getByRole('button', { name: /^Re-run/ }).click();

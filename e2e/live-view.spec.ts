@@ -113,8 +113,8 @@ test('the time left survives a reload: the rate comes from the server’s record
   await expect
     .poll(async () => (await getManifest(page, job.id)).shards.length, { timeout: 60_000 })
     .toBeGreaterThanOrEqual(15);
-  // The estimate shows once the rate has settled (its two half-windows agree within 35 %): on a busy
-  // machine that can take a while, so wait for it here, then prove the reload keeps it.
+  // The estimate shows once the rate has settled (5 samples over 10 s): on a busy machine that can take
+  // a while, so wait for it here, then prove the reload keeps it.
   await expect(page.getByText('estimated range')).toBeVisible({ timeout: 60_000 });
   // Once the old document is gone (commit), every manifest response belongs to the reloaded page.
   await page.reload({ waitUntil: 'commit' });

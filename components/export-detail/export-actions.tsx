@@ -57,7 +57,7 @@ export function ExportActions({ job, canOperate }: { job: ExportJob; canOperate:
     return (
       <div className="flex flex-wrap items-center gap-2">
         <p className="text-sm text-neutral-600">
-          Your role is viewer: you can watch and download; a member can cancel or re-run.
+          Your role is viewer: you can watch and download; a member can rename, cancel, re-run or run it again.
         </p>
         <DownloadButton job={job} />
       </div>

@@ -3,7 +3,8 @@ import type { ExportJob } from '@/lib/exports/types';
 import { cn } from '@/lib/utils';
 import { formatBytes, formatCount, formatDuration, formatEtaRange, formatRate } from '@/lib/view-model/format';
 import { jobDurationMs, jobProgress } from '@/lib/view-model/job-status';
-import { estimateEta, type RateEstimate } from '@/lib/view-model/rate';
+import type { RateEstimate } from '@/lib/view-model/rate';
+import { shardCountNote } from '@/lib/view-model/shard-count-note';
 
 function Stat({
   label,
@@ -35,29 +36,32 @@ function Stat({
 }
 
 /**
- * Honest progress: shards, records, bytes, elapsed time and records/s always; an ETA only once the rate
- * has settled, and then as a range.
+ * Honest progress: shards, records, bytes, elapsed time and records/s always; the time left only once
+ * the rate has settled, and then as a range that counts down rather than flaps (lib/view-model/eta.ts).
  */
 export function ExportCounters({
   job,
   rate,
+  timeLeft,
   now,
   stale = false,
 }: {
   job: ExportJob;
   rate: RateEstimate;
+  /** Seconds left as [soonest, latest], smoothed (useEta), or null while estimating. */
+  timeLeft: [number, number] | null;
   now: number;
   /** No live updates: the counts may have moved on. Dim them and stop the ETA rather than guess. */
   stale?: boolean;
 }) {
   const progress = jobProgress(job);
+  const countNote = shardCountNote(job, progress.expected);
   const elapsed = jobDurationMs(job, now || Date.parse(job.updated_at));
   const averageRate = elapsed && elapsed > 0 ? (job.rows_written / elapsed) * 1000 : null;
   const running = job.status === 'running';
   const shownRate = running ? (rate.perSecond ?? averageRate) : averageRate;
   const cancelling = running && Boolean(job.cancel_requested_at);
-  const eta =
-    running && !stale && !cancelling ? estimateEta(rate, Math.max(0, job.estimated_rows - job.rows_written)) : null;
+  const eta = running && !stale && !cancelling ? timeLeft : null;
 
   return (
     <section aria-label="Progress" className="flex flex-col gap-3">
@@ -76,7 +80,7 @@ export function ExportCounters({
         />
         <p className="text-sm text-neutral-700 tabular-nums">
           {formatCount(progress.done)} of {formatCount(progress.expected)} shards ({Math.round(progress.fraction * 100)}
-          %)
+          %){countNote ? <span className="text-neutral-600"> · {countNote}</span> : null}
         </p>
       </div>
       <dl className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">

@@ -20,7 +20,14 @@ const copy = (text: string, what: string) =>
  * The export's name as the page heading, renamed in place (pencil → field → Save; Escape cancels), so
  * identical exports can be told apart. Focus goes back to the pencil when editing ends.
  */
-export function ExportName({ job }: { job: ExportJob }) {
+export function ExportName({
+  job,
+  canRename,
+}: {
+  job: ExportJob;
+  /** A viewer may not rename: no pencil (the page's role note says what a viewer can do). */
+  canRename: boolean;
+}) {
   const queryClient = useQueryClient();
   const rename = useMutation(renameExportMutationOptions(queryClient, job.id));
   const [editing, setEditing] = useState(false);
@@ -60,19 +67,21 @@ export function ExportName({ job }: { job: ExportJob }) {
     return (
       <div className="flex min-w-0 items-center gap-1">
         <h1 className="min-w-0 text-2xl font-semibold break-words">{job.name}</h1>
-        <Button
-          ref={pencil}
-          variant="ghost"
-          size="icon"
-          aria-label="Rename export"
-          title="Rename export"
-          onClick={() => {
-            setDraft(job.name);
-            setEditing(true);
-          }}
-        >
-          <PencilIcon aria-hidden />
-        </Button>
+        {canRename ? (
+          <Button
+            ref={pencil}
+            variant="ghost"
+            size="icon"
+            aria-label="Rename export"
+            title="Rename export"
+            onClick={() => {
+              setDraft(job.name);
+              setEditing(true);
+            }}
+          >
+            <PencilIcon aria-hidden />
+          </Button>
+        ) : null}
       </div>
     );
   }

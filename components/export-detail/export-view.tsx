@@ -60,6 +60,7 @@ import { ExportIdentity, ExportName } from './export-identity';
 import { ShardInspector } from './shard-inspector';
 import { SupportPanel } from './support-panel';
 import { useLiveView } from './use-live-view';
+import { useEta } from './use-eta';
 import { useRate } from './use-rate';
 import { useThrottledEffect } from './use-throttled-effect';
 
@@ -100,6 +101,7 @@ export function ExportView({
   const live = useLiveView(id, connection.state, job.status === 'running', connection.lastMessageAt);
   const now = live.now;
   const rate = useRate(job, manifest.data?.shards);
+  const timeLeft = useEta(job, manifest.data?.shards);
 
   // The manifest carries the job row too: keep whichever is newer.
   useEffect(() => {
@@ -172,9 +174,11 @@ export function ExportView({
         <div className="flex flex-wrap items-start justify-between gap-4">
           <div className="flex flex-col gap-1.5">
             <div className="flex flex-wrap items-center gap-3">
-              <ExportName job={job} />
+              <ExportName job={job} canRename={canOperate} />
               <ExportStatusBadge job={job} />
-              <ConnectionIndicator live={live} now={now} />
+              {/* Only while the export can still change: "Live" beside a finished one promises updates
+                  that will not come. */}
+              {active ? <ConnectionIndicator live={live} now={now} /> : null}
             </div>
             <p className="text-sm text-neutral-600">
               {job.collection} → {job.format.toUpperCase()} · {job.fields.length} column
@@ -206,7 +210,7 @@ export function ExportView({
         onOpenShard={(no) => void setUrl({ shard: no })}
       />
 
-      <ExportCounters job={job} rate={rate} now={now} stale={live.stale} />
+      <ExportCounters job={job} rate={rate} timeLeft={timeLeft} now={now} stale={live.stale} />
 
       <Tabs value={tab} onValueChange={(v) => void setUrl({ tab: v === 'support' || v === 'activity' ? v : null })}>
         <TabsList aria-label="Export views">
@@ -292,6 +296,7 @@ export function ExportView({
         position={shard !== null ? (model.positions.get(shard) ?? null) : null}
         manifest={manifest.data}
         check={verification?.find((c) => c.shardNo === shard)}
+        canOperate={canOperate}
         onClose={() => void setUrl({ shard: null })}
       />
 

@@ -17,8 +17,8 @@ import {
 import { Button } from '@/components/ui/button';
 import { errorMessage } from '@/lib/queries/api-fetch';
 import { retryExportMutationOptions, type RetryPlan } from '@/lib/queries/export-mutations';
-import { formatShardRanges, numberRanges } from '@/lib/view-model/activity';
 import { formatCount } from '@/lib/view-model/format';
+import { describePlan, describePlanBriefly } from '@/lib/view-model/retry-plan-text';
 
 /** Plan rows shown in the preview; the rest is summarised (a re-run can cover thousands of shards). */
 const PREVIEW_ROWS = 12;
@@ -65,7 +65,7 @@ export function RetryDialog({
     const promise = run.mutateAsync({ ...body, dryRun: false });
     toast.promise(promise, {
       loading: 'Queuing the re-run…',
-      success: ({ plan }) => `Re-run queued: ${describePlan(plan)}.`,
+      success: ({ plan }) => `Re-run queued: ${describePlanBriefly(plan)}.`,
       error: (e: unknown) => `The re-run could not be queued: ${errorMessage(e)}`,
     });
     promise.then(
@@ -116,23 +116,12 @@ export function RetryDialog({
           {/* Not an AlertDialogAction: it would close the dialog before the request is accepted. */}
           <Button onClick={confirm} disabled={!plan || run.isPending}>
             {run.isPending ? <Loader2Icon aria-hidden className="motion-safe:animate-spin" /> : null}
-            Re-run {plan ? describePlan(plan) : ''}
+            Re-run {plan ? describePlanBriefly(plan) : ''}
           </Button>
         </AlertDialogFooter>
       </AlertDialogContent>
     </AlertDialog>
   );
-}
-
-/** "shards 38 and 215–268 (13,750 records) and the unwritten rest (~1,200 records)". */
-function describePlan(plan: RetryPlan): string {
-  const parts: string[] = [];
-  if (plan.shards.length > 0) {
-    const ranges = numberRanges(plan.shards.map((s) => s.shardNo));
-    parts.push(`${formatShardRanges(ranges)} (${formatCount(plan.rows)} records)`);
-  }
-  if (plan.tail) parts.push(`the unwritten rest (~${formatCount(plan.tailRowsEstimate)} records)`);
-  return parts.join(' and ') || 'nothing';
 }
 
 function PlanPreview({ plan }: { plan: RetryPlan }) {

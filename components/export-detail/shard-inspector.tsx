@@ -54,6 +54,7 @@ export function ShardInspector({
   position,
   manifest,
   check,
+  canOperate,
   onClose,
 }: {
   job: ExportJob;
@@ -63,6 +64,8 @@ export function ShardInspector({
   position: LanePosition | null;
   manifest: ExportManifest | undefined;
   check: ShardCheck | undefined;
+  /** Member, support or admin: may re-run the shard. A viewer is told why the action is not there. */
+  canOperate: boolean;
   onClose: () => void;
 }) {
   const shard: ExportShard | undefined = manifest?.shards.find((s) => s.shard_no === shardNo);
@@ -144,7 +147,7 @@ export function ShardInspector({
                   Copy as JSON
                 </Button>
               ) : null}
-              {shard && !isActive(job.status) ? (
+              {shard && !isActive(job.status) && canOperate ? (
                 <RetryDialog
                   jobId={job.id}
                   shardNos={[shard.shard_no]}
@@ -158,6 +161,9 @@ export function ShardInspector({
                 />
               ) : null}
             </div>
+            {shard && !canOperate ? (
+              <p className="text-sm text-neutral-600">Your role is viewer: a member can re-run this shard.</p>
+            ) : null}
 
             {shard ? (
               <dl className="divide-y divide-neutral-100">

@@ -5,8 +5,8 @@ import type { ExportJob, ExportShard } from '@/lib/exports/types';
 import { addSample, estimateRate, samplesFromShards, type RateEstimate, type RateSample } from '@/lib/view-model/rate';
 
 /**
- * Records/s from the server's record of shards (the manifest's write times), so the rate and the ETA
- * are there at once after a reload; until the manifest has two shards in the window, from the live job
+ * Records/s from the server's record of shards (the manifest's write times), so the rate is
+ * there at once after a reload; until the manifest has two shards in the window, from the live job
  * row's samples (server timestamps, so network jitter does not distort the rate). Derived during render
  * from the row's identity — no effect.
  */

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState, type Keyboar
 import { cn } from '@/lib/utils';
 import { SHARD_STATE_LABEL, stateAt, type ShardMapModel } from '@/lib/view-model/shard-states';
 import { SHARD_STATE_STYLE } from './shard-style';
-import { keyTarget } from './shard-map-keys';
+import { keyTarget, rowsPerPage } from './shard-map-keys';
 
 const CELL = 18;
 const GAP = 3;
@@ -112,7 +112,9 @@ export function ShardMap({
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
-    const pageRows = Math.max(1, Math.floor(MAX_HEIGHT / (CELL + GAP)) - 1);
+    // The viewport's inner height (less its 8 px padding each side): a short map shows all its rows.
+    const viewport = scrollRef.current ? scrollRef.current.clientHeight - 16 : MAX_HEIGHT;
+    const pageRows = rowsPerPage(viewport, CELL + GAP);
     const target = keyTarget(event.key, event.ctrlKey, activeIndex, cols, pageRows, count);
     if (target === null) return;
     event.preventDefault();

@@ -30,7 +30,40 @@ export type RetryPlan = {
   tail: boolean;
   /** Estimate of the tail's rows: the job's estimate minus what is written. */
   tailRowsEstimate: number;
+  /** Where each lane with an unwritten tail resumes, in lane order (empty without a tail). */
+  tailLanes: TailLane[];
 };
+
+/**
+ * A lane's unwritten tail: it resumes at its shard `fromLaneShard` (a place in the lane; the job-wide
+ * number is given when the shard is recorded) with its record `fromRecord`, and is expected to end at
+ * `toLaneShard` and `toRecord` by the lane's estimate (never before where it resumes).
+ */
+export type TailLane = {
+  lane: number;
+  fromLaneShard: number;
+  toLaneShard: number;
+  fromRecord: number;
+  toRecord: number;
+};
+
+/** The lanes whose key range is not exhausted yet, where each resumes. */
+async function tailLanes(client: TypedSupabaseClient, jobId: string, pageSize: number): Promise<TailLane[]> {
+  const { data, error } = await client
+    .from('export_lanes')
+    .select('lane_no, next_seq, rows_written, estimated_rows')
+    .eq('job_id', jobId)
+    .eq('tail_complete', false)
+    .order('lane_no');
+  if (error) throw rpcError(error, `Reading the lanes of export ${jobId}`);
+  return data.map((l) => ({
+    lane: l.lane_no,
+    fromLaneShard: l.next_seq,
+    toLaneShard: Math.max(l.next_seq, Math.ceil(l.estimated_rows / pageSize)),
+    fromRecord: l.rows_written + 1,
+    toRecord: Math.max(l.rows_written + 1, l.estimated_rows),
+  }));
+}
 
 /** A storage verification's finding, in words (null: the object checks out). */
 function reasonFor(check: ShardCheck): string | null {
@@ -120,6 +153,7 @@ export async function retryExport(
     rows: planned.reduce((sum, [n]) => sum + byNo.get(n)!.rows, 0),
     tail: !job.tail_complete,
     tailRowsEstimate: job.tail_complete ? 0 : Math.max(0, job.estimated_rows - job.rows_written),
+    tailLanes: job.tail_complete ? [] : await tailLanes(deps.user.supabase, jobId, job.page_size),
   };
   if (plan.shards.length === 0 && !plan.tail) {
     throw new AppError(

@@ -31,7 +31,8 @@ export const JOB_STATUS_TONE: Record<JobStatusKey, Tone> = {
 
 /** Shards done vs expected, for progress bars: the estimate can be exceeded, never over 100 %. */
 export function jobProgress(
-  job: Pick<ExportJob, 'status' | 'shards_written' | 'estimated_rows' | 'page_size' | 'tail_complete'>,
+  job: Pick<ExportJob, 'status' | 'shards_written' | 'estimated_rows' | 'page_size' | 'tail_complete'> &
+    Partial<Pick<ExportJob, 'lanes'>>,
 ) {
   const expected = job.tail_complete ? job.shards_written : Math.max(expectedShards(job), job.shards_written);
   const fraction = expected === 0 ? (job.status === 'completed' ? 1 : 0) : Math.min(1, job.shards_written / expected);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addSample, estimateEta, estimateRate, type RateSample, samplesFromShards } from './rate';
+import { addSample, estimateRate, type RateSample, samplesFromShards } from './rate';
 
 function steady(perSecond: number, seconds: number, everyMs = 1000): RateSample[] {
   let samples: RateSample[] = [];
@@ -28,50 +28,12 @@ describe('addSample', () => {
 
 describe('estimateRate', () => {
   it('knows nothing from one sample', () => {
-    expect(estimateRate([{ at: 0, rows: 0 }])).toEqual({ perSecond: null, settled: false, low: null, high: null });
+    expect(estimateRate([{ at: 0, rows: 0 }])).toEqual({ perSecond: null });
   });
 
-  it('reports a rate at once but settles only after 10 s', () => {
-    const early = estimateRate(steady(500, 3));
-    expect(early.perSecond).toBeCloseTo(500);
-    expect(early.settled).toBe(false);
-    const later = estimateRate(steady(500, 12));
-    expect(later.settled).toBe(true);
-    expect(later.low).toBeCloseTo(500);
-    expect(later.high).toBeCloseTo(500);
-  });
-
-  it('does not settle while the speed keeps changing', () => {
-    let samples: RateSample[] = [];
-    let rows = 0;
-    for (let t = 0; t <= 20; t += 1) {
-      rows += t < 10 ? 100 : 400;
-      samples = addSample(samples, { at: t * 1000, rows });
-    }
-    expect(estimateRate(samples).settled).toBe(false);
-  });
-
-  it('settles with a range when a hand-off pauses the export briefly', () => {
-    let samples: RateSample[] = [];
-    let rows = 0;
-    for (let t = 0; t <= 20; t += 1) {
-      if (t !== 15) rows += 1000;
-      samples = addSample(samples, { at: t * 1000, rows });
-    }
-    const rate = estimateRate(samples);
-    expect(rate.settled).toBe(true);
-    expect(rate.low!).toBeLessThan(rate.high!);
-  });
-});
-
-describe('estimateEta', () => {
-  it('gives a range only once settled', () => {
-    expect(estimateEta(estimateRate(steady(100, 3)), 10_000)).toBeNull();
-    expect(estimateEta(estimateRate(steady(100, 12)), 10_000)).toEqual([100, 100]);
-  });
-
-  it('is null when nothing is left', () => {
-    expect(estimateEta(estimateRate(steady(100, 12)), 0)).toBeNull();
+  it('reports the rate over the window at once', () => {
+    expect(estimateRate(steady(500, 3)).perSecond).toBeCloseTo(500);
+    expect(estimateRate(steady(500, 120)).perSecond).toBeCloseTo(500);
   });
 });
 
@@ -88,7 +50,6 @@ describe('samplesFromShards', () => {
     expect(samples[0]).toEqual({ at: t0 + 39_000, rows: 40 * 250 });
     const rate = estimateRate(samples);
     expect(rate.perSecond).toBeCloseTo(250);
-    expect(rate.settled).toBe(true);
     expect(samplesFromShards([])).toEqual([]);
     expect(samplesFromShards([{ written_at: new Date(t0).toISOString(), rows: 5, status: 'rerun_requested' }])).toEqual(
       [],

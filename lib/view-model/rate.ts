@@ -1,18 +1,12 @@
 /**
- * Records/s and ETA from the job row's progress samples (Realtime delivers one every ~second while a job
- * runs). Honest progress: a rate is always shown, an ETA only once the rate has settled, and then as a
- * range — hand-offs between invocations pause the export for a moment, so a single number would lie.
+ * Records/s from the job row's progress samples (Realtime delivers one every ~second while a job runs):
+ * a rate is always shown. The time left is smoothed on its own (eta.ts).
  */
 
 export type RateSample = { at: number; rows: number };
 
 /** Samples older than this (relative to the newest) no longer describe the current speed. */
 const RATE_WINDOW_MS = 60_000;
-/** An ETA needs at least this much history and this many samples… */
-const SETTLE_MIN_SPAN_MS = 10_000;
-const SETTLE_MIN_SAMPLES = 4;
-/** …and the two halves of the window may differ by at most this fraction. */
-const SETTLE_MAX_DRIFT = 0.35;
 
 /** Appends a sample, drops what fell out of the window; a counter that went down (a re-run) starts over. */
 export function addSample(samples: readonly RateSample[], sample: RateSample, windowMs = RATE_WINDOW_MS): RateSample[] {
@@ -31,42 +25,17 @@ function rateBetween(a: RateSample, b: RateSample): number | null {
 export type RateEstimate = {
   /** Records per second over the window, or null before two samples. */
   perSecond: number | null;
-  settled: boolean;
-  /** The slower and faster of the window's two halves (equal to perSecond when not settled). */
-  low: number | null;
-  high: number | null;
 };
 
 export function estimateRate(samples: readonly RateSample[]): RateEstimate {
   const first = samples[0];
   const last = samples[samples.length - 1];
-  if (!first || !last || first === last) return { perSecond: null, settled: false, low: null, high: null };
-  const perSecond = rateBetween(first, last);
-  const span = last.at - first.at;
-  if (perSecond === null || perSecond <= 0) return { perSecond, settled: false, low: perSecond, high: perSecond };
-
-  const midAt = first.at + span / 2;
-  const mid = samples.reduce((best, s) => (Math.abs(s.at - midAt) < Math.abs(best.at - midAt) ? s : best), first);
-  const early = rateBetween(first, mid);
-  const late = rateBetween(mid, last);
-  if (early === null || late === null || early <= 0 || late <= 0) {
-    return { perSecond, settled: false, low: perSecond, high: perSecond };
-  }
-  const low = Math.min(early, late, perSecond);
-  const high = Math.max(early, late, perSecond);
-  const settled =
-    span >= SETTLE_MIN_SPAN_MS && samples.length >= SETTLE_MIN_SAMPLES && (high - low) / high <= SETTLE_MAX_DRIFT;
-  return { perSecond, settled, low, high };
-}
-
-/** Seconds left as [soonest, latest], or null while the rate is unsettled or nothing is left. */
-export function estimateEta(rate: RateEstimate, remainingRows: number): [number, number] | null {
-  if (!rate.settled || !rate.low || !rate.high || remainingRows <= 0) return null;
-  return [Math.ceil(remainingRows / rate.high), Math.ceil(remainingRows / rate.low)];
+  if (!first || !last || first === last) return { perSecond: null };
+  return { perSecond: rateBetween(first, last) };
 }
 
 /**
- * Samples from the server's record of shards (each shard's `written_at` and rows), so the rate and ETA
+ * Samples from the server's record of shards (each shard's `written_at` and rows), so the rate and the time left
  * survive a reload instead of starting from nothing: cumulative rows at each shard's write time, over the
  * window before the newest shard.
  */

@@ -26,6 +26,19 @@ describe('expectedShards', () => {
     expect(expectedShards({ estimated_rows: 1001, page_size: 250 })).toBe(5);
     expect(expectedShards({ estimated_rows: 0, page_size: 250 })).toBe(0);
   });
+
+  it('adds up the lanes: each ends on its own part-filled shard, a finished one counts as written', () => {
+    const lane = (status: 'running' | 'completed' | 'queued', shards: number, estimated: number) => ({
+      lane: 1,
+      status,
+      shards,
+      rows: 0,
+      estimated,
+      attempts: 0,
+    });
+    const lanes = [lane('completed', 68, 6_700), lane('running', 10, 6_700), lane('queued', 0, 6_700)];
+    expect(expectedShards({ estimated_rows: 20_100, page_size: 100, lanes })).toBe(68 + 67 + 67);
+  });
 });
 
 describe('deriveShardStates', () => {
@@ -41,15 +54,16 @@ describe('deriveShardStates', () => {
   });
 
   it('shows one shard being written per running lane', () => {
-    const lane = (n: number, status: 'running' | 'completed') => ({
+    const lane = (n: number, status: 'running' | 'completed', shards: number, estimated: number) => ({
       lane: n,
       status,
-      shards: 0,
-      rows: 0,
-      estimated: 250,
+      shards,
+      rows: shards * 250,
+      estimated,
       attempts: 0,
     });
-    const lanes = [lane(1, 'running'), lane(2, 'running'), lane(3, 'completed')];
+    // Lane 3 wrote shard 1 and finished; lanes 1 and 2 expect 1 and 2 shards more.
+    const lanes = [lane(1, 'running', 0, 250), lane(2, 'running', 0, 500), lane(3, 'completed', 1, 250)];
     const m = deriveShardStates({ job: job({ shards_written: 1, lanes }), shards: written(1) });
     expect(statesOf(m)).toEqual(['done', 'running', 'running', 'pending']);
   });

@@ -52,9 +52,23 @@ export function cellOfPosition(model: ShardMapModel, position: LanePosition): nu
   return null;
 }
 
-/** Shards the job expects from its estimate: ceil(estimated_rows / page_size). */
-export function expectedShards(job: Pick<ExportJob, 'estimated_rows' | 'page_size'>): number {
-  return job.page_size > 0 ? Math.ceil(Math.max(0, job.estimated_rows) / job.page_size) : 0;
+/**
+ * Shards the job expects. Each lane ends on its own part-filled shard, so the count is per lane: a
+ * finished lane's shards as written, an unfinished one's estimate in whole pages (never fewer than it has
+ * written). ceil(estimated_rows / page_size) alone undercounts a multi-lane export by up to a shard a lane
+ * (26,800 records in 4 lanes of 100-record pages: 268 by the job's estimate, 269 written when one lane
+ * holds 6,750). Without lanes (an older row), from the job's estimate.
+ */
+export function expectedShards(
+  job: Pick<ExportJob, 'estimated_rows' | 'page_size'> & Partial<Pick<ExportJob, 'lanes'>>,
+): number {
+  if (job.page_size <= 0) return 0;
+  const pages = (rows: number) => Math.ceil(Math.max(0, rows) / job.page_size);
+  if (!job.lanes?.length) return pages(job.estimated_rows);
+  return job.lanes.reduce(
+    (sum, lane) => sum + (lane.status === 'completed' ? lane.shards : Math.max(lane.shards, pages(lane.estimated))),
+    0,
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { throughputSeries } from './throughput';
+import { throughputRows, throughputSeries } from './throughput';
 
 const shard = (lane: number, atS: number, rows = 250, durationMs = 0) => ({
   lane,
@@ -40,5 +40,16 @@ describe('throughputSeries', () => {
 
   it('has nothing to draw before the first shard', () => {
     expect(throughputSeries([])).toBeNull();
+  });
+});
+
+describe('throughputRows', () => {
+  it('puts the lanes side by side per bin, in seconds since the start, each only where it ran', () => {
+    const s = throughputSeries([shard(1, 0), shard(1, 0.6), shard(2, 1.5, 100), shard(1, 2.1)])!;
+    expect(throughputRows(s)).toEqual([
+      { seconds: 0.5, lane1: 500 },
+      { seconds: 1.5, lane1: 0, lane2: 100 },
+      { seconds: 2.5, lane1: 250 },
+    ]);
   });
 });

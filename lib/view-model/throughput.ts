@@ -59,3 +59,19 @@ export function throughputSeries(
     });
   return { lanes, from, to, binMs, peak };
 }
+
+/** One row per bin for a line chart: seconds since the start and each lane's records/s (absent outside its run). */
+export type ThroughputRow = { seconds: number } & Partial<Record<`lane${number}`, number>>;
+
+/** The series as chart rows, in time order; a lane has a value only from its first bin to its last. */
+export function throughputRows(series: ThroughputSeries): ThroughputRow[] {
+  const rows = new Map<number, ThroughputRow>();
+  for (const lane of series.lanes) {
+    for (const point of lane.points) {
+      const row = rows.get(point.at) ?? { seconds: (point.at - series.from) / 1000 };
+      row[`lane${lane.lane}`] = point.perSecond;
+      rows.set(point.at, row);
+    }
+  }
+  return [...rows.entries()].sort(([a], [b]) => a - b).map(([, row]) => row);
+}
