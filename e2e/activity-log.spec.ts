@@ -1,32 +1,29 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from './fixtures';
-import { clearFaults, expectAccessible, getManifest, setFaults, snapWidths, startExport } from './support';
+import { clearFaults, expectAccessible, getManifest, snapWidths, startSlowedExport } from './support';
 
 // Faults are global to the devstack: never leave one behind for the next test.
 test.afterEach(async ({ request }) => {
   await clearFaults(request);
 });
 
-test('the activity is in the order things happened, reads plainly, filters by kind, lane and person, and downloads as CSV', async ({
+test('the activity is in the order things happened, filters by kind, lane and person, and downloads as CSV', async ({
   page,
   request,
 }, testInfo) => {
   test.setTimeout(180_000);
-  // A slow source keeps the export running; one storage write fails, so a lane fails once and retries.
-  await setFaults(request, { typesense: { latencyMs: 300 } });
-  const job = await startExport(page);
-  await setFaults(request, { storage: { failNext: 1, match: `/${job.id}/` } });
-  await expect
-    .poll(async () => (await getManifest(page, job.id)).failures.length, { timeout: 60_000 })
-    .toBeGreaterThan(0);
-  const cancel = await page.request.post(`/api/exports/${job.id}/cancel`);
-  expect([200, 202], await cancel.text()).toContain(cancel.status());
+  // Each lane sits in a slow source fetch: it sees the cancel only after the request, so its invocation
+  // ends "cancelled" after it.
+  const job = await startSlowedExport(page, request);
+  const cancel = await page.request.post(`/api/exports/${job.id}/cancel`, { data: {} });
+  expect(cancel.status(), await cancel.text()).toBe(202);
   await clearFaults(request);
   await expect.poll(async () => (await getManifest(page, job.id)).job.status, { timeout: 60_000 }).toBe('cancelled');
 
   await page.goto(`/exports/${job.id}?tab=activity`);
   const activity = page.getByRole('list', { name: 'Activity timeline' });
-  await expect(activity.getByText('Cancel requested by you')).toBeVisible();
+  // Generous: the first visit of a page in `next dev` compiles it.
+  await expect(activity.getByText('Cancel requested by you')).toBeVisible({ timeout: 60_000 });
   const rows = activity.getByRole('listitem');
 
   // 1. In the order things happened: no lane "cancelled" above the request it obeyed, times never go back.
@@ -38,20 +35,13 @@ test('the activity is in the order things happened, reads plainly, filters by ki
   const times = await activity.locator('time').evaluateAll((els) => els.map((t) => t.getAttribute('datetime') ?? ''));
   expect(times.map((t) => Date.parse(t))).toEqual(times.map((t) => Date.parse(t)).sort((x, y) => x - y));
 
-  // 3. A failure leads with a plain sentence; the raw error is one click away.
-  const failure = rows.filter({ hasText: /couldn't save its shard \d+: storage unavailable/ }).first();
-  await expect(failure).toBeVisible();
-  await expect(failure.getByText(/HTTP|upload/)).toBeHidden();
-  await failure.getByText('Technical details').click();
-  await expect(failure.getByText(/^storage_failed: /)).toBeVisible();
-
   // 2. Filters, in the URL: kind, then person; each narrows the list and the CSV.
-  await page.getByLabel('Kind').selectOption({ label: 'Cancels' });
+  await page.getByLabel('Kind', { exact: true }).selectOption({ label: 'Cancels' });
   await expect(page).toHaveURL(/[?&]kind=cancels/);
   await expect(rows).toHaveCount(2);
   await expect(rows.first()).toContainText('Cancel requested by you');
   await expect(rows.last()).toContainText('Cancelled (run 1): the worker stopped');
-  await page.getByLabel('Person').selectOption({ label: 'you' });
+  await page.getByLabel('Person', { exact: true }).selectOption({ label: 'you' });
   await expect(page).toHaveURL(/[?&]by=[0-9a-f-]{36}/);
   await expect(rows).toHaveCount(1);
   await expectAccessible(page, testInfo, 'activity-filtered');
@@ -72,7 +62,7 @@ test('the activity is in the order things happened, reads plainly, filters by ki
   await page.reload();
   await expect(rows).toHaveCount(1);
   await page.getByRole('button', { name: 'Clear filters' }).click();
-  await page.getByLabel('Lane').selectOption({ label: 'Lane 1' });
+  await page.getByLabel('Lane', { exact: true }).selectOption({ label: 'Lane 1' });
   await expect(page).toHaveURL(/[?&]lane=1/);
   for (const text of await rows.allTextContents()) expect(text).toMatch(/lane 1|Lane 1/);
 });

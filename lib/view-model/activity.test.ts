@@ -171,6 +171,25 @@ describe('buildActivity, in the order things happened', () => {
     expect(instant('2026-12-01T10:00:05.123Z')).toBe(Date.parse('2026-12-01T10:00:05.123Z') * 1000);
   });
 
+  it('puts a request before what it caused when one transaction stamped both (an idle export cancelled at once)', () => {
+    const at = '2026-12-01T10:00:05.123456+00:00';
+    const entries = buildActivity(
+      job,
+      {
+        invocations: [],
+        failures: [],
+        // The trigger's row comes first in the table: the job was settled before the request was recorded.
+        events: [ev(2, 'cancelled', at, null, { rows: 0, shards: 0 }), ev(3, 'cancel_requested', at, 'me')],
+      },
+      'me',
+      [],
+    );
+    expect(entries.slice(-2).map((e) => e.title)).toEqual([
+      'Cancel requested by you',
+      'Cancelled (run 1): the worker stopped',
+    ]);
+  });
+
   it('shows a running invocation’s start only, and a declined call once, when it was turned away', () => {
     const entries = buildActivity(
       job,

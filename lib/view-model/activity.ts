@@ -87,6 +87,26 @@ export function instant(iso: string): number {
 
 const ENDED_FAILED = new Set(['error', 'killed', 'lease_lost']);
 
+/**
+ * The order of rows stamped with the same instant. One transaction stamps all its rows with one now():
+ * a cancel of an idle export records "cancel requested" and "cancelled" together, the trigger's row
+ * first — the request must still read before what it caused.
+ */
+const SAME_INSTANT_RANK: Record<ActivityKind, number> = {
+  created: 0,
+  lanes: 1,
+  cancel_requested: 2,
+  rerun_requested: 2,
+  renamed: 2,
+  invocation_started: 3,
+  failure: 4,
+  invocation_ended: 5,
+  completed: 6,
+  failed: 6,
+  cancelled: 6,
+  downloaded: 7,
+};
+
 /** Shards and records written, as the outcome events and invocations say them. */
 const written = (shards: number, rows: number) =>
   `${formatCount(rows)} records in ${formatCount(shards)} shard${shards === 1 ? '' : 's'}`;
@@ -305,9 +325,9 @@ export function buildActivity(
         break;
     }
   }
-  // Strictly by time, to the microsecond; equal times keep the order above (created before lanes).
+  // Strictly by time, to the microsecond; at the same instant, cause before effect, then the order above.
   return entries
     .map((e, i) => ({ e, i, t: instant(e.at) }))
-    .sort((a, b) => a.t - b.t || a.i - b.i)
+    .sort((a, b) => a.t - b.t || SAME_INSTANT_RANK[a.e.kind] - SAME_INSTANT_RANK[b.e.kind] || a.i - b.i)
     .map(({ e }) => e);
 }
