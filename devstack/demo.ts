@@ -41,6 +41,15 @@ export const demoUsers = [
     organisationId: '0b5e6a9e-0000-4000-a000-000000000001',
     sources: [],
   },
+  // Support of the first agency: everything a member may, and its system health (/system).
+  {
+    email: 'support@baton.local',
+    password: 'baton-support-password',
+    role: 'support',
+    organisation: 'Acme Digital Agency',
+    organisationId: '0b5e6a9e-0000-4000-a000-000000000001',
+    sources: [],
+  },
 ] as const;
 
 async function ensureUser(db: Pool, email: string, password: string): Promise<string> {

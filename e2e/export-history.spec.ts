@@ -61,14 +61,23 @@ test('a shard’s history keeps every attempt; the activity says who did what, r
   const activity = page.getByRole('list', { name: 'Activity timeline' });
   await expect(activity.getByText('Created by you')).toBeVisible();
   await expect(activity.getByText(/^Planned \d+ lanes?$/)).toBeVisible();
-  await expect(activity.getByText(/^Lane \d+ failed, attempt 1 of 5: retry at/).first()).toBeVisible();
+  await expect(activity.getByText(/^Lane \d+ couldn't save its shard \d+: storage unavailable$/).first()).toBeVisible();
+  await expect(activity.getByText(/^Attempt 1 of 5: retry at/).first()).toBeVisible();
+  // The sentence leads; the raw error is one click away.
+  const failureRow = activity
+    .getByRole('listitem')
+    .filter({ hasText: /couldn't save its shard/ })
+    .first();
+  await expect(failureRow.getByText(/^storage_failed: /)).toBeHidden();
+  await failureRow.getByText('Technical details').click();
+  await expect(failureRow.getByText(/^storage_failed: /)).toBeVisible();
   await expect(activity.getByText('Completed (run 1)')).toBeVisible();
   await expect(activity.getByText('Downloaded by you')).toBeVisible();
   await expect(activity.getByText('Renamed by you')).toBeVisible();
   await expect(activity.getByText('Re-run requested by you (run 2)')).toBeVisible();
   await expect(activity.getByText('Re-runs shard 2')).toBeVisible();
   await expect(activity.getByText('Completed (run 2)')).toBeVisible();
-  await expect(activity.getByText(/^Invocation #1 on lane \d+/)).toBeVisible();
+  await expect(activity.getByText(/^Invocation #1 on lane \d+ started$/)).toBeVisible();
   // The throughput chart, drawn from the shards' write times, with a text alternative.
   await expect(
     page.getByRole('figure', { name: /^Throughput over .* peak [\d,]+ records\/s; lane 1: [\d,]+ records/ }),

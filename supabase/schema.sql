@@ -11,6 +11,10 @@ grant usage on schema private to service_role;
 
 -- ==== sequences ==================================================================================
 
+create sequence private.export_sweep_runs_id_seq as bigint start 1 increment 1 minvalue 1 maxvalue 9223372036854775807 cache 1;
+-- identity of private.export_sweep_runs.id
+grant select, update, usage on sequence private.export_sweep_runs_id_seq to postgres;
+
 create sequence public.export_events_id_seq as bigint start 1 increment 1 minvalue 1 maxvalue 9223372036854775807 cache 1;
 -- identity of public.export_events.id
 grant select, update, usage on sequence public.export_events_id_seq to anon;
@@ -70,6 +74,15 @@ alter table private.export_storage_cleanups add constraint export_storage_cleanu
 alter table private.export_storage_cleanups add constraint export_storage_cleanups_pkey PRIMARY KEY (job_id);
 grant delete, insert, maintain, references, select, trigger, truncate, update on table private.export_storage_cleanups to postgres;
 grant insert, select, update on table private.export_storage_cleanups to service_role;
+
+create table private.export_sweep_runs (
+  id bigint generated always as identity not null,
+  ran_at timestamp with time zone not null default now(),
+  deadlocks bigint not null
+);
+alter table private.export_sweep_runs add constraint export_sweep_runs_pkey PRIMARY KEY (id);
+grant delete, insert, maintain, references, select, trigger, truncate, update on table private.export_sweep_runs to postgres;
+grant delete, insert, select on table private.export_sweep_runs to service_role;
 
 create table public.export_events (
   id bigint generated always as identity not null,
@@ -366,7 +379,7 @@ alter table public.memberships enable row level security;
 grant maintain, references, select, trigger on table public.memberships to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.memberships to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.memberships to service_role;
-comment on column public.memberships.role is 'viewer: sees and downloads exports. member, support, admin (the same rights today): also start, rename, cancel, re-run and verify them.';
+comment on column public.memberships.role is 'viewer: sees and downloads exports. member, support, admin: also start, rename, cancel, re-run and verify them. support, admin: also read system health (system_health()) of the organisation.';
 
 create table public.notifications (
   id uuid not null default gen_random_uuid(),
@@ -407,6 +420,8 @@ grant delete, insert, maintain, references, select, trigger, truncate, update on
 -- ==== indexes ====================================================================================
 
 CREATE INDEX export_list_pending_job_idx ON private.export_list_pending USING btree (job_id);
+
+CREATE INDEX export_sweep_runs_ran_at_idx ON private.export_sweep_runs USING btree (ran_at);
 
 CREATE INDEX export_events_job_idx ON public.export_events USING btree (job_id, at);
 
@@ -1138,6 +1153,60 @@ begin
 end
 $function$;
 grant execute on function private.operable_export_org(p_job_id uuid) to postgres;
+
+CREATE OR REPLACE FUNCTION private.organisation_health(p_organisation_id uuid)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+  with jobs as (
+    select j.id, j.name, j.status, j.cancel_requested_at from public.export_jobs j
+    where j.organisation_id = p_organisation_id
+  ),
+  active_lanes as (
+    select l.* from public.export_lanes l join jobs j on j.id = l.job_id
+    where j.status in ('queued', 'running', 'retrying')
+  ),
+  recent_failures as (
+    select f.job_id, f.error_kind from public.export_shard_failures f join jobs j on j.id = f.job_id
+    where f.failed_at > now() - interval '1 hour'
+  ),
+  recent_invocations as (
+    select i.end_reason from public.export_invocations i join jobs j on j.id = i.job_id
+    where i.started_at > now() - interval '1 minute'
+  )
+  select jsonb_build_object(
+    'running_lanes', (select count(*) from active_lanes l where l.lease_owner is not null and l.lease_expires_at >= now()),
+    'queued_lanes', (select count(*) from active_lanes l where l.lease_owner is null and l.status = 'queued'),
+    'retrying_lanes', (select count(*) from active_lanes l where l.lease_owner is null and l.status = 'retrying'),
+    'exports', jsonb_build_object(
+      'queued', (select count(*) from jobs where status = 'queued'),
+      'running', (select count(*) from jobs where status = 'running' and cancel_requested_at is null),
+      'retrying', (select count(*) from jobs where status = 'retrying'),
+      'stored', (select count(*) from jobs j where exists (select 1 from public.export_shards s where s.job_id = j.id))
+    ),
+    'invocations_last_minute', (select count(*) from recent_invocations where end_reason is distinct from 'declined'),
+    'declined_last_minute', (select count(*) from recent_invocations where end_reason = 'declined'),
+    'errors_last_hour', (select count(*) from recent_failures),
+    'errors_by_kind', coalesce((
+      select jsonb_agg(jsonb_build_object('kind', k.kind, 'count', k.n) order by k.n desc, k.kind)
+      from (select f.error_kind as kind, count(*) as n from recent_failures f group by f.error_kind) k
+    ), '[]'::jsonb),
+    -- The exports behind the errors, most errors first (the page links each).
+    'exports_with_errors', coalesce((
+      select jsonb_agg(jsonb_build_object('id', e.id, 'name', e.name, 'count', e.n) order by e.n desc, e.name)
+      from (select j.id, j.name, count(*) as n from recent_failures f join jobs j on j.id = f.job_id
+            group by j.id, j.name order by count(*) desc, j.name limit 10) e
+    ), '[]'::jsonb),
+    -- What the manifest says is stored: a gzip shard's object is its gzip form.
+    'storage_bytes', (
+      select coalesce(sum(case when s.encoding = 'gzip' then s.gzip_bytes else s.bytes end), 0)
+      from public.export_shards s join jobs j on j.id = s.job_id
+    )
+  )
+$function$;
+grant execute on function private.organisation_health(p_organisation_id uuid) to postgres;
 
 CREATE OR REPLACE FUNCTION private.pass_lane(p_job_id uuid, p_lane public.export_lanes)
  RETURNS jsonb
@@ -2402,6 +2471,10 @@ AS $function$
 declare
   v_job_id uuid;
 begin
+  insert into private.export_sweep_runs (deadlocks)
+  select d.deadlocks from pg_catalog.pg_stat_database d where d.datname = current_database();
+  delete from private.export_sweep_runs r where r.ran_at < now() - interval '2 hours';
+
   perform private.flush_export_list_feeds();
   for v_job_id in
     select j.id from public.export_jobs j
@@ -2431,6 +2504,69 @@ end
 $function$;
 grant execute on function public.sweep_export_jobs() to postgres;
 grant execute on function public.sweep_export_jobs() to service_role;
+
+CREATE OR REPLACE FUNCTION public.system_health()
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_user uuid := (select auth.uid());
+  v_roles text;
+  v_settings private.export_settings;
+  v_deadlocks bigint;
+  v_sample private.export_sweep_runs;
+  v_schedule text;
+  v_interval numeric;
+begin
+  if not exists (select 1 from public.memberships m where m.user_id = v_user and m.role in ('support', 'admin')) then
+    select string_agg(distinct m.role, ' or ' order by m.role) into v_roles
+    from public.memberships m where m.user_id = v_user;
+    raise exception 'System health is for the support and admin roles; your role is %. Ask an admin of your organisation if you need it.',
+      coalesce(v_roles, 'none (you are in no organisation)')
+      using errcode = '42501';
+  end if;
+
+  select * into v_settings from private.export_settings;
+  select d.deadlocks into v_deadlocks from pg_catalog.pg_stat_database d where d.datname = current_database();
+  -- The oldest run within the hour: the counter then is the baseline (none yet: not known).
+  select * into v_sample from private.export_sweep_runs r
+  where r.ran_at >= now() - interval '1 hour' order by r.ran_at limit 1;
+  -- How often the sweep runs, from the gaps between its last runs (hosted and devstack alike).
+  select extract(epoch from max(r.ran_at) - min(r.ran_at)) / nullif(count(*) - 1, 0) into v_interval
+  from (select ran_at from private.export_sweep_runs order by ran_at desc limit 10) r;
+  if to_regclass('cron.job') is not null then
+    execute $q$select schedule from cron.job where jobname = 'baton-export-sweep'$q$ into v_schedule;
+  end if;
+
+  return jsonb_build_object(
+    'generated_at', now(),
+    'caps', jsonb_build_object(
+      'max_running_lanes', v_settings.max_running_lanes,
+      'max_running_lanes_per_org', v_settings.max_running_lanes_per_org
+    ),
+    'sweep', jsonb_build_object(
+      'last_run_at', (select max(r.ran_at) from private.export_sweep_runs r),
+      'interval_seconds', round(v_interval, 1),
+      'schedule', v_schedule
+    ),
+    'deadlocks', jsonb_build_object(
+      'count', case when v_sample.id is null then null else greatest(v_deadlocks - v_sample.deadlocks, 0) end,
+      'since', v_sample.ran_at
+    ),
+    'organisations', (
+      select jsonb_agg(jsonb_build_object('id', o.id, 'name', o.name, 'role', m.role)
+                       || private.organisation_health(o.id) order by o.name, o.id)
+      from public.memberships m join public.organisations o on o.id = m.organisation_id
+      where m.user_id = v_user and m.role in ('support', 'admin')
+    )
+  );
+end
+$function$;
+grant execute on function public.system_health() to authenticated;
+grant execute on function public.system_health() to postgres;
+grant execute on function public.system_health() to service_role;
 
 CREATE OR REPLACE FUNCTION public.unreferenced_export_objects(p_job_id uuid, p_keys text[])
  RETURNS text[]

@@ -1,9 +1,12 @@
 import type { ReactNode } from 'react';
 import { AppHeader } from '@/components/layout/app-header';
 import { requireCurrentUser } from '@/lib/auth/current-user';
+import { createClient } from '@/lib/supabase/server';
+import { canSeeSystemHealth } from '@/lib/system/can-see-system-health';
 
 export default async function DashboardLayout({ children }: { children: ReactNode }) {
   const user = await requireCurrentUser('/exports');
+  const showSystemHealth = await canSeeSystemHealth(await createClient(), user.userId);
   return (
     <>
       <a
@@ -12,7 +15,7 @@ export default async function DashboardLayout({ children }: { children: ReactNod
       >
         Skip to content
       </a>
-      <AppHeader userId={user.userId} email={user.email} />
+      <AppHeader userId={user.userId} email={user.email} showSystemHealth={showSystemHealth} />
       <main id="main" className="mx-auto max-w-7xl px-4 py-8">
         {/* Pages stream their content in with scripts: without them they would say "Loading…" for ever. */}
         <noscript>

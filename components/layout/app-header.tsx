@@ -2,7 +2,16 @@ import Link from 'next/link';
 import { NotificationBell } from '@/components/notifications/notification-bell';
 import { SignOutButton } from './sign-out-button';
 
-export function AppHeader({ userId, email }: { userId: string; email: string | undefined }) {
+export function AppHeader({
+  userId,
+  email,
+  showSystemHealth,
+}: {
+  userId: string;
+  email: string | undefined;
+  /** Support or admin somewhere: the system health page is theirs. */
+  showSystemHealth: boolean;
+}) {
   return (
     <header className="border-b border-neutral-200 bg-white">
       <div className="mx-auto flex max-w-7xl items-center justify-between gap-4 px-4 py-3">
@@ -16,6 +25,11 @@ export function AppHeader({ userId, email }: { userId: string; email: string | u
           <Link href="/exports/new" className="text-sm text-neutral-700 hover:text-neutral-900">
             New export
           </Link>
+          {showSystemHealth ? (
+            <Link href="/system" className="text-sm text-neutral-700 hover:text-neutral-900">
+              System
+            </Link>
+          ) : null}
         </nav>
         <div className="flex items-center gap-3 text-sm text-neutral-700">
           <NotificationBell userId={userId} />

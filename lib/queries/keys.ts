@@ -16,6 +16,9 @@ export const queryKeys = {
     detail: (id: string) => [...queryKeys.sources.all, 'detail', id] as const,
     estimate: (id: string, filter: string) => [...queryKeys.sources.all, 'estimate', id, filter] as const,
   },
+  system: {
+    health: () => ['system', 'health'] as const,
+  },
   notifications: {
     all: ['notifications'] as const,
     list: (userId: string) => [...queryKeys.notifications.all, 'list', userId] as const,

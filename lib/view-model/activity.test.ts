@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ExportEvent, ExportInvocation, ExportJob, ExportShardFailure } from '@/lib/exports/types';
-import { buildActivity, formatShardRanges, numberRanges } from './activity';
+import { buildActivity, formatShardRanges, instant, numberRanges } from './activity';
 
 const job = {
   id: 'job-1',
@@ -18,13 +18,19 @@ const job = {
   created_at: '2026-12-01T10:00:00.000+00:00',
 } as unknown as ExportJob;
 
-const inv = (id: string, at: string, end: ExportInvocation['end_reason']): ExportInvocation => ({
+const inv = (
+  id: string,
+  at: string,
+  end: ExportInvocation['end_reason'],
+  endedAt: string | null = at,
+  lane = 1,
+): ExportInvocation => ({
   id,
   job_id: 'job-1',
-  lane_no: 1,
+  lane_no: lane,
   generation: 1,
   started_at: at,
-  ended_at: at,
+  ended_at: endedAt,
   shards_written: 4,
   rows_written: 1000,
   last_heartbeat_at: null,
@@ -58,7 +64,7 @@ describe('buildActivity', () => {
     const entries = buildActivity(
       job,
       {
-        invocations: [inv('aaaaaaaa-1', '2026-12-01T10:00:01.000+00:00', 'error')],
+        invocations: [inv('aaaaaaaa-1', '2026-12-01T10:00:01.000+00:00', 'error', '2026-12-01T10:00:02.500+00:00')],
         failures: [failure],
         events: [
           ev(1, 'cancel_requested', '2026-12-01T10:00:05.000+00:00', 'me'),
@@ -94,20 +100,138 @@ describe('buildActivity', () => {
     expect(entries.map((e) => e.title)).toEqual([
       'Created by you',
       'Planned 2 lanes',
-      'Invocation #1 on lane 1: error',
-      expect.stringMatching(/^Lane 1 failed, attempt 1 of 5: retry at \d\d:\d\d:\d\d \(after 2 s\)$/),
+      'Invocation #1 on lane 1 started',
+      "Lane 1 couldn't read the records of its shard 2: the search index (Typesense) did not answer",
+      'Invocation #1 on lane 1 ended: error',
       'Cancel requested by you',
       'Cancelled (run 1): the worker stopped',
       'Re-run requested by sam@agency.test (run 2)',
       'Completed (run 2)',
       'Downloaded by a former member',
     ]);
+    expect(entries.find((e) => e.kind === 'failure')).toMatchObject({
+      detail: expect.stringMatching(/^Attempt 1 of 5: retry at \d\d:\d\d:\d\d \(after 2 s\)$/) as string,
+      // The raw text is kept, one click away: never in the sentence.
+      technical: 'source_unavailable: Typesense answered 503 · invocation a',
+      lane: 1,
+      actor: null,
+    });
     expect(entries.find((e) => e.kind === 'rerun_requested')!.detail).toBe(
       'Re-runs shards 2–3 and 9 and the unwritten rest',
     );
     expect(entries.find((e) => e.kind === 'cancelled')!.detail).toBe('1,000 records in 4 shards before the cancel');
     expect(entries.find((e) => e.kind === 'downloaded')!.detail).toBe('whole file · form excel · 2.05 kB');
     expect(entries.find((e) => e.kind === 'lanes')!.detail).toBe('Split on hs_object_id at 500');
+  });
+});
+
+describe('buildActivity, in the order things happened', () => {
+  it('puts a worker run’s start at its start and its outcome at its end, after the cancel it obeyed', () => {
+    const entries = buildActivity(
+      job,
+      {
+        invocations: [
+          inv('lane-1', '2026-12-01T10:00:01.000+00:00', 'cancelled', '2026-12-01T10:00:09.000+00:00', 1),
+          inv('lane-2', '2026-12-01T10:00:02.000+00:00', 'cancelled', '2026-12-01T10:00:08.000+00:00', 2),
+        ],
+        failures: [],
+        events: [
+          ev(1, 'cancel_requested', '2026-12-01T10:00:05.000+00:00', 'me'),
+          ev(2, 'cancelled', '2026-12-01T10:00:09.500+00:00', null, { rows: 10, shards: 1 }),
+        ],
+      },
+      'me',
+      [],
+    );
+    expect(entries.map((e) => `${e.at.slice(11, 21)} ${e.title}`)).toEqual([
+      '10:00:00.0 Created by you',
+      '10:00:00.0 Planned 2 lanes',
+      '10:00:01.0 Invocation #1 on lane 1 started',
+      '10:00:02.0 Invocation #2 on lane 2 started',
+      '10:00:05.0 Cancel requested by you',
+      '10:00:08.0 Invocation #2 on lane 2 ended: cancelled',
+      '10:00:09.0 Invocation #1 on lane 1 ended: cancelled',
+      '10:00:09.5 Cancelled (run 1): the worker stopped',
+    ]);
+  });
+
+  it('orders by the microsecond Postgres recorded, not only the millisecond', () => {
+    const entries = buildActivity(
+      job,
+      {
+        invocations: [inv('lane-1', '2026-12-01T10:00:01.000+00:00', 'cancelled', '2026-12-01T10:00:05.123900+00:00')],
+        failures: [],
+        events: [ev(1, 'cancel_requested', '2026-12-01T10:00:05.123400+00:00', 'me')],
+      },
+      'me',
+      [],
+    );
+    expect(entries.slice(-2).map((e) => e.kind)).toEqual(['cancel_requested', 'invocation_ended']);
+    expect(instant('2026-12-01T10:00:05.123400+00:00')).toBeLessThan(instant('2026-12-01T10:00:05.123900+00:00'));
+    expect(instant('2026-12-01T10:00:05.123Z')).toBe(Date.parse('2026-12-01T10:00:05.123Z') * 1000);
+  });
+
+  it('puts a request before what it caused when one transaction stamped both (an idle export cancelled at once)', () => {
+    const at = '2026-12-01T10:00:05.123456+00:00';
+    const entries = buildActivity(
+      job,
+      {
+        invocations: [],
+        failures: [],
+        // The trigger's row comes first in the table: the job was settled before the request was recorded.
+        events: [ev(2, 'cancelled', at, null, { rows: 0, shards: 0 }), ev(3, 'cancel_requested', at, 'me')],
+      },
+      'me',
+      [],
+    );
+    expect(entries.slice(-2).map((e) => e.title)).toEqual([
+      'Cancel requested by you',
+      'Cancelled (run 1): the worker stopped',
+    ]);
+  });
+
+  it('shows a running invocation’s start only, and a declined call once, when it was turned away', () => {
+    const entries = buildActivity(
+      job,
+      {
+        invocations: [
+          inv('running', '2026-12-01T10:00:01.000+00:00', null, null),
+          inv('declined', '2026-12-01T10:00:02.000+00:00', 'declined'),
+        ],
+        failures: [],
+        events: [],
+      },
+      'me',
+      [],
+    );
+    expect(entries.slice(2).map((e) => e.title)).toEqual([
+      'Invocation #1 on lane 1 started',
+      'Invocation #2 on lane 1 was declined: the lane was taken, finished or over the running-lane cap',
+    ]);
+  });
+
+  it('says a failed run’s cause in words and keeps the raw error for the details', () => {
+    const entries = buildActivity(
+      job,
+      {
+        invocations: [],
+        failures: [],
+        events: [
+          ev(1, 'failed', '2026-12-01T10:00:05.000+00:00', null, {
+            rows: 0,
+            shards: 0,
+            error_kind: 'storage_failed',
+            error: 'upload x: HTTP 503 Service Unavailable',
+          }),
+        ],
+      },
+      'me',
+      [],
+    );
+    expect(entries.at(-1)).toMatchObject({
+      title: 'Failed (run 1): storage unavailable',
+      technical: 'storage_failed: upload x: HTTP 503 Service Unavailable',
+    });
   });
 });
 

@@ -2,28 +2,40 @@ import { format } from 'date-fns';
 import type { ExportJob, OrganisationMember } from '@/lib/exports/types';
 import type { ExportManifest } from '@/lib/queries/export-manifest-query';
 import { formatBytes, formatCount, formatDuration } from './format';
+import { plainErrorKind } from './plain-error';
 import { END_REASON_LABEL } from './support-logic';
 
 export type ActivityTone = 'neutral' | 'done' | 'running' | 'failed' | 'cancelled';
 
+export type ActivityKind =
+  | 'created'
+  | 'lanes'
+  | 'invocation_started'
+  | 'invocation_ended'
+  | 'failure'
+  | 'cancel_requested'
+  | 'cancelled'
+  | 'rerun_requested'
+  | 'completed'
+  | 'failed'
+  | 'renamed'
+  | 'downloaded';
+
 export type ActivityEntry = {
   key: string;
+  /** When it happened: a worker run's start at its start, its end at its end. */
   at: string;
-  kind:
-    | 'created'
-    | 'lanes'
-    | 'invocation'
-    | 'failure'
-    | 'cancel_requested'
-    | 'cancelled'
-    | 'rerun_requested'
-    | 'completed'
-    | 'failed'
-    | 'renamed'
-    | 'downloaded';
+  kind: ActivityKind;
   tone: ActivityTone;
+  /** One plain sentence, never raw error text. */
   title: string;
   detail: string | null;
+  /** The raw error or identifiers, for support: shown one click away. */
+  technical: string | null;
+  /** The lane it concerns, if one. */
+  lane: number | null;
+  /** Who did it: a user id, or null when Baton did it by itself. */
+  actor: string | null;
   /** For invocations: how they ended (the UI folds plain hand-offs of long exports). */
   endReason?: string;
   run: number | null;
@@ -65,10 +77,51 @@ export function formatShardRanges(ranges: ReadonlyArray<readonly [number, number
 const clock = (iso: string) => format(new Date(iso), 'HH:mm:ss');
 
 /**
- * The export's activity, oldest first: who created it and with what, the lanes planned, every
- * invocation (how it ended), every failed attempt with its backoff, cancel requested (by whom) and
- * acknowledged, re-runs (by whom, which shards), each run's outcome, renames and downloads. Drawn from
- * the job row, the invocation timeline, the failed attempts and the events the database records.
+ * A time as microseconds since the epoch. Postgres stamps microseconds and Date.parse keeps only
+ * milliseconds: a cancel request and the lane that saw it a few hundred µs later must not tie.
+ */
+export function instant(iso: string): number {
+  const micros = /\.\d{3}(\d{1,3})/.exec(iso)?.[1] ?? '';
+  return Date.parse(iso) * 1000 + Number(micros.padEnd(3, '0'));
+}
+
+const ENDED_FAILED = new Set(['error', 'killed', 'lease_lost']);
+
+/**
+ * The order of rows stamped with the same instant. One transaction stamps all its rows with one now():
+ * a cancel of an idle export records "cancel requested" and "cancelled" together, the trigger's row
+ * first — the request must still read before what it caused.
+ */
+const SAME_INSTANT_RANK: Record<ActivityKind, number> = {
+  created: 0,
+  lanes: 1,
+  cancel_requested: 2,
+  rerun_requested: 2,
+  renamed: 2,
+  invocation_started: 3,
+  failure: 4,
+  invocation_ended: 5,
+  completed: 6,
+  failed: 6,
+  cancelled: 6,
+  downloaded: 7,
+};
+
+/** Shards and records written, as the outcome events and invocations say them. */
+const written = (shards: number, rows: number) =>
+  `${formatCount(rows)} records in ${formatCount(shards)} shard${shards === 1 ? '' : 's'}`;
+
+/** "source_unavailable: Typesense answered 503", or null when neither is known. */
+const rawError = (kind: string | null | undefined, error: string | null | undefined) =>
+  [kind, error].filter(Boolean).join(': ') || null;
+
+/**
+ * The export's activity, strictly in the order things happened: who created it and with what, the lanes
+ * planned, every invocation's start (when it started) and its end (when it ended, and how), every failed
+ * attempt with its backoff, cancel requested (by whom) and acknowledged, re-runs (by whom, which shards),
+ * each run's outcome, renames and downloads. Each row leads with a plain sentence; raw errors and ids are
+ * kept in `technical`. Drawn from the job row, the invocation timeline, the failed attempts and the
+ * events the database records.
  */
 export function buildActivity(
   job: ExportJob,
@@ -92,6 +145,9 @@ export function buildActivity(
       `about ${formatCount(job.estimated_rows)} records`,
       `${formatCount(job.page_size)} records a shard`,
     ].join(' · '),
+    technical: `export ${job.id}`,
+    lane: null,
+    actor: job.requested_by,
     run: 1,
   });
   entries.push({
@@ -104,71 +160,109 @@ export function buildActivity(
       job.lane_bounds.length > 0
         ? `Split on ${job.key_field} at ${job.lane_bounds.map((b) => formatCount(BigInt(b))).join(', ')}`
         : `One chain over the whole ${job.key_field} range`,
+    technical: null,
+    lane: null,
+    actor: null,
     run: 1,
   });
   if (!manifest) return entries;
 
   manifest.invocations.forEach((inv, index) => {
     const reason = inv.end_reason ?? (inv.ended_at ? 'stopped' : 'running');
-    const failed = reason === 'error' || reason === 'killed' || reason === 'lease_lost';
-    const took =
-      inv.wall_ms !== null
-        ? formatDuration(inv.wall_ms)
-        : inv.ended_at
-          ? formatDuration(Date.parse(inv.ended_at) - Date.parse(inv.started_at))
-          : null;
+    const name = `Invocation #${index + 1}${inv.lane_no !== null ? ` on lane ${inv.lane_no}` : ''}`;
+    const ids = [inv.generation !== null ? `generation ${inv.generation}` : null, `invocation ${inv.id}`]
+      .filter(Boolean)
+      .join(' · ');
+    const common = { lane: inv.lane_no, actor: null, endReason: reason, run: null } as const;
+    // A declined call never ran (the lane was taken, capped or finished): one row, when it was turned away.
+    if (reason === 'declined') {
+      entries.push({
+        ...common,
+        key: `inv-${inv.id}`,
+        at: inv.started_at,
+        kind: 'invocation_ended',
+        tone: 'neutral',
+        title: `${name} was declined: the lane was taken, finished or over the running-lane cap`,
+        detail: null,
+        technical: ids,
+      });
+      return;
+    }
     entries.push({
-      key: `inv-${inv.id}`,
+      ...common,
+      key: `inv-${inv.id}-start`,
       at: inv.started_at,
-      kind: 'invocation',
-      tone: failed ? 'failed' : reason === 'completed' ? 'done' : reason === 'cancelled' ? 'cancelled' : 'running',
-      title: `Invocation #${index + 1}${inv.lane_no !== null ? ` on lane ${inv.lane_no}` : ''}: ${END_REASON_LABEL[reason as keyof typeof END_REASON_LABEL].toLowerCase()}`,
-      detail: [
-        `${formatCount(inv.shards_written)} shard${inv.shards_written === 1 ? '' : 's'}, ${formatCount(inv.rows_written)} records`,
-        took,
-        inv.generation !== null ? `generation ${inv.generation}` : null,
-        `id ${inv.id.slice(0, 8)}`,
-      ]
-        .filter(Boolean)
-        .join(' · '),
-      endReason: reason,
-      run: null,
+      kind: 'invocation_started',
+      tone: 'running',
+      title: `${name} started`,
+      detail: null,
+      technical: ids,
+    });
+    if (!inv.ended_at) return;
+    const took = inv.wall_ms !== null ? inv.wall_ms : Date.parse(inv.ended_at) - Date.parse(inv.started_at);
+    entries.push({
+      ...common,
+      key: `inv-${inv.id}-end`,
+      at: inv.ended_at,
+      kind: 'invocation_ended',
+      tone: ENDED_FAILED.has(reason)
+        ? 'failed'
+        : reason === 'completed'
+          ? 'done'
+          : reason === 'cancelled'
+            ? 'cancelled'
+            : 'running',
+      title: `${name} ended: ${END_REASON_LABEL[reason as keyof typeof END_REASON_LABEL].toLowerCase()}`,
+      detail: `${written(inv.shards_written, inv.rows_written)} · ran ${formatDuration(took)}`,
+      technical: [inv.error, ids].filter(Boolean).join(' · '),
     });
   });
 
   for (const f of manifest.failures) {
+    const plain = plainErrorKind(f.error_kind);
     const next =
       f.outcome === 'retrying' && f.next_retry_at
         ? `retry at ${clock(f.next_retry_at)} (after ${formatDuration(Date.parse(f.next_retry_at) - Date.parse(f.failed_at))})`
         : f.outcome === 'requeued'
-          ? 'requeued at once'
+          ? 'queued again at once'
           : 'gave up';
     entries.push({
       key: `fail-${f.id}`,
       at: f.failed_at,
       kind: 'failure',
       tone: 'failed',
-      title: `Lane ${f.lane} failed, attempt ${f.attempt} of ${f.max_attempts}: ${next}`,
-      detail: [f.error_kind, f.error].filter(Boolean).join(': ') || null,
+      title: `Lane ${f.lane} couldn't ${plain.verb} its shard ${formatCount(f.lane_seq)}: ${plain.cause}`,
+      detail: `Attempt ${f.attempt} of ${f.max_attempts}: ${next}`,
+      technical: [rawError(f.error_kind, f.error), f.invocation_id ? `invocation ${f.invocation_id}` : null]
+        .filter(Boolean)
+        .join(' · '),
+      lane: f.lane,
+      actor: null,
       run: f.run_no,
     });
   }
 
   for (const e of manifest.events) {
     const by = who(e.actor);
-    const base = { key: `ev-${e.id}`, at: e.at, kind: e.kind, run: e.run_no } as const;
-    const written = (d: typeof e.detail) =>
-      `${formatCount(d.rows ?? 0)} records in ${formatCount(d.shards ?? 0)} shard${d.shards === 1 ? '' : 's'}`;
+    const base = { key: `ev-${e.id}`, at: e.at, kind: e.kind, run: e.run_no, lane: null, actor: e.actor } as const;
+    const wrote = (d: typeof e.detail) => written(d.shards ?? 0, d.rows ?? 0);
     switch (e.kind) {
       case 'cancel_requested':
-        entries.push({ ...base, tone: 'cancelled', title: `Cancel requested${by ? ` by ${by}` : ''}`, detail: null });
+        entries.push({
+          ...base,
+          tone: 'cancelled',
+          title: `Cancel requested${by ? ` by ${by}` : ''}`,
+          detail: null,
+          technical: null,
+        });
         break;
       case 'cancelled':
         entries.push({
           ...base,
           tone: 'cancelled',
           title: `Cancelled (run ${e.run_no}): the worker stopped`,
-          detail: `${written(e.detail)} before the cancel`,
+          detail: `${wrote(e.detail)} before the cancel`,
+          technical: null,
         });
         break;
       case 'rerun_requested': {
@@ -181,28 +275,37 @@ export function buildActivity(
           tone: 'running',
           title: `Re-run requested${by ? ` by ${by}` : ''} (run ${e.run_no})`,
           detail: what.length ? `Re-runs ${what.join(' and ')}` : null,
+          technical: null,
         });
         break;
       }
       case 'completed':
-        entries.push({ ...base, tone: 'done', title: `Completed (run ${e.run_no})`, detail: written(e.detail) });
+        entries.push({
+          ...base,
+          tone: 'done',
+          title: `Completed (run ${e.run_no})`,
+          detail: wrote(e.detail),
+          technical: null,
+        });
         break;
-      case 'failed':
+      case 'failed': {
+        const raw = rawError(e.detail.error_kind, e.detail.error);
         entries.push({
           ...base,
           tone: 'failed',
-          title: `Failed (run ${e.run_no})`,
-          detail: [written(e.detail), [e.detail.error_kind, e.detail.error].filter(Boolean).join(': ')]
-            .filter(Boolean)
-            .join(' · '),
+          title: `Failed (run ${e.run_no})${raw ? `: ${plainErrorKind(e.detail.error_kind).cause}` : ''}`,
+          detail: wrote(e.detail),
+          technical: raw,
         });
         break;
+      }
       case 'renamed':
         entries.push({
           ...base,
           tone: 'neutral',
           title: `Renamed${by ? ` by ${by}` : ''}`,
           detail: `“${e.detail.from ?? ''}” → “${e.detail.to ?? ''}”`,
+          technical: null,
         });
         break;
       case 'downloaded':
@@ -217,13 +320,14 @@ export function buildActivity(
           ]
             .filter(Boolean)
             .join(' · '),
+          technical: null,
         });
         break;
     }
   }
-  // Stable: equal times keep the order above (created before lanes, an invocation before its failure).
+  // Strictly by time, to the microsecond; at the same instant, cause before effect, then the order above.
   return entries
-    .map((e, i) => ({ e, i }))
-    .sort((a, b) => Date.parse(a.e.at) - Date.parse(b.e.at) || a.i - b.i)
+    .map((e, i) => ({ e, i, t: instant(e.at) }))
+    .sort((a, b) => a.t - b.t || SAME_INSTANT_RANK[a.e.kind] - SAME_INSTANT_RANK[b.e.kind] || a.i - b.i)
     .map(({ e }) => e);
 }

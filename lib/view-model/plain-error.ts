@@ -16,6 +16,11 @@ const PLAIN: Record<string, { verb: string; cause: string }> = {
   internal: { verb: 'write', cause: 'an unexpected error in the worker' },
 };
 
+/** An error kind's verb and cause in plain words; an unknown kind reads "something went wrong". */
+export function plainErrorKind(kind: string | null | undefined): { verb: string; cause: string } {
+  return (kind && PLAIN[kind]) || { verb: 'write', cause: 'something went wrong' };
+}
+
 export type PlainError = {
   /** One sentence a person can act on: "Couldn't save shard 38: storage unavailable — tried 5 times over 72 s". */
   headline: string;

@@ -17,6 +17,7 @@ import { verifyExportStorage } from '../../lib/exports/verify-export-storage';
 import { countMatching } from '../../lib/sources/count-matching';
 import { getSourceOrThrow } from '../../lib/sources/get-source-or-throw';
 import { listSources } from '../../lib/sources/list-sources';
+import { readSystemHealth } from '../../lib/system/read-system-health';
 import { serviceClient, storedSizes, userRealtimeClient } from './clients';
 import { createSource, createTenant, seedCollection, superuserPool, appTypesense, waitForJob } from './export-fixtures';
 import { testStack } from './stack-info';
@@ -374,6 +375,22 @@ describe.each(ROLES)('a %s', (role) => {
   });
 });
 
+describe('system health (support and admin only)', () => {
+  it.each(ROLES)('a %s', async (role) => {
+    const attempt = readSystemHealth(users[role].client);
+    if (role === 'support' || role === 'admin') {
+      const health = await attempt;
+      expect(health.organisations.map((o) => [o.id, o.role])).toEqual([[organisationId, role]]);
+    } else {
+      const error = await attempt.then(
+        () => new Error('expected a 403'),
+        (e: unknown) => e,
+      );
+      expect(errorResponse(error).status).toBe(403);
+    }
+  });
+});
+
 describe('the role is checked before the job’s state', () => {
   it('a viewer cancelling a finished or cancelled export is told about their role (403), not “already …” (409)', async () => {
     const cancelled = await cancelledJob();
@@ -460,7 +477,8 @@ describe('a viewer going straight to the database (PostgREST, as supabase-js)', 
        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
        where n.nspname = 'public' order by 1`,
     );
-    // Reads, the role check itself, and the three changes that check the role inside (README, roles).
+    // Reads, the role check itself, the three changes that check the role inside, and system health,
+    // which checks it too (README, roles).
     expect(rows.filter((r) => r.callable).map((r) => r.name)).toEqual([
       'assert_export_operator',
       'cancel_export',
@@ -468,6 +486,7 @@ describe('a viewer going straight to the database (PostgREST, as supabase-js)', 
       'organisation_members',
       'rename_export',
       'rerun_export',
+      'system_health',
     ]);
     const jobId = await queuedJob();
     const before = await jobState(jobId);

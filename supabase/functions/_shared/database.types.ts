@@ -1084,6 +1084,7 @@ export type Database = {
           lane_no: number;
         }[];
       };
+      system_health: { Args: Record<PropertyKey, never>; Returns: Json };
       unreferenced_export_objects: {
         Args: { p_job_id: string; p_keys: string[] };
         Returns: string[];
