@@ -40,7 +40,6 @@ async function newJob(options: { filter?: string; bounds?: number[]; maxAttempts
   return row!.id;
 }
 
-
 /** Skips a lane's backoff (the test does not wait 2, 4, 8 s). */
 const makeDue = (jobId: string, lane: number) =>
   db.query(`update public.export_lanes set next_retry_at = now() where job_id = $1 and lane_no = $2`, [jobId, lane]);
