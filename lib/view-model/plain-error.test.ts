@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { plainError, plainErrorSentence } from './plain-error';
+import { plainError, plainErrorCause, plainErrorSentence } from './plain-error';
 
 const at = (s: number) => ({ failed_at: new Date(Date.UTC(2026, 11, 1, 10, 0, s)).toISOString(), error_kind: 'x' });
 
@@ -37,5 +37,6 @@ describe('plainErrorSentence', () => {
     expect(plainErrorSentence('storage_failed')).toBe("Couldn't save a shard: storage unavailable");
     expect(plainErrorSentence(null)).toBe("Couldn't write a shard: something went wrong");
     expect(plainErrorSentence('weird')).toBe("Couldn't write a shard: something went wrong");
+    expect(plainErrorCause('storage_failed')).toBe('storage unavailable');
   });
 });
