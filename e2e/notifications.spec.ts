@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Locator, Page, Route, TestInfo, WebSocketRoute } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { clearFaults, expectAccessible, getManifest, setFaults, snapWidths, startExport } from './support';
@@ -10,8 +12,13 @@ const overlaps = async (a: Locator, b: Locator) => {
 
 /** What the eye sees now, toasts where they float (a full-page shot would move them). */
 async function snapViewport(page: Page, testInfo: TestInfo, name: string) {
-  await testInfo.attach(name, { body: await page.screenshot(), contentType: 'image/png' });
+  const body = await page.screenshot();
+  await testInfo.attach(name, { body, contentType: 'image/png' });
+  await mkdir(SCREENS, { recursive: true });
+  await writeFile(path.join(SCREENS, `${name}.png`), body);
 }
+
+const SCREENS = path.join('test-results', 'e2e', 'screens');
 
 const bellOf = (page: Page) => page.getByRole('button', { name: /^Notifications/ });
 
@@ -31,7 +38,7 @@ test.afterEach(async ({ request }) => {
 test('notifications name the export, format numbers, mark themselves read when seen, pass axe; toasts clear the primary controls', async ({
   page,
 }, testInfo) => {
-  test.setTimeout(180_000);
+  test.setTimeout(300_000);
   await page.goto('/exports');
   await readEverything(page);
   const bell = bellOf(page);
@@ -42,18 +49,20 @@ test('notifications name the export, format numbers, mark themselves read when s
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto('/exports/new');
   const start = page.getByRole('button', { name: 'Start export' });
-  await expect(start).toBeVisible();
-  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await expect(page.getByText(/All [\d,]+ records/)).toBeVisible({ timeout: 30_000 });
+  const toEnd = () => page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await toEnd();
   // The in-session toast says which export, with numbers people read.
   const toast = page.locator('[data-sonner-toast]', { hasText: `Export completed: ${job.name}` });
   await expect(toast).toBeVisible({ timeout: 120_000 });
   await expect(toast).toContainText(/20,000 rows in 80 shards \(CSV\)\. Export [0-9a-f]{8}\./);
   await expect(toast).toContainText(`Export ${shortId}.`);
+  await toEnd();
   await expect(start).toBeInViewport();
   expect(await overlaps(toast, start), 'toast over Start export at 390px').toBe(false);
   await snapViewport(page, testInfo, '29-toast-new-export-390');
   await page.setViewportSize({ width: 1280, height: 900 });
-  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await toEnd();
   await expect(toast).toBeVisible();
   expect(await overlaps(toast, start), 'toast over Start export at 1280px').toBe(false);
   await snapViewport(page, testInfo, '29-toast-new-export-1280');
@@ -99,14 +108,14 @@ test('a read sticks: a list read that crosses the write does not bring the badge
     socket = ws;
     ws.connectToServer();
   });
-  // The bell's write of read_at, held until the test lets it go.
+  // Once `holding`, the bell's write of read_at is held until the test lets it go.
+  let holding = false;
   let patchArrived!: (route: Route) => void;
   const heldPatch = new Promise<Route>((resolve) => (patchArrived = resolve));
   await page.route(/\/rest\/v1\/notifications/, async (route) => {
-    if (route.request().method() === 'PATCH') patchArrived(route);
+    if (holding && route.request().method() === 'PATCH') patchArrived(route);
     else await route.fallback();
   });
-
   await page.goto('/exports');
   await readEverything(page);
   const other = await context.newPage();
@@ -121,6 +130,7 @@ test('a read sticks: a list read that crosses the write does not bring the badge
   await expect(bell).toHaveAccessibleName(/unread/);
   await expect(otherBell).toHaveAccessibleName(/unread/);
 
+  holding = true;
   await bell.click();
   const patch = await heldPatch;
   const reread = page.waitForResponse(
