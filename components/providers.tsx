@@ -23,8 +23,12 @@ export function Providers({ children, nonce }: { children: ReactNode; nonce: str
       <NuqsAdapter>
         <TooltipProvider delayDuration={200}>
           {children}
-          {/* Bottom left: the primary actions (Start, Retry, Download, New export) sit on the right. */}
-          <Toaster position="bottom-left" closeButton />
+          {/*
+            Bottom right, in the corner a page's own controls keep clear of: the header and each page's
+            actions are at the top, and <main> ends with room for a toast (the dashboard layout), so the last
+            control of a long page (Start export) scrolls out from under it. On a phone sonner spans the width.
+          */}
+          <Toaster position="bottom-right" closeButton offset={16} mobileOffset={{ bottom: 12, left: 12, right: 12 }} />
         </TooltipProvider>
       </NuqsAdapter>
     </QueryClientProvider>

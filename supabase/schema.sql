@@ -391,7 +391,8 @@ create table public.notifications (
   body text not null,
   read_at timestamp with time zone,
   created_at timestamp with time zone not null default now(),
-  run_no integer not null default 1
+  run_no integer not null default 1,
+  error_kind text
 );
 alter table public.notifications add constraint notifications_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.export_jobs(id) ON DELETE CASCADE;
 alter table public.notifications add constraint notifications_kind_check CHECK (kind = ANY (ARRAY['export_completed'::text, 'export_failed'::text, 'export_cancelled'::text]));
@@ -404,6 +405,7 @@ grant maintain, references, select, trigger on table public.notifications to aut
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.notifications to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.notifications to service_role;
 grant update (read_at) on table public.notifications to authenticated;
+comment on column public.notifications.error_kind is 'For export_failed: the kind of the error the export failed on (export_jobs.last_error_kind), for the dashboard to put into words. Null otherwise.';
 
 create table public.organisations (
   id uuid not null default gen_random_uuid(),
@@ -554,7 +556,7 @@ CREATE TRIGGER export_shards_count_updated AFTER UPDATE ON public.export_shards 
 
 CREATE TRIGGER export_shards_stamp_change_xid BEFORE INSERT OR UPDATE ON public.export_shards FOR EACH ROW EXECUTE FUNCTION private.stamp_change_xid();
 
-CREATE TRIGGER broadcast_notification AFTER INSERT ON public.notifications FOR EACH ROW EXECUTE FUNCTION private.broadcast_notification();
+CREATE TRIGGER broadcast_notification AFTER INSERT OR UPDATE OF read_at ON public.notifications FOR EACH ROW EXECUTE FUNCTION private.broadcast_notification();
 
 -- ==== functions ==================================================================================
 
@@ -1125,8 +1127,11 @@ begin
       v_body := format('%s written before the cancel.', v_written);
   end case;
   v_body := left(v_body, 1900) || format(' Export %s.', left(v_job.id::text, 8));
-  insert into public.notifications (user_id, organisation_id, job_id, run_no, kind, title, body)
-  values (v_job.requested_by, v_job.organisation_id, v_job.id, v_job.run_no, p_kind, left(v_title, 300), v_body)
+  insert into public.notifications (user_id, organisation_id, job_id, run_no, kind, title, body, error_kind)
+  values (
+    v_job.requested_by, v_job.organisation_id, v_job.id, v_job.run_no, p_kind, left(v_title, 300), v_body,
+    case when p_kind = 'export_failed' then v_job.last_error_kind end
+  )
   on conflict on constraint notifications_one_per_run_and_kind do nothing;
 end
 $function$;

@@ -16,7 +16,8 @@ export default async function DashboardLayout({ children }: { children: ReactNod
         Skip to content
       </a>
       <AppHeader userId={user.userId} email={user.email} showSystemHealth={showSystemHealth} />
-      <main id="main" className="mx-auto max-w-7xl px-4 py-8">
+      {/* The bottom padding is the toasts' lane: scrolled to the end, the page's last controls sit above them. */}
+      <main id="main" className="mx-auto max-w-7xl px-4 pt-8 pb-40">
         {/* Pages stream their content in with scripts: without them they would say "Loading…" for ever. */}
         <noscript>
           <p

@@ -16,7 +16,8 @@ import {
 import { cn } from '@/lib/utils';
 import { formatBytes, formatCount, formatDuration } from '@/lib/view-model/format';
 import { isActive } from '@/lib/view-model/shard-states';
-import { END_REASON_LABEL, groupErrors, parseShardList } from '@/lib/view-model/support-logic';
+import { plainErrorCause, plainErrorSentence } from '@/lib/view-model/plain-error';
+import { END_REASON_LABEL, groupErrors, parseShardList, splitError } from '@/lib/view-model/support-logic';
 import { RetryDialog } from './retry-dialog';
 
 const reasonTone: Record<string, 'done' | 'running' | 'failed' | 'cancelled' | 'neutral'> = {
@@ -73,20 +74,20 @@ function ErrorGroups({ job, invocations }: { job: ExportJob; invocations: Export
       ) : (
         <>
           <p className="text-sm text-neutral-700">
-            {groups.map((g) => `${formatCount(g.count)} × ${g.kind}`).join(' · ')}
+            {groups.map((g) => `${formatCount(g.count)} × ${plainErrorCause(g.kind)}`).join(' · ')}
           </p>
-          <ul className="flex flex-col gap-2">
+          <ul className="flex flex-col gap-2" aria-label="Errors by kind">
             {groups.map((g) => (
               <li key={g.kind} className="border-state-failed/30 bg-state-failed/5 rounded-md border p-3 text-sm">
-                <p className="flex flex-wrap items-center gap-2 font-medium">
+                <p className="flex flex-wrap items-center gap-2">
                   <AlertTriangleIcon aria-hidden className="text-state-failed-ink size-4" />
-                  <code>{g.kind}</code>
+                  <span className="font-medium">{plainErrorSentence(g.kind)}</span>
                   <span className="text-neutral-600">
                     {formatCount(g.count)} time{g.count === 1 ? '' : 's'}, last {format(new Date(g.lastAt), 'HH:mm:ss')}
                   </span>
                   {g.current ? <Badge tone="failed">current</Badge> : null}
                 </p>
-                <p className="mt-1 break-words text-neutral-800">{g.message}</p>
+                <RawError kind={g.kind} message={g.message} />
               </li>
             ))}
           </ul>
@@ -157,13 +158,37 @@ function InvocationTimeline({ job, invocations }: { job: ExportJob; invocations:
                     }}
                   />
                 </div>
-                {inv.error ? <p className="text-state-failed-ink break-words">{inv.error}</p> : null}
+                {inv.error ? <InvocationError error={inv.error} /> : null}
               </li>
             );
           })}
         </ol>
       )}
     </section>
+  );
+}
+
+/** The raw error, one click away: support pastes it into tickets, nobody needs to read it first. */
+function RawError({ kind, message }: { kind: string; message: string }) {
+  return (
+    <details className="mt-1">
+      <summary className="w-fit cursor-pointer text-neutral-700 underline-offset-2 hover:underline">
+        Technical details
+      </summary>
+      <p className="mt-1 font-mono text-xs break-all text-neutral-800">
+        {kind}: {message}
+      </p>
+    </details>
+  );
+}
+
+function InvocationError({ error }: { error: string }) {
+  const { kind, message } = splitError(error);
+  return (
+    <div>
+      <p className="text-state-failed-ink">{plainErrorSentence(kind)}</p>
+      <RawError kind={kind} message={message} />
+    </div>
   );
 }
 

@@ -1,39 +1,53 @@
 'use client';
 
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { BellIcon, CheckCircle2Icon, CircleSlashIcon, XCircleIcon } from 'lucide-react';
-import Link from 'next/link';
+import { useMutation, useMutationState, useQuery, useQueryClient } from '@tanstack/react-query';
+import { BellIcon } from 'lucide-react';
 import { usePathname, useRouter } from 'next/navigation';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { Button } from '@/components/ui/button';
-import { RelativeTime } from '@/components/ui/relative-time';
 import { Popover, PopoverContent, PopoverTrigger } from '@/components/ui/popover';
 import type { Notification } from '@/lib/exports/types';
-import { unreadCount } from '@/lib/queries/notification-cache';
-import { markNotificationsReadMutationOptions } from '@/lib/queries/notifications-mutation';
+import { markNotificationsReadKey, markNotificationsReadMutationOptions } from '@/lib/queries/notifications-mutation';
 import { notificationsQueryOptions } from '@/lib/queries/notifications-query';
 import { useNotificationsSubscription } from '@/lib/realtime/use-notifications-subscription';
-import { cn } from '@/lib/utils';
+import { groupNotificationsByExport, notificationText, unreadExportCount } from '@/lib/view-model/notification-feed';
+import { NotificationEntry } from './notification-entry';
 
-const kindIcon = {
-  export_completed: <CheckCircle2Icon className="text-state-done-ink size-4" aria-hidden />,
-  export_failed: <XCircleIcon className="text-state-failed-ink size-4" aria-hidden />,
-  export_cancelled: <CircleSlashIcon className="text-state-cancelled-ink size-4" aria-hidden />,
-} satisfies Record<Notification['kind'], React.ReactNode>;
-
-/** How long the panel must be open before what it shows counts as seen. */
+/** How long the panel must be open before what it shows counts as seen (closing it counts too). */
 const SEEN_AFTER_MS = 1_500;
+
+const exportsText = (n: number) => `${n} export${n === 1 ? '' : 's'}`;
 
 export function NotificationBell({ userId }: { userId: string }) {
   const queryClient = useQueryClient();
   const router = useRouter();
   const { data: notifications, isError } = useQuery(notificationsQueryOptions(userId));
   const markRead = useMutation(markNotificationsReadMutationOptions(queryClient, userId));
-  const unread = unreadCount(notifications);
-  const { mutate: markReadNow } = markRead;
-  // Each notification is marked read once by being seen (a failed write is not retried in a loop).
+  // Ids whose read is on its way: read, whatever a list read that crossed the write says meanwhile.
+  const pendingReads = useMutationState({
+    filters: { mutationKey: markNotificationsReadKey(userId), status: 'pending' },
+    select: (mutation) => mutation.state.variables as string[],
+  });
+  const pending = useMemo(() => new Set(pendingReads.flat()), [pendingReads]);
+  const groups = useMemo(
+    () => groupNotificationsByExport(notifications ?? [], (n) => n.read_at !== null || pending.has(n.id)),
+    [notifications, pending],
+  );
+  const unreadIds = useMemo(() => groups.flatMap((g) => g.unreadIds), [groups]);
+  const unread = unreadExportCount(groups);
+  const { mutate } = markRead;
+  // Each notification is marked read once by being seen; a write that failed lets it be marked again.
   const marked = useRef(new Set<string>());
+  const markSeen = useMemo(
+    () => (ids: readonly string[]) => {
+      const fresh = ids.filter((id) => !marked.current.has(id));
+      if (fresh.length === 0) return;
+      for (const id of fresh) marked.current.add(id);
+      mutate(fresh, { onError: () => fresh.forEach((id) => marked.current.delete(id)) });
+    },
+    [mutate],
+  );
   const [open, setOpen] = useState(false);
   // Shown as new while the panel is open, even once marked read: the dot should not vanish under the eye.
   const [newThisOpen, setNewThisOpen] = useState<ReadonlySet<string>>(new Set());
@@ -41,25 +55,15 @@ export function NotificationBell({ userId }: { userId: string }) {
 
   // Seen is read: the panel open for a moment marks what it shows; so does the export's own page.
   useEffect(() => {
-    if (!open || !notifications) return;
-    const ids = notifications.filter((n) => !n.read_at && !marked.current.has(n.id)).map((n) => n.id);
-    if (ids.length === 0) return;
-    const timer = setTimeout(() => {
-      for (const id of ids) marked.current.add(id);
-      markReadNow(ids);
-    }, SEEN_AFTER_MS);
+    if (!open || unreadIds.length === 0) return;
+    const timer = setTimeout(() => markSeen(unreadIds), SEEN_AFTER_MS);
     return () => clearTimeout(timer);
-  }, [open, notifications, markReadNow]);
+  }, [open, unreadIds, markSeen]);
   const viewingJob = /^\/exports\/([0-9a-f-]{36})$/.exec(pathname ?? '')?.[1] ?? null;
   useEffect(() => {
-    if (!viewingJob || !notifications) return;
-    const ids = notifications
-      .filter((n) => !n.read_at && n.job_id === viewingJob && !marked.current.has(n.id))
-      .map((n) => n.id);
-    if (ids.length === 0) return;
-    for (const id of ids) marked.current.add(id);
-    markReadNow(ids);
-  }, [viewingJob, notifications, markReadNow]);
+    const viewed = groups.find((g) => g.jobId === viewingJob);
+    if (viewed) markSeen(viewed.unreadIds);
+  }, [viewingJob, groups, markSeen]);
 
   useNotificationsSubscription(userId, (n) => {
     const show = n.kind === 'export_failed' ? toast.error : n.kind === 'export_completed' ? toast.success : toast.info;
@@ -67,29 +71,36 @@ export function NotificationBell({ userId }: { userId: string }) {
       id: `notification-${n.id}`,
       // An outcome people wait for: longer than sonner's 4 s, and the bell keeps it anyway.
       duration: 10_000,
-      description: n.body,
+      // The plain sentence; the raw error is one click away on the export's page (and in the bell).
+      description: notificationText(n).sentence,
       action: {
         label: 'View',
         onClick: () => {
-          markRead.mutate([n.id]);
+          markSeen([n.id]);
           router.push(`/exports/${n.job_id}`);
         },
       },
     });
   });
 
+  const isNew = (n: Notification) => unreadIds.includes(n.id) || newThisOpen.has(n.id);
+
   return (
     <Popover
       open={open}
       onOpenChange={(next) => {
         setOpen(next);
-        setNewThisOpen(next ? new Set((notifications ?? []).filter((n) => !n.read_at).map((n) => n.id)) : new Set());
+        setNewThisOpen(next ? new Set(unreadIds) : new Set());
+        // Closed before the moment was up: what it showed was seen all the same.
+        if (!next) markSeen(unreadIds);
       }}
     >
       <PopoverTrigger asChild>
         <Button variant="ghost" size="icon" className="relative">
           <BellIcon aria-hidden />
-          <span className="sr-only">{unread > 0 ? `Notifications, ${unread} unread` : 'Notifications'}</span>
+          <span className="sr-only">
+            {unread > 0 ? `Notifications, ${exportsText(unread)} unread` : 'Notifications'}
+          </span>
           {unread > 0 ? (
             <span
               aria-hidden
@@ -100,54 +111,40 @@ export function NotificationBell({ userId }: { userId: string }) {
           ) : null}
         </Button>
       </PopoverTrigger>
-      <PopoverContent aria-label="Notifications" className="w-96">
-        <div className="flex items-center justify-between border-b border-neutral-200 px-4 py-2">
-          <h2 className="text-sm font-semibold">Notifications</h2>
+      <PopoverContent aria-label="Notifications" className="w-[min(24rem,calc(100vw-1rem))]">
+        <div className="flex items-start justify-between gap-3 border-b border-neutral-200 px-4 py-2">
+          <div className="flex flex-col">
+            <h2 className="text-sm font-semibold">Notifications</h2>
+            {/* What the badge counts, said where the count is read. */}
+            <p className="text-xs text-neutral-600">
+              One entry per export, latest outcome first · {unread > 0 ? `${exportsText(unread)} unread` : 'all read'}
+            </p>
+          </div>
           <Button
             variant="link"
             size="sm"
-            className="h-auto px-0"
+            className="h-auto shrink-0 px-0"
             disabled={unread === 0}
-            onClick={() => markRead.mutate((notifications ?? []).filter((n) => !n.read_at).map((n) => n.id))}
+            onClick={() => markSeen(unreadIds)}
           >
             Mark all as read
           </Button>
         </div>
         {isError ? (
           <p className="px-4 py-6 text-sm text-red-700">Notifications could not be loaded.</p>
-        ) : !notifications || notifications.length === 0 ? (
+        ) : groups.length === 0 ? (
           <p className="px-4 py-6 text-sm text-neutral-600">
             No notifications yet. You will hear here when an export ends.
           </p>
         ) : (
           <ul className="max-h-96 divide-y divide-neutral-100 overflow-y-auto" aria-label="Recent notifications">
-            {notifications.map((n) => (
-              <li key={n.id}>
-                <Link
-                  href={`/exports/${n.job_id}`}
-                  onClick={() => {
-                    if (!n.read_at) markRead.mutate([n.id]);
-                  }}
-                  className={cn(
-                    'flex gap-3 px-4 py-3 text-sm hover:bg-neutral-50 focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-blue-600',
-                    (!n.read_at || newThisOpen.has(n.id)) && 'bg-blue-50/60',
-                  )}
-                >
-                  <span className="mt-0.5">{kindIcon[n.kind]}</span>
-                  <span className="flex min-w-0 flex-1 flex-col gap-0.5">
-                    <span className="font-medium">
-                      {n.title}
-                      {!n.read_at || newThisOpen.has(n.id) ? <span className="sr-only"> (new)</span> : null}
-                    </span>
-                    <span className="text-neutral-600">{n.body}</span>
-                    {/* neutral-600, not 500: the unread row's blue tint would take 500 below 4.5:1. */}
-                    <RelativeTime iso={n.created_at} className="text-xs text-neutral-600" />
-                  </span>
-                  {!n.read_at || newThisOpen.has(n.id) ? (
-                    <span aria-hidden className="mt-1.5 size-2 shrink-0 rounded-full bg-blue-600" />
-                  ) : null}
-                </Link>
-              </li>
+            {groups.map((group) => (
+              <NotificationEntry
+                key={group.jobId}
+                group={group}
+                isNew={isNew}
+                onOpen={() => markSeen(group.unreadIds)}
+              />
             ))}
           </ul>
         )}

@@ -136,7 +136,10 @@ export type Notification = {
   run_no: number;
   kind: 'export_completed' | 'export_failed' | 'export_cancelled';
   title: string;
+  /** The outcome's numbers; for a failure, its raw error (the details support reads). */
   body: string;
+  /** For export_failed: the kind of error it failed on, which the dashboard puts into words. */
+  error_kind: string | null;
   read_at: string | null;
   created_at: string;
 };

@@ -9,5 +9,12 @@ export function prependNotification(list: readonly Notification[] | undefined, i
   return [item, ...(list ?? [])].slice(0, NOTIFICATION_LIMIT);
 }
 
-export const unreadCount = (list: readonly Notification[] | undefined): number =>
-  list?.filter((n) => !n.read_at).length ?? 0;
+/** The list with the given rows' read_at (a mark-read's answer, a read broadcast from another tab). */
+export function withReadAt(
+  list: readonly Notification[] | undefined,
+  rows: readonly Pick<Notification, 'id' | 'read_at'>[],
+): Notification[] | undefined {
+  if (!list) return undefined;
+  const readAt = new Map(rows.map((r) => [r.id, r.read_at]));
+  return list.map((n) => (readAt.has(n.id) ? { ...n, read_at: readAt.get(n.id) ?? null } : n));
+}

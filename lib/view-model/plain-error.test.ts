@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { plainError } from './plain-error';
+import { plainError, plainErrorCause, plainErrorSentence } from './plain-error';
 
 const at = (s: number) => ({ failed_at: new Date(Date.UTC(2026, 11, 1, 10, 0, s)).toISOString(), error_kind: 'x' });
 
@@ -26,5 +26,17 @@ describe('plainError', () => {
     expect(plainError({ last_error: 'x', last_error_kind: 'killed' }, 1_234, [at(0)])!.headline).toBe(
       "Couldn't finish shard 1,234: the worker stopped without a word (killed or out of time) — tried once",
     );
+  });
+});
+
+describe('plainErrorSentence', () => {
+  it('says what a kind means without a shard, with the same words as the banner', () => {
+    expect(plainErrorSentence('source_unavailable')).toBe(
+      "Couldn't read the records of a shard: the search index (Typesense) did not answer",
+    );
+    expect(plainErrorSentence('storage_failed')).toBe("Couldn't save a shard: storage unavailable");
+    expect(plainErrorSentence(null)).toBe("Couldn't write a shard: something went wrong");
+    expect(plainErrorSentence('weird')).toBe("Couldn't write a shard: something went wrong");
+    expect(plainErrorCause('storage_failed')).toBe('storage unavailable');
   });
 });

@@ -16,10 +16,24 @@ const PLAIN: Record<string, { verb: string; cause: string }> = {
   internal: { verb: 'write', cause: 'an unexpected error in the worker' },
 };
 
-/** An error kind's verb and cause in plain words; an unknown kind reads "something went wrong". */
+const SOMETHING_WENT_WRONG = { verb: 'write', cause: 'something went wrong' };
+
+/** An error kind's verb and cause in plain words; an unknown or missing kind reads "something went wrong". */
 export function plainErrorKind(kind: string | null | undefined): { verb: string; cause: string } {
-  return (kind && PLAIN[kind]) || { verb: 'write', cause: 'something went wrong' };
+  return (kind && PLAIN[kind]) || SOMETHING_WENT_WRONG;
 }
+
+/**
+ * An error kind as one sentence, for where no shard is known (the bell, a toast, support's error groups):
+ * "Couldn't save a shard: storage unavailable". Unknown or missing kinds still read as a sentence.
+ */
+export function plainErrorSentence(kind: string | null): string {
+  const plain = plainErrorKind(kind);
+  return `Couldn't ${plain.verb} a shard: ${plain.cause}`;
+}
+
+/** Just the cause, for a tally of errors: "storage unavailable". */
+export const plainErrorCause = (kind: string | null): string => plainErrorKind(kind).cause;
 
 export type PlainError = {
   /** One sentence a person can act on: "Couldn't save shard 38: storage unavailable — tried 5 times over 72 s". */
@@ -45,7 +59,7 @@ export function plainError(
 ): PlainError | null {
   if (!job.last_error && !job.last_error_kind) return null;
   const kind = job.last_error_kind;
-  const plain = (kind && PLAIN[kind]) || { verb: 'write', cause: 'something went wrong' };
+  const plain = plainErrorKind(kind);
   const target =
     shardNo !== null ? `shard ${formatCount(shardNo)}` : lane !== null ? `the next shard of lane ${lane}` : 'a shard';
   let tried = failures.length > 0 ? ` — ${triedText(failures.length)}` : '';

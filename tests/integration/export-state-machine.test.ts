@@ -682,6 +682,24 @@ describe('notifications', () => {
       { kind: 'export_failed', run_no: 2 },
     ]);
   });
+
+  it('carry the kind of error a failure ended on, for the dashboard to put into words; the raw error stays in the body', async () => {
+    const failedId = await newJob();
+    const l = leaseOf(failedId, await claim(failedId));
+    await rpc('public.fail_export_lane', [...args(l), 'source_rejected', 'collection gone', false]);
+    const completedId = await newJob();
+    const c = leaseOf(completedId, await claim(completedId));
+    await record(c, { seq: 1, after: null, last: 250 });
+    await rpc('public.finish_export_lane', args(c));
+    const rows = await asService<Json>(
+      'select kind, error_kind, body from public.notifications where job_id = any($1) order by kind',
+      [[failedId, completedId]],
+    );
+    expect(rows).toEqual([
+      { kind: 'export_completed', error_kind: null, body: expect.stringMatching(/^250 rows in 1 shard/) },
+      { kind: 'export_failed', error_kind: 'source_rejected', body: expect.stringMatching(/collection gone/) },
+    ]);
+  });
 });
 
 describe('re-runs', () => {

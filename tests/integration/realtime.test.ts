@@ -397,6 +397,14 @@ describe("realtime: Baton's feeds (export jobs, the exports list, notifications)
         record: { user_id: member, job_id: jobId, kind: 'export_completed' },
       },
     });
+
+    // Read in one tab is read in every tab: setting read_at is broadcast too.
+    await db.query('update public.notifications set read_at = now() where job_id = $1', [jobId]);
+    const [, read] = await bell.inbox.waitFor(2);
+    expect(read?.value).toMatchObject({
+      event: 'UPDATE',
+      payload: { operation: 'UPDATE', record: { job_id: jobId, read_at: expect.any(String) } },
+    });
   });
 
   it('sends the list progress at most once an interval, a change of state at once, and nothing for no change', async () => {

@@ -616,6 +616,7 @@ export type Database = {
         Row: {
           body: string;
           created_at: string;
+          error_kind: string | null;
           id: string;
           job_id: string;
           kind: string;
@@ -628,6 +629,7 @@ export type Database = {
         Insert: {
           body: string;
           created_at?: string;
+          error_kind?: string | null;
           id?: string;
           job_id: string;
           kind: string;
@@ -640,6 +642,7 @@ export type Database = {
         Update: {
           body?: string;
           created_at?: string;
+          error_kind?: string | null;
           id?: string;
           job_id?: string;
           kind?: string;
