@@ -686,11 +686,11 @@ describe('notifications', () => {
   it('carry the kind of error a failure ended on, for the dashboard to put into words; the raw error stays in the body', async () => {
     const failedId = await newJob();
     const l = leaseOf(failedId, await claim(failedId));
-    await rpc('public.fail_export_lane', [...args(l), 'source_rejected', 'collection gone', false]);
+    await rpc('public.fail_export_lane', [...leaseArgs(l), 'source_rejected', 'collection gone', false]);
     const completedId = await newJob();
     const c = leaseOf(completedId, await claim(completedId));
     await record(c, { seq: 1, after: null, last: 250 });
-    await rpc('public.finish_export_lane', args(c));
+    await rpc('public.finish_export_lane', leaseArgs(c));
     const rows = await asService<Json>(
       'select kind, error_kind, body from public.notifications where job_id = any($1) order by kind',
       [[failedId, completedId]],
