@@ -1,19 +1,18 @@
 import type { ReactNode } from 'react';
+import { CommandCenter } from '@/components/command-palette/command-center';
 import { AppHeader } from '@/components/layout/app-header';
+import { SkipLink } from '@/components/layout/skip-link';
+import { currentStartPermission } from '@/lib/auth/current-start-permission';
 import { requireCurrentUser } from '@/lib/auth/current-user';
 
 export default async function DashboardLayout({ children }: { children: ReactNode }) {
   const user = await requireCurrentUser('/exports');
+  const permission = await currentStartPermission(user.userId);
   return (
-    <>
-      <a
-        href="#main"
-        className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:shadow"
-      >
-        Skip to content
-      </a>
+    <CommandCenter canStartExports={permission.canStart}>
+      <SkipLink />
       <AppHeader userId={user.userId} email={user.email} />
-      <main id="main" className="mx-auto max-w-7xl px-4 py-8">
+      <main id="main" tabIndex={-1} className="mx-auto max-w-7xl px-4 py-8 focus:outline-none">
         {/* Pages stream their content in with scripts: without them they would say "Loading…" for ever. */}
         <noscript>
           <p
@@ -25,6 +24,6 @@ export default async function DashboardLayout({ children }: { children: ReactNod
         </noscript>
         {children}
       </main>
-    </>
+    </CommandCenter>
   );
 }
