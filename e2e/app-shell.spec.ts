@@ -5,8 +5,11 @@ test('the exports table fits its box at desktop widths, the header is one row on
   page,
 }, testInfo) => {
   test.setTimeout(120_000);
-  // Two exports: the table has rows whatever else the database holds.
-  await startExport(page);
+  // Two exports: the table has rows whatever else the database holds, one of them with a long name (a
+  // name's full length once set the table's width).
+  const long = await startExport(page);
+  const name = `Quarterly blog archive for the agency's largest client, every post and every field ${Date.now()}`;
+  expect((await page.request.patch(`/api/exports/${long.id}`, { data: { name } })).status()).toBe(200);
   await startExport(page, 'site_pages');
   await page.goto('/exports');
   const table = page.getByRole('table');
