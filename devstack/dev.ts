@@ -1,13 +1,16 @@
 import { spawn } from 'node:child_process';
+import { dashboardPort } from './dashboard-port';
 import { runDevstack, stopOnSignals } from './main';
 import { projectRoot } from './stack';
 
 /**
- * `npm run dev`: the devstack with demo data, then `next dev` on http://localhost:3000 reading the
- * `.env.local` the devstack just wrote. Ctrl-C stops both.
+ * `npm run dev`: the devstack with demo data, then `next dev` on http://localhost:3000 (or `PORT`) reading
+ * the `.env.local` the devstack just wrote. Ctrl-C stops both.
  */
+const port = dashboardPort(process.env);
 const stack = await runDevstack(process.argv.slice(2));
-const next = spawn(process.execPath, ['node_modules/next/dist/bin/next', 'dev', '--port', process.env.PORT ?? '3000'], {
+console.log(`  Dashboard      http://localhost:${port}${port === 3000 ? '' : ' (PORT)'}\n`);
+const next = spawn(process.execPath, ['node_modules/next/dist/bin/next', 'dev', '--port', String(port)], {
   cwd: projectRoot,
   stdio: 'inherit',
 });

@@ -40,3 +40,39 @@ test('a viewer watches and downloads, but cannot start, cancel or re-run (hidden
   const retried = await page.request.post(`/api/exports/${job.id}/retry`, { data: {} });
   expect(retried.status()).toBe(403);
 });
+
+test('a viewer is offered no start anywhere: no "New export", a note on /exports/new, no start, cancel or retry in the palette', async ({
+  newContext,
+  page,
+}, testInfo) => {
+  test.setTimeout(240_000);
+  const demo = await newContext({ storageState: AUTH_FILE });
+  const job = await startExport(await demo.newPage());
+  await demo.close();
+
+  await signIn(page, viewerUser);
+  await expect(page.getByRole('link', { name: 'New export' })).toHaveCount(0);
+  await expect(page.getByText('Your role is viewer: you can watch and download exports')).toBeVisible();
+
+  await page.goto('/exports/new');
+  await expect(page.getByRole('heading', { name: 'New export' })).toBeVisible();
+  await expect(page.getByRole('note')).toContainText(/Your role is viewer.*Ask an admin of your organisation/);
+  await expect(page.getByRole('button', { name: /Start/ })).toHaveCount(0);
+  await expect(page.getByRole('combobox')).toHaveCount(0);
+  await expectAccessible(page, testInfo, 'new-export-viewer');
+
+  await page.keyboard.press('ControlOrMeta+K');
+  const palette = page.getByRole('dialog', { name: 'Command palette' });
+  await expect(palette.getByRole('option', { name: 'All exports' })).toBeVisible();
+  await expect(palette.getByRole('option', { name: 'Start a new export' })).toHaveCount(0);
+  await page.keyboard.press('Escape');
+
+  // On the export page the palette offers the shards and the download, never cancel or retry.
+  await page.goto(`/exports/${job.id}`);
+  await expect(page.getByRole('link', { name: /^Download CSV/ })).toBeVisible({ timeout: 90_000 });
+  await expect(page.getByRole('button', { name: /Run again/ })).toHaveCount(0);
+  await page.keyboard.press('ControlOrMeta+K');
+  await expect(palette.getByRole('option', { name: 'Download CSV' })).toBeVisible();
+  await expect(palette.getByRole('option', { name: /Go to shard/ })).toBeVisible();
+  await expect(palette.getByRole('option', { name: /Cancel export|Retry missing|Verify & repair/ })).toHaveCount(0);
+});

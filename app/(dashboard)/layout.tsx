@@ -1,23 +1,24 @@
 import type { ReactNode } from 'react';
+import { CommandCenter } from '@/components/command-palette/command-center';
 import { AppHeader } from '@/components/layout/app-header';
+import { SkipLink } from '@/components/layout/skip-link';
+import { currentStartPermission } from '@/lib/auth/current-start-permission';
 import { requireCurrentUser } from '@/lib/auth/current-user';
 import { createClient } from '@/lib/supabase/server';
 import { canSeeSystemHealth } from '@/lib/system/can-see-system-health';
 
 export default async function DashboardLayout({ children }: { children: ReactNode }) {
   const user = await requireCurrentUser('/exports');
-  const showSystemHealth = await canSeeSystemHealth(await createClient(), user.userId);
+  const [permission, showSystemHealth] = await Promise.all([
+    currentStartPermission(user.userId),
+    canSeeSystemHealth(await createClient(), user.userId),
+  ]);
   return (
-    <>
-      <a
-        href="#main"
-        className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:shadow"
-      >
-        Skip to content
-      </a>
+    <CommandCenter canStartExports={permission.canStart}>
+      <SkipLink />
       <AppHeader userId={user.userId} email={user.email} showSystemHealth={showSystemHealth} />
       {/* The bottom padding is the toasts' lane: scrolled to the end, the page's last controls sit above them. */}
-      <main id="main" className="mx-auto max-w-7xl px-4 pt-8 pb-40">
+      <main id="main" tabIndex={-1} className="mx-auto max-w-7xl px-4 pt-8 pb-40 focus:outline-none">
         {/* Pages stream their content in with scripts: without them they would say "Loading…" for ever. */}
         <noscript>
           <p
@@ -29,6 +30,6 @@ export default async function DashboardLayout({ children }: { children: ReactNod
         </noscript>
         {children}
       </main>
-    </>
+    </CommandCenter>
   );
 }

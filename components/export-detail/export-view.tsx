@@ -16,6 +16,7 @@ import Link from 'next/link';
 import { parseAsArrayOf, parseAsInteger, parseAsStringLiteral, useQueryStates } from 'nuqs';
 import { useEffect, useId, useMemo, useState } from 'react';
 import { toast } from 'sonner';
+import { useExportCommands } from '@/components/command-palette/use-export-commands';
 import { ExportStatusBadge } from '@/components/exports/export-status-badge';
 import { ShardLegend } from '@/components/shard-map/shard-legend';
 import { LaneBands } from '@/components/shard-map/lane-bands';
@@ -141,6 +142,13 @@ export function ExportView({
   // a phone.
   const focus = useMemo(() => failureFocus(job, manifest.data, model), [job, manifest.data, model]);
   const firstFailed = manifest.data && job.status === 'failed' ? (focus?.shardNo ?? model.firstFailed) : null;
+  // The command palette's "go to shard N", cancel, retry and download, as this page and the role allow.
+  useExportCommands({
+    job,
+    canOperate,
+    shardCount: model.total,
+    goToShard: (no) => void setUrl({ tab: null, shard: no, state: null }),
+  });
 
   // Milestones for the polite live region: status changes and quarters, not every shard.
   const [announced, setAnnounced] = useState<{ job: ExportJob; message: string }>({ job, message: '' });

@@ -24,6 +24,7 @@ import { ConnectionIndicator } from '@/components/ui/connection-indicator';
 import { Input } from '@/components/ui/input';
 import { Progress } from '@/components/ui/progress';
 import { RelativeTime } from '@/components/ui/relative-time';
+import type { StartPermission } from '@/lib/exports/start-permission';
 import type { ExportJob } from '@/lib/exports/types';
 import { exportsQueryOptions } from '@/lib/queries/exports-query';
 import { useExportListSubscription } from '@/lib/realtime/use-export-list-subscription';
@@ -38,6 +39,7 @@ import {
 } from '@/lib/view-model/job-status';
 import { requesterLabel } from '@/lib/view-model/requester';
 import { ExportStatusBadge } from './export-status-badge';
+import { startRefusalText } from './start-refusal';
 import { useListShortcuts } from './use-list-shortcuts';
 
 const STATUS_FILTERS = ['queued', 'running', 'cancelling', 'retrying', 'completed', 'failed', 'cancelled'] as const;
@@ -54,16 +56,26 @@ const urlState = {
 
 const column = createColumnHelper<ExportJob>();
 
-/** Fixed widths for the columns whose content changes live, so the table does not jump as jobs move. */
+/**
+ * Least widths of the columns whose content changes live, so the table does not jump as jobs move; each
+ * holds its widest content ("Cancelling" with its icon, "123,456 of ~200,000"). The export's name takes
+ * what is left and truncates (SOURCE_CELL).
+ */
 const COLUMN_WIDTH: Record<string, string> = {
-  status: 'w-36',
-  progress: 'w-48',
-  rows: 'w-44',
-  size: 'w-24',
-  duration: 'w-28',
-  requester: 'w-28',
-  created: 'w-40',
+  status: 'min-w-32',
+  progress: 'min-w-44',
+  rows: 'min-w-44',
+  size: 'min-w-24',
+  duration: 'min-w-28',
 };
+
+/**
+ * `max-w-0` keeps the name's full length out of the table's width: in an automatic table layout a cell's
+ * nowrap text sets its column's least width, so a long name made the table 26 px wider than its box at
+ * every desktop width, the Created column clipped. Capped at 0 and given the rest (`w-full`), the column
+ * takes the space the others leave and the name truncates.
+ */
+const SOURCE_CELL = 'w-full max-w-0';
 
 /*
  * The columns whose cells depend only on the export live at module scope. TanStack's flexRender renders
@@ -174,7 +186,14 @@ const requesterColumn = (currentUserId: string) =>
     cell: ({ getValue }) => <span title={getValue() ?? undefined}>{requesterLabel(getValue(), currentUserId)}</span>,
   });
 
-export function ExportsTable({ currentUserId }: { currentUserId: string }) {
+export function ExportsTable({
+  currentUserId,
+  startPermission,
+}: {
+  currentUserId: string;
+  /** A viewer gets a note saying why instead of "New export". */
+  startPermission: StartPermission;
+}) {
   const connection = useExportListSubscription();
   const online = useOnline();
   const { data: jobs, isPending, isError, error, refetch } = useQuery(exportsQueryOptions());
@@ -248,12 +267,16 @@ export function ExportsTable({ currentUserId }: { currentUserId: string }) {
             now={0}
           />
         </div>
-        <Button asChild>
-          <Link href="/exports/new">
-            <PlusIcon aria-hidden />
-            New export
-          </Link>
-        </Button>
+        {startPermission.canStart ? (
+          <Button asChild>
+            <Link href="/exports/new">
+              <PlusIcon aria-hidden />
+              New export
+            </Link>
+          </Button>
+        ) : (
+          <p className="max-w-xl text-sm text-neutral-600">{startRefusalText(startPermission.role)}</p>
+        )}
       </div>
 
       <div className="flex flex-wrap items-center gap-3">
@@ -324,7 +347,10 @@ export function ExportsTable({ currentUserId }: { currentUserId: string }) {
                     <th
                       key={header.id}
                       scope="col"
-                      className={cn('px-4 py-2 font-medium whitespace-nowrap', COLUMN_WIDTH[header.id])}
+                      className={cn(
+                        'px-4 py-2 font-medium whitespace-nowrap',
+                        header.id === 'source' ? SOURCE_CELL : COLUMN_WIDTH[header.id],
+                      )}
                       aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : undefined}
                     >
                       {header.column.getCanSort() ? (
@@ -372,7 +398,7 @@ export function ExportsTable({ currentUserId }: { currentUserId: string }) {
             ) : rows.length === 0 ? (
               <tr>
                 <td colSpan={columns.length} className="px-4 py-10 text-center text-neutral-600">
-                  {jobs.length === 0 ? (
+                  {jobs.length === 0 && startPermission.canStart ? (
                     <>
                       No exports yet.{' '}
                       <Link href="/exports/new" className="text-blue-700 underline underline-offset-4">
@@ -380,6 +406,8 @@ export function ExportsTable({ currentUserId }: { currentUserId: string }) {
                       </Link>
                       .
                     </>
+                  ) : jobs.length === 0 ? (
+                    'No exports yet.'
                   ) : (
                     'No exports match these filters.'
                   )}
@@ -391,7 +419,10 @@ export function ExportsTable({ currentUserId }: { currentUserId: string }) {
                   {row.getVisibleCells().map((cell) => (
                     <td
                       key={cell.id}
-                      className={cn('px-4 py-1 align-middle', cell.column.id !== 'source' && 'whitespace-nowrap')}
+                      className={cn(
+                        'px-4 py-1 align-middle',
+                        cell.column.id === 'source' ? SOURCE_CELL : 'whitespace-nowrap',
+                      )}
                     >
                       {flexRender(cell.column.columnDef.cell, cell.getContext())}
                     </td>
@@ -421,7 +452,7 @@ function ExportCard({ job: j }: { job: ExportJob }) {
         {j.collection} · <span className="uppercase">{j.format}</span> · {j.filter ?? 'all records'} ·{' '}
         <RelativeTime iso={j.created_at} />
       </p>
-      <div className="flex items-center gap-2">
+      <div className="flex w-40 items-center gap-2">
         <Progress
           value={p.done}
           max={Math.max(1, p.expected)}

@@ -1,7 +1,14 @@
 import Link from 'next/link';
 import { NotificationBell } from '@/components/notifications/notification-bell';
+import { MainNav } from './main-nav';
+import { PaletteButton } from './palette-button';
+import { PhoneMenu } from './phone-menu';
 import { SignOutButton } from './sign-out-button';
 
+/**
+ * One row at every width: from 768 px the sections, the email and "Sign out" are shown; below, they fold
+ * into the phone menu. "New export" is on the exports list and in the command palette, not here.
+ */
 export function AppHeader({
   userId,
   email,
@@ -14,27 +21,21 @@ export function AppHeader({
 }) {
   return (
     <header className="border-b border-neutral-200 bg-white">
-      <div className="mx-auto flex max-w-7xl items-center justify-between gap-4 px-4 py-3">
-        <nav aria-label="Main" className="flex items-center gap-6">
+      <div className="mx-auto flex max-w-7xl items-center justify-between gap-3 px-4 py-3">
+        <div className="flex min-w-0 items-center gap-6">
           <Link href="/exports" className="text-lg font-semibold">
             Baton
           </Link>
-          <Link href="/exports" className="text-sm text-neutral-700 hover:text-neutral-900">
-            Exports
-          </Link>
-          <Link href="/exports/new" className="text-sm text-neutral-700 hover:text-neutral-900">
-            New export
-          </Link>
-          {showSystemHealth ? (
-            <Link href="/system" className="text-sm text-neutral-700 hover:text-neutral-900">
-              System
-            </Link>
-          ) : null}
-        </nav>
-        <div className="flex items-center gap-3 text-sm text-neutral-700">
+          <MainNav showSystemHealth={showSystemHealth} />
+        </div>
+        <div className="flex min-w-0 items-center gap-2 text-sm text-neutral-700 md:gap-3">
+          <PaletteButton />
           <NotificationBell userId={userId} />
-          <span className="hidden sm:inline">{email}</span>
-          <SignOutButton />
+          <span className="hidden truncate lg:inline">{email}</span>
+          <span className="hidden md:inline-flex">
+            <SignOutButton />
+          </span>
+          <PhoneMenu email={email} showSystemHealth={showSystemHealth} />
         </div>
       </div>
     </header>

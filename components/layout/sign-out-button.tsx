@@ -1,36 +1,13 @@
 'use client';
 
-import { useQueryClient } from '@tanstack/react-query';
 import { LogOutIcon } from 'lucide-react';
-import { useRouter } from 'next/navigation';
-import { useState } from 'react';
-import { toast } from 'sonner';
 import { Button } from '@/components/ui/button';
-import { createClient } from '@/lib/supabase/client';
+import { useSignOut } from './use-sign-out';
 
 export function SignOutButton() {
-  const router = useRouter();
-  const queryClient = useQueryClient();
-  const [pending, setPending] = useState(false);
+  const { signOut, pending } = useSignOut();
   return (
-    <Button
-      variant="outline"
-      size="sm"
-      disabled={pending}
-      onClick={async () => {
-        setPending(true);
-        const { error } = await createClient().auth.signOut();
-        if (error) {
-          setPending(false);
-          toast.error(`Signing out failed: ${error.message}`);
-          return;
-        }
-        // Another user may sign in next in this tab: nothing of this one's may stay cached.
-        queryClient.clear();
-        router.replace('/sign-in');
-        router.refresh();
-      }}
-    >
+    <Button variant="outline" size="sm" disabled={pending} onClick={() => void signOut()}>
       <LogOutIcon aria-hidden />
       Sign out
     </Button>

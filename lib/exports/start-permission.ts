@@ -1,0 +1,20 @@
+import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
+import { canOperateExports } from './assert-export-operator';
+
+/** Whether the signed-in user may start exports, and if not, the role that says why. */
+export type StartPermission = { canStart: true } | { canStart: false; role: string | null };
+
+/**
+ * A user may start exports when some organisation of theirs lets them operate its exports. The database
+ * decides for each (`assert_export_operator`, as the API does on every start), so the dashboard hides
+ * "New export" exactly where the API would refuse it. `role` is theirs where they may not (null: no
+ * organisation at all).
+ */
+export async function readStartPermission(supabase: TypedSupabaseClient, userId: string): Promise<StartPermission> {
+  const { data, error } = await supabase.from('memberships').select('organisation_id, role').eq('user_id', userId);
+  if (error) throw new Error(`Reading your memberships failed: ${error.message}`);
+  for (const membership of data) {
+    if (await canOperateExports(supabase, membership.organisation_id)) return { canStart: true };
+  }
+  return { canStart: false, role: data[0]?.role ?? null };
+}
