@@ -1,5 +1,13 @@
 import { expect, test } from './fixtures';
-import { clearFaults, expectAccessible, getManifest, setFaults, snapWidths, startExport } from './support';
+import {
+  clearFaults,
+  expectAccessible,
+  getManifest,
+  setFaults,
+  SLOW_PAGE_MS,
+  snapWidths,
+  startExport,
+} from './support';
 
 test.afterEach(async ({ request }) => {
   await clearFaults(request);
@@ -67,9 +75,9 @@ test('the palette finds an export by name or id and runs the export page’s go 
     .poll(async () => (await getManifest(page, finished.id)).job.status, { timeout: 180_000 })
     .toBe('completed');
   const job = await startExport(page);
-  // Then 10 s a source page (80 pages: 13 minutes or more): the export still runs when its cancel is
-  // tried, however busy the machine. Set after the start, whose own searches it would time out.
-  await setFaults(request, { typesense: { latencyMs: 10_000 } });
+  // Then 7 s a source page (80 pages: 9 minutes or more): the export still runs when its cancel is
+  // tried, however busy the machine. Set after the start, whose own searches it would slow.
+  await setFaults(request, { typesense: { latencyMs: SLOW_PAGE_MS } });
   const name = `Palette target ${Date.now().toString(36)}`;
   expect((await page.request.patch(`/api/exports/${job.id}`, { data: { name } })).status()).toBe(200);
 

@@ -64,7 +64,14 @@ export async function startExport(
 }
 
 /**
- * Starts an export, opens its page once a shard is written, then slows every source page to 10 s and
+ * A source page slow enough to hold a lane in its fetch, and under the worker's 10 s connection timeout
+ * (`connectionTimeoutSeconds` in export-worker/index.ts): at 10 s a fetch on a busy machine timed out, the
+ * lane waited out its backoff holding no lease, and a cancel was then done at once (200, not 202).
+ */
+export const SLOW_PAGE_MS = 7_000;
+
+/**
+ * Starts an export, opens its page once a shard is written, then slows every source page to 7 s and
  * waits for one shard written after the slowdown: each lane then sits in a slow fetch, so a cancel cannot
  * be acknowledged at once and the "Cancelling…" phase can be seen. The caller clears the faults.
  */
@@ -76,7 +83,7 @@ export async function startSlowedExport(page: Page, request: APIRequestContext):
   await page.goto(`/exports/${job.id}`);
   await expect(page.locator('[data-state="done"]').first()).toBeVisible({ timeout: 30_000 });
   const slowSince = Date.now();
-  await setFaults(request, { typesense: { latencyMs: 10_000 } });
+  await setFaults(request, { typesense: { latencyMs: SLOW_PAGE_MS } });
   await expect
     .poll(async () => (await getManifest(page, job.id)).shards.some((s) => Date.parse(s.written_at) > slowSince), {
       timeout: 30_000,
