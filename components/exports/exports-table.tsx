@@ -98,13 +98,14 @@ const nameColumn = column.accessor((j) => j.name, {
         {j.name}
         <span className="sr-only"> export, {format(new Date(j.created_at), 'd MMM yyyy HH:mm:ss')}</span>
       </Link>
-      <span className="flex min-w-0 items-center gap-1.5 text-xs text-neutral-600">
-        <span>{j.collection}</span>
-        <span className="uppercase">· {j.format}</span>
-        <span className="truncate" title={j.filter ?? undefined}>
+      {/* One line however narrow the column: only the filter gives way (a wrapped line made rows 60 px). */}
+      <span className="flex min-w-0 items-center gap-1.5 text-xs whitespace-nowrap text-neutral-600">
+        <span className="shrink-0">{j.collection}</span>
+        <span className="shrink-0 uppercase">· {j.format}</span>
+        <span className="min-w-0 truncate" title={j.filter ?? undefined}>
           · {j.filter ?? 'all records'}
         </span>
-        <span className="font-mono">· {j.id.slice(0, 8)}</span>
+        <span className="shrink-0 font-mono">· {j.id.slice(0, 8)}</span>
       </span>
     </div>
   ),
