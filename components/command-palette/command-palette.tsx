@@ -32,7 +32,7 @@ export function CommandPalette({
 }) {
   const router = useRouter();
   const [search, setSearch] = useState('');
-  const pageCommands = useRegisteredCommands()();
+  const pageCommands = useRegisteredCommands();
   // The list page's own query: the palette shares its cache (and its live updates) when the list was open.
   const exports = useQuery({ ...exportsQueryOptions(), enabled: open });
   const shardNo = shardQuery(search);

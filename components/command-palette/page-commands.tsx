@@ -1,7 +1,7 @@
 'use client';
 
 import type { LucideIcon } from 'lucide-react';
-import { createContext, useContext, useEffect, useId, useState, type ReactNode } from 'react';
+import { createContext, useContext, useEffect, useId, useState, useSyncExternalStore, type ReactNode } from 'react';
 
 /** A command a page offers in the palette while it is shown, such as "Cancel export". */
 export type PageCommand = {
@@ -20,17 +20,48 @@ export type PageCommands = {
   shards?: { total: number; goTo: (shardNo: number) => void };
 };
 
-type Registry = Map<string, PageCommands>;
+/** What the palette shows of a page's commands; a change of it, not of their closures, re-renders the palette. */
+const signatureOf = (page: PageCommands | undefined): string =>
+  page ? JSON.stringify([page.heading, page.commands.map((c) => [c.id, c.label]), page.shards?.total ?? null]) : '';
+
+/**
+ * Holds what the pages register. Not React state: a page re-registers on every render (its commands follow
+ * the export's state), and state would re-render the page that set it, for ever. The palette subscribes,
+ * and hears of a change only when what it shows changes: a page registering after the palette opened
+ * (a palette opened as the page loads) still gets its commands.
+ */
+class Registry {
+  private readonly pages = new Map<string, PageCommands>();
+  private readonly listeners = new Set<() => void>();
+  private version = 0;
+
+  set(key: string, page: PageCommands) {
+    const changed = signatureOf(this.pages.get(key)) !== signatureOf(page);
+    this.pages.set(key, page);
+    if (changed) this.notify();
+  }
+
+  delete(key: string) {
+    if (this.pages.delete(key)) this.notify();
+  }
+
+  values = (): PageCommands[] => [...this.pages.values()];
+  subscribe = (listener: () => void) => {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  };
+  getVersion = () => this.version;
+
+  private notify() {
+    this.version += 1;
+    for (const listener of this.listeners) listener();
+  }
+}
 
 const RegistryContext = createContext<Registry | null>(null);
 
-/**
- * Holds what the pages register. A plain map, not React state: a page re-registers on every render
- * (its commands follow the export's state), and state would re-render the page that set it, for ever.
- * The palette reads the map when it renders, which it does as it opens and as the user types.
- */
 export function PageCommandsProvider({ children }: { children: ReactNode }) {
-  const [registry] = useState<Registry>(() => new Map());
+  const [registry] = useState(() => new Registry());
   return <RegistryContext.Provider value={registry}>{children}</RegistryContext.Provider>;
 }
 
@@ -47,11 +78,12 @@ export function usePageCommands(commands: PageCommands) {
   useEffect(() => {
     registry.set(key, commands);
   });
-  useEffect(() => () => void registry.delete(key), [registry, key]);
+  useEffect(() => () => registry.delete(key), [registry, key]);
 }
 
-/** What the pages shown now offer, in the order they registered. */
-export function useRegisteredCommands(): () => PageCommands[] {
+/** What the pages shown now offer, in the order they registered; re-renders when that changes. */
+export function useRegisteredCommands(): PageCommands[] {
   const registry = useRegistry();
-  return () => [...registry.values()];
+  useSyncExternalStore(registry.subscribe, registry.getVersion, registry.getVersion);
+  return registry.values();
 }
