@@ -2,17 +2,18 @@ import type { ReactNode } from 'react';
 import { CommandCenter } from '@/components/command-palette/command-center';
 import { AppHeader } from '@/components/layout/app-header';
 import { SkipLink } from '@/components/layout/skip-link';
+import { currentMemberships } from '@/lib/auth/current-memberships';
 import { currentStartPermission } from '@/lib/auth/current-start-permission';
 import { requireCurrentUser } from '@/lib/auth/current-user';
-import { createClient } from '@/lib/supabase/server';
 import { canSeeSystemHealth } from '@/lib/system/can-see-system-health';
 
 export default async function DashboardLayout({ children }: { children: ReactNode }) {
   const user = await requireCurrentUser('/exports');
-  const [permission, showSystemHealth] = await Promise.all([
+  const [permission, memberships] = await Promise.all([
     currentStartPermission(user.userId),
-    canSeeSystemHealth(await createClient(), user.userId),
+    currentMemberships(user.userId),
   ]);
+  const showSystemHealth = canSeeSystemHealth(memberships);
   return (
     <CommandCenter canStartExports={permission.canStart}>
       <SkipLink />

@@ -1,3 +1,4 @@
+import type { Membership } from '@/lib/auth/current-memberships';
 import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import { canOperateExports } from './assert-export-operator';
 
@@ -10,11 +11,12 @@ export type StartPermission = { canStart: true } | { canStart: false; role: stri
  * "New export" exactly where the API would refuse it. `role` is theirs where they may not (null: no
  * organisation at all).
  */
-export async function readStartPermission(supabase: TypedSupabaseClient, userId: string): Promise<StartPermission> {
-  const { data, error } = await supabase.from('memberships').select('organisation_id, role').eq('user_id', userId);
-  if (error) throw new Error(`Reading your memberships failed: ${error.message}`);
-  for (const membership of data) {
+export async function readStartPermission(
+  supabase: TypedSupabaseClient,
+  memberships: readonly Membership[],
+): Promise<StartPermission> {
+  for (const membership of memberships) {
     if (await canOperateExports(supabase, membership.organisation_id)) return { canStart: true };
   }
-  return { canStart: false, role: data[0]?.role ?? null };
+  return { canStart: false, role: memberships[0]?.role ?? null };
 }

@@ -1,17 +1,8 @@
-import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
+import type { Membership } from '@/lib/auth/current-memberships';
 
 /**
- * Whether to offer the system health page: the user is support or admin in some organisation. Read
- * through RLS (members see their organisations' memberships); the page and its API check again in the
- * database.
+ * Whether to offer the system health page: the user is support or admin in some organisation. The page
+ * and its API check again in the database.
  */
-export async function canSeeSystemHealth(client: TypedSupabaseClient, userId: string): Promise<boolean> {
-  const { data, error } = await client
-    .from('memberships')
-    .select('role')
-    .eq('user_id', userId)
-    .in('role', ['support', 'admin'])
-    .limit(1);
-  if (error) throw new Error(`Reading your roles failed: ${error.message}`);
-  return data.length > 0;
-}
+export const canSeeSystemHealth = (memberships: readonly Membership[]): boolean =>
+  memberships.some((m) => m.role === 'support' || m.role === 'admin');
