@@ -1,7 +1,7 @@
 import 'server-only';
 import { cache } from 'react';
 import { readStartPermission, type StartPermission } from '@/lib/exports/start-permission';
-import { createClient } from '@/lib/supabase/server';
+import { currentCanOperate } from './current-can-operate';
 import { currentMemberships } from './current-memberships';
 
 /**
@@ -9,5 +9,5 @@ import { currentMemberships } from './current-memberships';
  * command palette) and the page (the list's button, the new-export form) all ask.
  */
 export const currentStartPermission = cache(async (userId: string): Promise<StartPermission> =>
-  readStartPermission(await createClient(), await currentMemberships(userId)),
+  readStartPermission(await currentMemberships(userId), currentCanOperate),
 );

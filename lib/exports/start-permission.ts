@@ -1,6 +1,4 @@
 import type { Membership } from '@/lib/auth/current-memberships';
-import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
-import { canOperateExports } from './assert-export-operator';
 
 /** Whether the signed-in user may start exports, and if not, the role that says why. */
 export type StartPermission = { canStart: true } | { canStart: false; role: string | null };
@@ -12,11 +10,11 @@ export type StartPermission = { canStart: true } | { canStart: false; role: stri
  * organisation at all).
  */
 export async function readStartPermission(
-  supabase: TypedSupabaseClient,
   memberships: readonly Membership[],
+  canOperate: (organisationId: string) => Promise<boolean>,
 ): Promise<StartPermission> {
   for (const membership of memberships) {
-    if (await canOperateExports(supabase, membership.organisation_id)) return { canStart: true };
+    if (await canOperate(membership.organisation_id)) return { canStart: true };
   }
   return { canStart: false, role: memberships[0]?.role ?? null };
 }

@@ -1,9 +1,8 @@
 import type { Metadata } from 'next';
 import { Suspense } from 'react';
 import { ExportView } from '@/components/export-detail/export-view';
+import { currentCanOperate } from '@/lib/auth/current-can-operate';
 import { requireCurrentUser } from '@/lib/auth/current-user';
-import { canOperateExports } from '@/lib/exports/assert-export-operator';
-import { createClient } from '@/lib/supabase/server';
 import { findExportForPage } from './find-export';
 
 export const metadata: Metadata = { title: 'Export — Baton' };
@@ -14,7 +13,7 @@ export default async function ExportPage({ params }: { params: Promise<{ id: str
   const user = await requireCurrentUser(`/exports/${id}`);
   const job = await findExportForPage(id);
   // Viewers see and download; the actions that change a job are hidden for them (the API refuses them too).
-  const canOperate = await canOperateExports(await createClient(), job.organisation_id);
+  const canOperate = await currentCanOperate(job.organisation_id);
   return (
     <Suspense>
       <ExportView initialJob={job} currentUserId={user.userId} canOperate={canOperate} />
