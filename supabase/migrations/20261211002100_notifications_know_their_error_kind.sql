@@ -66,8 +66,9 @@ begin
 end
 $$;
 
--- Only a change of read_at is news to the other tabs; no other column is updated after the insert.
-drop trigger broadcast_notification on public.notifications;
-create trigger broadcast_notification
-  after insert or update of read_at on public.notifications
-  for each row execute function private.broadcast_notification();
+-- Only a change of read_at is news to the other tabs; no other column is updated after the insert. (An
+-- insert trigger's WHEN may not read OLD, hence a trigger of its own for the update.)
+create trigger broadcast_notification_read
+  after update of read_at on public.notifications
+  for each row when (old.read_at is distinct from new.read_at)
+  execute function private.broadcast_notification();

@@ -92,6 +92,12 @@ as $$
   recent_invocations as (
     select i.end_reason from public.export_invocations i join jobs j on j.id = i.job_id
     where i.started_at > now() - interval '1 minute'
+  ),
+  -- What the manifest says is stored, in one pass: a gzip shard's object is its gzip form.
+  stored as (
+    select count(distinct s.job_id) as stored_exports,
+           coalesce(sum(case when s.encoding = 'gzip' then s.gzip_bytes else s.bytes end), 0) as bytes
+    from public.export_shards s join jobs j on j.id = s.job_id
   )
   select jsonb_build_object(
     'running_lanes', (select count(*) from active_lanes l where l.lease_owner is not null and l.lease_expires_at >= now()),
@@ -101,7 +107,7 @@ as $$
       'queued', (select count(*) from jobs where status = 'queued'),
       'running', (select count(*) from jobs where status = 'running' and cancel_requested_at is null),
       'retrying', (select count(*) from jobs where status = 'retrying'),
-      'stored', (select count(*) from jobs j where exists (select 1 from public.export_shards s where s.job_id = j.id))
+      'stored', (select stored_exports from stored)
     ),
     'invocations_last_minute', (select count(*) from recent_invocations where end_reason is distinct from 'declined'),
     'declined_last_minute', (select count(*) from recent_invocations where end_reason = 'declined'),
@@ -116,11 +122,7 @@ as $$
       from (select j.id, j.name, count(*) as n from recent_failures f join jobs j on j.id = f.job_id
             group by j.id, j.name order by count(*) desc, j.name limit 10) e
     ), '[]'::jsonb),
-    -- What the manifest says is stored: a gzip shard's object is its gzip form.
-    'storage_bytes', (
-      select coalesce(sum(case when s.encoding = 'gzip' then s.gzip_bytes else s.bytes end), 0)
-      from public.export_shards s join jobs j on j.id = s.job_id
-    )
+    'storage_bytes', (select bytes from stored)
   )
 $$;
 revoke execute on function private.organisation_health(uuid) from public, anon, authenticated;
@@ -141,8 +143,15 @@ declare
   v_sample private.export_sweep_runs;
   v_schedule text;
   v_interval numeric;
+  v_last_run timestamptz;
+  v_organisations jsonb;
 begin
-  if not exists (select 1 from public.memberships m where m.user_id = v_user and m.role in ('support', 'admin')) then
+  -- The organisations where the caller is support or admin; none, and the page is not theirs.
+  select jsonb_agg(jsonb_build_object('id', o.id, 'name', o.name, 'role', m.role)
+                   || private.organisation_health(o.id) order by o.name, o.id) into v_organisations
+  from public.memberships m join public.organisations o on o.id = m.organisation_id
+  where m.user_id = v_user and m.role in ('support', 'admin');
+  if v_organisations is null then
     select string_agg(distinct m.role, ' or ' order by m.role) into v_roles
     from public.memberships m where m.user_id = v_user;
     raise exception 'System health is for the support and admin roles; your role is %. Ask an admin of your organisation if you need it.',
@@ -156,7 +165,8 @@ begin
   select * into v_sample from private.export_sweep_runs r
   where r.ran_at >= now() - interval '1 hour' order by r.ran_at limit 1;
   -- How often the sweep runs, from the gaps between its last runs (hosted and devstack alike).
-  select extract(epoch from max(r.ran_at) - min(r.ran_at)) / nullif(count(*) - 1, 0) into v_interval
+  select extract(epoch from max(r.ran_at) - min(r.ran_at)) / nullif(count(*) - 1, 0), max(r.ran_at)
+  into v_interval, v_last_run
   from (select ran_at from private.export_sweep_runs order by ran_at desc limit 10) r;
   if to_regclass('cron.job') is not null then
     execute $q$select schedule from cron.job where jobname = 'baton-export-sweep'$q$ into v_schedule;
@@ -169,7 +179,7 @@ begin
       'max_running_lanes_per_org', v_settings.max_running_lanes_per_org
     ),
     'sweep', jsonb_build_object(
-      'last_run_at', (select max(r.ran_at) from private.export_sweep_runs r),
+      'last_run_at', v_last_run,
       'interval_seconds', round(v_interval, 1),
       'schedule', v_schedule
     ),
@@ -177,12 +187,7 @@ begin
       'count', case when v_sample.id is null then null else greatest(v_deadlocks - v_sample.deadlocks, 0) end,
       'since', v_sample.ran_at
     ),
-    'organisations', (
-      select jsonb_agg(jsonb_build_object('id', o.id, 'name', o.name, 'role', m.role)
-                       || private.organisation_health(o.id) order by o.name, o.id)
-      from public.memberships m join public.organisations o on o.id = m.organisation_id
-      where m.user_id = v_user and m.role in ('support', 'admin')
-    )
+    'organisations', v_organisations
   );
 end
 $$;
