@@ -24,13 +24,14 @@ import { Label } from '@/components/ui/label';
 import type { ExportJob } from '@/lib/exports/types';
 import type { ExportManifest } from '@/lib/queries/export-manifest-query';
 import { cn } from '@/lib/utils';
-import { actorLabel, buildActivity, type ActivityEntry, type ActivityTone } from '@/lib/view-model/activity';
+import { buildActivity, type ActivityEntry, type ActivityTone } from '@/lib/view-model/activity';
 import { activityCsv, activityCsvFileName } from '@/lib/view-model/activity-csv';
 import {
   ACTIVITY_KIND_FILTER_IDS,
   ACTIVITY_KIND_FILTERS,
   activityPeople,
   filterActivity,
+  personLabel,
   SYSTEM_ACTOR,
 } from '@/lib/view-model/activity-filter';
 import { formatCount } from '@/lib/view-model/format';
@@ -102,9 +103,7 @@ export function ActivityTimeline({
   const ids = { kind: useId(), lane: useId(), by: useId() };
 
   const download = () => {
-    const csv = activityCsv(filtered, (actor) =>
-      actor === null ? 'Baton (automatic)' : (actorLabel(actor, currentUserId, members) ?? 'a former member'),
-    );
+    const csv = activityCsv(filtered, (actor) => personLabel(actor ?? SYSTEM_ACTOR, currentUserId, members));
     const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
     const link = document.createElement('a');
     link.href = url;

@@ -3,7 +3,7 @@
 import { useMutation, useMutationState, useQuery, useQueryClient } from '@tanstack/react-query';
 import { BellIcon } from 'lucide-react';
 import { usePathname, useRouter } from 'next/navigation';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { toast } from 'sonner';
 import { Button } from '@/components/ui/button';
 import { Popover, PopoverContent, PopoverTrigger } from '@/components/ui/popover';
@@ -11,13 +11,12 @@ import type { Notification } from '@/lib/exports/types';
 import { markNotificationsReadKey, markNotificationsReadMutationOptions } from '@/lib/queries/notifications-mutation';
 import { notificationsQueryOptions } from '@/lib/queries/notifications-query';
 import { useNotificationsSubscription } from '@/lib/realtime/use-notifications-subscription';
+import { exportsCount } from '@/lib/view-model/format';
 import { groupNotificationsByExport, notificationText, unreadExportCount } from '@/lib/view-model/notification-feed';
 import { NotificationEntry } from './notification-entry';
 
 /** How long the panel must be open before what it shows counts as seen (closing it counts too). */
 const SEEN_AFTER_MS = 1_500;
-
-const exportsText = (n: number) => `${n} export${n === 1 ? '' : 's'}`;
 
 export function NotificationBell({ userId }: { userId: string }) {
   const queryClient = useQueryClient();
@@ -39,8 +38,8 @@ export function NotificationBell({ userId }: { userId: string }) {
   const { mutate } = markRead;
   // Each notification is marked read once by being seen; a write that failed lets it be marked again.
   const marked = useRef(new Set<string>());
-  const markSeen = useMemo(
-    () => (ids: readonly string[]) => {
+  const markSeen = useCallback(
+    (ids: readonly string[]) => {
       const fresh = ids.filter((id) => !marked.current.has(id));
       if (fresh.length === 0) return;
       for (const id of fresh) marked.current.add(id);
@@ -99,7 +98,7 @@ export function NotificationBell({ userId }: { userId: string }) {
         <Button variant="ghost" size="icon" className="relative">
           <BellIcon aria-hidden />
           <span className="sr-only">
-            {unread > 0 ? `Notifications, ${exportsText(unread)} unread` : 'Notifications'}
+            {unread > 0 ? `Notifications, ${exportsCount(unread)} unread` : 'Notifications'}
           </span>
           {unread > 0 ? (
             <span
@@ -117,7 +116,7 @@ export function NotificationBell({ userId }: { userId: string }) {
             <h2 className="text-sm font-semibold">Notifications</h2>
             {/* What the badge counts, said where the count is read. */}
             <p className="text-xs text-neutral-600">
-              One entry per export, latest outcome first · {unread > 0 ? `${exportsText(unread)} unread` : 'all read'}
+              One entry per export, latest outcome first · {unread > 0 ? `${exportsCount(unread)} unread` : 'all read'}
             </p>
           </div>
           <Button

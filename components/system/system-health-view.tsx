@@ -13,7 +13,8 @@ import { SYSTEM_HEALTH_REFRESH_MS, systemHealthQueryOptions } from '@/lib/querie
 import type { OrganisationHealth, SystemHealth } from '@/lib/system/system-health';
 import { cn } from '@/lib/utils';
 import { formatBytes, formatCount } from '@/lib/view-model/format';
-import { errorKindSentence, exportsCount, sweepState } from '@/lib/view-model/system-health-figures';
+import { exportsCount } from '@/lib/view-model/format';
+import { errorKindSentence, sweepState } from '@/lib/view-model/system-health-figures';
 
 /**
  * System health for support and admins: the deployment's sweep, deadlocks and caps, then each of the

@@ -37,6 +37,16 @@ export function filterActivity(entries: readonly ActivityEntry[], filter: Activi
   );
 }
 
+/** Who did it, in words: "you", a colleague's email, "a former member", or Baton itself (the system). */
+export const personLabel = (
+  actorOrSystem: string,
+  currentUserId: string,
+  members: readonly OrganisationMember[],
+): string =>
+  actorOrSystem === SYSTEM_ACTOR
+    ? 'Baton (automatic)'
+    : (actorLabel(actorOrSystem, currentUserId, members) ?? 'a former member');
+
 /** The people who appear in the activity, the signed-in user first, then Baton itself. */
 export function activityPeople(
   entries: readonly ActivityEntry[],
@@ -44,10 +54,8 @@ export function activityPeople(
   members: readonly OrganisationMember[],
 ): Array<{ id: string; label: string }> {
   const ids = [...new Set(entries.map((e) => e.actor ?? SYSTEM_ACTOR))];
-  const label = (id: string) =>
-    id === SYSTEM_ACTOR ? 'Baton (automatic)' : (actorLabel(id, currentUserId, members) ?? 'a former member');
   const rank = (id: string) => (id === currentUserId ? 0 : id === SYSTEM_ACTOR ? 2 : 1);
   return ids
-    .map((id) => ({ id, label: label(id) }))
+    .map((id) => ({ id, label: personLabel(id, currentUserId, members) }))
     .sort((a, b) => rank(a.id) - rank(b.id) || a.label.localeCompare(b.label));
 }

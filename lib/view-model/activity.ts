@@ -1,8 +1,8 @@
 import { format } from 'date-fns';
 import type { ExportJob, OrganisationMember } from '@/lib/exports/types';
 import type { ExportManifest } from '@/lib/queries/export-manifest-query';
-import { formatBytes, formatCount, formatDuration } from './format';
-import { plainErrorKind } from './plain-error';
+import { andList, formatBytes, formatCount, formatDuration } from './format';
+import { plainErrorCause, plainErrorKind } from './plain-error';
 import { END_REASON_LABEL } from './support-logic';
 
 export type ActivityTone = 'neutral' | 'done' | 'running' | 'failed' | 'cancelled';
@@ -70,8 +70,7 @@ export function numberRanges(numbers: readonly number[]): Array<[number, number]
 export function formatShardRanges(ranges: ReadonlyArray<readonly [number, number]>): string {
   const parts = ranges.map(([a, b]) => (a === b ? formatCount(a) : `${formatCount(a)}–${formatCount(b)}`));
   const count = ranges.reduce((n, [a, b]) => n + b - a + 1, 0);
-  const list = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : (parts[0] ?? '');
-  return `${count === 1 ? 'shard' : 'shards'} ${list}`;
+  return `${count === 1 ? 'shard' : 'shards'} ${andList(parts)}`;
 }
 
 const clock = (iso: string) => format(new Date(iso), 'HH:mm:ss');
@@ -293,7 +292,7 @@ export function buildActivity(
         entries.push({
           ...base,
           tone: 'failed',
-          title: `Failed (run ${e.run_no})${raw ? `: ${plainErrorKind(e.detail.error_kind).cause}` : ''}`,
+          title: `Failed (run ${e.run_no})${raw ? `: ${plainErrorCause(e.detail.error_kind)}` : ''}`,
           detail: wrote(e.detail),
           technical: raw,
         });

@@ -41,3 +41,12 @@ export function formatRate(perSecond: number | null): string {
 
 /** A label as it starts a line: "Not written", not CSS `capitalize`'s "Not Written". */
 export const sentenceCase = (label: string): string => label.charAt(0).toUpperCase() + label.slice(1);
+
+/** ["a"] → "a", ["a", "b", "c"] → "a, b and c". */
+export const andList = (parts: readonly string[]): string =>
+  parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : (parts[0] ?? '');
+
+/** "1 export", "3 exports", "2 running exports". */
+export function exportsCount(n: number, what = ''): string {
+  return `${formatCount(n)} ${what ? `${what} ` : ''}export${n === 1 ? '' : 's'}`;
+}

@@ -33,7 +33,7 @@ export function plainErrorSentence(kind: string | null): string {
 }
 
 /** Just the cause, for a tally of errors: "storage unavailable". */
-export const plainErrorCause = (kind: string | null): string => plainErrorKind(kind).cause;
+export const plainErrorCause = (kind: string | null | undefined): string => plainErrorKind(kind).cause;
 
 export type PlainError = {
   /** One sentence a person can act on: "Couldn't save shard 38: storage unavailable — tried 5 times over 72 s". */

@@ -1,12 +1,11 @@
 import type { RetryPlan, TailLane } from '@/lib/exports/retry-export';
 import { formatShardRanges, numberRanges } from './activity';
-import { formatCount } from './format';
+import { andList, formatCount } from './format';
 
 /** [3, 4] → "lanes 3 and 4", [2, 3, 4] → "lanes 2–4", [1, 3] → "lanes 1 and 3". */
 function laneList(lanes: readonly number[]): string {
   const parts = numberRanges(lanes).map(([a, b]) => (a === b ? `${a}` : b === a + 1 ? `${a} and ${b}` : `${a}–${b}`));
-  const list = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : (parts[0] ?? '');
-  return `${lanes.length === 1 ? 'lane' : 'lanes'} ${list}`;
+  return `${lanes.length === 1 ? 'lane' : 'lanes'} ${andList(parts)}`;
 }
 
 /** "shards 121–269 of lane 2 (records 12,001–26,900)": where a started lane resumes, to its estimated end. */
@@ -35,8 +34,7 @@ export function describeTail(lanes: readonly TailLane[], rowsEstimate: number): 
     const records = fresh.reduce((sum, t) => sum + t.toRecord, 0);
     parts.push(`${laneList(fresh.map((t) => t.lane))} in full (${formatCount(records)} records)`);
   }
-  const list = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : (parts[0] ?? '');
-  return `the unwritten rest, by the estimate: ${list}`;
+  return `the unwritten rest, by the estimate: ${andList(parts)}`;
 }
 
 /** "shards 38 and 215–268 (13,750 records) and the unwritten rest, by the estimate: shards 121–269 of lane 2 (…)". */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { errorKindSentence, exportsCount, sweepState } from './system-health-figures';
+import { exportsCount } from './format';
+import { errorKindSentence, sweepState } from './system-health-figures';
 
 const now = Date.parse('2026-12-07T10:00:00Z');
 

@@ -1,6 +1,6 @@
 import type { SystemHealth } from '@/lib/system/system-health';
 import { formatCount } from './format';
-import { plainErrorKind } from './plain-error';
+import { plainErrorCause } from './plain-error';
 
 /** Without a measured interval, the hosted schedule: every 10 s (migration 20261206000600). */
 const DEFAULT_SWEEP_INTERVAL_S = 10;
@@ -29,10 +29,5 @@ export function sweepState(sweep: SystemHealth['sweep'], now: number): SweepStat
 
 /** "2 × the search index (Typesense) did not answer": an error kind in the words the activity uses. */
 export function errorKindSentence({ kind, count }: { kind: string | null; count: number }): string {
-  return `${formatCount(count)} × ${plainErrorKind(kind).cause}`;
-}
-
-/** "1 export", "3 exports". */
-export function exportsCount(n: number, what = ''): string {
-  return `${formatCount(n)} ${what ? `${what} ` : ''}export${n === 1 ? '' : 's'}`;
+  return `${formatCount(count)} × ${plainErrorCause(kind)}`;
 }
