@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { dashboardPort } from './dashboard-port';
+import { DEFAULT_DASHBOARD_PORT, dashboardPort } from './dashboard-port';
 import { runDevstack, stopOnSignals } from './main';
 import { projectRoot } from './stack';
 
@@ -9,7 +9,7 @@ import { projectRoot } from './stack';
  */
 const port = dashboardPort(process.env);
 const stack = await runDevstack(process.argv.slice(2));
-console.log(`  Dashboard      http://localhost:${port}${port === 3000 ? '' : ' (PORT)'}\n`);
+console.log(`  Dashboard      http://localhost:${port}${port === DEFAULT_DASHBOARD_PORT ? '' : ' (PORT)'}\n`);
 const next = spawn(process.execPath, ['node_modules/next/dist/bin/next', 'dev', '--port', String(port)], {
   cwd: projectRoot,
   stdio: 'inherit',

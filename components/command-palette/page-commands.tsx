@@ -21,8 +21,8 @@ export type PageCommands = {
 };
 
 /** What the palette shows of a page's commands; a change of it, not of their closures, re-renders the palette. */
-const signatureOf = (page: PageCommands | undefined): string =>
-  page ? JSON.stringify([page.heading, page.commands.map((c) => [c.id, c.label]), page.shards?.total ?? null]) : '';
+const signatureOf = (page: PageCommands): string =>
+  JSON.stringify([page.heading, page.commands.map((c) => [c.id, c.label]), page.shards?.total ?? null]);
 
 /**
  * Holds what the pages register. Not React state: a page re-registers on every render (its commands follow
@@ -31,13 +31,15 @@ const signatureOf = (page: PageCommands | undefined): string =>
  * (a palette opened as the page loads) still gets its commands.
  */
 class Registry {
-  private readonly pages = new Map<string, PageCommands>();
+  /** Each page's commands beside the signature they had when set: a set compares one new signature. */
+  private readonly pages = new Map<string, { page: PageCommands; signature: string }>();
   private readonly listeners = new Set<() => void>();
   private version = 0;
 
   set(key: string, page: PageCommands) {
-    const changed = signatureOf(this.pages.get(key)) !== signatureOf(page);
-    this.pages.set(key, page);
+    const signature = signatureOf(page);
+    const changed = this.pages.get(key)?.signature !== signature;
+    this.pages.set(key, { page, signature });
     if (changed) this.notify();
   }
 
@@ -45,7 +47,7 @@ class Registry {
     if (this.pages.delete(key)) this.notify();
   }
 
-  values = (): PageCommands[] => [...this.pages.values()];
+  values = (): PageCommands[] => [...this.pages.values()].map((entry) => entry.page);
   subscribe = (listener: () => void) => {
     this.listeners.add(listener);
     return () => void this.listeners.delete(listener);

@@ -399,18 +399,21 @@ export function ExportsTable({
             ) : rows.length === 0 ? (
               <tr>
                 <td colSpan={columns.length} className="px-4 py-10 text-center text-neutral-600">
-                  {jobs.length === 0 && startPermission.canStart ? (
-                    <>
-                      No exports yet.{' '}
-                      <Link href="/exports/new" className="text-blue-700 underline underline-offset-4">
-                        Start your first export
-                      </Link>
-                      .
-                    </>
-                  ) : jobs.length === 0 ? (
-                    'No exports yet.'
-                  ) : (
+                  {jobs.length > 0 ? (
                     'No exports match these filters.'
+                  ) : (
+                    <>
+                      No exports yet.
+                      {startPermission.canStart ? (
+                        <>
+                          {' '}
+                          <Link href="/exports/new" className="text-blue-700 underline underline-offset-4">
+                            Start your first export
+                          </Link>
+                          .
+                        </>
+                      ) : null}
+                    </>
                   )}
                 </td>
               </tr>

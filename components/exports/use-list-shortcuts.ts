@@ -2,7 +2,7 @@
 
 import { useEffect, type RefObject } from 'react';
 import { isTypingIn, LIST_SHORTCUTS, matchesShortcut } from '@/components/shortcuts/shortcut-catalog';
-import { visibleRowLinks } from './row-links';
+import { focusRowLink, visibleRowLinks } from './row-links';
 
 /**
  * The list's keyboard shortcuts, as in mail and code-review tools: `/` focuses the search, `j`/`k` move
@@ -29,8 +29,8 @@ export function useListShortcuts(search: RefObject<HTMLInputElement | null>) {
       event.preventDefault();
       const at = links.indexOf(document.activeElement as HTMLAnchorElement);
       const next = at === -1 ? 0 : Math.max(0, Math.min(links.length - 1, at + step));
-      links[next]?.focus();
-      links[next]?.scrollIntoView({ block: 'nearest' });
+      const link = links[next];
+      if (link) focusRowLink(link);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);

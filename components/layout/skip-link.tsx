@@ -1,7 +1,7 @@
 'use client';
 
 import { usePathname } from 'next/navigation';
-import { visibleRowLinks } from '@/components/exports/row-links';
+import { focusRowLink, visibleRowLinks } from '@/components/exports/row-links';
 
 const SKIP_LINK_CLASS =
   'sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:shadow';
@@ -27,8 +27,7 @@ export function SkipLink() {
         const first = visibleRowLinks()[0];
         if (!first) return;
         event.preventDefault();
-        first.focus();
-        first.scrollIntoView({ block: 'nearest' });
+        focusRowLink(first);
       }}
     >
       Skip to exports
