@@ -36,6 +36,7 @@ import {
 } from '@/lib/view-model/activity-filter';
 import { formatCount } from '@/lib/view-model/format';
 import { ThroughputChart } from './throughput-chart';
+import { TechnicalDetails } from '@/components/ui/technical-details';
 
 /** The activity's filters live in the URL, like the rest of the page: a filtered view can be linked. */
 const urlState = {
@@ -228,12 +229,9 @@ export function ActivityTimeline({
                   </p>
                   {e.detail ? <p className="break-words text-neutral-700">{e.detail}</p> : null}
                   {e.technical ? (
-                    <details className="text-xs">
-                      <summary className="w-fit cursor-pointer text-neutral-700 underline-offset-2 hover:underline">
-                        Technical details
-                      </summary>
+                    <TechnicalDetails className="text-xs">
                       <p className="mt-1 font-mono break-all text-neutral-700">{e.technical}</p>
-                    </details>
+                    </TechnicalDetails>
                   ) : null}
                 </div>
               </li>

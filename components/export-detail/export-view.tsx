@@ -64,6 +64,7 @@ import { useLiveView } from './use-live-view';
 import { useEta } from './use-eta';
 import { useRate } from './use-rate';
 import { useThrottledEffect } from './use-throttled-effect';
+import { TechnicalDetails } from '@/components/ui/technical-details';
 
 /** Tab, open shard and legend filter live in the URL: a support ticket can link straight to a shard. */
 const urlState = {
@@ -474,10 +475,7 @@ function ErrorBanner({
           ) : null}
           {job.status === 'failed' ? <span>Retry re-runs only what is missing.</span> : null}
         </div>
-        <details className="group">
-          <summary className="w-fit cursor-pointer text-neutral-700 underline-offset-2 hover:underline">
-            Technical details
-          </summary>
+        <TechnicalDetails>
           <dl className="mt-2 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-xs">
             <dt className="text-neutral-600">Error</dt>
             <dd className="font-mono break-all">{job.last_error ?? '—'}</dd>
@@ -502,7 +500,7 @@ function ErrorBanner({
               </>
             ) : null}
           </dl>
-        </details>
+        </TechnicalDetails>
       </div>
     </div>
   );

@@ -18,6 +18,7 @@ import type { LanePosition } from '@/lib/view-model/lane-positions';
 import { triesAt } from '@/lib/view-model/shard-tries';
 import { isActive, SHARD_STATE_LABEL, type ShardState } from '@/lib/view-model/shard-states';
 import { RetryDialog } from './retry-dialog';
+import { TechnicalDetails } from '@/components/ui/technical-details';
 
 function Row({ label, children, mono }: { label: string; children: React.ReactNode; mono?: boolean }) {
   return (
@@ -236,12 +237,11 @@ export function ShardInspector({
                 {state === 'failed' && (error.last_error || error.last_error_kind) ? (
                   <div className="border-state-failed/30 bg-state-failed/5 rounded-md border p-3">
                     <p className="text-state-failed-ink font-medium">{plainError(error, shardNo, tries)?.headline}.</p>
-                    <details className="mt-1">
-                      <summary className="w-fit cursor-pointer text-neutral-700">Technical details</summary>
+                    <TechnicalDetails className="mt-1">
                       <p className="mt-1 font-mono text-xs break-all">
                         {error.last_error_kind ?? 'error'}: {error.last_error}
                       </p>
-                    </details>
+                    </TechnicalDetails>
                   </div>
                 ) : null}
               </div>

@@ -19,6 +19,7 @@ import { isActive } from '@/lib/view-model/shard-states';
 import { plainErrorCause, plainErrorSentence } from '@/lib/view-model/plain-error';
 import { END_REASON_LABEL, groupErrors, parseShardList, splitError } from '@/lib/view-model/support-logic';
 import { RetryDialog } from './retry-dialog';
+import { TechnicalDetails } from '@/components/ui/technical-details';
 
 const reasonTone: Record<string, 'done' | 'running' | 'failed' | 'cancelled' | 'neutral'> = {
   handoff: 'running',
@@ -171,14 +172,11 @@ function InvocationTimeline({ job, invocations }: { job: ExportJob; invocations:
 /** The raw error, one click away: support pastes it into tickets, nobody needs to read it first. */
 function RawError({ kind, message }: { kind: string; message: string }) {
   return (
-    <details className="mt-1">
-      <summary className="w-fit cursor-pointer text-neutral-700 underline-offset-2 hover:underline">
-        Technical details
-      </summary>
+    <TechnicalDetails className="mt-1">
       <p className="mt-1 font-mono text-xs break-all text-neutral-800">
         {kind}: {message}
       </p>
-    </details>
+    </TechnicalDetails>
   );
 }
 

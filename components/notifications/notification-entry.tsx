@@ -6,6 +6,7 @@ import { RelativeTime } from '@/components/ui/relative-time';
 import type { Notification } from '@/lib/exports/types';
 import { cn } from '@/lib/utils';
 import { notificationText, type NotificationGroup } from '@/lib/view-model/notification-feed';
+import { TechnicalDetails } from '@/components/ui/technical-details';
 
 const kindIcon = {
   export_completed: <CheckCircle2Icon className="text-state-done-ink size-4 shrink-0" aria-hidden />,
@@ -19,8 +20,10 @@ const kindLabel = {
   export_cancelled: 'Cancelled',
 } satisfies Record<Notification['kind'], string>;
 
-const summaryClass =
-  'w-fit cursor-pointer text-xs text-neutral-700 underline-offset-2 hover:underline focus-visible:outline-2 focus-visible:outline-blue-600';
+/** The bell's folds are smaller, with a focus ring that shows on the popover's white. */
+const SUMMARY_EXTRA = 'text-xs focus-visible:outline-2 focus-visible:outline-blue-600';
+/** The "N earlier" fold's summary, styled as the Technical details ones. */
+const summaryClass = `w-fit cursor-pointer text-neutral-700 underline-offset-2 hover:underline ${SUMMARY_EXTRA}`;
 
 /**
  * One export in the bell: its latest outcome as a link to the export page, in plain words; the raw error
@@ -60,13 +63,12 @@ export function NotificationEntry({
       </Link>
       <div className="flex flex-col gap-1 pr-4 pb-3 pl-11 text-sm">
         {text.detail ? (
-          <details>
-            <summary className={summaryClass}>Technical details</summary>
+          <TechnicalDetails summaryClassName={SUMMARY_EXTRA}>
             <p className="mt-1 font-mono text-xs break-all text-neutral-800">
               {latest.error_kind ? `${latest.error_kind}: ` : ''}
               {text.detail}
             </p>
-          </details>
+          </TechnicalDetails>
         ) : null}
         {earlier.length > 0 ? (
           <details>
@@ -98,13 +100,12 @@ function EarlierOutcome({ notification: n, isNew }: { notification: Notification
         </span>
         <span className="text-neutral-700">{text.sentence}</span>
         {text.detail ? (
-          <details>
-            <summary className={summaryClass}>Technical details</summary>
+          <TechnicalDetails summaryClassName={SUMMARY_EXTRA}>
             <p className="mt-1 font-mono break-all text-neutral-800">
               {n.error_kind ? `${n.error_kind}: ` : ''}
               {text.detail}
             </p>
-          </details>
+          </TechnicalDetails>
         ) : null}
         <RelativeTime iso={n.created_at} className="text-neutral-600" />
       </span>
