@@ -1,7 +1,7 @@
 'use client';
 
 import { DownloadIcon, RotateCcwIcon, SquareIcon } from 'lucide-react';
-import { downloadHref } from '@/lib/download/download-form';
+import { downloadAvailability, downloadHref } from '@/lib/download/download-form';
 import type { ExportJob } from '@/lib/exports/types';
 import { isActive } from '@/lib/view-model/shard-states';
 import { usePageCommands, type PageCommand } from './page-commands';
@@ -11,9 +11,9 @@ import { usePageCommands, type PageCommand } from './page-commands';
  * dialog, the re-run preview) as a click, and focus comes back to that button when it closes. Found by
  * its visible name: the palette's e2e spec runs each of these commands, so a renamed button fails there.
  */
-function pressPageButton(name: RegExp) {
-  const button = [...document.querySelectorAll<HTMLButtonElement>('main button')].find((b) =>
-    name.test(b.textContent?.trim() ?? ''),
+function pressPageButton(name: string) {
+  const button = [...document.querySelectorAll<HTMLButtonElement>('main button')].find(
+    (b) => b.textContent?.trim() === name,
   );
   button?.focus();
   button?.click();
@@ -44,7 +44,7 @@ export function useExportCommands({
   goToShard: (shardNo: number) => void;
 }) {
   const active = isActive(job.status);
-  const partial = job.status === 'cancelled' || job.status === 'failed';
+  const { available: downloadable, partial } = downloadAvailability(job);
   const format = job.format.toUpperCase();
   const commands: PageCommand[] = [];
   if (canOperate && active && !job.cancel_requested_at) {
@@ -53,20 +53,20 @@ export function useExportCommands({
       label: 'Cancel export',
       icon: SquareIcon,
       keywords: ['stop'],
-      run: () => pressPageButton(/^Cancel export$/),
+      run: () => pressPageButton('Cancel export'),
     });
   }
   if (canOperate && !active) {
-    const completed = job.status === 'completed';
+    const label = job.status === 'completed' ? 'Verify & repair' : 'Retry missing';
     commands.push({
       id: 'retry',
-      label: completed ? 'Verify & repair' : 'Retry missing',
+      label,
       icon: RotateCcwIcon,
       keywords: ['retry', 're-run', 'rerun', 'repair'],
-      run: () => pressPageButton(completed ? /^Verify & repair$/ : /^Retry missing$/),
+      run: () => pressPageButton(label),
     });
   }
-  if (job.status === 'completed' || (partial && job.shards_written > 0)) {
+  if (downloadable) {
     commands.push({
       id: 'download',
       label: `Download ${partial ? 'partial ' : ''}${format}`,

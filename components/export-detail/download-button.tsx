@@ -3,7 +3,13 @@
 import { ChevronDownIcon, DownloadIcon } from 'lucide-react';
 import { Button } from '@/components/ui/button';
 import { Popover, PopoverContent, PopoverTrigger } from '@/components/ui/popover';
-import { downloadHref, formsFor, formSize, type DownloadForm } from '@/lib/download/download-form';
+import {
+  downloadAvailability,
+  downloadHref,
+  formsFor,
+  formSize,
+  type DownloadForm,
+} from '@/lib/download/download-form';
 import type { ExportJob } from '@/lib/exports/types';
 import { formatBytes, formatCount } from '@/lib/view-model/format';
 
@@ -29,8 +35,8 @@ const FORM_TEXT: Record<DownloadForm, { name: (format: string) => string; hint: 
  */
 export function DownloadButton({ job }: { job: ExportJob }) {
   const format = job.format.toUpperCase();
-  const partial = job.status === 'cancelled' || job.status === 'failed';
-  if (job.status !== 'completed' && !(partial && job.shards_written > 0)) {
+  const { available, partial } = downloadAvailability(job);
+  if (!available) {
     return (
       <Button disabled title="The file can be downloaded once the export has completed">
         <DownloadIcon aria-hidden />

@@ -15,6 +15,18 @@ import type { ExportFormat, ExportJob } from '@/lib/exports/types';
  *   byte. Only for exports whose shards are all stored as gzip (written since compressed storage).
  */
 export const downloadForms = ['plain', 'excel', 'gzip'] as const;
+
+/**
+ * Whether an export's file can be downloaded now, and whether it is partial: a completed export's whole
+ * file, or what a cancelled or failed one wrote (if anything). The page's button and the palette agree.
+ */
+export function downloadAvailability(job: Pick<ExportJob, 'status' | 'shards_written'>): {
+  available: boolean;
+  partial: boolean;
+} {
+  const partial = job.status === 'cancelled' || job.status === 'failed';
+  return { available: job.status === 'completed' || (partial && job.shards_written > 0), partial };
+}
 export type DownloadForm = (typeof downloadForms)[number];
 
 /** EF BB BF: U+FEFF encoded in UTF-8. */
