@@ -1,7 +1,5 @@
 import { expect, test } from './fixtures';
-import type { ExportJob } from '@/lib/exports/types';
-import type { ExportSource } from '@/lib/sources/types';
-import { clearFaults, expectAccessible, getManifest, setFaults, snapWidths } from './support';
+import { clearFaults, expectAccessible, getManifest, setFaults, snapWidths, startExport } from './support';
 
 /** The banner's sentence for a source that stopped answering, at a shard with a number or a lane's next one. */
 const SOURCE_FAILED =
@@ -20,11 +18,7 @@ test('a failed export opens on its page: plain error first, details folded, ever
   await page.setViewportSize({ width: 390, height: 844 });
   // 1 s a page: each of the 4 lanes (20 pages each) is still running when every lane has written a shard.
   await setFaults(request, { typesense: { latencyMs: 1_000 } });
-  const sources = (await (await page.request.get('/api/sources')).json()) as ExportSource[];
-  const source = sources.find((s) => s.collection === 'blog_posts')!;
-  const started = await page.request.post('/api/exports', { data: { sourceId: source.id, format: 'csv', lanes: 4 } });
-  expect(started.status(), await started.text()).toBe(201);
-  const job = (await started.json()) as ExportJob;
+  const job = await startExport(page, 'blog_posts', 'csv', { lanes: 4 });
   await page.goto(`/exports/${job.id}`);
   await expect
     .poll(async () => new Set((await getManifest(page, job.id)).shards.map((s) => s.lane)).size, { timeout: 60_000 })

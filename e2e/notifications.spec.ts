@@ -1,8 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Locator, Page, Route, TestInfo, WebSocketRoute } from '@playwright/test';
 import { expect, test } from './fixtures';
-import { clearFaults, expectAccessible, getManifest, setFaults, snapWidths, startExport } from './support';
+import { clearFaults, expectAccessible, getManifest, setFaults, snap, snapWidths, startExport } from './support';
 
 type Box = { x: number; y: number; width: number; height: number } | null;
 
@@ -16,14 +14,7 @@ const overlaps = async (toast: Locator, control: Locator) => {
 };
 
 /** What the eye sees now, toasts where they float (a full-page shot would move them). */
-async function snapViewport(page: Page, testInfo: TestInfo, name: string) {
-  const body = await page.screenshot();
-  await testInfo.attach(name, { body, contentType: 'image/png' });
-  await mkdir(SCREENS, { recursive: true });
-  await writeFile(path.join(SCREENS, `${name}.png`), body);
-}
-
-const SCREENS = path.join('test-results', 'e2e', 'screens');
+const snapViewport = (page: Page, testInfo: TestInfo, name: string) => snap(page, testInfo, name, { fullPage: false });
 
 const bellOf = (page: Page) => page.getByRole('button', { name: /^Notifications/ });
 

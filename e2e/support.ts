@@ -54,11 +54,12 @@ export async function startExport(
   page: Page,
   collection = 'blog_posts',
   format: 'csv' | 'ndjson' = 'csv',
+  options: { lanes?: number } = {},
 ): Promise<ExportJob> {
   const sources = (await (await page.request.get('/api/sources')).json()) as ExportSource[];
   const source = sources.find((s) => s.collection === collection);
   expect(source, `source ${collection}`).toBeDefined();
-  const response = await page.request.post('/api/exports', { data: { sourceId: source!.id, format } });
+  const response = await page.request.post('/api/exports', { data: { sourceId: source!.id, format, ...options } });
   expect(response.status(), await response.text()).toBe(201);
   return (await response.json()) as ExportJob;
 }
@@ -148,8 +149,8 @@ export async function expectAccessible(page: Page, testInfo: TestInfo, screen: s
 }
 
 /** A screenshot kept as a test artifact and under test-results/e2e/screens for reviewers. */
-export async function snap(page: Page, testInfo: TestInfo, name: string) {
-  const body = await page.screenshot({ fullPage: true });
+export async function snap(page: Page, testInfo: TestInfo, name: string, { fullPage = true } = {}) {
+  const body = await page.screenshot({ fullPage });
   await testInfo.attach(name, { body, contentType: 'image/png' });
   const dir = path.join('test-results', 'e2e', 'screens');
   await mkdir(dir, { recursive: true });
