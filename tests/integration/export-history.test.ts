@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Json, type Lease, leaseArgs, stateMachineCalls } from './state-machine-calls';
+import { type Json, type Lease, leaseArgs, recordStatement, stateMachineCalls } from './state-machine-calls';
 import { testStack } from './stack-info';
 
 /**
@@ -45,27 +45,7 @@ const makeDue = (jobId: string, lane: number) =>
   db.query(`update public.export_lanes set next_retry_at = now() where job_id = $1 and lane_no = $2`, [jobId, lane]);
 
 async function record(l: Lease, seq: number, after: number | null, last: number, rows = 250, rerunOf?: number) {
-  return (
-    await asService<{ result: Json }>(
-      `select public.record_export_shard($1::uuid, $2::int, $3::uuid, $4::bigint, $5::int, $6::int, $7::bigint, $8::bigint,
-         $9::int, $10::bigint, $11::int, $12::text, $13::text, $14::int, $15::int, $16::boolean) as result`,
-      [
-        ...leaseArgs(l),
-        rerunOf ?? null,
-        seq,
-        after,
-        last,
-        rows,
-        1000,
-        30,
-        last.toString(16).padStart(64, '0'),
-        `k/${l.lane}/${seq}.g${l.generation}`,
-        5,
-        0,
-        false,
-      ],
-    )
-  )[0]!.result;
+  return (await asService<{ result: Json }>(...recordStatement(l, { seq, after, last, rows, rerunOf })))[0]!.result;
 }
 
 const failures = (jobId: string) =>

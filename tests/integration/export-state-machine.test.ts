@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Json, type Lease, leaseArgs, leaseOf, stateMachineCalls } from './state-machine-calls';
+import {
+  type Json,
+  type Lease,
+  leaseArgs,
+  leaseOf,
+  recordStatement,
+  sha,
+  type ShardArgs,
+  stateMachineCalls,
+} from './state-machine-calls';
 import { testStack } from './stack-info';
 
 /**
@@ -49,52 +58,6 @@ async function newJob(
 
 async function claim(jobId: string, lane: number | null = null, budget: Json | null = null): Promise<Json> {
   return rpc('public.claim_export_lane', [jobId, lane, 60, budget]);
-}
-
-const sha = (n: number) => n.toString(16).padStart(64, '0');
-
-type ShardArgs = {
-  seq: number;
-  after: number | null;
-  last: number;
-  rows?: number;
-  sha?: string;
-  rerunOf?: number;
-  /** Plain bytes (default 1000, of which a 30-byte header). */
-  bytes?: number;
-  /** Stored as gzip: the object's size and its header member's. Default: stored plain. */
-  gzip?: { bytes: number; headerBytes: number };
-};
-
-/** The worker's call that records a shard, as SQL and its parameters. */
-function recordStatement(l: Lease, shard: ShardArgs, options: { pass?: boolean } = {}): [string, unknown[]] {
-  return [
-    `select public.record_export_shard($1::uuid, $2::int, $3::uuid, $4::bigint, $5::int, $6::int, $7::bigint, $8::bigint,
-       $9::int, $10::bigint, $11::int, $12::text, $13::text, $14::int, $15::int, $16::boolean,
-       $17::text, $18::bigint, $19::int, $20::text) as result`,
-    [
-      l.job,
-      l.lane,
-      l.invocation,
-      l.generation,
-      shard.rerunOf ?? null,
-      shard.seq,
-      shard.after,
-      shard.last,
-      shard.rows ?? 250,
-      shard.bytes ?? 1000,
-      30,
-      shard.sha ?? sha(shard.last),
-      `k/${l.lane}/${shard.seq}.g${l.generation}`,
-      5,
-      0,
-      options.pass ?? false,
-      shard.gzip ? 'gzip' : 'identity',
-      shard.gzip?.bytes ?? null,
-      shard.gzip?.headerBytes ?? null,
-      shard.gzip ? sha(shard.gzip.bytes) : null,
-    ],
-  ];
 }
 
 async function record(l: Lease, shard: ShardArgs, options: { pass?: boolean } = {}): Promise<Json> {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readExportManifest, readExportManifestChanges } from '../../lib/exports/read-export-manifest';
 import type { ExportManifest } from '../../lib/queries/export-manifest-query';
 import { mergeManifestChanges } from '../../lib/queries/merge-manifest-changes';
-import { type Json, type Lease, leaseArgs, stateMachineCalls } from './state-machine-calls';
+import { type Json, type Lease, leaseArgs, recordStatement, stateMachineCalls } from './state-machine-calls';
 import { createSource, createTenant, type Tenant } from './export-fixtures';
 import { testStack } from './stack-info';
 
@@ -36,28 +36,9 @@ async function newJob(bounds: number[] = []): Promise<string> {
   return row!.id;
 }
 
-const sha = (n: number) => n.toString(16).padStart(64, '0');
-
-const RECORD = `select public.record_export_shard($1::uuid, $2::int, $3::uuid, $4::bigint, $5::int, $6::int, $7::bigint,
-  $8::bigint, $9::int, $10::bigint, $11::int, $12::text, $13::text, $14::int, $15::int, $16::boolean) as result`;
-const recordArgs = (l: Lease, seq: number, after: number | null, last: number, rerunOf: number | null = null) => [
-  ...leaseArgs(l),
-  rerunOf,
-  seq,
-  after,
-  last,
-  250,
-  1000,
-  30,
-  sha(last),
-  `k/${l.lane}/${seq}.g${l.generation}.${randomUUID().slice(0, 4)}`,
-  5,
-  0,
-  false,
-];
-
 async function record(l: Lease, seq: number, after: number | null, last: number, rerunOf: number | null = null) {
-  const [row] = await asService<{ result: Json }>(RECORD, recordArgs(l, seq, after, last, rerunOf));
+  const shard = { seq, after, last, rerunOf: rerunOf ?? undefined, keySuffix: `.${randomUUID().slice(0, 4)}` };
+  const [row] = await asService<{ result: Json }>(...recordStatement(l, shard));
   expect(row!.result).toMatchObject({ outcome: 'recorded' });
   return row!.result.shard_no as number;
 }

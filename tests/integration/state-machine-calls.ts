@@ -21,6 +21,53 @@ export function leaseOf(jobId: string, claimed: Json): Lease {
   return { job: jobId, lane, invocation: claimed.invocation_id as string, generation: claimed.generation as number };
 }
 
+/** A stand-in checksum: the shard's last key as 64 hex digits. */
+export const sha = (n: number) => n.toString(16).padStart(64, '0');
+
+/** One shard as the worker records it; unset fields take the defaults a test rarely needs to name. */
+export type ShardArgs = {
+  seq: number;
+  after: number | null;
+  last: number;
+  rows?: number;
+  sha?: string;
+  rerunOf?: number;
+  /** Plain bytes (default 1000, of which a 30-byte header). */
+  bytes?: number;
+  /** Stored as gzip: the object's size and its header member's. Default: stored plain. */
+  gzip?: { bytes: number; headerBytes: number };
+  /** Appended to the object key, for tests that write one place more than once in a generation. */
+  keySuffix?: string;
+};
+
+/** The worker's call that records a shard, as SQL and its parameters. */
+export function recordStatement(l: Lease, shard: ShardArgs, options: { pass?: boolean } = {}): [string, unknown[]] {
+  return [
+    `select public.record_export_shard($1::uuid, $2::int, $3::uuid, $4::bigint, $5::int, $6::int, $7::bigint, $8::bigint,
+       $9::int, $10::bigint, $11::int, $12::text, $13::text, $14::int, $15::int, $16::boolean,
+       $17::text, $18::bigint, $19::int, $20::text) as result`,
+    [
+      ...leaseArgs(l),
+      shard.rerunOf ?? null,
+      shard.seq,
+      shard.after,
+      shard.last,
+      shard.rows ?? 250,
+      shard.bytes ?? 1000,
+      30,
+      shard.sha ?? sha(shard.last),
+      `k/${l.lane}/${shard.seq}.g${l.generation}${shard.keySuffix ?? ''}`,
+      5,
+      0,
+      options.pass ?? false,
+      shard.gzip ? 'gzip' : 'identity',
+      shard.gzip?.bytes ?? null,
+      shard.gzip?.headerBytes ?? null,
+      shard.gzip ? sha(shard.gzip.bytes) : null,
+    ],
+  ];
+}
+
 export function stateMachineCalls(db: pg.Pool) {
   const asService = serviceRunner(db);
 
