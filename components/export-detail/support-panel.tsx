@@ -17,21 +17,24 @@ import { cn } from '@/lib/utils';
 import { formatBytes, formatCount, formatDuration } from '@/lib/view-model/format';
 import { isActive } from '@/lib/view-model/shard-states';
 import { plainErrorCause, plainErrorSentence } from '@/lib/view-model/plain-error';
-import { END_REASON_LABEL, groupErrors, parseShardList, splitError } from '@/lib/view-model/support-logic';
+import {
+  END_REASON_LABEL,
+  END_REASON_TONE,
+  groupErrors,
+  parseShardList,
+  splitError,
+} from '@/lib/view-model/support-logic';
 import { RetryDialog } from './retry-dialog';
 import { TechnicalDetails } from '@/components/ui/technical-details';
 
-const reasonTone: Record<string, 'done' | 'running' | 'failed' | 'cancelled' | 'neutral'> = {
-  handoff: 'running',
-  completed: 'done',
-  cancelled: 'cancelled',
-  error: 'failed',
-  lease_lost: 'failed',
-  killed: 'failed',
-  declined: 'neutral',
-  stopped: 'cancelled',
-  running: 'running',
-};
+/** The timeline bar of an invocation, in the colour of its badge. */
+const BAR_COLOUR = {
+  done: 'bg-state-done',
+  running: 'bg-state-running',
+  failed: 'bg-state-failed',
+  cancelled: 'bg-state-cancelled',
+  neutral: 'bg-neutral-400',
+} as const;
 
 export function SupportPanel({
   job,
@@ -132,7 +135,7 @@ function InvocationTimeline({ job, invocations }: { job: ExportJob; invocations:
                   <time dateTime={inv.started_at} className="text-neutral-600 tabular-nums">
                     {format(new Date(inv.started_at), 'HH:mm:ss')}
                   </time>
-                  {reason ? <Badge tone={reasonTone[reason] ?? 'neutral'}>{END_REASON_LABEL[reason]}</Badge> : null}
+                  {reason ? <Badge tone={END_REASON_TONE[reason]}>{END_REASON_LABEL[reason]}</Badge> : null}
                   <span className="text-neutral-700 tabular-nums">
                     {formatCount(inv.shards_written)} shards · {formatCount(inv.rows_written)} records
                   </span>
@@ -147,11 +150,7 @@ function InvocationTimeline({ job, invocations }: { job: ExportJob; invocations:
                   <div
                     className={cn(
                       'absolute inset-y-0 rounded-full',
-                      reason === 'error' || reason === 'killed' || reason === 'lease_lost'
-                        ? 'bg-state-failed'
-                        : 'bg-state-running',
-                      reason === 'completed' && 'bg-state-done',
-                      reason === 'cancelled' && 'bg-state-cancelled',
+                      reason ? BAR_COLOUR[END_REASON_TONE[reason]] : 'bg-state-running',
                     )}
                     style={{
                       left: `${((from - start) / span) * 100}%`,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExportEvent, ExportInvocation, ExportJob, ExportShardFailure } from '@/lib/exports/types';
 import { buildActivity, formatShardRanges, instant, numberRanges } from './activity';
+import { END_REASON_TONE } from './support-logic';
 
 const job = {
   id: 'job-1',
@@ -208,6 +209,18 @@ describe('buildActivity, in the order things happened', () => {
       'Invocation #1 on lane 1 started',
       'Invocation #2 on lane 1 was declined: the lane was taken, finished or over the running-lane cap',
     ]);
+  });
+
+  it('gives an invocation stopped by the job’s end the tone the support panel gives it, not a running one', () => {
+    const entries = buildActivity(
+      job,
+      { invocations: [inv('stopped', '2026-12-01T10:00:01.000+00:00', 'stopped')], failures: [], events: [] },
+      'me',
+      [],
+    );
+    const ended = entries.find((e) => e.kind === 'invocation_ended');
+    expect(ended?.tone).toBe('cancelled');
+    expect(ended?.tone).toBe(END_REASON_TONE.stopped);
   });
 
   it('says a failed run’s cause in words and keeps the raw error for the details', () => {

@@ -3,7 +3,7 @@ import type { ExportJob, OrganisationMember } from '@/lib/exports/types';
 import type { ExportManifest } from '@/lib/queries/export-manifest-query';
 import { andList, formatBytes, formatCount, formatDuration } from './format';
 import { plainErrorCause, plainErrorKind } from './plain-error';
-import { END_REASON_LABEL } from './support-logic';
+import { END_REASON_LABEL, END_REASON_TONE } from './support-logic';
 
 export type ActivityTone = 'neutral' | 'done' | 'running' | 'failed' | 'cancelled';
 
@@ -83,8 +83,6 @@ export function instant(iso: string): number {
   const micros = /\.\d{3}(\d{1,3})/.exec(iso)?.[1] ?? '';
   return Date.parse(iso) * 1000 + Number(micros.padEnd(3, '0'));
 }
-
-const ENDED_FAILED = new Set(['error', 'killed', 'lease_lost']);
 
 /**
  * The order of rows stamped with the same instant. One transaction stamps all its rows with one now():
@@ -204,13 +202,7 @@ export function buildActivity(
       key: `inv-${inv.id}-end`,
       at: inv.ended_at,
       kind: 'invocation_ended',
-      tone: ENDED_FAILED.has(reason)
-        ? 'failed'
-        : reason === 'completed'
-          ? 'done'
-          : reason === 'cancelled'
-            ? 'cancelled'
-            : 'running',
+      tone: END_REASON_TONE[reason as keyof typeof END_REASON_TONE],
       title: `${name} ended: ${END_REASON_LABEL[reason as keyof typeof END_REASON_LABEL].toLowerCase()}`,
       detail: `${written(inv.shards_written, inv.rows_written)} · ran ${formatDuration(took)}`,
       technical: [inv.error, ids].filter(Boolean).join(' · '),

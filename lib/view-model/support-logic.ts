@@ -90,3 +90,20 @@ export const END_REASON_LABEL: Record<NonNullable<ExportInvocation['end_reason']
   stopped: 'Stopped (job ended)',
   running: 'Running',
 };
+
+/** One tone per way an invocation ended, for the support panel's badges and the activity's rows alike. */
+export const END_REASON_TONE: Record<
+  keyof typeof END_REASON_LABEL,
+  'done' | 'running' | 'failed' | 'cancelled' | 'neutral'
+> = {
+  handoff: 'running',
+  completed: 'done',
+  cancelled: 'cancelled',
+  error: 'failed',
+  lease_lost: 'failed',
+  killed: 'failed',
+  declined: 'neutral',
+  // The job ended (cancelled, or failed on another lane) while this invocation was still at work.
+  stopped: 'cancelled',
+  running: 'running',
+};
