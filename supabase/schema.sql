@@ -2229,7 +2229,7 @@ begin
   left join auth.users u on u.id = e.actor
   left join public.export_share_links l on l.id = e.share_link_id
   where j.organisation_id = p_organisation_id and e.kind = 'downloaded'
-  order by e.at desc, e.id desc;
+  order by e.at, e.id;
 end
 $function$;
 grant execute on function public.organisation_download_log(p_organisation_id uuid) to authenticated;

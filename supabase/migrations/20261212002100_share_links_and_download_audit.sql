@@ -172,8 +172,9 @@ begin
 end
 $$;
 
--- Every download of the organisation's exports, newest first: for its admins only (42501 for anyone
--- else, the same sentence whether or not the organisation exists).
+-- Every download of the organisation's exports, oldest first (read in pages while downloads go on, each
+-- row comes once: new ones come at the end): for its admins only (42501 for anyone else, the same
+-- sentence whether or not the organisation exists).
 create function public.organisation_download_log(p_organisation_id uuid)
 returns table (
   at timestamptz, export_id uuid, export_name text, downloaded_by text, share_link_id uuid, share_link_note text,
@@ -203,7 +204,7 @@ begin
   left join auth.users u on u.id = e.actor
   left join public.export_share_links l on l.id = e.share_link_id
   where j.organisation_id = p_organisation_id and e.kind = 'downloaded'
-  order by e.at desc, e.id desc;
+  order by e.at, e.id;
 end
 $$;
 
