@@ -63,6 +63,17 @@ grant delete, insert, maintain, references, select, trigger, truncate, update on
 grant select, update on table private.export_settings to service_role;
 comment on column private.export_settings.list_feed_interval_ms is 'Least time between two progress messages on an organisation''s exports-list topic (Realtime quota).';
 
+create table private.export_share_link_tokens (
+  link_id uuid not null,
+  token_sha256 text not null
+);
+alter table private.export_share_link_tokens add constraint export_share_link_tokens_link_id_fkey FOREIGN KEY (link_id) REFERENCES public.export_share_links(id) ON DELETE CASCADE;
+alter table private.export_share_link_tokens add constraint export_share_link_tokens_pkey PRIMARY KEY (link_id);
+alter table private.export_share_link_tokens add constraint export_share_link_tokens_token_sha256_check CHECK (token_sha256 ~ '^[0-9a-f]{64}$'::text);
+alter table private.export_share_link_tokens add constraint export_share_link_tokens_token_sha256_key UNIQUE (token_sha256);
+grant delete, insert, maintain, references, select, trigger, truncate, update on table private.export_share_link_tokens to postgres;
+grant select on table private.export_share_link_tokens to service_role;
+
 create table private.export_storage_cleanups (
   job_id uuid not null,
   due_at timestamp with time zone not null,
@@ -362,7 +373,6 @@ create table public.export_share_links (
   id uuid not null default gen_random_uuid(),
   job_id uuid not null,
   organisation_id uuid not null,
-  token_sha256 text not null,
   forms text[] not null,
   note text,
   created_by uuid,
@@ -378,22 +388,11 @@ alter table public.export_share_links add constraint export_share_links_note_che
 alter table public.export_share_links add constraint export_share_links_organisation_id_fkey FOREIGN KEY (organisation_id) REFERENCES public.organisations(id) ON DELETE CASCADE;
 alter table public.export_share_links add constraint export_share_links_pkey PRIMARY KEY (id);
 alter table public.export_share_links add constraint export_share_links_revoked_by_fkey FOREIGN KEY (revoked_by) REFERENCES auth.users(id) ON DELETE SET NULL;
-alter table public.export_share_links add constraint export_share_links_token_sha256_check CHECK (token_sha256 ~ '^[0-9a-f]{64}$'::text);
-alter table public.export_share_links add constraint export_share_links_token_sha256_key UNIQUE (token_sha256);
 alter table public.export_share_links add constraint share_link_lives_an_hour_to_a_week CHECK (expires_at >= (created_at + '01:00:00'::interval) AND expires_at <= (created_at + '7 days'::interval));
 alter table public.export_share_links enable row level security;
+grant maintain, references, select, trigger on table public.export_share_links to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_share_links to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_share_links to service_role;
-grant select (id) on table public.export_share_links to authenticated;
-grant select (job_id) on table public.export_share_links to authenticated;
-grant select (organisation_id) on table public.export_share_links to authenticated;
-grant select (forms) on table public.export_share_links to authenticated;
-grant select (note) on table public.export_share_links to authenticated;
-grant select (created_by) on table public.export_share_links to authenticated;
-grant select (created_at) on table public.export_share_links to authenticated;
-grant select (expires_at) on table public.export_share_links to authenticated;
-grant select (revoked_at) on table public.export_share_links to authenticated;
-grant select (revoked_by) on table public.export_share_links to authenticated;
 
 create table public.export_sources (
   id uuid not null default gen_random_uuid(),
@@ -1996,10 +1995,11 @@ begin
   if p_lifetime_seconds is null or p_lifetime_seconds < 3600 or p_lifetime_seconds > 7 * 86400 then
     raise exception 'A share link lives from 1 hour to 7 days.' using errcode = 'PT422';
   end if;
-  insert into public.export_share_links (job_id, organisation_id, token_sha256, forms, note, created_by, expires_at)
-  values (p_job_id, v_org, p_token_sha256, p_forms, nullif(p_note, ''), (select auth.uid()),
+  insert into public.export_share_links (job_id, organisation_id, forms, note, created_by, expires_at)
+  values (p_job_id, v_org, p_forms, nullif(p_note, ''), (select auth.uid()),
           now() + make_interval(secs => p_lifetime_seconds))
   returning id into v_id;
+  insert into private.export_share_link_tokens (link_id, token_sha256) values (v_id, p_token_sha256);
   return v_id;
 end
 $function$;
@@ -2596,9 +2596,10 @@ CREATE OR REPLACE FUNCTION public.resolve_export_share_link(p_token_sha256 text)
  STABLE
  SET search_path TO ''
 AS $function$
-  select l.id, l.job_id, l.token_sha256, l.forms, l.note, l.expires_at
-  from public.export_share_links l
-  where l.token_sha256 = p_token_sha256 and l.revoked_at is null and l.expires_at > now()
+  select l.id, l.job_id, t.token_sha256, l.forms, l.note, l.expires_at
+  from private.export_share_link_tokens t
+  join public.export_share_links l on l.id = t.link_id
+  where t.token_sha256 = p_token_sha256 and l.revoked_at is null and l.expires_at > now()
 $function$;
 grant execute on function public.resolve_export_share_link(p_token_sha256 text) to postgres;
 grant execute on function public.resolve_export_share_link(p_token_sha256 text) to service_role;

@@ -13,7 +13,7 @@ export type ShareLink = {
   revoked_by: string | null;
 };
 
-/** The columns members may read: everything but token_sha256. */
+/** The columns the dashboard shows (the token's hash is elsewhere, for the service role only). */
 export const SHARE_LINK_COLUMNS = 'id, job_id, forms, note, created_by, created_at, expires_at, revoked_at, revoked_by';
 
 /** Where a link's page lives: the token is the whole secret. */

@@ -3,8 +3,8 @@
 --
 -- Contract:
 -- * A share link belongs to one export. Its token (≥ 128 random bits, made by the app) is stored only as
---   its sha-256 (`token_sha256`, lower-case hex): the database never sees the token, and nobody can read
---   even the hash but the service role (column grants below). It lives 1 hour to 7 days from creation,
+--   its sha-256 (lower-case hex): the database never sees the token, and the hash sits in its own table
+--   in `private` (`private.export_share_link_tokens`), which only the service role reads. It lives 1 hour to 7 days from creation,
 --   offers one to three forms of the file (plain, excel, gzip) and may carry a note for the people who
 --   created it.
 -- * Who may share: the roles that operate exports (member, support, admin: `private.operable_export_org`).
@@ -30,7 +30,6 @@ create table public.export_share_links (
   id uuid primary key default gen_random_uuid(),
   job_id uuid not null references public.export_jobs (id) on delete cascade,
   organisation_id uuid not null references public.organisations (id) on delete cascade,
-  token_sha256 text not null unique check (token_sha256 ~ '^[0-9a-f]{64}$'),
   forms text[] not null check (cardinality(forms) between 1 and 3 and forms <@ array['plain', 'excel', 'gzip']),
   note text check (note is null or char_length(note) between 1 and 500),
   created_by uuid references auth.users (id) on delete set null,
@@ -48,10 +47,16 @@ alter table public.export_share_links enable row level security;
 create policy "Members can see share links of jobs they can see" on public.export_share_links
   for select to authenticated using (job_id in (select id from public.export_jobs));
 
-revoke all on public.export_share_links from anon, authenticated;
--- Everything but the token's hash.
-grant select (id, job_id, organisation_id, forms, note, created_by, created_at, expires_at, revoked_at, revoked_by)
-  on public.export_share_links to authenticated;
+revoke all on public.export_share_links from anon;
+revoke insert, update, delete, truncate on public.export_share_links from authenticated;
+
+-- The token's hash, one per link: the lookup's unique index.
+create table private.export_share_link_tokens (
+  link_id uuid primary key references public.export_share_links (id) on delete cascade,
+  token_sha256 text not null unique check (token_sha256 ~ '^[0-9a-f]{64}$')
+);
+revoke all on private.export_share_link_tokens from public, anon, authenticated;
+grant select on private.export_share_link_tokens to service_role;
 
 -- A user shares an export of their organisation (member role and up): the app sends the token's hash,
 -- the lifetime in seconds and the forms it has checked against the export's format.
@@ -69,10 +74,11 @@ begin
   if p_lifetime_seconds is null or p_lifetime_seconds < 3600 or p_lifetime_seconds > 7 * 86400 then
     raise exception 'A share link lives from 1 hour to 7 days.' using errcode = 'PT422';
   end if;
-  insert into public.export_share_links (job_id, organisation_id, token_sha256, forms, note, created_by, expires_at)
-  values (p_job_id, v_org, p_token_sha256, p_forms, nullif(p_note, ''), (select auth.uid()),
+  insert into public.export_share_links (job_id, organisation_id, forms, note, created_by, expires_at)
+  values (p_job_id, v_org, p_forms, nullif(p_note, ''), (select auth.uid()),
           now() + make_interval(secs => p_lifetime_seconds))
   returning id into v_id;
+  insert into private.export_share_link_tokens (link_id, token_sha256) values (v_id, p_token_sha256);
   return v_id;
 end
 $$;
@@ -105,9 +111,10 @@ language sql
 stable
 set search_path = ''
 as $$
-  select l.id, l.job_id, l.token_sha256, l.forms, l.note, l.expires_at
-  from public.export_share_links l
-  where l.token_sha256 = p_token_sha256 and l.revoked_at is null and l.expires_at > now()
+  select l.id, l.job_id, t.token_sha256, l.forms, l.note, l.expires_at
+  from private.export_share_link_tokens t
+  join public.export_share_links l on l.id = t.link_id
+  where t.token_sha256 = p_token_sha256 and l.revoked_at is null and l.expires_at > now()
 $$;
 
 -- ---- Rate limit per link ----------------------------------------------------------------------------

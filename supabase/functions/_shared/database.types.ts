@@ -568,7 +568,6 @@ export type Database = {
           organisation_id: string;
           revoked_at: string | null;
           revoked_by: string | null;
-          token_sha256: string;
         };
         Insert: {
           created_at?: string;
@@ -581,7 +580,6 @@ export type Database = {
           organisation_id: string;
           revoked_at?: string | null;
           revoked_by?: string | null;
-          token_sha256: string;
         };
         Update: {
           created_at?: string;
@@ -594,7 +592,6 @@ export type Database = {
           organisation_id?: string;
           revoked_at?: string | null;
           revoked_by?: string | null;
-          token_sha256?: string;
         };
         Relationships: [
           {
