@@ -5,10 +5,10 @@ import { revokeShareLink } from '@/lib/share-links/revoke-share-link';
 
 type Ctx = { params: Promise<{ id: string }> };
 
-/** 204: the link answers 404 from its next request on. */
+/** The link answers 404 from its next request on; revoking twice changes nothing. */
 export const POST = handleRoute<Ctx>(async (request, { params }) => {
   const linkId = parseUuidParam((await params).id, 'share link id');
   const user = await requireUser(request);
   await revokeShareLink({ user }, linkId);
-  return new Response(null, { status: 204 });
+  return Response.json({ id: linkId });
 });
