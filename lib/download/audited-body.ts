@@ -4,19 +4,20 @@ export type BodyEnd = { bytes: number; outcome: 'completed' | 'cut' };
 /**
  * The same bytes as `body`, counting what the consumer pulls, and telling `onEnd` once how it ended.
  * Pull-based like the body it wraps: nothing is read ahead of the consumer, so `bytes` is what was
- * handed to the connection, not what storage delivered.
+ * handed to the connection, not what storage delivered. `onEnd` is awaited before the stream closes
+ * (or its cancel returns), so a download is on record by the time its response has ended.
  */
 export function auditedBody(
   body: ReadableStream<Uint8Array>,
-  onEnd: (end: BodyEnd) => void,
+  onEnd: (end: BodyEnd) => Promise<void> | void,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let bytes = 0;
   let ended = false;
-  const end = (outcome: BodyEnd['outcome']) => {
+  const end = async (outcome: BodyEnd['outcome']) => {
     if (ended) return;
     ended = true;
-    onEnd({ bytes, outcome });
+    await onEnd({ bytes, outcome });
   };
   return new ReadableStream<Uint8Array>(
     {
@@ -24,19 +25,19 @@ export function auditedBody(
         try {
           const { done, value } = await reader.read();
           if (done) {
-            end('completed');
+            await end('completed');
             controller.close();
             return;
           }
           bytes += value.byteLength;
           controller.enqueue(value);
         } catch (error) {
-          end('cut');
+          await end('cut');
           controller.error(error);
         }
       },
       async cancel(reason) {
-        end('cut');
+        await end('cut');
         await reader.cancel(reason);
       },
     },

@@ -203,7 +203,7 @@ export async function serveExportDownload(
   if (range !== 'ignore') headers.set('Content-Range', `bytes ${range.start}-${range.end}/${plan.size}`);
   const status = range === 'ignore' ? 200 : 206;
   const record = (end: BodyEnd) =>
-    void recordExportDownload(access.admin, {
+    recordExportDownload(access.admin, {
       jobId: job.id,
       downloader: access.downloader,
       form,
@@ -214,7 +214,7 @@ export async function serveExportDownload(
     });
   if (request.method === 'HEAD') return new Response(null, { status, headers });
   if (length === 0) {
-    record({ bytes: 0, outcome: 'completed' });
+    await record({ bytes: 0, outcome: 'completed' });
     return new Response(null, { status, headers });
   }
 
