@@ -390,11 +390,14 @@ describe('the download audit', () => {
   it('is exported as CSV for the organisation’s admins only', async () => {
     const orgAdmin = await addMember(tenant.organisationId, 'admin');
     const since = await lastEventId();
+    // A note is free text: one that reads as a formula must not run in a spreadsheet.
+    const formula = await share(tenant, shared.id, { note: '=1+1' });
+    await bytesOf(await downloadSharedExport(admin, formula.token, linkRequest(formula.token, '', { headers: { Range: 'bytes=0-0' } })));
     await bytesOf(await downloadExport(deps(), shared.id, dashboardRequest(shared.id, { Range: 'bytes=0-9' })));
-    await downloadEvents(shared.id, since, 1);
+    await downloadEvents(shared.id, since, 2);
 
     const csv = await new Response(await downloadLogCsv(orgAdmin.client, tenant.organisationId)).text();
-    const lines = csv.trim().split('\n');
+    const lines = csv.trimEnd().split('\r\n');
     expect(lines[0]).toBe(
       'at,export_id,export_name,downloaded_by,share_link_id,share_link_note,form,partial,range_first,range_last,file_bytes,bytes_sent,outcome',
     );
@@ -403,7 +406,8 @@ describe('the download audit', () => {
     expect(last).toContain(`,${tenant.email},`);
     expect(last).toMatch(/,plain,false,0,9,\d+,10,completed$/);
     expect(csv).toContain(',For the audit,excel,');
-    expect(csv).toMatch(/,cut\n/);
+    expect(csv).toMatch(/,cut\r\n/);
+    expect(csv).toContain(`,${formula.link.id},'=1+1,plain,false,0,0,`);
     expect(csv).not.toContain(outsider.email);
 
     for (const refused of [tenant, outsider]) {
