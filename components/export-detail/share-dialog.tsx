@@ -8,7 +8,14 @@ import { useForm } from 'react-hook-form';
 import { toast } from 'sonner';
 import { z } from 'zod';
 import { Button } from '@/components/ui/button';
-import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle, DialogTrigger } from '@/components/ui/dialog';
+import {
+  Dialog,
+  DialogContent,
+  DialogDescription,
+  DialogHeader,
+  DialogTitle,
+  DialogTrigger,
+} from '@/components/ui/dialog';
 import { Input, Select, Textarea } from '@/components/ui/input';
 import { Label } from '@/components/ui/label';
 import { RelativeTime } from '@/components/ui/relative-time';
@@ -66,8 +73,8 @@ export function ShareDialog({ job }: { job: ExportJob }) {
         <DialogHeader>
           <DialogTitle>Share this file</DialogTitle>
           <DialogDescription>
-            Anyone with the link can download the file, without an account, until it expires or you revoke it. They
-            see the export’s name and the file’s size, nothing else.
+            Anyone with the link can download the file, without an account, until it expires or you revoke it. They see
+            the export’s name and the file’s size, nothing else.
           </DialogDescription>
         </DialogHeader>
         <div className="-mx-6 flex flex-col gap-6 overflow-y-auto px-6">
@@ -134,7 +141,11 @@ function ShareForm({ job, onCreated }: { job: ExportJob; onCreated: (created: Cr
         ) : null}
       </div>
       <Button type="submit" disabled={create.isPending} className="w-fit">
-        {create.isPending ? <Loader2Icon aria-hidden className="motion-safe:animate-spin" /> : <Link2Icon aria-hidden />}
+        {create.isPending ? (
+          <Loader2Icon aria-hidden className="motion-safe:animate-spin" />
+        ) : (
+          <Link2Icon aria-hidden />
+        )}
         Create link
       </Button>
     </form>

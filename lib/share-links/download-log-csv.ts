@@ -28,7 +28,10 @@ const COLUMNS = [
  * worker's own CSV encoder (RFC 4180, CRLF) with its formula guard on: export names and link notes are
  * free text, and one starting with "=" must not run in a spreadsheet.
  */
-export async function downloadLogCsv(client: TypedSupabaseClient, organisationId: string): Promise<ReadableStream<Uint8Array>> {
+export async function downloadLogCsv(
+  client: TypedSupabaseClient,
+  organisationId: string,
+): Promise<ReadableStream<Uint8Array>> {
   const page = async (from: number) => {
     const { data, error } = await client
       .rpc('organisation_download_log', { p_organisation_id: organisationId })

@@ -7,9 +7,7 @@ import { SHARE_LINK_RATE, takeShareLinkRequest } from './take-share-link-request
 
 export const sharedDownloadQuery = z
   .object({
-    form: z
-      .enum(downloadForms, { error: 'form must be plain (the default), excel or gzip' })
-      .default('plain'),
+    form: z.enum(downloadForms, { error: 'form must be plain (the default), excel or gzip' }).default('plain'),
   })
   .strict();
 

@@ -9,7 +9,10 @@ import { hashShareLinkToken, sameTokenHash } from './share-link-token';
  * with no file to give. Same status, same body, so a caller learns nothing about which it was.
  */
 export function deadLinkError(): AppError {
-  return new AppError('not_found', 'This link does not exist or no longer works. Ask the person who sent it for a new one.');
+  return new AppError(
+    'not_found',
+    'This link does not exist or no longer works. Ask the person who sent it for a new one.',
+  );
 }
 
 /** What a working link gives access to, and nothing more. */

@@ -274,7 +274,14 @@ describe('downloadEntry', () => {
     ).toMatchObject({ tone: 'neutral', title: 'Downloaded by you', detail: 'whole file · bytes 1,000–1,999 · 1 kB' });
     expect(
       downloadEntry(
-        ev(2, 'downloaded', at, 'me', { form: 'gzip', partial: false, range: null, size: 50_000, bytes: 12_000, outcome: 'cut' }),
+        ev(2, 'downloaded', at, 'me', {
+          form: 'gzip',
+          partial: false,
+          range: null,
+          size: 50_000,
+          bytes: 12_000,
+          outcome: 'cut',
+        }),
         'you',
       ),
     ).toMatchObject({
@@ -286,7 +293,15 @@ describe('downloadEntry', () => {
 
   it('names a share link by its note instead of a person', () => {
     const event = {
-      ...ev(3, 'downloaded', at, null, { form: 'excel', partial: false, range: null, size: 10, bytes: 10, outcome: 'completed', note: 'For Acme' }),
+      ...ev(3, 'downloaded', at, null, {
+        form: 'excel',
+        partial: false,
+        range: null,
+        size: 10,
+        bytes: 10,
+        outcome: 'completed',
+        note: 'For Acme',
+      }),
       share_link_id: 'link-1',
     };
     expect(downloadEntry(event, null)).toMatchObject({

@@ -217,9 +217,10 @@ describe('a share link', () => {
     await readSharedExport(admin, revoked.token);
     await revokeShareLink(deps(), revoked.link.id);
     expect(await answered(readSharedExport(admin, revoked.token))).toMatchObject({ status: 404, body: guessed.body });
-    expect(
-      await answered(downloadSharedExport(admin, revoked.token, linkRequest(revoked.token))),
-    ).toMatchObject({ status: 404, body: guessed.body });
+    expect(await answered(downloadSharedExport(admin, revoked.token, linkRequest(revoked.token)))).toMatchObject({
+      status: 404,
+      body: guessed.body,
+    });
     await revokeShareLink(deps(), revoked.link.id); // twice: nothing changes
 
     const expiring = await share(tenant, shared.id, { expiresInHours: 1 });
@@ -229,18 +230,20 @@ describe('a share link', () => {
       `update public.export_share_links set created_at = now() - interval '2 hours', expires_at = now() - interval '1 hour' where id = $1`,
       [expiring.link.id],
     );
-    expect(
-      await answered(downloadSharedExport(admin, expiring.token, linkRequest(expiring.token))),
-    ).toMatchObject({ status: 404, body: guessed.body });
+    expect(await answered(downloadSharedExport(admin, expiring.token, linkRequest(expiring.token)))).toMatchObject({
+      status: 404,
+      body: guessed.body,
+    });
 
     // An export whose file cannot be downloaded (here: running again) stops its links until it has one.
     const live = await share(tenant, shared.id, {});
     await db.query(`update public.export_jobs set status = 'running' where id = $1`, [shared.id]);
     try {
       expect(await answered(readSharedExport(admin, live.token))).toMatchObject({ status: 404, body: guessed.body });
-      expect(
-        await answered(downloadSharedExport(admin, live.token, linkRequest(live.token))),
-      ).toMatchObject({ status: 404, body: guessed.body });
+      expect(await answered(downloadSharedExport(admin, live.token, linkRequest(live.token)))).toMatchObject({
+        status: 404,
+        body: guessed.body,
+      });
     } finally {
       await db.query(`update public.export_jobs set status = 'completed' where id = $1`, [shared.id]);
     }
@@ -287,15 +290,17 @@ describe('a share link', () => {
     await expect(
       downloadSharedExport(admin, link.token, linkRequest(link.token, `?id=${other.id}`)),
     ).rejects.toMatchObject({ name: 'ZodError' });
-    await expect(
-      downloadSharedExport(admin, link.token, linkRequest(link.token, '?form=gzip')),
-    ).rejects.toMatchObject({ code: 'unprocessable' });
+    await expect(downloadSharedExport(admin, link.token, linkRequest(link.token, '?form=gzip'))).rejects.toMatchObject({
+      code: 'unprocessable',
+    });
     const served = await bytesOf(await downloadSharedExport(admin, link.token, linkRequest(link.token)));
     const own = await bytesOf(await downloadExport(deps(), shared.id, dashboardRequest(shared.id)));
     const others = await bytesOf(await downloadExport(deps(), other.id, dashboardRequest(other.id)));
     expect(served.equals(own)).toBe(true);
     expect(own.equals(others)).toBe(true); // same records: the ETag tells the files apart
-    const etag = (await downloadSharedExport(admin, link.token, linkRequest(link.token, '', { method: 'HEAD' }))).headers.get('etag');
+    const etag = (
+      await downloadSharedExport(admin, link.token, linkRequest(link.token, '', { method: 'HEAD' }))
+    ).headers.get('etag');
     expect(etag).toBe(
       (await downloadExport(deps(), shared.id, new Request('http://x/', { method: 'HEAD' }))).headers.get('etag'),
     );
@@ -324,7 +329,12 @@ describe('a share link', () => {
     // Three requests from three "instances" (clients of their own): the count is the database's.
     await readSharedExport(serviceClient(), busy.token, rate);
     await readSharedExport(serviceClient(), busy.token, rate);
-    const head = await downloadSharedExport(serviceClient(), busy.token, linkRequest(busy.token, '', { method: 'HEAD' }), rate);
+    const head = await downloadSharedExport(
+      serviceClient(),
+      busy.token,
+      linkRequest(busy.token, '', { method: 'HEAD' }),
+      rate,
+    );
     expect(head.status).toBe(200);
     const refused = await answered(downloadSharedExport(admin, busy.token, linkRequest(busy.token), rate));
     expect(refused.status).toBe(429);
@@ -392,7 +402,13 @@ describe('the download audit', () => {
     const since = await lastEventId();
     // A note is free text: one that reads as a formula must not run in a spreadsheet.
     const formula = await share(tenant, shared.id, { note: '=1+1' });
-    await bytesOf(await downloadSharedExport(admin, formula.token, linkRequest(formula.token, '', { headers: { Range: 'bytes=0-0' } })));
+    await bytesOf(
+      await downloadSharedExport(
+        admin,
+        formula.token,
+        linkRequest(formula.token, '', { headers: { Range: 'bytes=0-0' } }),
+      ),
+    );
     await bytesOf(await downloadExport(deps(), shared.id, dashboardRequest(shared.id, { Range: 'bytes=0-9' })));
     await downloadEvents(shared.id, since, 2);
 
