@@ -1,6 +1,7 @@
 'use client';
 
 import { zodResolver } from '@hookform/resolvers/zod';
+import { format, formatDistanceStrict } from 'date-fns';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ClipboardCopyIcon, Link2Icon, Loader2Icon } from 'lucide-react';
 import { useId, useState } from 'react';
@@ -18,7 +19,6 @@ import {
 } from '@/components/ui/dialog';
 import { Input, Select, Textarea } from '@/components/ui/input';
 import { Label } from '@/components/ui/label';
-import { RelativeTime } from '@/components/ui/relative-time';
 import { downloadForms, formsOffered, type DownloadForm } from '@/lib/download/download-form';
 import type { ExportJob } from '@/lib/exports/types';
 import { errorMessage } from '@/lib/queries/api-fetch';
@@ -30,6 +30,17 @@ import {
 } from '@/lib/queries/share-links-query';
 import type { ShareLink } from '@/lib/share-links/types';
 import { FORM_TEXT } from '@/lib/view-model/download-form-text';
+
+/** "in 23 hours": when a link stops working (RelativeTime speaks of the past only). */
+function ExpiresIn({ iso }: { iso: string }) {
+  const [now] = useState(() => Date.now());
+  const date = new Date(iso);
+  return (
+    <time dateTime={iso} title={format(date, 'PPpp')}>
+      {formatDistanceStrict(date, now, { addSuffix: true, roundingMethod: 'floor' })}
+    </time>
+  );
+}
 
 /** The lifetimes offered: 1 hour to 7 days, 24 hours unless chosen otherwise. */
 const LIFETIMES = [
@@ -174,7 +185,7 @@ function CreatedLink({ created }: { created: CreatedShareLink }) {
         </Button>
       </div>
       <p className="text-sm text-neutral-700">
-        Copy it now: it is shown only once. It expires <RelativeTime iso={created.link.expires_at} />
+        Copy it now: it is shown only once. It expires <ExpiresIn iso={created.link.expires_at} />
         {'.'}
       </p>
     </div>
@@ -214,7 +225,7 @@ function ShareLinkList({ jobId }: { jobId: string }) {
                   {link.forms.join(', ')} ·{' '}
                   {state === 'active' ? (
                     <>
-                      expires <RelativeTime iso={link.expires_at} />
+                      expires <ExpiresIn iso={link.expires_at} />
                     </>
                   ) : state === 'revoked' ? (
                     'revoked'
