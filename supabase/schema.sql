@@ -63,6 +63,17 @@ grant delete, insert, maintain, references, select, trigger, truncate, update on
 grant select, update on table private.export_settings to service_role;
 comment on column private.export_settings.list_feed_interval_ms is 'Least time between two progress messages on an organisation''s exports-list topic (Realtime quota).';
 
+create table private.export_share_link_tokens (
+  link_id uuid not null,
+  token_sha256 text not null
+);
+alter table private.export_share_link_tokens add constraint export_share_link_tokens_link_id_fkey FOREIGN KEY (link_id) REFERENCES public.export_share_links(id) ON DELETE CASCADE;
+alter table private.export_share_link_tokens add constraint export_share_link_tokens_pkey PRIMARY KEY (link_id);
+alter table private.export_share_link_tokens add constraint export_share_link_tokens_token_sha256_check CHECK (token_sha256 ~ '^[0-9a-f]{64}$'::text);
+alter table private.export_share_link_tokens add constraint export_share_link_tokens_token_sha256_key UNIQUE (token_sha256);
+grant delete, insert, maintain, references, select, trigger, truncate, update on table private.export_share_link_tokens to postgres;
+grant select on table private.export_share_link_tokens to service_role;
+
 create table private.export_storage_cleanups (
   job_id uuid not null,
   due_at timestamp with time zone not null,
@@ -84,6 +95,16 @@ alter table private.export_sweep_runs add constraint export_sweep_runs_pkey PRIM
 grant delete, insert, maintain, references, select, trigger, truncate, update on table private.export_sweep_runs to postgres;
 grant delete, insert, select on table private.export_sweep_runs to service_role;
 
+create table private.share_link_request_windows (
+  link_id uuid not null,
+  window_start timestamp with time zone not null,
+  requests integer not null
+);
+alter table private.share_link_request_windows add constraint share_link_request_windows_link_id_fkey FOREIGN KEY (link_id) REFERENCES public.export_share_links(id) ON DELETE CASCADE;
+alter table private.share_link_request_windows add constraint share_link_request_windows_pkey PRIMARY KEY (link_id, window_start);
+grant delete, insert, maintain, references, select, trigger, truncate, update on table private.share_link_request_windows to postgres;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table private.share_link_request_windows to service_role;
+
 create table public.export_events (
   id bigint generated always as identity not null,
   job_id uuid not null,
@@ -91,16 +112,19 @@ create table public.export_events (
   kind text not null,
   actor uuid,
   detail jsonb not null default '{}'::jsonb,
-  at timestamp with time zone not null default now()
+  at timestamp with time zone not null default now(),
+  share_link_id uuid
 );
 alter table public.export_events add constraint export_events_actor_fkey FOREIGN KEY (actor) REFERENCES auth.users(id) ON DELETE SET NULL;
 alter table public.export_events add constraint export_events_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.export_jobs(id) ON DELETE CASCADE;
 alter table public.export_events add constraint export_events_kind_check CHECK (kind = ANY (ARRAY['cancel_requested'::text, 'rerun_requested'::text, 'completed'::text, 'failed'::text, 'cancelled'::text, 'renamed'::text, 'downloaded'::text]));
 alter table public.export_events add constraint export_events_pkey PRIMARY KEY (id);
+alter table public.export_events add constraint export_events_share_link_id_fkey FOREIGN KEY (share_link_id) REFERENCES public.export_share_links(id) ON DELETE CASCADE;
 alter table public.export_events enable row level security;
 grant maintain, references, select, trigger on table public.export_events to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_events to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_events to service_role;
+comment on column public.export_events.detail is 'rerun_requested: {shard_ranges, tail}; outcomes: {rows, shards, error_kind, error}; renamed: {from, to}; downloaded: {form, partial, range: [first, last] | null, size, bytes (sent), outcome: completed | cut, note}.';
 
 create table public.export_invocations (
   id uuid not null default gen_random_uuid(),
@@ -345,6 +369,31 @@ comment on column public.export_shards.problem_kind is 'What is wrong with the s
 comment on column public.export_shards.problem_source is 'Who found the problem: a download, a storage verification, or support asking for a re-run.';
 comment on column public.export_shards.change_xid is 'The transaction that last wrote the row (pg_current_xact_id): the live page reads rows at or after its cursor (export_change_horizon).';
 
+create table public.export_share_links (
+  id uuid not null default gen_random_uuid(),
+  job_id uuid not null,
+  organisation_id uuid not null,
+  forms text[] not null,
+  note text,
+  created_by uuid,
+  created_at timestamp with time zone not null default now(),
+  expires_at timestamp with time zone not null,
+  revoked_at timestamp with time zone,
+  revoked_by uuid
+);
+alter table public.export_share_links add constraint export_share_links_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+alter table public.export_share_links add constraint export_share_links_forms_check CHECK (cardinality(forms) >= 1 AND cardinality(forms) <= 3 AND forms <@ ARRAY['plain'::text, 'excel'::text, 'gzip'::text]);
+alter table public.export_share_links add constraint export_share_links_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.export_jobs(id) ON DELETE CASCADE;
+alter table public.export_share_links add constraint export_share_links_note_check CHECK (note IS NULL OR char_length(note) >= 1 AND char_length(note) <= 500);
+alter table public.export_share_links add constraint export_share_links_organisation_id_fkey FOREIGN KEY (organisation_id) REFERENCES public.organisations(id) ON DELETE CASCADE;
+alter table public.export_share_links add constraint export_share_links_pkey PRIMARY KEY (id);
+alter table public.export_share_links add constraint export_share_links_revoked_by_fkey FOREIGN KEY (revoked_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+alter table public.export_share_links add constraint share_link_lives_an_hour_to_a_week CHECK (expires_at >= (created_at + '01:00:00'::interval) AND expires_at <= (created_at + '7 days'::interval));
+alter table public.export_share_links enable row level security;
+grant maintain, references, select, trigger on table public.export_share_links to authenticated;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_share_links to postgres;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_share_links to service_role;
+
 create table public.export_sources (
   id uuid not null default gen_random_uuid(),
   organisation_id uuid not null,
@@ -449,6 +498,8 @@ CREATE UNIQUE INDEX export_shards_lane_order_idx ON public.export_shards USING b
 
 CREATE INDEX export_shards_rerun_idx ON public.export_shards USING btree (job_id, lane, lane_seq) WHERE (status = 'rerun_requested'::text);
 
+CREATE INDEX export_share_links_job_idx ON public.export_share_links USING btree (job_id, created_at DESC);
+
 CREATE INDEX memberships_user_id_idx ON public.memberships USING btree (user_id);
 
 CREATE INDEX notifications_user_created_idx ON public.notifications USING btree (user_id, created_at DESC);
@@ -485,6 +536,11 @@ create policy "Members can see failed shard attempts of jobs they can see" on pu
    FROM public.export_jobs)));
 
 create policy "Members can see shards of jobs they can see" on public.export_shards
+  as permissive for select to authenticated
+  using ((job_id IN ( SELECT export_jobs.id
+   FROM public.export_jobs)));
+
+create policy "Members can see share links of jobs they can see" on public.export_share_links
   as permissive for select to authenticated
   using ((job_id IN ( SELECT export_jobs.id
    FROM public.export_jobs)));
@@ -1926,6 +1982,31 @@ $function$;
 grant execute on function public.claim_export_lane(p_job_id uuid, p_lane_no integer, p_lease_seconds integer, p_budget jsonb) to postgres;
 grant execute on function public.claim_export_lane(p_job_id uuid, p_lane_no integer, p_lease_seconds integer, p_budget jsonb) to service_role;
 
+CREATE OR REPLACE FUNCTION public.create_export_share_link(p_job_id uuid, p_token_sha256 text, p_lifetime_seconds integer, p_forms text[], p_note text)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_org uuid := private.operable_export_org(p_job_id);
+  v_id uuid;
+begin
+  if p_lifetime_seconds is null or p_lifetime_seconds < 3600 or p_lifetime_seconds > 7 * 86400 then
+    raise exception 'A share link lives from 1 hour to 7 days.' using errcode = 'PT422';
+  end if;
+  insert into public.export_share_links (job_id, organisation_id, forms, note, created_by, expires_at)
+  values (p_job_id, v_org, p_forms, nullif(p_note, ''), (select auth.uid()),
+          now() + make_interval(secs => p_lifetime_seconds))
+  returning id into v_id;
+  insert into private.export_share_link_tokens (link_id, token_sha256) values (v_id, p_token_sha256);
+  return v_id;
+end
+$function$;
+grant execute on function public.create_export_share_link(p_job_id uuid, p_token_sha256 text, p_lifetime_seconds integer, p_forms text[], p_note text) to authenticated;
+grant execute on function public.create_export_share_link(p_job_id uuid, p_token_sha256 text, p_lifetime_seconds integer, p_forms text[], p_note text) to postgres;
+grant execute on function public.create_export_share_link(p_job_id uuid, p_token_sha256 text, p_lifetime_seconds integer, p_forms text[], p_note text) to service_role;
+
 CREATE OR REPLACE FUNCTION public.end_export_cleanup(p_job_id uuid, p_removed integer)
  RETURNS void
  LANGUAGE sql
@@ -2123,6 +2204,38 @@ $function$;
 grant execute on function public.heartbeat_export_lane(p_job_id uuid, p_lane_no integer, p_invocation_id uuid, p_generation bigint) to postgres;
 grant execute on function public.heartbeat_export_lane(p_job_id uuid, p_lane_no integer, p_invocation_id uuid, p_generation bigint) to service_role;
 
+CREATE OR REPLACE FUNCTION public.organisation_download_log(p_organisation_id uuid)
+ RETURNS TABLE(at timestamp with time zone, export_id uuid, export_name text, downloaded_by text, share_link_id uuid, share_link_note text, form text, partial boolean, range_first bigint, range_last bigint, file_bytes bigint, bytes_sent bigint, outcome text)
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  if not exists (select 1 from public.memberships m
+                 where m.organisation_id = p_organisation_id and m.user_id = (select auth.uid()) and m.role = 'admin') then
+    raise exception 'The download log of an organisation is for its admins. Ask an admin of your organisation.'
+      using errcode = '42501';
+  end if;
+  return query
+  select e.at, j.id, j.name,
+         case when e.share_link_id is not null then null else coalesce(u.email::text, 'a former member') end,
+         e.share_link_id, l.note,
+         coalesce(e.detail ->> 'form', 'plain'), coalesce((e.detail ->> 'partial')::boolean, false),
+         (e.detail -> 'range' ->> 0)::bigint, (e.detail -> 'range' ->> 1)::bigint,
+         (e.detail ->> 'size')::bigint, (e.detail ->> 'bytes')::bigint,
+         coalesce(e.detail ->> 'outcome', 'completed')
+  from public.export_events e
+  join public.export_jobs j on j.id = e.job_id
+  left join auth.users u on u.id = e.actor
+  left join public.export_share_links l on l.id = e.share_link_id
+  where j.organisation_id = p_organisation_id and e.kind = 'downloaded'
+  order by e.at, e.id;
+end
+$function$;
+grant execute on function public.organisation_download_log(p_organisation_id uuid) to authenticated;
+grant execute on function public.organisation_download_log(p_organisation_id uuid) to postgres;
+grant execute on function public.organisation_download_log(p_organisation_id uuid) to service_role;
+
 CREATE OR REPLACE FUNCTION public.organisation_members()
  RETURNS TABLE(user_id uuid, email text)
  LANGUAGE sql
@@ -2199,16 +2312,21 @@ $function$;
 grant execute on function public.preview_export_heir(p_job_id uuid, p_lane_no integer, p_predecessor uuid) to postgres;
 grant execute on function public.preview_export_heir(p_job_id uuid, p_lane_no integer, p_predecessor uuid) to service_role;
 
-CREATE OR REPLACE FUNCTION public.record_export_download(p_job_id uuid, p_actor uuid, p_detail jsonb)
+CREATE OR REPLACE FUNCTION public.record_export_download(p_job_id uuid, p_detail jsonb, p_actor uuid DEFAULT NULL::uuid, p_share_link_id uuid DEFAULT NULL::uuid)
  RETURNS void
- LANGUAGE sql
+ LANGUAGE plpgsql
  SET search_path TO ''
 AS $function$
-  insert into public.export_events (job_id, run_no, kind, actor, detail)
-  select j.id, j.run_no, 'downloaded', p_actor, p_detail from public.export_jobs j where j.id = p_job_id
+begin
+  if num_nonnulls(p_actor, p_share_link_id) <> 1 then
+    raise exception 'a download is by a user or through a share link, exactly one of them';
+  end if;
+  insert into public.export_events (job_id, run_no, kind, actor, share_link_id, detail)
+  select j.id, j.run_no, 'downloaded', p_actor, p_share_link_id, p_detail from public.export_jobs j where j.id = p_job_id;
+end
 $function$;
-grant execute on function public.record_export_download(p_job_id uuid, p_actor uuid, p_detail jsonb) to postgres;
-grant execute on function public.record_export_download(p_job_id uuid, p_actor uuid, p_detail jsonb) to service_role;
+grant execute on function public.record_export_download(p_job_id uuid, p_detail jsonb, p_actor uuid, p_share_link_id uuid) to postgres;
+grant execute on function public.record_export_download(p_job_id uuid, p_detail jsonb, p_actor uuid, p_share_link_id uuid) to service_role;
 
 CREATE OR REPLACE FUNCTION public.record_export_shard(p_job_id uuid, p_lane_no integer, p_invocation_id uuid, p_generation bigint, p_shard_no integer, p_lane_seq integer, p_key_after bigint, p_key_last bigint, p_rows integer, p_bytes bigint, p_header_bytes integer, p_sha256 text, p_storage_key text, p_duration_ms integer, p_progress_interval_ms integer, p_pass_to_heir boolean, p_encoding text DEFAULT 'identity'::text, p_gzip_bytes bigint DEFAULT NULL::bigint, p_gzip_header_bytes integer DEFAULT NULL::integer, p_gzip_sha256 text DEFAULT NULL::text)
  RETURNS jsonb
@@ -2472,6 +2590,43 @@ grant execute on function public.rerun_export(p_job_id uuid, p_shard_nos integer
 grant execute on function public.rerun_export(p_job_id uuid, p_shard_nos integer[], p_reasons text[]) to postgres;
 grant execute on function public.rerun_export(p_job_id uuid, p_shard_nos integer[], p_reasons text[]) to service_role;
 
+CREATE OR REPLACE FUNCTION public.resolve_export_share_link(p_token_sha256 text)
+ RETURNS TABLE(id uuid, job_id uuid, token_sha256 text, forms text[], note text, expires_at timestamp with time zone)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  select l.id, l.job_id, t.token_sha256, l.forms, l.note, l.expires_at
+  from private.export_share_link_tokens t
+  join public.export_share_links l on l.id = t.link_id
+  where t.token_sha256 = p_token_sha256 and l.revoked_at is null and l.expires_at > now()
+$function$;
+grant execute on function public.resolve_export_share_link(p_token_sha256 text) to postgres;
+grant execute on function public.resolve_export_share_link(p_token_sha256 text) to service_role;
+
+CREATE OR REPLACE FUNCTION public.revoke_export_share_link(p_link_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_job uuid;
+begin
+  select l.job_id into v_job from public.export_share_links l where l.id = p_link_id;
+  if v_job is null then
+    raise exception 'share link % not found', p_link_id using errcode = 'PT404';
+  end if;
+  perform private.operable_export_org(v_job);
+  update public.export_share_links
+  set revoked_at = now(), revoked_by = (select auth.uid())
+  where id = p_link_id and revoked_at is null;
+end
+$function$;
+grant execute on function public.revoke_export_share_link(p_link_id uuid) to authenticated;
+grant execute on function public.revoke_export_share_link(p_link_id uuid) to postgres;
+grant execute on function public.revoke_export_share_link(p_link_id uuid) to service_role;
+
 CREATE OR REPLACE FUNCTION public.sweep_export_jobs()
  RETURNS TABLE(job_id uuid, lane_no integer)
  LANGUAGE plpgsql
@@ -2579,6 +2734,29 @@ $function$;
 grant execute on function public.system_health() to authenticated;
 grant execute on function public.system_health() to postgres;
 grant execute on function public.system_health() to service_role;
+
+CREATE OR REPLACE FUNCTION public.take_share_link_request(p_link_id uuid, p_limit integer, p_window_seconds integer)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  v_window timestamptz := to_timestamp(floor(extract(epoch from now()) / p_window_seconds) * p_window_seconds);
+  v_requests int;
+begin
+  delete from private.share_link_request_windows where link_id = p_link_id and window_start < v_window;
+  insert into private.share_link_request_windows as w (link_id, window_start, requests)
+  values (p_link_id, v_window, 1)
+  on conflict (link_id, window_start) do update set requests = w.requests + 1
+  returning w.requests into v_requests;
+  if v_requests <= p_limit then
+    return 0;
+  end if;
+  return greatest(1, ceil(extract(epoch from v_window + make_interval(secs => p_window_seconds) - now())))::int;
+end
+$function$;
+grant execute on function public.take_share_link_request(p_link_id uuid, p_limit integer, p_window_seconds integer) to postgres;
+grant execute on function public.take_share_link_request(p_link_id uuid, p_limit integer, p_window_seconds integer) to service_role;
 
 CREATE OR REPLACE FUNCTION public.unreferenced_export_objects(p_job_id uuid, p_keys text[])
  RETURNS text[]

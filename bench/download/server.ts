@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClient } from '@supabase/supabase-js';
+import { decodeJwt } from 'jose';
 import { downloadExport } from '../../lib/download/download-export';
 import { chunksOf } from '../lib/streams';
 import { requiredEnv } from '../lib/env';
@@ -17,6 +18,8 @@ const user = createClient(requiredEnv('API_URL'), requiredEnv('ANON_KEY'), {
   auth: { persistSession: false, autoRefreshToken: false },
   global: { headers: { Authorization: `Bearer ${requiredEnv('ACCESS_TOKEN')}` } },
 });
+// The download is recorded under the user, as the route records it: the token's subject.
+const userId = String(decodeJwt(requiredEnv('ACCESS_TOKEN')).sub);
 const admin = createClient(requiredEnv('API_URL'), requiredEnv('SERVICE_ROLE_KEY'), {
   auth: { persistSession: false, autoRefreshToken: false },
 });
@@ -30,7 +33,7 @@ const server = http.createServer((req, res) => {
     }
     try {
       const response = await downloadExport(
-        { user: { supabase: user }, admin },
+        { user: { supabase: user, userId }, admin },
         jobId,
         new Request(`http://localhost${req.url}`),
       );

@@ -3,30 +3,10 @@
 import { ChevronDownIcon, DownloadIcon } from 'lucide-react';
 import { Button } from '@/components/ui/button';
 import { Popover, PopoverContent, PopoverTrigger } from '@/components/ui/popover';
-import {
-  downloadAvailability,
-  downloadHref,
-  formsFor,
-  formSize,
-  type DownloadForm,
-} from '@/lib/download/download-form';
+import { downloadAvailability, downloadHref, formsOffered, formSize } from '@/lib/download/download-form';
 import type { ExportJob } from '@/lib/exports/types';
+import { FORM_TEXT } from '@/lib/view-model/download-form-text';
 import { formatBytes, formatCount } from '@/lib/view-model/format';
-
-const FORM_TEXT: Record<DownloadForm, { name: (format: string) => string; hint: string }> = {
-  plain: {
-    name: (format) => format,
-    hint: 'UTF-8 without a byte-order mark: for scripts, databases, Google Sheets and Numbers.',
-  },
-  excel: {
-    name: () => 'CSV for Excel',
-    hint: 'UTF-8 with a byte-order mark, so Excel shows accents, Japanese, Arabic and emoji as they are.',
-  },
-  gzip: {
-    name: (format) => `${format}, gzip`,
-    hint: 'The same file compressed (.gz): a fraction of the size, resumable; gunzip or any archive tool opens it.',
-  },
-};
 
 /**
  * Plain links to the streaming route: the browser's own download manager shows the exact size and
@@ -44,8 +24,7 @@ export function DownloadButton({ job }: { job: ExportJob }) {
       </Button>
     );
   }
-  // The gzip form only where the export has one (shards stored compressed); every form has its exact size.
-  const forms = formsFor(job.format).filter((form) => form !== 'gzip' || formSize(job, form) !== null);
+  const forms = formsOffered(job);
   const plainSize = formSize(job, 'plain');
   const what = partial
     ? `Partial file: ${formatCount(job.rows_written)} records`

@@ -17,6 +17,7 @@ import {
   AlertDialogTrigger,
 } from '@/components/ui/alert-dialog';
 import { Button } from '@/components/ui/button';
+import { downloadAvailability } from '@/lib/download/download-form';
 import type { ExportJob } from '@/lib/exports/types';
 import { errorMessage } from '@/lib/queries/api-fetch';
 import { cn } from '@/lib/utils';
@@ -24,6 +25,7 @@ import { cancelExportMutationOptions, startExportMutationOptions } from '@/lib/q
 import { formatCount } from '@/lib/view-model/format';
 import { isActive } from '@/lib/view-model/shard-states';
 import { DownloadButton } from './download-button';
+import { ShareDialog } from './share-dialog';
 import { RetryDialog } from './retry-dialog';
 
 /** Cancel, retry missing, download: what a job's state allows, nothing it does not. */
@@ -98,6 +100,7 @@ export function ExportActions({ job, canOperate }: { job: ExportJob; canOperate:
         />
       ) : null}
       <DownloadButton job={job} />
+      {downloadAvailability(job).available ? <ShareDialog job={job} /> : null}
       {!active ? <RunAgainButton job={job} /> : null}
     </div>
   );

@@ -2,10 +2,11 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { format } from 'date-fns';
-import { ArrowRightIcon, CircleAlertIcon, CircleCheckIcon } from 'lucide-react';
+import { ArrowRightIcon, CircleAlertIcon, CircleCheckIcon, DownloadIcon } from 'lucide-react';
 import Link from 'next/link';
 import { useId, type ReactNode } from 'react';
 import { useNow } from '@/components/hooks/use-now';
+import { Button } from '@/components/ui/button';
 import { Progress } from '@/components/ui/progress';
 import { RelativeTime } from '@/components/ui/relative-time';
 import { errorMessage } from '@/lib/queries/api-fetch';
@@ -95,6 +96,16 @@ function Organisation({ organisation: o, caps }: { organisation: OrganisationHea
           {o.name}
         </h2>
         <span className="text-sm text-neutral-600">your role: {o.role}</span>
+        {o.role === 'admin' ? (
+          // A plain link: the browser saves the CSV the route streams (admins only; 403 for anyone else).
+          <Button asChild variant="outline" size="sm" className="ml-auto self-center">
+            <a href={`/api/organisations/${o.id}/download-log`} download>
+              <DownloadIcon aria-hidden />
+              Download log (CSV)
+              <span className="sr-only"> of {o.name}</span>
+            </a>
+          </Button>
+        ) : null}
       </div>
       <ul className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3">
         <Figure

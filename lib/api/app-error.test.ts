@@ -13,6 +13,12 @@ describe('errorResponse', () => {
     expect(errorResponse(new AppError('unauthenticated', 'sign in')).status).toBe(401);
   });
 
+  it('says when to come back on a 429', async () => {
+    const res = errorResponse(new AppError('too_many_requests', 'slow down', { retryAfterSeconds: 17 }));
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('17');
+  });
+
   it('turns a zod error into a 422 naming the field', async () => {
     const parsed = z.object({ format: z.enum(['csv', 'ndjson']) }).safeParse({ format: 'xlsx' });
     const res = errorResponse(parsed.error);

@@ -14,6 +14,8 @@ const appErrorStatus = {
   unsupported_media_type: 415,
   unprocessable: 422,
   range_not_satisfiable: 416,
+  /** Too many requests in a window; `details.retryAfterSeconds` becomes the Retry-After header. */
+  too_many_requests: 429,
   /** A service we depend on answered with data that fails verification (e.g. a damaged shard object). */
   upstream_damaged: 502,
   upstream_unavailable: 503,
@@ -37,7 +39,11 @@ type ErrorBody = { error: { code: string; message: string; details?: Record<stri
 export function errorResponse(error: unknown): Response {
   if (error instanceof AppError) {
     const body: ErrorBody = { error: { code: error.code, message: error.message, details: error.details } };
-    return Response.json(body, { status: appErrorStatus[error.code] });
+    const retryAfter = error.details?.retryAfterSeconds;
+    return Response.json(body, {
+      status: appErrorStatus[error.code],
+      headers: typeof retryAfter === 'number' ? { 'Retry-After': String(retryAfter) } : undefined,
+    });
   }
   if (error instanceof z.ZodError) {
     const issue = error.issues[0];

@@ -2,6 +2,7 @@ import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 import { z } from 'zod';
 import { AppError } from '@/lib/api/app-error';
 import { getExportOrThrow } from '@/lib/exports/get-export-or-throw';
+import { recordExportDownload } from '@/lib/exports/record-export-download';
 import type { ExportJob } from '@/lib/exports/types';
 import { decideRange } from '@/lib/http/byte-range';
 import { contentTypes } from '@/supabase/functions/_shared/export-format.ts';
@@ -19,6 +20,8 @@ import {
 import { openSegmentStream, shardsOf } from './segment-stream';
 import { retryStorageReads } from './retry-storage-reads';
 import { ShardReadAhead } from './shard-read-ahead';
+import { auditedBody, type BodyEnd } from './audited-body';
+import type { Downloader } from './downloader';
 import { sliceSegments } from './slice-segments';
 
 export const downloadQuery = z.object({
@@ -106,28 +109,64 @@ function firstShardError(error: unknown): unknown {
 }
 
 /**
- * GET/HEAD /api/exports/:id/download[?form=plain|excel|gzip][&partial=1] — one file from the shards, with an
- * exact Content-Length from the manifest, byte ranges for resumable downloads and a strong ETag (honoured
- * with If-Range) that covers every shard's identity, so a resumed download never splices two versions.
- * No byte of a shard is sent before the shard is verified (design invariant 9); a few shards are read
- * ahead so the download keeps up with storage, memory staying a few shards whatever the file's size.
- * HEAD answers from the manifest alone.
+ * Who downloads, and through what they read: the caller's own client for a signed-in user (RLS decides
+ * what they may see), or the service role once a share link (later an API token) has been checked for
+ * exactly this export. `forms` narrows the forms offered (a link offers the ones it was made with).
+ */
+export type DownloadAccess = {
+  reader: TypedSupabaseClient;
+  admin: TypedSupabaseClient;
+  downloader: Downloader;
+  forms?: readonly DownloadForm[];
+};
+
+/**
+ * GET/HEAD /api/exports/:id/download[?form=plain|excel|gzip][&partial=1], for the signed-in user:
+ * `serveExportDownload` with the query parsed and the user as the downloader.
  */
 export async function downloadExport(
-  deps: { user: { supabase: TypedSupabaseClient }; admin: TypedSupabaseClient },
+  deps: { user: { supabase: TypedSupabaseClient; userId: string }; admin: TypedSupabaseClient },
   jobId: string,
   request: Request,
 ): Promise<Response> {
-  const { partial, form } = downloadQuery.parse(Object.fromEntries(new URL(request.url).searchParams));
-  // Both through the user's client (RLS): the manifest of a job they may not see reads empty, and is
-  // read alongside the job only to save a round trip before the first byte.
+  const options = downloadQuery.parse(Object.fromEntries(new URL(request.url).searchParams));
+  return serveExportDownload(
+    { reader: deps.user.supabase, admin: deps.admin, downloader: { kind: 'user', userId: deps.user.userId } },
+    jobId,
+    request,
+    options,
+  );
+}
+
+/**
+ * One export's file in one form, to whoever `access` says: an exact Content-Length from the manifest,
+ * byte ranges for resumable downloads and a strong ETag (honoured with If-Range) that covers every
+ * shard's identity, so a resumed download never splices two versions. No byte of a shard is sent before
+ * the shard is verified (design invariant 9); a few shards are read ahead so the download keeps up with
+ * storage, memory staying a few shards whatever the file's size. HEAD answers from the manifest alone.
+ * Every GET that sends bytes is recorded when its response ends (recordExportDownload): range, bytes
+ * sent, completed or cut.
+ */
+export async function serveExportDownload(
+  access: DownloadAccess,
+  jobId: string,
+  request: Request,
+  { partial, form }: { partial: boolean; form: DownloadForm },
+): Promise<Response> {
+  // The manifest is read alongside the job only to save a round trip before the first byte; through a
+  // user's client, the manifest of a job they may not see reads empty.
   const [job, shards] = await Promise.all([
-    getExportOrThrow(deps.user.supabase, jobId),
-    readFileManifest(deps.user.supabase, jobId),
+    getExportOrThrow(access.reader, jobId),
+    readFileManifest(access.reader, jobId),
   ]);
   statusAllowsDownload(job, partial);
   if (!formsFor(job.format).includes(form)) {
     throw new AppError('unprocessable', `The ${form} form is for CSV exports; this export is ${job.format}.`, {
+      field: 'form',
+    });
+  }
+  if (access.forms && !access.forms.includes(form)) {
+    throw new AppError('unprocessable', `This link offers the ${access.forms.join(', ')} form only.`, {
       field: 'form',
     });
   }
@@ -163,10 +202,24 @@ export async function downloadExport(
   headers.set('Content-Length', String(length));
   if (range !== 'ignore') headers.set('Content-Range', `bytes ${range.start}-${range.end}/${plan.size}`);
   const status = range === 'ignore' ? 200 : 206;
-  if (request.method === 'HEAD' || length === 0) return new Response(null, { status, headers });
+  const record = (end: BodyEnd) =>
+    recordExportDownload(access.admin, {
+      jobId: job.id,
+      downloader: access.downloader,
+      form,
+      partial: job.status !== 'completed',
+      range: range === 'ignore' ? null : [range.start, range.end],
+      size: plan.size,
+      ...end,
+    });
+  if (request.method === 'HEAD') return new Response(null, { status, headers });
+  if (length === 0) {
+    await record({ bytes: 0, outcome: 'completed' });
+    return new Response(null, { status, headers });
+  }
 
   const slices = sliceSegments(plan.segments, served);
-  const openObject = storageObjects(deps.admin);
+  const openObject = storageObjects(access.admin);
   const log = (message: string) => console.error(`[download] export ${job.id}: ${message}`);
   const reads = new ShardReadAhead(
     shardsOf(slices),
@@ -177,7 +230,7 @@ export async function downloadExport(
     body = await openSegmentStream(
       slices,
       reads,
-      (problem) => recordProblem(deps.admin, job.id, problem),
+      (problem) => recordProblem(access.admin, job.id, problem),
       (error) =>
         log(
           `response cut short (the client can resume with Range): ${error instanceof Error ? error.message : String(error)}`,
@@ -186,5 +239,5 @@ export async function downloadExport(
   } catch (error) {
     throw firstShardError(error);
   }
-  return new Response(body, { status, headers });
+  return new Response(auditedBody(body, record), { status, headers });
 }

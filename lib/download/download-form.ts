@@ -36,6 +36,13 @@ export function formsFor(format: ExportFormat): DownloadForm[] {
   return format === 'csv' ? ['plain', 'excel', 'gzip'] : ['plain', 'gzip'];
 }
 
+/** The forms an export's file has: the gzip form only where the shards are stored compressed. */
+export function formsOffered(
+  job: Pick<ExportJob, 'format' | 'shards_written' | 'bytes_written' | 'gzip_bytes_written'>,
+): DownloadForm[] {
+  return formsFor(job.format).filter((form) => form !== 'gzip' || formSize(job, form) !== null);
+}
+
 /** Bytes the form puts before the first shard: counted in Content-Length and byte ranges like any other. */
 export function formPrefix(form: DownloadForm): Uint8Array {
   return form === 'excel' ? UTF8_BOM : new Uint8Array(0);

@@ -169,8 +169,10 @@ export type ExportEvent = {
   job_id: string;
   run_no: number;
   kind: 'cancel_requested' | 'rerun_requested' | 'completed' | 'failed' | 'cancelled' | 'renamed' | 'downloaded';
-  /** Who did it; null for the system (or a member since deleted). */
+  /** Who did it; null for the system (or a member since deleted), or a download through a share link. */
   actor: string | null;
+  /** downloaded through a share link: which one. */
+  share_link_id?: string | null;
   detail: {
     /** rerun_requested: shard numbers as [from, to] ranges, and whether the unwritten rest runs too. */
     shard_ranges?: Array<[number, number]>;
@@ -183,10 +185,19 @@ export type ExportEvent = {
     /** renamed */
     from?: string;
     to?: string;
-    /** downloaded */
+    /**
+     * downloaded: the form, whether the file was partial, the byte range asked for ([first, last], null for
+     * the whole file), the whole file's size, the bytes actually sent, whether the response completed or
+     * was cut, and a share link's note. Downloads recorded before the audit carry only form, partial and
+     * bytes (whole files, recorded as they started).
+     */
     form?: string;
     partial?: boolean;
+    range?: [number, number] | null;
+    size?: number;
     bytes?: number;
+    outcome?: 'completed' | 'cut';
+    note?: string | null;
   };
   at: string;
 };

@@ -9,6 +9,7 @@ export const queryKeys = {
     detail: (id: string) => [...queryKeys.exports.all, 'detail', id] as const,
     manifest: (id: string) => [...queryKeys.exports.all, 'manifest', id] as const,
     verification: (id: string) => [...queryKeys.exports.all, 'verification', id] as const,
+    shareLinks: (id: string) => [...queryKeys.exports.all, 'share-links', id] as const,
   },
   sources: {
     all: ['sources'] as const,

@@ -4,7 +4,8 @@ import { readSession } from '@/lib/auth/read-session';
 import { publicEnv } from '@/lib/env/public';
 import type { Database } from '@/supabase/functions/_shared/database.types.ts';
 
-const PUBLIC_PATHS = ['/sign-in'];
+// '/s': share links' pages, for people without an account (the token is their authorisation).
+const PUBLIC_PATHS = ['/sign-in', '/s'];
 
 /**
  * Refreshes the Supabase session cookie on every request (access tokens last an hour) and sends

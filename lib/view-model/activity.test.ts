@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ExportEvent, ExportInvocation, ExportJob, ExportShardFailure } from '@/lib/exports/types';
-import { buildActivity, formatShardRanges, instant, numberRanges } from './activity';
+import { buildActivity, downloadEntry, formatShardRanges, instant, numberRanges } from './activity';
 import { END_REASON_TONE } from './support-logic';
 
 const job = {
@@ -266,5 +266,61 @@ describe('numberRanges', () => {
       'shards 38 and 215–268',
     );
     expect(numberRanges([])).toEqual([]);
+  });
+});
+
+describe('downloadEntry', () => {
+  const at = '2026-12-01T10:00:09.000+00:00';
+  it('says who, which range and how much went out, and a cut download as cut', () => {
+    expect(
+      downloadEntry(
+        ev(1, 'downloaded', at, 'me', {
+          form: 'plain',
+          partial: false,
+          range: [1000, 1999],
+          size: 50_000,
+          bytes: 1000,
+          outcome: 'completed',
+        }),
+        'you',
+      ),
+    ).toMatchObject({ tone: 'neutral', title: 'Downloaded by you', detail: 'whole file · bytes 1,000–1,999 · 1 kB' });
+    expect(
+      downloadEntry(
+        ev(2, 'downloaded', at, 'me', {
+          form: 'gzip',
+          partial: false,
+          range: null,
+          size: 50_000,
+          bytes: 12_000,
+          outcome: 'cut',
+        }),
+        'you',
+      ),
+    ).toMatchObject({
+      tone: 'cancelled',
+      title: 'Download cut short by you',
+      detail: 'whole file · form gzip · 12 kB sent, then cut short',
+    });
+  });
+
+  it('names a share link by its note instead of a person', () => {
+    const event = {
+      ...ev(3, 'downloaded', at, null, {
+        form: 'excel',
+        partial: false,
+        range: null,
+        size: 10,
+        bytes: 10,
+        outcome: 'completed',
+        note: 'For Acme',
+      }),
+      share_link_id: 'link-1',
+    };
+    expect(downloadEntry(event, null)).toMatchObject({
+      title: 'Downloaded through a share link (“For Acme”)',
+      detail: 'whole file · form excel · 10 B',
+      technical: 'share link link-1',
+    });
   });
 });

@@ -113,6 +113,42 @@ const rawError = (kind: string | null | undefined, error: string | null | undefi
   [kind, error].filter(Boolean).join(': ') || null;
 
 /**
+ * A download's row: by whom or through which link, what was asked (whole file or a byte range, which
+ * form), and what went out (all of it, or cut short after so many bytes).
+ */
+export function downloadEntry(
+  e: ExportManifest['events'][number],
+  by: string | null,
+): Pick<ActivityEntry, 'tone' | 'title' | 'detail' | 'technical'> {
+  const { detail } = e;
+  const cut = detail.outcome === 'cut';
+  const through = e.share_link_id
+    ? ` through a share link${detail.note ? ` (“${detail.note}”)` : ''}`
+    : by
+      ? ` by ${by}`
+      : '';
+  const sent =
+    detail.bytes === undefined
+      ? null
+      : cut && detail.size !== undefined
+        ? `${formatBytes(detail.bytes)} sent, then cut short`
+        : formatBytes(detail.bytes);
+  return {
+    tone: cut ? 'cancelled' : 'neutral',
+    title: `${cut ? 'Download cut short' : 'Downloaded'}${through}`,
+    detail: [
+      detail.partial ? 'partial file' : 'whole file',
+      detail.range ? `bytes ${formatCount(detail.range[0])}–${formatCount(detail.range[1])}` : null,
+      detail.form && detail.form !== 'plain' ? `form ${detail.form}` : null,
+      sent,
+    ]
+      .filter(Boolean)
+      .join(' · '),
+    technical: e.share_link_id ? `share link ${e.share_link_id}` : null,
+  };
+}
+
+/**
  * The export's activity, strictly in the order things happened: who created it and with what, the lanes
  * planned, every invocation's start (when it started) and its end (when it ended, and how), every failed
  * attempt with its backoff, cancel requested (by whom) and acknowledged, re-runs (by whom, which shards),
@@ -300,19 +336,7 @@ export function buildActivity(
         });
         break;
       case 'downloaded':
-        entries.push({
-          ...base,
-          tone: 'neutral',
-          title: `Downloaded${by ? ` by ${by}` : ''}`,
-          detail: [
-            e.detail.partial ? 'partial file' : 'whole file',
-            e.detail.form && e.detail.form !== 'plain' ? `form ${e.detail.form}` : null,
-            e.detail.bytes ? formatBytes(e.detail.bytes) : null,
-          ]
-            .filter(Boolean)
-            .join(' · '),
-          technical: null,
-        });
+        entries.push({ ...base, ...downloadEntry(e, by) });
         break;
     }
   }

@@ -93,14 +93,17 @@ async function cancelledJob(): Promise<string> {
   return jobId;
 }
 
-/** Everything a change to a job could touch: its row, lanes, manifest, events and notifications. */
+/**
+ * Everything a change to a job could touch: its row, lanes, manifest, events and notifications. Not the
+ * download audit's rows: recording a download is the one write a read makes (the download read checks it).
+ */
 async function jobState(jobId: string): Promise<unknown> {
   const { rows } = await db.query(
     `select (select row_to_json(j) from public.export_jobs j where j.id = $1) as job,
             (select json_agg(l order by l.lane_no) from public.export_lanes l where l.job_id = $1) as lanes,
             (select json_agg(s order by s.shard_no) from public.export_shards s where s.job_id = $1) as shards,
             (select json_agg(a order by a.shard_no, a.attempt) from public.export_shard_attempts a where a.job_id = $1) as attempts,
-            (select json_agg(e order by e.id) from public.export_events e where e.job_id = $1) as events,
+            (select json_agg(e order by e.id) from public.export_events e where e.job_id = $1 and e.kind <> 'downloaded') as events,
             (select json_agg(n order by n.id) from public.notifications n where n.job_id = $1) as notifications`,
     [jobId],
   );
@@ -206,6 +209,13 @@ const reads: Array<{ action: string; run: (user: User) => Promise<void> }> = [
       const body = new Uint8Array(await response.arrayBuffer());
       expect(body.length).toBe(Number(response.headers.get('content-length')));
       expect(new TextDecoder().decode(body.subarray(0, 20))).toBe('hs_object_id,title\r\n');
+      // On record, under the user, once the response has ended.
+      const { rows } = await db.query<{ actor: string; bytes: number }>(
+        `select actor, (detail ->> 'bytes')::int as bytes from public.export_events
+         where job_id = $1 and kind = 'downloaded' order by id desc limit 1`,
+        [finished.id],
+      );
+      expect(rows[0]).toEqual({ actor: user.userId, bytes: body.length });
     },
   },
   {
@@ -477,15 +487,18 @@ describe('a viewer going straight to the database (PostgREST, as supabase-js)', 
        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
        where n.nspname = 'public' order by 1`,
     );
-    // Reads, the role check itself, the three changes that check the role inside, and system health,
-    // which checks it too (README, roles).
+    // Reads, the role check itself, the changes that check the role inside (cancel, rename, re-run,
+    // share and revoke a link), and system health and the download log, which check it too (README, roles).
     expect(rows.filter((r) => r.callable).map((r) => r.name)).toEqual([
       'assert_export_operator',
       'cancel_export',
+      'create_export_share_link',
       'export_change_horizon',
+      'organisation_download_log',
       'organisation_members',
       'rename_export',
       'rerun_export',
+      'revoke_export_share_link',
       'system_health',
     ]);
     const jobId = await queuedJob();

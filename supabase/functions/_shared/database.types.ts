@@ -15,6 +15,7 @@ export type Database = {
           job_id: string;
           kind: string;
           run_no: number;
+          share_link_id: string | null;
         };
         Insert: {
           actor?: string | null;
@@ -24,6 +25,7 @@ export type Database = {
           job_id: string;
           kind: string;
           run_no: number;
+          share_link_id?: string | null;
         };
         Update: {
           actor?: string | null;
@@ -33,12 +35,19 @@ export type Database = {
           job_id?: string;
           kind?: string;
           run_no?: number;
+          share_link_id?: string | null;
         };
         Relationships: [
           {
             foreignKeyName: 'export_events_job_id_fkey';
             columns: ['job_id'];
             referencedRelation: 'export_jobs';
+            referencedColumns: ['id'];
+          },
+          {
+            foreignKeyName: 'export_events_share_link_id_fkey';
+            columns: ['share_link_id'];
+            referencedRelation: 'export_share_links';
             referencedColumns: ['id'];
           },
         ];
@@ -547,6 +556,58 @@ export type Database = {
           },
         ];
       };
+      export_share_links: {
+        Row: {
+          created_at: string;
+          created_by: string | null;
+          expires_at: string;
+          forms: string[];
+          id: string;
+          job_id: string;
+          note: string | null;
+          organisation_id: string;
+          revoked_at: string | null;
+          revoked_by: string | null;
+        };
+        Insert: {
+          created_at?: string;
+          created_by?: string | null;
+          expires_at: string;
+          forms: string[];
+          id?: string;
+          job_id: string;
+          note?: string | null;
+          organisation_id: string;
+          revoked_at?: string | null;
+          revoked_by?: string | null;
+        };
+        Update: {
+          created_at?: string;
+          created_by?: string | null;
+          expires_at?: string;
+          forms?: string[];
+          id?: string;
+          job_id?: string;
+          note?: string | null;
+          organisation_id?: string;
+          revoked_at?: string | null;
+          revoked_by?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: 'export_share_links_job_id_fkey';
+            columns: ['job_id'];
+            referencedRelation: 'export_jobs';
+            referencedColumns: ['id'];
+          },
+          {
+            foreignKeyName: 'export_share_links_organisation_id_fkey';
+            columns: ['organisation_id'];
+            referencedRelation: 'organisations';
+            referencedColumns: ['id'];
+          },
+        ];
+      };
       export_sources: {
         Row: {
           collection: string;
@@ -770,6 +831,16 @@ export type Database = {
         };
         Returns: Json;
       };
+      create_export_share_link: {
+        Args: {
+          p_forms: string[];
+          p_job_id: string;
+          p_lifetime_seconds: number;
+          p_note: string;
+          p_token_sha256: string;
+        };
+        Returns: string;
+      };
       end_export_cleanup: {
         Args: { p_job_id: string; p_removed: number };
         Returns: undefined;
@@ -828,6 +899,24 @@ export type Database = {
         };
         Returns: Json;
       };
+      organisation_download_log: {
+        Args: { p_organisation_id: string };
+        Returns: {
+          at: string;
+          bytes_sent: number;
+          downloaded_by: string;
+          export_id: string;
+          export_name: string;
+          file_bytes: number;
+          form: string;
+          outcome: string;
+          partial: boolean;
+          range_first: number;
+          range_last: number;
+          share_link_id: string;
+          share_link_note: string;
+        }[];
+      };
       organisation_members: {
         Args: Record<PropertyKey, never>;
         Returns: {
@@ -850,7 +939,12 @@ export type Database = {
         Returns: Json;
       };
       record_export_download: {
-        Args: { p_actor: string; p_detail: Json; p_job_id: string };
+        Args: {
+          p_actor?: string;
+          p_detail: Json;
+          p_job_id: string;
+          p_share_link_id?: string;
+        };
         Returns: undefined;
       };
       record_export_shard: {
@@ -1080,6 +1174,21 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      resolve_export_share_link: {
+        Args: { p_token_sha256: string };
+        Returns: {
+          expires_at: string;
+          forms: string[];
+          id: string;
+          job_id: string;
+          note: string;
+          token_sha256: string;
+        }[];
+      };
+      revoke_export_share_link: {
+        Args: { p_link_id: string };
+        Returns: undefined;
+      };
       sweep_export_jobs: {
         Args: Record<PropertyKey, never>;
         Returns: {
@@ -1088,6 +1197,10 @@ export type Database = {
         }[];
       };
       system_health: { Args: Record<PropertyKey, never>; Returns: Json };
+      take_share_link_request: {
+        Args: { p_limit: number; p_link_id: string; p_window_seconds: number };
+        Returns: number;
+      };
       unreferenced_export_objects: {
         Args: { p_job_id: string; p_keys: string[] };
         Returns: string[];
