@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AppError } from '@/lib/api/app-error';
 import { getExportOrThrow } from '@/lib/exports/get-export-or-throw';
 import type { ExportJob } from '@/lib/exports/types';
+import { assertFilesKept } from '@/lib/retention/assert-files-kept';
 import { decideRange } from '@/lib/http/byte-range';
 import { contentTypes } from '@/supabase/functions/_shared/export-format.ts';
 import { EXPORTS_BUCKET } from '@/supabase/functions/_shared/shard-key.ts';
@@ -125,6 +126,7 @@ export async function downloadExport(
     getExportOrThrow(deps.user.supabase, jobId),
     readFileManifest(deps.user.supabase, jobId),
   ]);
+  assertFilesKept(job);
   statusAllowsDownload(job, partial);
   if (!formsFor(job.format).includes(form)) {
     throw new AppError('unprocessable', `The ${form} form is for CSV exports; this export is ${job.format}.`, {

@@ -61,6 +61,16 @@ export type ExportJob = {
   started_at: string | null;
   finished_at: string | null;
   updated_at: string;
+  /** When the files of this ended export are removed (the organisation's retention, or a pin if later). */
+  expires_at: string | null;
+  /** An admin's pin: keep the files at least until then. */
+  kept_until: string | null;
+  /** When the sweep removed the files; the manifest and history stay. */
+  expired_at: string | null;
+  /** pending: waits for an admin (its estimate is above the organisation's threshold); null: none needed. */
+  approval: 'pending' | 'approved' | 'declined' | null;
+  /** Why an admin declined it. */
+  approval_reason: string | null;
 };
 
 export type ExportShard = {

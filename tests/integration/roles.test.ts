@@ -477,16 +477,20 @@ describe('a viewer going straight to the database (PostgREST, as supabase-js)', 
        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
        where n.nspname = 'public' order by 1`,
     );
-    // Reads, the role check itself, the three changes that check the role inside, and system health,
-    // which checks it too (README, roles).
+    // Reads, the role check itself, the three changes that check the role inside, system health, and the
+    // admins' retention and approval functions, which check it too (README, roles).
     expect(rows.filter((r) => r.callable).map((r) => r.name)).toEqual([
       'assert_export_operator',
       'cancel_export',
+      'decide_export_approval',
       'export_change_horizon',
+      'keep_export',
       'organisation_members',
+      'organisation_storage_use',
       'rename_export',
       'rerun_export',
       'system_health',
+      'update_organisation_settings',
     ]);
     const jobId = await queuedJob();
     const before = await jobState(jobId);
