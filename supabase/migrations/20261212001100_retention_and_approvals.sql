@@ -75,6 +75,7 @@ as $$
   from public.organisations o where o.id = p_organisation_id
 $$;
 revoke execute on function private.export_expiry(uuid, timestamptz, timestamptz) from public, anon, authenticated;
+grant execute on function private.export_expiry(uuid, timestamptz, timestamptz) to service_role;
 
 -- Security definer: a job ends in whoever's transaction ends it (the worker's, a member's cancel).
 create function private.stamp_export_expiry()
@@ -302,6 +303,7 @@ as $$
   limit (select expiry_batch from private.export_settings)
 $$;
 revoke execute on function private.expiries_to_kick() from public, anon, authenticated;
+grant execute on function private.expiries_to_kick() to service_role;
 
 -- ---- approvals ---------------------------------------------------------------------------------
 
