@@ -20,11 +20,15 @@ export const downloadForms = ['plain', 'excel', 'gzip'] as const;
  * Whether an export's file can be downloaded now, and whether it is partial: a completed export's whole
  * file, or what a cancelled or failed one wrote (if anything). The page's button and the palette agree.
  */
-export function downloadAvailability(job: Pick<ExportJob, 'status' | 'shards_written'>): {
+export function downloadAvailability(
+  job: Pick<ExportJob, 'status' | 'shards_written'> & Partial<Pick<ExportJob, 'expired_at'>>,
+): {
   available: boolean;
   partial: boolean;
 } {
   const partial = job.status === 'cancelled' || job.status === 'failed';
+  // Expired: the files were removed (the route answers 410).
+  if (job.expired_at) return { available: false, partial };
   return { available: job.status === 'completed' || (partial && job.shards_written > 0), partial };
 }
 export type DownloadForm = (typeof downloadForms)[number];

@@ -144,7 +144,8 @@ export type Notification = {
   organisation_id: string;
   job_id: string;
   run_no: number;
-  kind: 'export_completed' | 'export_failed' | 'export_cancelled';
+  /** export_approval_requested: to each admin, for an export above the organisation's threshold. */
+  kind: 'export_completed' | 'export_failed' | 'export_cancelled' | 'export_approval_requested';
   title: string;
   /** The outcome's numbers; for a failure, its raw error (the details support reads). */
   body: string;
@@ -178,7 +179,19 @@ export type ExportEvent = {
   id: number;
   job_id: string;
   run_no: number;
-  kind: 'cancel_requested' | 'rerun_requested' | 'completed' | 'failed' | 'cancelled' | 'renamed' | 'downloaded';
+  kind:
+    | 'cancel_requested'
+    | 'rerun_requested'
+    | 'completed'
+    | 'failed'
+    | 'cancelled'
+    | 'renamed'
+    | 'downloaded'
+    | 'approval_requested'
+    | 'approved'
+    | 'declined'
+    | 'kept'
+    | 'expired';
   /** Who did it; null for the system (or a member since deleted). */
   actor: string | null;
   detail: {
@@ -197,6 +210,15 @@ export type ExportEvent = {
     form?: string;
     partial?: boolean;
     bytes?: number;
+    /** approval_requested: the estimate and the organisation's threshold it is above. */
+    estimated_rows?: number;
+    threshold?: number;
+    /** declined */
+    reason?: string;
+    /** kept: until when (null: the pin was removed) */
+    until?: string | null;
+    /** expired */
+    removed_objects?: number;
   };
   at: string;
 };

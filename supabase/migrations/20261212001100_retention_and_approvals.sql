@@ -103,7 +103,8 @@ create trigger export_jobs_stamp_expiry
   before update on public.export_jobs
   for each row execute function private.stamp_export_expiry();
 
--- A re-run needs the files it repairs: once they expired (or are due to), only a new export helps.
+-- A re-run needs the files it repairs: once they expired (or are due to), only a new export helps. A
+-- declined export is not re-run either: that would start it without the approval it was refused.
 create function private.refuse_rerun_of_expired()
 returns trigger
 language plpgsql
@@ -112,6 +113,10 @@ as $$
 begin
   if new.run_no > old.run_no and (old.expired_at is not null or old.expires_at <= now()) then
     raise exception 'The files of this export have expired and were removed; use "Run again" to start a new export with the same settings.'
+      using errcode = 'PT409';
+  end if;
+  if new.run_no > old.run_no and old.approval = 'declined' then
+    raise exception 'An admin declined this export; use "Run again" to start a new one, which asks for approval again.'
       using errcode = 'PT409';
   end if;
   return new;

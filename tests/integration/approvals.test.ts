@@ -3,6 +3,7 @@ import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decideExportApproval } from '../../lib/approvals/decide-export-approval';
+import { retryExport } from '../../lib/exports/retry-export';
 import { startExport } from '../../lib/exports/start-export';
 import { updateOrganisationSettings } from '../../lib/retention/organisation-settings';
 import { serviceClient, storedSizes } from './clients';
@@ -157,6 +158,11 @@ describe('approvals', () => {
         body: expect.stringContaining(`An admin declined it: ${reason}`) as string,
       },
     ]);
+    // A re-run would start it without approval: refused; "Run again" (a new export) asks again.
+    await expect(retryExport(deps(memberUser()), job.id, {})).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringContaining('An admin declined this export') as string,
+    });
     // Decided once: a second decision is a conflict.
     await expect(decideExportApproval(deps(admins[1]!), job.id, { decision: 'approve' })).rejects.toMatchObject({
       code: 'conflict',
