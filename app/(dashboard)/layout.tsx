@@ -14,7 +14,10 @@ export default async function DashboardLayout({ children }: { children: ReactNod
     currentStartPermission(user.userId),
     currentMemberships(user.userId),
   ]);
-  const sections = { systemHealth: canSeeSystemHealth(memberships), settings: administeredOrganisation(memberships) !== null };
+  const sections = {
+    systemHealth: canSeeSystemHealth(memberships),
+    settings: administeredOrganisation(memberships) !== null,
+  };
   return (
     <CommandCenter canStartExports={permission.canStart}>
       <SkipLink />

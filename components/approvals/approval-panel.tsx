@@ -48,7 +48,9 @@ export function ApprovalPanel({ job, isAdmin }: { job: ExportJob; isAdmin: boole
         <span>
           <strong>Awaiting approval.</strong> About {formatCount(job.estimated_rows)} records: above the
           organisation&rsquo;s limit for exports that start on their own.{' '}
-          {isAdmin ? 'Approve it to start it now, or decline it with a reason.' : 'An admin has been asked to approve it.'}
+          {isAdmin
+            ? 'Approve it to start it now, or decline it with a reason.'
+            : 'An admin has been asked to approve it.'}
         </span>
       </span>
       {isAdmin ? (

@@ -225,16 +225,16 @@ export function ExportView({
       {approvalToShow(job) ? (
         <ApprovalPanel job={job} isAdmin={isAdmin} />
       ) : (
-      <StatusBanner
-        job={job}
-        statusKey={statusKey}
-        manifest={manifest.data}
-        currentUserId={currentUserId}
-        now={now}
-        focus={focus}
-        failedShard={firstFailed}
-        onOpenShard={(no) => void setUrl({ shard: no })}
-      />
+        <StatusBanner
+          job={job}
+          statusKey={statusKey}
+          manifest={manifest.data}
+          currentUserId={currentUserId}
+          now={now}
+          focus={focus}
+          failedShard={firstFailed}
+          onOpenShard={(no) => void setUrl({ shard: no })}
+        />
       )}
 
       <ExportCounters job={job} rate={rate} timeLeft={timeLeft} now={now} stale={live.stale} />

@@ -10,11 +10,7 @@ export type NavSections = { systemHealth: boolean; settings: boolean };
 
 /** The sections this user has: system health for support and admins, settings for admins. */
 export function navItems(sections: NavSections): readonly NavItem[] {
-  return [
-    EXPORTS,
-    ...(sections.systemHealth ? [SYSTEM_HEALTH] : []),
-    ...(sections.settings ? [SETTINGS] : []),
-  ];
+  return [EXPORTS, ...(sections.systemHealth ? [SYSTEM_HEALTH] : []), ...(sections.settings ? [SETTINGS] : [])];
 }
 
 /** Whether a section is the one shown: its own page or one below it. */

@@ -59,7 +59,8 @@ export const renameExportMutationOptions = (queryClient: QueryClient, id: string
 /** An admin pins the export's files until a date (ISO), or unpins them (null). */
 export const keepExportMutationOptions = (queryClient: QueryClient, id: string) =>
   mutationOptions({
-    mutationFn: (until: string | null) => apiFetch<ExportJob>(`/api/exports/${id}/keep`, { method: 'PUT', json: { until } }),
+    mutationFn: (until: string | null) =>
+      apiFetch<ExportJob>(`/api/exports/${id}/keep`, { method: 'PUT', json: { until } }),
     onSuccess: (job) => storeJob(queryClient, job),
   });
 

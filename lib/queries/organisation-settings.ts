@@ -8,6 +8,14 @@ export type { OrganisationSettings, StorageUse };
 
 export type OrganisationSettingsBody = { retentionDays: number; approvalThreshold: number | null };
 
+/** The organisation's retention period and approval threshold. */
+export const organisationSettingsQueryOptions = (organisationId: string, initialData: OrganisationSettings) =>
+  queryOptions({
+    queryKey: queryKeys.organisations.settings(organisationId),
+    queryFn: () => apiFetch<OrganisationSettings>(`/api/organisations/${organisationId}/settings`),
+    initialData,
+  });
+
 /** The organisation's storage use (admins); fresh on every visit of the settings page. */
 export const storageUseQueryOptions = (organisationId: string, initialData: StorageUse) =>
   queryOptions({
@@ -28,7 +36,8 @@ export const organisationSettingsMutationOptions = (queryClient: QueryClient, or
         method: 'PUT',
         json: {
           retentionDays: body.retentionDays ?? current?.retention_days,
-          approvalThreshold: body.approvalThreshold !== undefined ? body.approvalThreshold : current?.approval_threshold,
+          approvalThreshold:
+            body.approvalThreshold !== undefined ? body.approvalThreshold : current?.approval_threshold,
         },
       });
     },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppError } from '@/lib/api/app-error';
 import { rpcError } from '@/lib/api/rpc-error';
 import type { TypedSupabaseClient } from '@/lib/supabase/typed-client';
 
@@ -40,5 +41,20 @@ export async function updateOrganisationSettings(
     })
     .single<OrganisationSettings>();
   if (error) throw rpcError(error, `Updating the settings of organisation ${organisationId}`);
+  return data;
+}
+
+/** The organisation's settings as its members may read them (RLS); 404 for another organisation. */
+export async function readOrganisationSettings(
+  userClient: TypedSupabaseClient,
+  organisationId: string,
+): Promise<OrganisationSettings> {
+  const { data, error } = await userClient
+    .from('organisations')
+    .select('id, name, retention_days, approval_threshold')
+    .eq('id', organisationId)
+    .maybeSingle();
+  if (error) throw new Error(`Reading the settings of organisation ${organisationId} failed: ${error.message}`);
+  if (!data) throw new AppError('not_found', `Organisation ${organisationId} was not found.`);
   return data;
 }

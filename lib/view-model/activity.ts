@@ -342,7 +342,13 @@ export function buildActivity(
         });
         break;
       case 'approved':
-        entries.push({ ...base, tone: 'done', title: `Approved${by ? ` by ${by}` : ''}`, detail: null, technical: null });
+        entries.push({
+          ...base,
+          tone: 'done',
+          title: `Approved${by ? ` by ${by}` : ''}`,
+          detail: null,
+          technical: null,
+        });
         break;
       case 'declined':
         entries.push({

@@ -15,9 +15,9 @@ describe('expiryText', () => {
   });
 
   it('names the date of a pin, and of an expiry that happened', () => {
-    expect(
-      expiryText({ ...none, expires_at: '2027-03-03T12:00:00Z', kept_until: '2027-03-03T12:00:00Z' }, now),
-    ).toBe('Kept until 3 Mar 2027');
+    expect(expiryText({ ...none, expires_at: '2027-03-03T12:00:00Z', kept_until: '2027-03-03T12:00:00Z' }, now)).toBe(
+      'Kept until 3 Mar 2027',
+    );
     expect(
       expiryText({ expires_at: '2026-12-02T12:00:00Z', expired_at: '2026-12-02T12:00:10Z', kept_until: null }, now),
     ).toBe('Expired 2 Dec 2026');
