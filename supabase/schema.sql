@@ -31,6 +31,16 @@ grant select, update, usage on sequence public.export_shard_failures_id_seq to s
 
 -- ==== tables =====================================================================================
 
+create table private.export_expiries (
+  job_id uuid not null,
+  started_at timestamp with time zone not null,
+  takes integer not null default 1
+);
+alter table private.export_expiries add constraint export_expiries_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.export_jobs(id) ON DELETE CASCADE;
+alter table private.export_expiries add constraint export_expiries_pkey PRIMARY KEY (job_id);
+grant delete, insert, maintain, references, select, trigger, truncate, update on table private.export_expiries to postgres;
+grant delete, insert, select, update on table private.export_expiries to service_role;
+
 create table private.export_list_feeds (
   organisation_id uuid not null,
   sent_at timestamp with time zone not null default '-infinity'::timestamp with time zone
@@ -52,8 +62,10 @@ create table private.export_settings (
   singleton boolean not null default true,
   max_running_lanes integer not null default 16,
   max_running_lanes_per_org integer not null default 8,
-  list_feed_interval_ms integer not null default 1000
+  list_feed_interval_ms integer not null default 1000,
+  expiry_batch integer not null default 20
 );
+alter table private.export_settings add constraint export_settings_expiry_batch_check CHECK (expiry_batch >= 1 AND expiry_batch <= 1000);
 alter table private.export_settings add constraint export_settings_list_feed_interval_ms_check CHECK (list_feed_interval_ms >= 100 AND list_feed_interval_ms <= 60000);
 alter table private.export_settings add constraint export_settings_max_running_lanes_check CHECK (max_running_lanes >= 1 AND max_running_lanes <= 1000);
 alter table private.export_settings add constraint export_settings_max_running_lanes_per_org_check CHECK (max_running_lanes_per_org >= 1 AND max_running_lanes_per_org <= 1000);
@@ -62,6 +74,7 @@ alter table private.export_settings add constraint export_settings_singleton_che
 grant delete, insert, maintain, references, select, trigger, truncate, update on table private.export_settings to postgres;
 grant select, update on table private.export_settings to service_role;
 comment on column private.export_settings.list_feed_interval_ms is 'Least time between two progress messages on an organisation''s exports-list topic (Realtime quota).';
+comment on column private.export_settings.expiry_batch is 'Expired exports the sweep hands to workers in one run.';
 
 create table private.export_share_link_tokens (
   link_id uuid not null,
@@ -117,7 +130,7 @@ create table public.export_events (
 );
 alter table public.export_events add constraint export_events_actor_fkey FOREIGN KEY (actor) REFERENCES auth.users(id) ON DELETE SET NULL;
 alter table public.export_events add constraint export_events_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.export_jobs(id) ON DELETE CASCADE;
-alter table public.export_events add constraint export_events_kind_check CHECK (kind = ANY (ARRAY['cancel_requested'::text, 'rerun_requested'::text, 'completed'::text, 'failed'::text, 'cancelled'::text, 'renamed'::text, 'downloaded'::text]));
+alter table public.export_events add constraint export_events_kind_check CHECK (kind = ANY (ARRAY['cancel_requested'::text, 'rerun_requested'::text, 'completed'::text, 'failed'::text, 'cancelled'::text, 'renamed'::text, 'downloaded'::text, 'approval_requested'::text, 'approved'::text, 'declined'::text, 'kept'::text, 'expired'::text]));
 alter table public.export_events add constraint export_events_pkey PRIMARY KEY (id);
 alter table public.export_events add constraint export_events_share_link_id_fkey FOREIGN KEY (share_link_id) REFERENCES public.export_share_links(id) ON DELETE CASCADE;
 alter table public.export_events enable row level security;
@@ -188,8 +201,15 @@ create table public.export_jobs (
   budget_time_ms integer,
   budget_cpu_ms integer,
   gzip_bytes_written bigint,
-  name text not null default ''::text
+  name text not null default ''::text,
+  expires_at timestamp with time zone,
+  kept_until timestamp with time zone,
+  expired_at timestamp with time zone,
+  approval text,
+  approval_reason text
 );
+alter table public.export_jobs add constraint export_jobs_approval_check CHECK (approval = ANY (ARRAY['pending'::text, 'approved'::text, 'declined'::text]));
+alter table public.export_jobs add constraint export_jobs_approval_reason_check CHECK (approval_reason IS NULL OR length(approval_reason) >= 1 AND length(approval_reason) <= 500);
 alter table public.export_jobs add constraint export_jobs_attempts_check CHECK (attempts >= 0);
 alter table public.export_jobs add constraint export_jobs_budget_cpu_ms_check CHECK (budget_cpu_ms >= 50 AND budget_cpu_ms <= 400000);
 alter table public.export_jobs add constraint export_jobs_budget_time_ms_check CHECK (budget_time_ms >= 200 AND budget_time_ms <= 400000);
@@ -211,6 +231,10 @@ alter table public.export_jobs enable row level security;
 grant maintain, references, select, trigger on table public.export_jobs to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_jobs to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.export_jobs to service_role;
+comment on column public.export_jobs.expires_at is 'When the files of this ended export are removed: its end plus the organisation''s retention, or kept_until if later. Null while it runs.';
+comment on column public.export_jobs.kept_until is 'An admin''s pin: keep the files at least until then (null: the organisation''s retention applies).';
+comment on column public.export_jobs.expired_at is 'When the sweep removed the files (the manifest and history stay). A download answers 410.';
+comment on column public.export_jobs.approval is 'pending: waits for an admin (estimate above the organisation''s threshold); approved; declined (the export ended cancelled). Null: none was needed.';
 
 create table public.export_lanes (
   job_id uuid not null,
@@ -444,8 +468,8 @@ create table public.notifications (
   error_kind text
 );
 alter table public.notifications add constraint notifications_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.export_jobs(id) ON DELETE CASCADE;
-alter table public.notifications add constraint notifications_kind_check CHECK (kind = ANY (ARRAY['export_completed'::text, 'export_failed'::text, 'export_cancelled'::text]));
-alter table public.notifications add constraint notifications_one_per_run_and_kind UNIQUE (job_id, run_no, kind);
+alter table public.notifications add constraint notifications_kind_check CHECK (kind = ANY (ARRAY['export_completed'::text, 'export_failed'::text, 'export_cancelled'::text, 'export_approval_requested'::text]));
+alter table public.notifications add constraint notifications_one_per_run_and_kind UNIQUE (job_id, run_no, kind, user_id);
 alter table public.notifications add constraint notifications_organisation_id_fkey FOREIGN KEY (organisation_id) REFERENCES public.organisations(id) ON DELETE CASCADE;
 alter table public.notifications add constraint notifications_pkey PRIMARY KEY (id);
 alter table public.notifications add constraint notifications_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
@@ -459,14 +483,20 @@ comment on column public.notifications.error_kind is 'For export_failed: the kin
 create table public.organisations (
   id uuid not null default gen_random_uuid(),
   name text not null,
-  created_at timestamp with time zone not null default now()
+  created_at timestamp with time zone not null default now(),
+  retention_days integer not null default 30,
+  approval_threshold bigint
 );
+alter table public.organisations add constraint organisations_approval_threshold_check CHECK (approval_threshold IS NULL OR approval_threshold >= 1 AND approval_threshold <= '1000000000000'::bigint);
 alter table public.organisations add constraint organisations_name_check CHECK (length(name) >= 1 AND length(name) <= 200);
 alter table public.organisations add constraint organisations_pkey PRIMARY KEY (id);
+alter table public.organisations add constraint organisations_retention_days_check CHECK (retention_days >= 1 AND retention_days <= 365);
 alter table public.organisations enable row level security;
 grant maintain, references, select, trigger on table public.organisations to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.organisations to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.organisations to service_role;
+comment on column public.organisations.retention_days is 'Days an ended export''s files are kept after it ended (1–365). Admins change it (update_organisation_settings).';
+comment on column public.organisations.approval_threshold is 'Estimated records above which a new export waits for an admin''s approval; null: no approval needed.';
 
 -- ==== indexes ====================================================================================
 
@@ -479,6 +509,8 @@ CREATE INDEX export_events_job_idx ON public.export_events USING btree (job_id, 
 CREATE INDEX export_invocations_change_idx ON public.export_invocations USING btree (job_id, change_xid);
 
 CREATE INDEX export_invocations_job_idx ON public.export_invocations USING btree (job_id, started_at);
+
+CREATE INDEX export_jobs_expiry_idx ON public.export_jobs USING btree (expires_at) WHERE ((expired_at IS NULL) AND (expires_at IS NOT NULL));
 
 CREATE INDEX export_jobs_organisation_created_idx ON public.export_jobs USING btree (organisation_id, created_at DESC);
 
@@ -588,13 +620,21 @@ CREATE TRIGGER check_export_requester BEFORE INSERT ON public.export_jobs FOR EA
 
 CREATE TRIGGER export_jobs_create_lanes AFTER INSERT ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.create_export_lanes();
 
+CREATE TRIGGER export_jobs_hold_large BEFORE INSERT ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.hold_large_export();
+
 CREATE TRIGGER export_jobs_name BEFORE INSERT ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.name_export_job();
 
 CREATE TRIGGER export_jobs_plan_lanes BEFORE INSERT ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.plan_export_lanes();
 
 CREATE TRIGGER export_jobs_record_events AFTER UPDATE ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.record_export_job_events();
 
+CREATE TRIGGER export_jobs_refuse_rerun_of_expired BEFORE UPDATE OF run_no ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.refuse_rerun_of_expired();
+
+CREATE TRIGGER export_jobs_request_approval AFTER INSERT ON public.export_jobs FOR EACH ROW WHEN (new.approval = 'pending'::text) EXECUTE FUNCTION private.request_export_approval();
+
 CREATE TRIGGER export_jobs_schedule_cleanup AFTER UPDATE OF status ON public.export_jobs FOR EACH ROW WHEN ((new.status = ANY (ARRAY['completed'::text, 'failed'::text, 'cancelled'::text])) AND old.status IS DISTINCT FROM new.status) EXECUTE FUNCTION private.schedule_export_cleanup();
+
+CREATE TRIGGER export_jobs_stamp_expiry BEFORE UPDATE ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.stamp_export_expiry();
 
 CREATE TRIGGER export_jobs_touch_updated_at BEFORE UPDATE ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
@@ -839,6 +879,34 @@ $function$;
 grant execute on function private.default_export_name(p_source_id uuid, p_filter text, p_created_at timestamp with time zone) to postgres;
 grant execute on function private.default_export_name(p_source_id uuid, p_filter text, p_created_at timestamp with time zone) to service_role;
 
+CREATE OR REPLACE FUNCTION private.expiries_to_kick()
+ RETURNS SETOF uuid
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  select j.id from public.export_jobs j
+  where j.expired_at is null and j.expires_at <= now() and j.status in ('completed', 'failed', 'cancelled')
+    and not exists (select 1 from private.export_expiries e
+                    where e.job_id = j.id and e.started_at >= now() - interval '1 minute')
+  order by j.expires_at, j.id
+  limit (select expiry_batch from private.export_settings)
+$function$;
+grant execute on function private.expiries_to_kick() to postgres;
+grant execute on function private.expiries_to_kick() to service_role;
+
+CREATE OR REPLACE FUNCTION private.export_expiry(p_organisation_id uuid, p_finished_at timestamp with time zone, p_kept_until timestamp with time zone)
+ RETURNS timestamp with time zone
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+  select greatest(coalesce(p_finished_at, now()) + make_interval(days => o.retention_days), p_kept_until)
+  from public.organisations o where o.id = p_organisation_id
+$function$;
+grant execute on function private.export_expiry(p_organisation_id uuid, p_finished_at timestamp with time zone, p_kept_until timestamp with time zone) to postgres;
+grant execute on function private.export_expiry(p_organisation_id uuid, p_finished_at timestamp with time zone, p_kept_until timestamp with time zone) to service_role;
+
 CREATE OR REPLACE FUNCTION private.export_list_interval()
  RETURNS interval
  LANGUAGE sql
@@ -954,6 +1022,21 @@ AS $function$
 $function$;
 grant execute on function private.format_count(p_value bigint, p_one text, p_many text) to postgres;
 grant execute on function private.format_count(p_value bigint, p_one text, p_many text) to service_role;
+
+CREATE OR REPLACE FUNCTION private.hold_large_export()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  if new.estimated_rows > (select o.approval_threshold from public.organisations o where o.id = new.organisation_id) then
+    new.approval := 'pending';
+  end if;
+  return new;
+end
+$function$;
+grant execute on function private.hold_large_export() to postgres;
 
 CREATE OR REPLACE FUNCTION private.is_org_member(p_organisation_id uuid)
  RETURNS boolean
@@ -1181,8 +1264,13 @@ begin
       v_title := format('Export failed: %s', v_job.name);
       v_body := coalesce(v_job.last_error, 'The export failed.');
     when 'export_cancelled' then
-      v_title := format('Export cancelled: %s', v_job.name);
-      v_body := format('%s written before the cancel.', v_written);
+      if v_job.approval = 'declined' then
+        v_title := format('Export declined: %s', v_job.name);
+        v_body := format('An admin declined it: %s', v_job.approval_reason);
+      else
+        v_title := format('Export cancelled: %s', v_job.name);
+        v_body := format('%s written before the cancel.', v_written);
+      end if;
   end case;
   v_body := left(v_body, 1900) || format(' Export %s.', left(v_job.id::text, 8));
   insert into public.notifications (user_id, organisation_id, job_id, run_no, kind, title, body, error_kind)
@@ -1474,6 +1562,25 @@ $function$;
 grant execute on function private.refresh_export_progress(p_job_id uuid) to postgres;
 grant execute on function private.refresh_export_progress(p_job_id uuid) to service_role;
 
+CREATE OR REPLACE FUNCTION private.refuse_rerun_of_expired()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+begin
+  if new.run_no > old.run_no and (old.expired_at is not null or old.expires_at <= now()) then
+    raise exception 'The files of this export have expired and were removed; use "Run again" to start a new export with the same settings.'
+      using errcode = 'PT409';
+  end if;
+  if new.run_no > old.run_no and old.approval = 'declined' then
+    raise exception 'An admin declined this export; use "Run again" to start a new one, which asks for approval again.'
+      using errcode = 'PT409';
+  end if;
+  return new;
+end
+$function$;
+grant execute on function private.refuse_rerun_of_expired() to postgres;
+
 CREATE OR REPLACE FUNCTION private.request_actor()
  RETURNS uuid
  LANGUAGE plpgsql
@@ -1495,6 +1602,34 @@ end
 $function$;
 grant execute on function private.request_actor() to postgres;
 grant execute on function private.request_actor() to service_role;
+
+CREATE OR REPLACE FUNCTION private.request_export_approval()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_threshold bigint;
+begin
+  select o.approval_threshold into v_threshold from public.organisations o where o.id = new.organisation_id;
+  update public.export_lanes set next_retry_at = 'infinity' where job_id = new.id;
+  insert into public.export_events (job_id, run_no, kind, actor, detail)
+  values (new.id, new.run_no, 'approval_requested', new.requested_by,
+          jsonb_build_object('estimated_rows', new.estimated_rows, 'threshold', v_threshold));
+  insert into public.notifications (user_id, organisation_id, job_id, run_no, kind, title, body)
+  select m.user_id, new.organisation_id, new.id, new.run_no, 'export_approval_requested',
+         left(format('Approval needed: %s', new.name), 300),
+         format('About %s records, above the organisation''s threshold of %s. Approve or decline it on the export''s page. Export %s.',
+                to_char(new.estimated_rows, 'FM999,999,999,999'), to_char(v_threshold, 'FM999,999,999,999'),
+                left(new.id::text, 8))
+  from public.memberships m
+  where m.organisation_id = new.organisation_id and m.role = 'admin'
+  on conflict on constraint notifications_one_per_run_and_kind do nothing;
+  return null;
+end
+$function$;
+grant execute on function private.request_export_approval() to postgres;
 
 CREATE OR REPLACE FUNCTION private.require_export_operator(p_organisation_id uuid, p_user_id uuid)
  RETURNS void
@@ -1520,6 +1655,21 @@ end
 $function$;
 grant execute on function private.require_export_operator(p_organisation_id uuid, p_user_id uuid) to postgres;
 grant execute on function private.require_export_operator(p_organisation_id uuid, p_user_id uuid) to service_role;
+
+CREATE OR REPLACE FUNCTION private.require_org_admin(p_organisation_id uuid, p_action text)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  if not exists (select 1 from public.memberships m
+                 where m.organisation_id = p_organisation_id and m.user_id = (select auth.uid()) and m.role = 'admin') then
+    raise exception 'Only an admin of this organisation can %. Ask one of its admins.', p_action using errcode = '42501';
+  end if;
+end
+$function$;
+grant execute on function private.require_org_admin(p_organisation_id uuid, p_action text) to postgres;
 
 CREATE OR REPLACE FUNCTION private.schedule_export_cleanup()
  RETURNS trigger
@@ -1702,6 +1852,27 @@ $function$;
 grant execute on function private.stamp_change_xid() to postgres;
 grant execute on function private.stamp_change_xid() to service_role;
 
+CREATE OR REPLACE FUNCTION private.stamp_export_expiry()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  if new.status in ('completed', 'failed', 'cancelled') then
+    if new.expired_at is null
+       and (old.status is distinct from new.status or old.kept_until is distinct from new.kept_until
+            or new.expires_at is null) then
+      new.expires_at := private.export_expiry(new.organisation_id, new.finished_at, new.kept_until);
+    end if;
+  else
+    new.expires_at := null;
+  end if;
+  return new;
+end
+$function$;
+grant execute on function private.stamp_export_expiry() to postgres;
+
 CREATE OR REPLACE FUNCTION private.touch_updated_at()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1871,6 +2042,32 @@ $function$;
 grant execute on function public.begin_export_cleanup(p_job_id uuid) to postgres;
 grant execute on function public.begin_export_cleanup(p_job_id uuid) to service_role;
 
+CREATE OR REPLACE FUNCTION public.begin_export_expiry(p_job_id uuid)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  v_job public.export_jobs;
+begin
+  select * into v_job from public.export_jobs
+  where id = p_job_id and expired_at is null and expires_at <= now() and status in ('completed', 'failed', 'cancelled')
+  for update;
+  if not found then
+    return jsonb_build_object('taken', false);
+  end if;
+  insert into private.export_expiries as e (job_id, started_at) values (p_job_id, now())
+  on conflict (job_id) do update set started_at = now(), takes = e.takes + 1
+    where e.started_at < now() - interval '1 minute';
+  if not found then
+    return jsonb_build_object('taken', false);
+  end if;
+  return jsonb_build_object('taken', true, 'organisation_id', v_job.organisation_id, 'lane_count', v_job.lane_count);
+end
+$function$;
+grant execute on function public.begin_export_expiry(p_job_id uuid) to postgres;
+grant execute on function public.begin_export_expiry(p_job_id uuid) to service_role;
+
 CREATE OR REPLACE FUNCTION public.cancel_export(p_job_id uuid)
  RETURNS public.export_jobs
  LANGUAGE plpgsql
@@ -2007,6 +2204,56 @@ grant execute on function public.create_export_share_link(p_job_id uuid, p_token
 grant execute on function public.create_export_share_link(p_job_id uuid, p_token_sha256 text, p_lifetime_seconds integer, p_forms text[], p_note text) to postgres;
 grant execute on function public.create_export_share_link(p_job_id uuid, p_token_sha256 text, p_lifetime_seconds integer, p_forms text[], p_note text) to service_role;
 
+CREATE OR REPLACE FUNCTION public.decide_export_approval(p_job_id uuid, p_approve boolean, p_reason text DEFAULT NULL::text)
+ RETURNS public.export_jobs
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_job public.export_jobs;
+  v_reason text := nullif(btrim(coalesce(p_reason, '')), '');
+begin
+  select * into v_job from public.export_jobs j
+  where j.id = p_job_id and j.organisation_id = any (array(select private.member_organisations()))
+  for update;
+  if not found then
+    raise exception 'export job % not found', p_job_id using errcode = 'PT404';
+  end if;
+  perform private.require_org_admin(v_job.organisation_id, 'approve or decline a large export');
+  if v_job.approval is distinct from 'pending' or v_job.status <> 'queued' or v_job.cancel_requested_at is not null then
+    raise exception 'This export is not waiting for approval (it is %).',
+      coalesce(v_job.approval, v_job.status) using errcode = 'PT409';
+  end if;
+  if p_approve is null then
+    raise exception 'Say whether to approve (true) or decline (false).' using errcode = 'PT422';
+  end if;
+  if not p_approve and (v_reason is null or length(v_reason) > 500) then
+    raise exception 'Give a reason for declining (1–500 characters): the requester reads it.' using errcode = 'PT422';
+  end if;
+  if p_approve then
+    update public.export_jobs set approval = 'approved' where id = p_job_id;
+    update public.export_lanes set next_retry_at = null, kick_at = now()
+    where job_id = p_job_id and next_retry_at = 'infinity';
+    insert into public.export_events (job_id, run_no, kind, actor, detail)
+    values (p_job_id, v_job.run_no, 'approved', (select auth.uid()), '{}'::jsonb);
+  else
+    update public.export_jobs set approval = 'declined', approval_reason = v_reason where id = p_job_id;
+    insert into public.export_events (job_id, run_no, kind, actor, detail)
+    values (p_job_id, v_job.run_no, 'declined', (select auth.uid()), jsonb_build_object('reason', v_reason));
+    perform private.finalise_export(p_job_id, 'cancelled');
+  end if;
+  -- The admins' requests are answered.
+  update public.notifications set read_at = coalesce(read_at, now())
+  where job_id = p_job_id and run_no = v_job.run_no and kind = 'export_approval_requested';
+  select * into v_job from public.export_jobs where id = p_job_id;
+  return v_job;
+end
+$function$;
+grant execute on function public.decide_export_approval(p_job_id uuid, p_approve boolean, p_reason text) to authenticated;
+grant execute on function public.decide_export_approval(p_job_id uuid, p_approve boolean, p_reason text) to postgres;
+grant execute on function public.decide_export_approval(p_job_id uuid, p_approve boolean, p_reason text) to service_role;
+
 CREATE OR REPLACE FUNCTION public.end_export_cleanup(p_job_id uuid, p_removed integer)
  RETURNS void
  LANGUAGE sql
@@ -2017,6 +2264,24 @@ AS $function$
 $function$;
 grant execute on function public.end_export_cleanup(p_job_id uuid, p_removed integer) to postgres;
 grant execute on function public.end_export_cleanup(p_job_id uuid, p_removed integer) to service_role;
+
+CREATE OR REPLACE FUNCTION public.end_export_expiry(p_job_id uuid, p_removed integer)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+begin
+  update public.export_jobs set expired_at = now() where id = p_job_id and expired_at is null;
+  if found then
+    insert into public.export_events (job_id, run_no, kind, detail)
+    select j.id, j.run_no, 'expired', jsonb_build_object('removed_objects', p_removed, 'expires_at', j.expires_at)
+    from public.export_jobs j where j.id = p_job_id;
+  end if;
+  delete from private.export_expiries where job_id = p_job_id;
+end
+$function$;
+grant execute on function public.end_export_expiry(p_job_id uuid, p_removed integer) to postgres;
+grant execute on function public.end_export_expiry(p_job_id uuid, p_removed integer) to service_role;
 
 CREATE OR REPLACE FUNCTION public.end_export_invocation(p_invocation_id uuid, p_end_reason text, p_cpu_ms integer, p_wall_ms integer, p_peak_heap_bytes bigint, p_error text)
  RETURNS void
@@ -2204,6 +2469,39 @@ $function$;
 grant execute on function public.heartbeat_export_lane(p_job_id uuid, p_lane_no integer, p_invocation_id uuid, p_generation bigint) to postgres;
 grant execute on function public.heartbeat_export_lane(p_job_id uuid, p_lane_no integer, p_invocation_id uuid, p_generation bigint) to service_role;
 
+CREATE OR REPLACE FUNCTION public.keep_export(p_job_id uuid, p_until timestamp with time zone DEFAULT NULL::timestamp with time zone)
+ RETURNS public.export_jobs
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_job public.export_jobs;
+begin
+  select * into v_job from public.export_jobs j
+  where j.id = p_job_id and j.organisation_id = any (array(select private.member_organisations()))
+  for update;
+  if not found then
+    raise exception 'export job % not found', p_job_id using errcode = 'PT404';
+  end if;
+  perform private.require_org_admin(v_job.organisation_id, 'keep an export longer');
+  if v_job.expired_at is not null or exists (select 1 from private.export_expiries e where e.job_id = p_job_id) then
+    raise exception 'The files of this export have expired (or are being removed); use "Run again" for a new one.'
+      using errcode = 'PT409';
+  end if;
+  if p_until is not null and (p_until <= now() or p_until > now() + interval '366 days') then
+    raise exception 'Keep it until a date in the future, at most a year from today.' using errcode = 'PT422';
+  end if;
+  update public.export_jobs set kept_until = p_until where id = p_job_id returning * into v_job;
+  insert into public.export_events (job_id, run_no, kind, actor, detail)
+  values (p_job_id, v_job.run_no, 'kept', (select auth.uid()), jsonb_build_object('until', p_until));
+  return v_job;
+end
+$function$;
+grant execute on function public.keep_export(p_job_id uuid, p_until timestamp with time zone) to authenticated;
+grant execute on function public.keep_export(p_job_id uuid, p_until timestamp with time zone) to postgres;
+grant execute on function public.keep_export(p_job_id uuid, p_until timestamp with time zone) to service_role;
+
 CREATE OR REPLACE FUNCTION public.organisation_download_log(p_organisation_id uuid)
  RETURNS TABLE(at timestamp with time zone, export_id uuid, export_name text, downloaded_by text, share_link_id uuid, share_link_note text, form text, partial boolean, range_first bigint, range_last bigint, file_bytes bigint, bytes_sent bigint, outcome text)
  LANGUAGE plpgsql
@@ -2251,6 +2549,36 @@ $function$;
 grant execute on function public.organisation_members() to authenticated;
 grant execute on function public.organisation_members() to postgres;
 grant execute on function public.organisation_members() to service_role;
+
+CREATE OR REPLACE FUNCTION public.organisation_storage_use(p_organisation_id uuid)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  perform private.require_org_admin(p_organisation_id, 'see the organisation''s storage use');
+  return (
+    with per_export as (
+      select j.id, j.name, j.status, j.expires_at, j.kept_until,
+             coalesce(sum(case when s.encoding = 'gzip' then s.gzip_bytes else s.bytes end), 0)::bigint as bytes
+      from public.export_jobs j
+      left join public.export_shards s on s.job_id = j.id
+      where j.organisation_id = p_organisation_id and j.expired_at is null
+      group by j.id
+    )
+    select jsonb_build_object(
+      'total_bytes', coalesce(sum(p.bytes), 0)::bigint,
+      'exports', coalesce(jsonb_agg(jsonb_build_object(
+        'id', p.id, 'name', p.name, 'status', p.status, 'bytes', p.bytes,
+        'expires_at', p.expires_at, 'kept_until', p.kept_until) order by p.bytes desc, p.id), '[]'::jsonb))
+    from per_export p
+  );
+end
+$function$;
+grant execute on function public.organisation_storage_use(p_organisation_id uuid) to authenticated;
+grant execute on function public.organisation_storage_use(p_organisation_id uuid) to postgres;
+grant execute on function public.organisation_storage_use(p_organisation_id uuid) to service_role;
 
 CREATE OR REPLACE FUNCTION public.poll_export_baton(p_job_id uuid, p_lane_no integer, p_invocation_id uuid, p_seen_after_key bigint DEFAULT NULL::bigint, p_give_up boolean DEFAULT false)
  RETURNS jsonb
@@ -2663,7 +2991,9 @@ begin
     select c.job_id, 1
     from private.export_storage_cleanups c
     where c.done_at is null and c.due_at <= now()
-      and (c.started_at is null or c.started_at < now() - interval '1 minute');
+      and (c.started_at is null or c.started_at < now() - interval '1 minute')
+    union all
+    select e, 1 from private.expiries_to_kick() e;
 end
 $function$;
 grant execute on function public.sweep_export_jobs() to postgres;
@@ -2770,3 +3100,35 @@ AS $function$
 $function$;
 grant execute on function public.unreferenced_export_objects(p_job_id uuid, p_keys text[]) to postgres;
 grant execute on function public.unreferenced_export_objects(p_job_id uuid, p_keys text[]) to service_role;
+
+CREATE OR REPLACE FUNCTION public.update_organisation_settings(p_organisation_id uuid, p_retention_days integer, p_approval_threshold bigint DEFAULT NULL::bigint)
+ RETURNS public.organisations
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_org public.organisations;
+begin
+  perform private.require_org_admin(p_organisation_id, 'change the organisation''s settings');
+  if p_retention_days is null or p_retention_days not between 1 and 365 then
+    raise exception 'The retention period must be a whole number of days from 1 to 365.' using errcode = 'PT422';
+  end if;
+  if p_approval_threshold is not null and p_approval_threshold not between 1 and 1000000000000 then
+    raise exception 'The approval threshold must be a number of records of at least 1, or empty for no approvals.' using errcode = 'PT422';
+  end if;
+  update public.organisations
+  set retention_days = p_retention_days, approval_threshold = p_approval_threshold
+  where id = p_organisation_id
+  returning * into v_org;
+  update public.export_jobs j
+  set expires_at = private.export_expiry(j.organisation_id, j.finished_at, j.kept_until)
+  where j.organisation_id = p_organisation_id and j.status in ('completed', 'failed', 'cancelled')
+    and j.expired_at is null
+    and j.expires_at is distinct from private.export_expiry(j.organisation_id, j.finished_at, j.kept_until);
+  return v_org;
+end
+$function$;
+grant execute on function public.update_organisation_settings(p_organisation_id uuid, p_retention_days integer, p_approval_threshold bigint) to authenticated;
+grant execute on function public.update_organisation_settings(p_organisation_id uuid, p_retention_days integer, p_approval_threshold bigint) to postgres;
+grant execute on function public.update_organisation_settings(p_organisation_id uuid, p_retention_days integer, p_approval_threshold bigint) to service_role;

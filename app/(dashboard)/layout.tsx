@@ -5,6 +5,7 @@ import { SkipLink } from '@/components/layout/skip-link';
 import { currentMemberships } from '@/lib/auth/current-memberships';
 import { currentStartPermission } from '@/lib/auth/current-start-permission';
 import { requireCurrentUser } from '@/lib/auth/current-user';
+import { administeredOrganisation } from '@/lib/retention/administered-organisation';
 import { canSeeSystemHealth } from '@/lib/system/can-see-system-health';
 
 export default async function DashboardLayout({ children }: { children: ReactNode }) {
@@ -13,11 +14,14 @@ export default async function DashboardLayout({ children }: { children: ReactNod
     currentStartPermission(user.userId),
     currentMemberships(user.userId),
   ]);
-  const showSystemHealth = canSeeSystemHealth(memberships);
+  const sections = {
+    systemHealth: canSeeSystemHealth(memberships),
+    settings: administeredOrganisation(memberships) !== null,
+  };
   return (
     <CommandCenter canStartExports={permission.canStart}>
       <SkipLink />
-      <AppHeader userId={user.userId} email={user.email} showSystemHealth={showSystemHealth} />
+      <AppHeader userId={user.userId} email={user.email} sections={sections} />
       {/* The bottom padding is the toasts' lane: scrolled to the end, the page's last controls sit above them. */}
       <main id="main" tabIndex={-1} className="mx-auto max-w-7xl px-4 pt-8 pb-40 focus:outline-none">
         {/* Pages stream their content in with scripts: without them they would say "Loading…" for ever. */}

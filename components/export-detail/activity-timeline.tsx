@@ -2,13 +2,16 @@
 
 import { format } from 'date-fns';
 import {
+  ArchiveXIcon,
   CircleCheckIcon,
   CircleSlashIcon,
   CircleStopIcon,
   CircleXIcon,
   DownloadIcon,
   FileDownIcon,
+  HourglassIcon,
   PencilIcon,
+  PinIcon,
   PlayIcon,
   PlusCircleIcon,
   RotateCcwIcon,
@@ -58,6 +61,11 @@ const ICON: Record<ActivityEntry['kind'], LucideIcon> = {
   failed: CircleXIcon,
   renamed: PencilIcon,
   downloaded: DownloadIcon,
+  approval_requested: HourglassIcon,
+  approved: CircleCheckIcon,
+  declined: CircleXIcon,
+  kept: PinIcon,
+  expired: ArchiveXIcon,
 };
 
 const TONE: Record<ActivityTone, string> = {

@@ -18,7 +18,14 @@ export function DownloadButton({ job }: { job: ExportJob }) {
   const { available, partial } = downloadAvailability(job);
   if (!available) {
     return (
-      <Button disabled title="The file can be downloaded once the export has completed">
+      <Button
+        disabled
+        title={
+          job.expired_at
+            ? 'The files of this export expired and were removed; run it again for a fresh file'
+            : 'The file can be downloaded once the export has completed'
+        }
+      >
         <DownloadIcon aria-hidden />
         Download {format}
       </Button>

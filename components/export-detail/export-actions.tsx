@@ -86,7 +86,9 @@ export function ExportActions({ job, canOperate }: { job: ExportJob; canOperate:
       }}
     >
       {active ? <CancelButton job={job} cancelling={cancelling} /> : null}
-      {!active ? (
+      {/* A declined export is not re-run (that would skip the approval), an expired one has no files to repair:
+          "Run again" starts a new export for both. */}
+      {!active && job.approval !== 'declined' && !job.expired_at ? (
         <RetryDialog
           jobId={job.id}
           title="Retry what is missing"

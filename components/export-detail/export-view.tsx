@@ -41,6 +41,10 @@ import { actorLabel } from '@/lib/view-model/activity';
 import { failureFocus, type FailureFocus } from '@/lib/view-model/failure-focus';
 import { formatBytes, formatCount } from '@/lib/view-model/format';
 import { jobStatusKey } from '@/lib/view-model/job-status';
+import { ApprovalPanel, approvalToShow } from '@/components/approvals/approval-panel';
+import { ExpiredBanner } from '@/components/retention/expired-banner';
+import { ExpiryNote } from '@/components/retention/expiry-note';
+import { KeepExportControl } from '@/components/retention/keep-export-control';
 import { unwrittenLaneShards } from '@/lib/view-model/lane-positions';
 import { milestoneMessage } from '@/lib/view-model/milestones';
 import { plainError } from '@/lib/view-model/plain-error';
@@ -84,11 +88,14 @@ export function ExportView({
   initialJob,
   currentUserId,
   canOperate,
+  isAdmin,
 }: {
   initialJob: ExportJob;
   currentUserId: string;
   /** Member, support or admin: may cancel, re-run and verify. A viewer sees and downloads only. */
   canOperate: boolean;
+  /** Admin of the export's organisation: pins its files, approves or declines it. */
+  isAdmin: boolean;
 }) {
   const id = initialJob.id;
   const queryClient = useQueryClient();
@@ -203,21 +210,32 @@ export function ExportView({
               <RelativeTime iso={job.created_at} />
             </p>
             <ExportIdentity job={job} />
+            {job.expires_at || job.expired_at ? (
+              <p className="flex flex-wrap items-center gap-2 text-sm text-neutral-700">
+                <ExpiryNote job={job} />
+                {isAdmin && !job.expired_at ? <KeepExportControl job={job} /> : null}
+              </p>
+            ) : null}
           </div>
           <ExportActions job={job} canOperate={canOperate} />
         </div>
       </div>
 
-      <StatusBanner
-        job={job}
-        statusKey={statusKey}
-        manifest={manifest.data}
-        currentUserId={currentUserId}
-        now={now}
-        focus={focus}
-        failedShard={firstFailed}
-        onOpenShard={(no) => void setUrl({ shard: no })}
-      />
+      <ExpiredBanner job={job} />
+      {approvalToShow(job) ? (
+        <ApprovalPanel job={job} isAdmin={isAdmin} />
+      ) : (
+        <StatusBanner
+          job={job}
+          statusKey={statusKey}
+          manifest={manifest.data}
+          currentUserId={currentUserId}
+          now={now}
+          focus={focus}
+          failedShard={firstFailed}
+          onOpenShard={(no) => void setUrl({ shard: no })}
+        />
+      )}
 
       <ExportCounters job={job} rate={rate} timeLeft={timeLeft} now={now} stale={live.stale} />
 

@@ -1,7 +1,9 @@
 import {
+  ArchiveXIcon,
   CheckCircle2Icon,
   CircleDashedIcon,
   CircleSlashIcon,
+  HourglassIcon,
   Loader2Icon,
   RotateCwIcon,
   XCircleIcon,
@@ -18,6 +20,8 @@ const icons: Record<JobStatusKey, React.ReactNode> = {
   failed: <XCircleIcon aria-hidden />,
   cancelled: <CircleSlashIcon aria-hidden />,
   cancelling: <Loader2Icon aria-hidden className="motion-safe:animate-spin" />,
+  awaiting_approval: <HourglassIcon aria-hidden />,
+  expired: <ArchiveXIcon aria-hidden />,
 };
 
 /** Status as colour + icon + text, never colour alone. */
@@ -25,7 +29,7 @@ export function ExportStatusBadge({
   job,
   className,
 }: {
-  job: Pick<ExportJob, 'status' | 'cancel_requested_at'>;
+  job: Pick<ExportJob, 'status' | 'cancel_requested_at'> & Partial<Pick<ExportJob, 'approval' | 'expired_at'>>;
   className?: string;
 }) {
   const key = jobStatusKey(job);

@@ -38,12 +38,23 @@ import {
   type JobStatusKey,
 } from '@/lib/view-model/job-status';
 import { requesterLabel } from '@/lib/view-model/requester';
+import { ExpiryNote } from '@/components/retention/expiry-note';
 import { ExportStatusBadge } from './export-status-badge';
 import { startRefusalText } from './start-refusal';
 import { useListShortcuts } from './use-list-shortcuts';
 
-const STATUS_FILTERS = ['queued', 'running', 'cancelling', 'retrying', 'completed', 'failed', 'cancelled'] as const;
-const SORTABLE = ['created', 'status', 'progress', 'rows', 'size', 'duration', 'source'] as const;
+const STATUS_FILTERS = [
+  'awaiting_approval',
+  'queued',
+  'running',
+  'cancelling',
+  'retrying',
+  'completed',
+  'failed',
+  'cancelled',
+  'expired',
+] as const;
+const SORTABLE = ['created', 'status', 'progress', 'rows', 'size', 'expires', 'duration', 'source'] as const;
 type SortId = (typeof SORTABLE)[number];
 
 /** The URL holds filters and sort, so a filtered view can be shared or reloaded (nuqs). */
@@ -162,6 +173,13 @@ const sizeColumn = column.accessor('bytes_written', {
   cell: ({ getValue }) => <span className="tabular-nums">{formatBytes(getValue())}</span>,
 });
 
+/** When the files leave storage ("Expires in 3 days"); sorted by that moment, running exports last. */
+const expiresColumn = column.accessor((j) => (j.expires_at ? Date.parse(j.expires_at) : Number.MAX_SAFE_INTEGER), {
+  id: 'expires',
+  header: 'Files',
+  cell: ({ row: { original: j } }) => <ExpiryNote job={j} className="text-sm whitespace-nowrap text-neutral-700" />,
+});
+
 const createdColumn = column.accessor((j) => Date.parse(j.created_at), {
   id: 'created',
   header: 'Created',
@@ -212,6 +230,7 @@ export function ExportsTable({
       progressColumn,
       rowsColumn,
       sizeColumn,
+      expiresColumn,
       durationColumn(now),
       requester,
       createdColumn,
@@ -455,6 +474,12 @@ function ExportCard({ job: j }: { job: ExportJob }) {
       <p className="text-xs text-neutral-600">
         {j.collection} · <span className="uppercase">{j.format}</span> · {j.filter ?? 'all records'} ·{' '}
         <RelativeTime iso={j.created_at} />
+        {j.expires_at || j.expired_at ? (
+          <>
+            {' · '}
+            <ExpiryNote job={j} />
+          </>
+        ) : null}
       </p>
       <div className="flex w-40 items-center gap-2">
         <Progress

@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import { NotificationBell } from '@/components/notifications/notification-bell';
 import { MainNav } from './main-nav';
+import type { NavSections } from './nav-items';
 import { PaletteButton } from './palette-button';
 import { PhoneMenu } from './phone-menu';
 import { SignOutButton } from './sign-out-button';
@@ -12,12 +13,12 @@ import { SignOutButton } from './sign-out-button';
 export function AppHeader({
   userId,
   email,
-  showSystemHealth,
+  sections,
 }: {
   userId: string;
   email: string | undefined;
-  /** Support or admin somewhere: the system health page is theirs. */
-  showSystemHealth: boolean;
+  /** The role-bound sections: system health (support, admin), settings (admin). */
+  sections: NavSections;
 }) {
   return (
     <header className="border-b border-neutral-200 bg-white">
@@ -26,7 +27,7 @@ export function AppHeader({
           <Link href="/exports" className="text-lg font-semibold">
             Baton
           </Link>
-          <MainNav showSystemHealth={showSystemHealth} />
+          <MainNav sections={sections} />
         </div>
         <div className="flex min-w-0 items-center gap-2 text-sm text-neutral-700 md:gap-3">
           <PaletteButton />
@@ -35,7 +36,7 @@ export function AppHeader({
           <span className="hidden md:inline-flex">
             <SignOutButton />
           </span>
-          <PhoneMenu email={email} showSystemHealth={showSystemHealth} />
+          <PhoneMenu email={email} sections={sections} />
         </div>
       </div>
     </header>

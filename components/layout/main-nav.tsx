@@ -3,14 +3,14 @@
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { cn } from '@/lib/utils';
-import { isCurrentSection, navItems } from './nav-items';
+import { isCurrentSection, navItems, type NavSections } from './nav-items';
 
 /** The sections, inline on wider screens (the phone menu lists the same ones). */
-export function MainNav({ showSystemHealth }: { showSystemHealth: boolean }) {
+export function MainNav({ sections }: { sections: NavSections }) {
   const pathname = usePathname() ?? '';
   return (
     <nav aria-label="Main" className="hidden items-center gap-6 md:flex">
-      {navItems(showSystemHealth).map((item) => {
+      {navItems(sections).map((item) => {
         const current = isCurrentSection(item, pathname);
         return (
           <Link

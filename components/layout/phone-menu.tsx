@@ -13,14 +13,14 @@ import {
   DropdownMenuSeparator,
   DropdownMenuTrigger,
 } from '@/components/ui/dropdown-menu';
-import { isCurrentSection, navItems } from './nav-items';
+import { isCurrentSection, navItems, type NavSections } from './nav-items';
 import { useSignOut } from './use-sign-out';
 
 /**
  * Below 768 px the sections, the account and sign-out fold into one menu, so the header stays one row
  * at 390 px however many sections there are.
  */
-export function PhoneMenu({ email, showSystemHealth }: { email: string | undefined; showSystemHealth: boolean }) {
+export function PhoneMenu({ email, sections }: { email: string | undefined; sections: NavSections }) {
   const pathname = usePathname() ?? '';
   const { openShortcuts } = useCommandCenter();
   const { signOut, pending } = useSignOut();
@@ -34,7 +34,7 @@ export function PhoneMenu({ email, showSystemHealth }: { email: string | undefin
         </Button>
       </DropdownMenuTrigger>
       <DropdownMenuContent>
-        {navItems(showSystemHealth).map((item) => (
+        {navItems(sections).map((item) => (
           <DropdownMenuItem key={item.href} asChild>
             <Link href={item.href} aria-current={isCurrentSection(item, pathname) ? 'page' : undefined}>
               {item.label}

@@ -1,6 +1,6 @@
 'use client';
 
-import { CheckCircle2Icon, CircleSlashIcon, XCircleIcon } from 'lucide-react';
+import { CheckCircle2Icon, CircleSlashIcon, HourglassIcon, XCircleIcon } from 'lucide-react';
 import Link from 'next/link';
 import { RelativeTime } from '@/components/ui/relative-time';
 import type { Notification } from '@/lib/exports/types';
@@ -12,12 +12,14 @@ const kindIcon = {
   export_completed: <CheckCircle2Icon className="text-state-done-ink size-4 shrink-0" aria-hidden />,
   export_failed: <XCircleIcon className="text-state-failed-ink size-4 shrink-0" aria-hidden />,
   export_cancelled: <CircleSlashIcon className="text-state-cancelled-ink size-4 shrink-0" aria-hidden />,
+  export_approval_requested: <HourglassIcon className="size-4 shrink-0 text-amber-800" aria-hidden />,
 } satisfies Record<Notification['kind'], React.ReactNode>;
 
 const kindLabel = {
   export_completed: 'Completed',
   export_failed: 'Failed',
   export_cancelled: 'Cancelled',
+  export_approval_requested: 'Approval needed',
 } satisfies Record<Notification['kind'], string>;
 
 /** The bell's folds are smaller, with a focus ring that shows on the popover's white. */

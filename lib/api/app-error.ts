@@ -11,6 +11,8 @@ const appErrorStatus = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  /** The resource existed and is gone for good (an export's files after its retention period). */
+  gone: 410,
   unsupported_media_type: 415,
   unprocessable: 422,
   range_not_satisfiable: 416,

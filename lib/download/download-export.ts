@@ -4,6 +4,7 @@ import { AppError } from '@/lib/api/app-error';
 import { getExportOrThrow } from '@/lib/exports/get-export-or-throw';
 import { recordExportDownload } from '@/lib/exports/record-export-download';
 import type { ExportJob } from '@/lib/exports/types';
+import { assertFilesKept } from '@/lib/retention/assert-files-kept';
 import { decideRange } from '@/lib/http/byte-range';
 import { contentTypes } from '@/supabase/functions/_shared/export-format.ts';
 import { EXPORTS_BUCKET } from '@/supabase/functions/_shared/shard-key.ts';
@@ -159,6 +160,7 @@ export async function serveExportDownload(
     getExportOrThrow(access.reader, jobId),
     readFileManifest(access.reader, jobId),
   ]);
+  assertFilesKept(job);
   statusAllowsDownload(job, partial);
   if (!formsFor(job.format).includes(form)) {
     throw new AppError('unprocessable', `The ${form} form is for CSV exports; this export is ${job.format}.`, {

@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { downloadHref, formPrefix, formsFor, formSize } from './download-form';
+import { downloadAvailability, downloadHref, formPrefix, formsFor, formSize } from './download-form';
 
 describe('download forms', () => {
+  it('offers no file once its date has passed, before the sweep removed it as after (a share link stops too)', () => {
+    const now = new Date('2026-12-07T12:00:00Z');
+    const completed = { status: 'completed' as const, shards_written: 4, expired_at: null };
+    expect(downloadAvailability({ ...completed, expires_at: '2026-12-08T12:00:00Z' }, now).available).toBe(true);
+    expect(downloadAvailability({ ...completed, expires_at: '2026-12-07T11:59:59Z' }, now).available).toBe(false);
+    expect(
+      downloadAvailability(
+        { ...completed, expires_at: '2026-12-01T00:00:00Z', expired_at: '2026-12-01T00:00:10Z' },
+        now,
+      ).available,
+    ).toBe(false);
+  });
+
   it('offers the Excel form for CSV only, the gzip form for both formats', () => {
     expect(formsFor('csv')).toEqual(['plain', 'excel', 'gzip']);
     expect(formsFor('ndjson')).toEqual(['plain', 'gzip']);

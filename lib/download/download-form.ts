@@ -1,4 +1,5 @@
 import type { ExportFormat, ExportJob } from '@/lib/exports/types';
+import { filesExpiredAt } from '@/lib/retention/files-expired-at';
 
 /**
  * The forms one export can be downloaded in, shared by the download route and the dashboard's button
@@ -20,11 +21,16 @@ export const downloadForms = ['plain', 'excel', 'gzip'] as const;
  * Whether an export's file can be downloaded now, and whether it is partial: a completed export's whole
  * file, or what a cancelled or failed one wrote (if anything). The page's button and the palette agree.
  */
-export function downloadAvailability(job: Pick<ExportJob, 'status' | 'shards_written'>): {
+export function downloadAvailability(
+  job: Pick<ExportJob, 'status' | 'shards_written'> & Partial<Pick<ExportJob, 'expires_at' | 'expired_at'>>,
+  now: Date = new Date(),
+): {
   available: boolean;
   partial: boolean;
 } {
   const partial = job.status === 'cancelled' || job.status === 'failed';
+  // Expired: the files are removed or being removed (the route answers 410, a share link 404).
+  if (filesExpiredAt(job, now)) return { available: false, partial };
   return { available: job.status === 'completed' || (partial && job.shards_written > 0), partial };
 }
 export type DownloadForm = (typeof downloadForms)[number];

@@ -109,6 +109,8 @@ export async function startExport(deps: StartExportDeps, rawInput: StartExportIn
     .single<ExportJob>();
   if (error) throw rpcError(error, 'Creating the export');
 
+  // Above the organisation's approval threshold the job waits for an admin, who starts it by approving.
+  if (job.approval === 'pending') return job;
   await kickExportLanes(
     deps.admin,
     job.id,

@@ -61,6 +61,16 @@ export type ExportJob = {
   started_at: string | null;
   finished_at: string | null;
   updated_at: string;
+  /** When the files of this ended export are removed (the organisation's retention, or a pin if later). */
+  expires_at: string | null;
+  /** An admin's pin: keep the files at least until then. */
+  kept_until: string | null;
+  /** When the sweep removed the files; the manifest and history stay. */
+  expired_at: string | null;
+  /** pending: waits for an admin (its estimate is above the organisation's threshold); null: none needed. */
+  approval: 'pending' | 'approved' | 'declined' | null;
+  /** Why an admin declined it. */
+  approval_reason: string | null;
 };
 
 export type ExportShard = {
@@ -134,7 +144,8 @@ export type Notification = {
   organisation_id: string;
   job_id: string;
   run_no: number;
-  kind: 'export_completed' | 'export_failed' | 'export_cancelled';
+  /** export_approval_requested: to each admin, for an export above the organisation's threshold. */
+  kind: 'export_completed' | 'export_failed' | 'export_cancelled' | 'export_approval_requested';
   title: string;
   /** The outcome's numbers; for a failure, its raw error (the details support reads). */
   body: string;
@@ -168,7 +179,19 @@ export type ExportEvent = {
   id: number;
   job_id: string;
   run_no: number;
-  kind: 'cancel_requested' | 'rerun_requested' | 'completed' | 'failed' | 'cancelled' | 'renamed' | 'downloaded';
+  kind:
+    | 'cancel_requested'
+    | 'rerun_requested'
+    | 'completed'
+    | 'failed'
+    | 'cancelled'
+    | 'renamed'
+    | 'downloaded'
+    | 'approval_requested'
+    | 'approved'
+    | 'declined'
+    | 'kept'
+    | 'expired';
   /** Who did it; null for the system (or a member since deleted), or a download through a share link. */
   actor: string | null;
   /** downloaded through a share link: which one. */
@@ -198,6 +221,15 @@ export type ExportEvent = {
     bytes?: number;
     outcome?: 'completed' | 'cut';
     note?: string | null;
+    /** approval_requested: the estimate and the organisation's threshold it is above. */
+    estimated_rows?: number;
+    threshold?: number;
+    /** declined */
+    reason?: string;
+    /** kept: until when (null: the pin was removed) */
+    until?: string | null;
+    /** expired */
+    removed_objects?: number;
   };
   at: string;
 };

@@ -55,3 +55,24 @@ export const renameExportMutationOptions = (queryClient: QueryClient, id: string
       void queryClient.invalidateQueries({ queryKey: queryKeys.exports.manifest(id) });
     },
   });
+
+/** An admin pins the export's files until a date (ISO), or unpins them (null). */
+export const keepExportMutationOptions = (queryClient: QueryClient, id: string) =>
+  mutationOptions({
+    mutationFn: (until: string | null) =>
+      apiFetch<ExportJob>(`/api/exports/${id}/keep`, { method: 'PUT', json: { until } }),
+    onSuccess: (job) => storeJob(queryClient, job),
+  });
+
+export type ApprovalDecision = { decision: 'approve' } | { decision: 'decline'; reason: string };
+
+/** An admin approves an export waiting for approval (it starts) or declines it with a reason (it ends). */
+export const decideApprovalMutationOptions = (queryClient: QueryClient, id: string) =>
+  mutationOptions({
+    mutationFn: (body: ApprovalDecision) =>
+      apiFetch<ExportJob>(`/api/exports/${id}/approval`, { method: 'POST', json: body }),
+    onSuccess: (job) => {
+      storeJob(queryClient, job);
+      void queryClient.invalidateQueries({ queryKey: queryKeys.exports.manifest(id) });
+    },
+  });

@@ -20,6 +20,11 @@ export const queryKeys = {
   system: {
     health: () => ['system', 'health'] as const,
   },
+  organisations: {
+    all: ['organisations'] as const,
+    settings: (id: string) => [...queryKeys.organisations.all, 'settings', id] as const,
+    storage: (id: string) => [...queryKeys.organisations.all, 'storage', id] as const,
+  },
   notifications: {
     all: ['notifications'] as const,
     list: (userId: string) => [...queryKeys.notifications.all, 'list', userId] as const,

@@ -11,6 +11,8 @@ export const ACTIVITY_KIND_FILTERS = {
   setup: { label: 'Created and planned', kinds: ['created', 'lanes'] },
   renames: { label: 'Renames', kinds: ['renamed'] },
   downloads: { label: 'Downloads', kinds: ['downloaded'] },
+  approvals: { label: 'Approvals', kinds: ['approval_requested', 'approved', 'declined'] },
+  retention: { label: 'Retention', kinds: ['kept', 'expired'] },
 } as const satisfies Record<string, { label: string; kinds: readonly ActivityKind[] }>;
 
 export type ActivityKindFilter = keyof typeof ACTIVITY_KIND_FILTERS;

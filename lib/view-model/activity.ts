@@ -19,7 +19,12 @@ export type ActivityKind =
   | 'completed'
   | 'failed'
   | 'renamed'
-  | 'downloaded';
+  | 'downloaded'
+  | 'approval_requested'
+  | 'approved'
+  | 'declined'
+  | 'kept'
+  | 'expired';
 
 export type ActivityEntry = {
   key: string;
@@ -102,6 +107,11 @@ const SAME_INSTANT_RANK: Record<ActivityKind, number> = {
   failed: 6,
   cancelled: 6,
   downloaded: 7,
+  approval_requested: 1,
+  approved: 2,
+  declined: 2,
+  kept: 2,
+  expired: 7,
 };
 
 /** Shards and records written, as the outcome events and invocations say them. */
@@ -337,6 +347,53 @@ export function buildActivity(
         break;
       case 'downloaded':
         entries.push({ ...base, ...downloadEntry(e, by) });
+        break;
+      case 'approval_requested':
+        entries.push({
+          ...base,
+          tone: 'running',
+          title: 'Waiting for an admin’s approval',
+          detail: `About ${formatCount(e.detail.estimated_rows ?? 0)} records, above the organisation’s threshold of ${formatCount(e.detail.threshold ?? 0)}`,
+          technical: null,
+        });
+        break;
+      case 'approved':
+        entries.push({
+          ...base,
+          tone: 'done',
+          title: `Approved${by ? ` by ${by}` : ''}`,
+          detail: null,
+          technical: null,
+        });
+        break;
+      case 'declined':
+        entries.push({
+          ...base,
+          tone: 'cancelled',
+          title: `Declined${by ? ` by ${by}` : ''}`,
+          detail: e.detail.reason ?? null,
+          technical: null,
+        });
+        break;
+      case 'kept':
+        entries.push({
+          ...base,
+          tone: 'neutral',
+          title: e.detail.until
+            ? `Files kept until ${format(new Date(e.detail.until), 'd MMM yyyy')}${by ? ` by ${by}` : ''}`
+            : `Files back on the organisation’s retention period${by ? ` (${by})` : ''}`,
+          detail: null,
+          technical: null,
+        });
+        break;
+      case 'expired':
+        entries.push({
+          ...base,
+          tone: 'neutral',
+          title: 'Files expired and removed',
+          detail: `${formatCount(e.detail.removed_objects ?? 0)} stored objects removed; the manifest and this activity stay`,
+          technical: null,
+        });
         break;
     }
   }

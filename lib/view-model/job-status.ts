@@ -1,12 +1,20 @@
 import type { ExportJob } from '@/lib/exports/types';
 import { expectedShards, isActive } from './shard-states';
 
-export type JobStatusKey = ExportJob['status'] | 'cancelling';
+export type JobStatusKey = ExportJob['status'] | 'cancelling' | 'awaiting_approval' | 'expired';
 export type Tone = 'neutral' | 'done' | 'running' | 'failed' | 'pending' | 'cancelled';
 
-/** The status a person should see: a cancel the worker has not acknowledged yet reads "Cancelling…". */
-export function jobStatusKey(job: Pick<ExportJob, 'status' | 'cancel_requested_at'>): JobStatusKey {
-  return isActive(job.status) && job.cancel_requested_at ? 'cancelling' : job.status;
+/**
+ * The status a person should see: a cancel the worker has not acknowledged yet reads "Cancelling…", a
+ * queued export held for an admin "Awaiting approval", an ended one whose files are gone "Expired".
+ */
+export function jobStatusKey(
+  job: Pick<ExportJob, 'status' | 'cancel_requested_at'> & Partial<Pick<ExportJob, 'approval' | 'expired_at'>>,
+): JobStatusKey {
+  if (isActive(job.status) && job.cancel_requested_at) return 'cancelling';
+  if (job.status === 'queued' && job.approval === 'pending') return 'awaiting_approval';
+  if (job.expired_at) return 'expired';
+  return job.status;
 }
 
 export const JOB_STATUS_LABEL: Record<JobStatusKey, string> = {
@@ -17,6 +25,8 @@ export const JOB_STATUS_LABEL: Record<JobStatusKey, string> = {
   failed: 'Failed',
   cancelled: 'Cancelled',
   cancelling: 'Cancelling…',
+  awaiting_approval: 'Awaiting approval',
+  expired: 'Expired',
 };
 
 export const JOB_STATUS_TONE: Record<JobStatusKey, Tone> = {
@@ -27,6 +37,8 @@ export const JOB_STATUS_TONE: Record<JobStatusKey, Tone> = {
   failed: 'failed',
   cancelled: 'cancelled',
   cancelling: 'cancelled',
+  awaiting_approval: 'pending',
+  expired: 'neutral',
 };
 
 /** Shards done vs expected, for progress bars: the estimate can be exceeded, never over 100 %. */

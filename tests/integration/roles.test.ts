@@ -487,19 +487,24 @@ describe('a viewer going straight to the database (PostgREST, as supabase-js)', 
        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
        where n.nspname = 'public' order by 1`,
     );
-    // Reads, the role check itself, the changes that check the role inside (cancel, rename, re-run,
-    // share and revoke a link), and system health and the download log, which check it too (README, roles).
+    // Reads, the role check itself, the changes that check the role inside (cancel, rename, re-run, share
+    // and revoke a link), and system health, the download log and the admins' retention and approval
+    // functions, which check it too (README, roles).
     expect(rows.filter((r) => r.callable).map((r) => r.name)).toEqual([
       'assert_export_operator',
       'cancel_export',
       'create_export_share_link',
+      'decide_export_approval',
       'export_change_horizon',
+      'keep_export',
       'organisation_download_log',
       'organisation_members',
+      'organisation_storage_use',
       'rename_export',
       'rerun_export',
       'revoke_export_share_link',
       'system_health',
+      'update_organisation_settings',
     ]);
     const jobId = await queuedJob();
     const before = await jobState(jobId);

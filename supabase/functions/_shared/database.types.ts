@@ -115,6 +115,8 @@ export type Database = {
       };
       export_jobs: {
         Row: {
+          approval: string | null;
+          approval_reason: string | null;
           attempts: number;
           budget_cpu_ms: number | null;
           budget_time_ms: number | null;
@@ -123,12 +125,15 @@ export type Database = {
           collection: string;
           created_at: string;
           estimated_rows: number;
+          expired_at: string | null;
+          expires_at: string | null;
           fields: string[];
           filter: string | null;
           finished_at: string | null;
           format: string;
           gzip_bytes_written: number | null;
           id: string;
+          kept_until: string | null;
           key_field: string;
           lane_bounds: number[];
           lane_count: number | null;
@@ -153,6 +158,8 @@ export type Database = {
           updated_at: string;
         };
         Insert: {
+          approval?: string | null;
+          approval_reason?: string | null;
           attempts?: number;
           budget_cpu_ms?: number | null;
           budget_time_ms?: number | null;
@@ -161,12 +168,15 @@ export type Database = {
           collection: string;
           created_at?: string;
           estimated_rows: number;
+          expired_at?: string | null;
+          expires_at?: string | null;
           fields: string[];
           filter?: string | null;
           finished_at?: string | null;
           format: string;
           gzip_bytes_written?: number | null;
           id?: string;
+          kept_until?: string | null;
           key_field: string;
           lane_bounds?: number[];
           lane_count?: never;
@@ -191,6 +201,8 @@ export type Database = {
           updated_at?: string;
         };
         Update: {
+          approval?: string | null;
+          approval_reason?: string | null;
           attempts?: number;
           budget_cpu_ms?: number | null;
           budget_time_ms?: number | null;
@@ -199,12 +211,15 @@ export type Database = {
           collection?: string;
           created_at?: string;
           estimated_rows?: number;
+          expired_at?: string | null;
+          expires_at?: string | null;
           fields?: string[];
           filter?: string | null;
           finished_at?: string | null;
           format?: string;
           gzip_bytes_written?: number | null;
           id?: string;
+          kept_until?: string | null;
           key_field?: string;
           lane_bounds?: number[];
           lane_count?: never;
@@ -730,19 +745,25 @@ export type Database = {
       };
       organisations: {
         Row: {
+          approval_threshold: number | null;
           created_at: string;
           id: string;
           name: string;
+          retention_days: number;
         };
         Insert: {
+          approval_threshold?: number | null;
           created_at?: string;
           id?: string;
           name: string;
+          retention_days?: number;
         };
         Update: {
+          approval_threshold?: number | null;
           created_at?: string;
           id?: string;
           name?: string;
+          retention_days?: number;
         };
         Relationships: [];
       };
@@ -775,9 +796,12 @@ export type Database = {
         Returns: undefined;
       };
       begin_export_cleanup: { Args: { p_job_id: string }; Returns: Json };
+      begin_export_expiry: { Args: { p_job_id: string }; Returns: Json };
       cancel_export: {
         Args: { p_job_id: string };
         Returns: {
+          approval: string | null;
+          approval_reason: string | null;
           attempts: number;
           budget_cpu_ms: number | null;
           budget_time_ms: number | null;
@@ -786,12 +810,15 @@ export type Database = {
           collection: string;
           created_at: string;
           estimated_rows: number;
+          expired_at: string | null;
+          expires_at: string | null;
           fields: string[];
           filter: string | null;
           finished_at: string | null;
           format: string;
           gzip_bytes_written: number | null;
           id: string;
+          kept_until: string | null;
           key_field: string;
           lane_bounds: number[];
           lane_count: number | null;
@@ -841,7 +868,63 @@ export type Database = {
         };
         Returns: string;
       };
+      decide_export_approval: {
+        Args: { p_approve: boolean; p_job_id: string; p_reason?: string };
+        Returns: {
+          approval: string | null;
+          approval_reason: string | null;
+          attempts: number;
+          budget_cpu_ms: number | null;
+          budget_time_ms: number | null;
+          bytes_written: number;
+          cancel_requested_at: string | null;
+          collection: string;
+          created_at: string;
+          estimated_rows: number;
+          expired_at: string | null;
+          expires_at: string | null;
+          fields: string[];
+          filter: string | null;
+          finished_at: string | null;
+          format: string;
+          gzip_bytes_written: number | null;
+          id: string;
+          kept_until: string | null;
+          key_field: string;
+          lane_bounds: number[];
+          lane_count: number | null;
+          lanes: NonNullable<Json>;
+          last_error: string | null;
+          last_error_kind: string | null;
+          mandatory_filter: string | null;
+          max_attempts: number;
+          name: string;
+          neutralise_formulas: boolean;
+          next_retry_at: string | null;
+          organisation_id: string;
+          page_size: number;
+          requested_by: string | null;
+          rows_written: number;
+          run_no: number;
+          shards_written: number;
+          source_id: string;
+          started_at: string | null;
+          status: string;
+          tail_complete: boolean;
+          updated_at: string;
+        };
+        SetofOptions: {
+          from: '*';
+          to: 'export_jobs';
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       end_export_cleanup: {
+        Args: { p_job_id: string; p_removed: number };
+        Returns: undefined;
+      };
+      end_export_expiry: {
         Args: { p_job_id: string; p_removed: number };
         Returns: undefined;
       };
@@ -899,6 +982,58 @@ export type Database = {
         };
         Returns: Json;
       };
+      keep_export: {
+        Args: { p_job_id: string; p_until?: string };
+        Returns: {
+          approval: string | null;
+          approval_reason: string | null;
+          attempts: number;
+          budget_cpu_ms: number | null;
+          budget_time_ms: number | null;
+          bytes_written: number;
+          cancel_requested_at: string | null;
+          collection: string;
+          created_at: string;
+          estimated_rows: number;
+          expired_at: string | null;
+          expires_at: string | null;
+          fields: string[];
+          filter: string | null;
+          finished_at: string | null;
+          format: string;
+          gzip_bytes_written: number | null;
+          id: string;
+          kept_until: string | null;
+          key_field: string;
+          lane_bounds: number[];
+          lane_count: number | null;
+          lanes: NonNullable<Json>;
+          last_error: string | null;
+          last_error_kind: string | null;
+          mandatory_filter: string | null;
+          max_attempts: number;
+          name: string;
+          neutralise_formulas: boolean;
+          next_retry_at: string | null;
+          organisation_id: string;
+          page_size: number;
+          requested_by: string | null;
+          rows_written: number;
+          run_no: number;
+          shards_written: number;
+          source_id: string;
+          started_at: string | null;
+          status: string;
+          tail_complete: boolean;
+          updated_at: string;
+        };
+        SetofOptions: {
+          from: '*';
+          to: 'export_jobs';
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
       organisation_download_log: {
         Args: { p_organisation_id: string };
         Returns: {
@@ -923,6 +1058,10 @@ export type Database = {
           email: string;
           user_id: string;
         }[];
+      };
+      organisation_storage_use: {
+        Args: { p_organisation_id: string };
+        Returns: Json;
       };
       poll_export_baton: {
         Args: {
@@ -989,6 +1128,8 @@ export type Database = {
       rename_export: {
         Args: { p_job_id: string; p_name: string };
         Returns: {
+          approval: string | null;
+          approval_reason: string | null;
           attempts: number;
           budget_cpu_ms: number | null;
           budget_time_ms: number | null;
@@ -997,12 +1138,15 @@ export type Database = {
           collection: string;
           created_at: string;
           estimated_rows: number;
+          expired_at: string | null;
+          expires_at: string | null;
           fields: string[];
           filter: string | null;
           finished_at: string | null;
           format: string;
           gzip_bytes_written: number | null;
           id: string;
+          kept_until: string | null;
           key_field: string;
           lane_bounds: number[];
           lane_count: number | null;
@@ -1036,6 +1180,8 @@ export type Database = {
       request_export_cancel: {
         Args: { p_job_id: string };
         Returns: {
+          approval: string | null;
+          approval_reason: string | null;
           attempts: number;
           budget_cpu_ms: number | null;
           budget_time_ms: number | null;
@@ -1044,12 +1190,15 @@ export type Database = {
           collection: string;
           created_at: string;
           estimated_rows: number;
+          expired_at: string | null;
+          expires_at: string | null;
           fields: string[];
           filter: string | null;
           finished_at: string | null;
           format: string;
           gzip_bytes_written: number | null;
           id: string;
+          kept_until: string | null;
           key_field: string;
           lane_bounds: number[];
           lane_count: number | null;
@@ -1083,6 +1232,8 @@ export type Database = {
       request_export_rerun: {
         Args: { p_job_id: string; p_reasons: string[]; p_shard_nos: number[] };
         Returns: {
+          approval: string | null;
+          approval_reason: string | null;
           attempts: number;
           budget_cpu_ms: number | null;
           budget_time_ms: number | null;
@@ -1091,12 +1242,15 @@ export type Database = {
           collection: string;
           created_at: string;
           estimated_rows: number;
+          expired_at: string | null;
+          expires_at: string | null;
           fields: string[];
           filter: string | null;
           finished_at: string | null;
           format: string;
           gzip_bytes_written: number | null;
           id: string;
+          kept_until: string | null;
           key_field: string;
           lane_bounds: number[];
           lane_count: number | null;
@@ -1130,6 +1284,8 @@ export type Database = {
       rerun_export: {
         Args: { p_job_id: string; p_reasons: string[]; p_shard_nos: number[] };
         Returns: {
+          approval: string | null;
+          approval_reason: string | null;
           attempts: number;
           budget_cpu_ms: number | null;
           budget_time_ms: number | null;
@@ -1138,12 +1294,15 @@ export type Database = {
           collection: string;
           created_at: string;
           estimated_rows: number;
+          expired_at: string | null;
+          expires_at: string | null;
           fields: string[];
           filter: string | null;
           finished_at: string | null;
           format: string;
           gzip_bytes_written: number | null;
           id: string;
+          kept_until: string | null;
           key_field: string;
           lane_bounds: number[];
           lane_count: number | null;
@@ -1204,6 +1363,26 @@ export type Database = {
       unreferenced_export_objects: {
         Args: { p_job_id: string; p_keys: string[] };
         Returns: string[];
+      };
+      update_organisation_settings: {
+        Args: {
+          p_approval_threshold?: number;
+          p_organisation_id: string;
+          p_retention_days: number;
+        };
+        Returns: {
+          approval_threshold: number | null;
+          created_at: string;
+          id: string;
+          name: string;
+          retention_days: number;
+        };
+        SetofOptions: {
+          from: '*';
+          to: 'organisations';
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
       };
     };
     Enums: {

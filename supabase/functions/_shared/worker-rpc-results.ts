@@ -109,7 +109,7 @@ const announcedSchema = z.object({ announced: z.boolean() });
 
 const heartbeatSchema = z.object({ held: z.boolean() });
 
-/** begin_export_cleanup: whether this worker took the job's clean-up, and what it needs for it. */
+/** begin_export_cleanup, begin_export_expiry: whether this worker took the job's clean-up, and what it needs for it. */
 const cleanupTakenSchema = z.union([
   z.object({ taken: z.literal(false) }),
   z.object({ taken: z.literal(true), organisation_id: z.uuid(), lane_count: z.number().int().min(1) }),
@@ -163,6 +163,8 @@ const rpcAnswers = checkedAnswers({
   acknowledge_export_cancel: outcomeSchema,
   finish_export_lane: finishedSchema,
   begin_export_cleanup: cleanupTakenSchema,
+  // The same shape: the organisation and lane count of the folders to empty.
+  begin_export_expiry: cleanupTakenSchema,
   // Returns string[] (text[]): checked by the build as well.
   unreferenced_export_objects: z.array(z.string()),
 });

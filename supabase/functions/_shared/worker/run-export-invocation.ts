@@ -1,6 +1,7 @@
 import type { CpuMeter } from '../cpu-meter.ts';
 import { asExportError, type ExportError } from '../export-error.ts';
 import { cleanUpEndedJob } from '../storage-cleanup.ts';
+import { expireEndedJob } from '../storage-expiry.ts';
 import { withBudget, type WorkerSettings } from '../worker-settings.ts';
 import type { Claim, LaneToStart } from '../worker-rpc-results.ts';
 import { HandOffPolicy } from './hand-off-policy.ts';
@@ -23,7 +24,7 @@ import { takeLease, type ReadAhead } from './take-lease.ts';
  *                       page n−1 is recorded (shard-writer.ts writes and records one shard)
  *   hand-off-policy.ts  the budgets, when to start the heir, which page is the last, the one hand-off
  *
- * This file ties them: a declined claim (and the storage clean-up an ended job may be due), then the
+ * This file ties them: a declined claim (and the storage clean-up or expiry an ended job may be due), then the
  * lane's end — finished, handed off, cancelled (acknowledged), stopped, or failed — each ending the
  * invocation once. Everything it touches is injected (WorkerPorts, the CPU meter, the clock), so the same
  * parts run in the Edge Function and in unit tests.
@@ -199,10 +200,13 @@ async function decline(
   const { jobId } = request;
   ports.log(`job ${jobId} lane ${request.lane ?? 'any'}: not claimed (${claim.reason})`);
   startLanes(ports, claim.kick);
-  // An ended job: the sweep kicks a worker when its storage clean-up is due.
+  // An ended job: the sweep kicks a worker when its storage clean-up is due, and when its files expire.
   if (claim.reason === 'finished' || claim.reason === 'cancelled') {
     await cleanUpEndedJob(jobId, ports).catch((error: unknown) =>
       ports.log(`job ${jobId}: storage clean-up failed (the sweep tries again): ${String(error)}`),
+    );
+    await expireEndedJob(jobId, ports).catch((error: unknown) =>
+      ports.log(`job ${jobId}: expiry stopped (the sweep takes it again): ${String(error)}`),
     );
   }
   return {
