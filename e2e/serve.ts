@@ -42,6 +42,7 @@ const nextEnv = {
   TYPESENSE_SEARCH_KEY: context.config.typesenseSearchKey,
   // A second Next.js build dir: `npm run dev` may be running beside the tests.
   BATON_NEXT_DIST_DIR: '.next-e2e',
+  NEXT_TELEMETRY_DISABLED: '1',
 };
 const nextCli = (args: string[]) =>
   spawn(process.execPath, ['node_modules/next/dist/bin/next', ...args], {
