@@ -31,11 +31,11 @@ export default defineConfig({
     },
   ],
   webServer: {
-    // Devstack (fresh data dir, small demo) + `next dev`, on ports of their own so a running
-    // `npm run dev` is not disturbed.
+    // Devstack (fresh data dir, small demo) + a production build of the dashboard, on ports of their own
+    // so a running `npm run dev` is not disturbed. The build takes a few minutes on a busy 2-core machine.
     command: 'npx tsx e2e/serve.ts',
     url: `${baseURL}/sign-in`,
-    timeout: 300_000,
+    timeout: 600_000,
     reuseExistingServer: !process.env.CI,
     stdout: 'pipe',
     stderr: 'pipe',

@@ -22,7 +22,7 @@ test('the activity is in the order things happened, filters by kind, lane and pe
 
   await page.goto(`/exports/${job.id}?tab=activity`);
   const activity = page.getByRole('list', { name: 'Activity timeline' });
-  // Generous: the first visit of a page in `next dev` compiles it.
+  // Generous: the machine running the tests may be busy.
   await expect(activity.getByText('Cancel requested by you')).toBeVisible({ timeout: 60_000 });
   const rows = activity.getByRole('listitem');
 

@@ -7,7 +7,7 @@ import { test as base, expect, type Browser, type BrowserContext } from '@playwr
  * was refused — instead of as a quietly broken screen.
  */
 export type CspViolation = {
-  /** 'enforce': the browser refused it; 'report': a Report-Only policy (production's styles in `next dev`). */
+  /** 'enforce': the browser refused it; 'report': a Report-Only policy (`next dev`'s copy of production's styles). */
   disposition: string;
   directive: string;
   blockedURI: string;
@@ -30,22 +30,10 @@ type Fixtures = {
 
 const REPORT_BINDING = '__batonReportCspViolation';
 
-/**
- * Reports that are not the app's, under `next dev`'s Report-Only copy of production's style rules
- * (lib/http/security-headers.ts): `next dev`'s own dev tools insert `<style>` elements without a nonce,
- * and axe-core (expectAccessible), evaluated by Playwright and so with no source file, copies the styles
- * of open shadow roots (the dev tools') into `<style>` elements of a document of its own. Neither exists
- * in production; the app's scripts always have a source file.
- */
-const isNotTheAppsReport = (violation: CspViolation) =>
-  violation.disposition === 'report' &&
-  (violation.sourceFile.includes('next-devtools') ||
-    (violation.sourceFile === '' && violation.directive === 'style-src-elem'));
-
 async function recordCspViolations(context: BrowserContext, into: CspViolation[]) {
   // A binding, not console messages: it survives navigations and carries the event's fields as they are.
   await context.exposeBinding(REPORT_BINDING, (_source, violation: CspViolation) => {
-    if (!isNotTheAppsReport(violation)) into.push(violation);
+    into.push(violation);
   });
   await context.addInitScript((binding) => {
     document.addEventListener('securitypolicyviolation', (event) => {

@@ -4,14 +4,14 @@ import type { APIResponse, Response } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { getManifest, startExport } from './support';
 
-/** The headers every response of the proxy carries, pages and API alike (`next dev`: no HSTS). */
+/** The headers every response of the proxy carries, pages and API alike (the tests run a production build). */
 function expectCommonHeaders(response: Response | APIResponse) {
   const headers = response.headers();
   expect(headers['x-frame-options']).toBe('DENY');
   expect(headers['referrer-policy']).toBe('strict-origin-when-cross-origin');
   expect(headers['x-content-type-options']).toBe('nosniff');
   expect(headers['permissions-policy']).toContain('camera=()');
-  expect(headers['strict-transport-security'], 'HSTS is for production only').toBeUndefined();
+  expect(headers['strict-transport-security']).toBe('max-age=63072000; includeSubDomains');
   expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
 }
 

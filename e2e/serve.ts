@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { loadDotEnv } from '../devstack/config';
 import { projectApiKeys } from '../devstack/context';
@@ -8,8 +8,10 @@ import { e2ePorts } from './ports';
 
 /**
  * The end-to-end stack, started by Playwright's webServer: a devstack on its own ports with a fresh data
- * dir and a small demo (20,000 blog posts), then `next dev` pointed at it through the environment (so the
- * developer's `.env.local` is neither read for these values nor rewritten).
+ * dir and a small demo (20,000 blog posts), then a production build of the dashboard (`next build` +
+ * `next start`) pointed at it through the environment (so the developer's `.env.local` is neither read for
+ * these values nor rewritten). Production, not `next dev`: the tests see what users get (the enforced
+ * style policy, HSTS), and no route waits for its first compile in the middle of a test.
  */
 const E2E_BLOG_POSTS = 20_000;
 
@@ -30,34 +32,44 @@ const stack = await startDevstack({
 const { context } = stack;
 await prepareDemo(context);
 
-const next = spawn(
-  process.execPath,
-  ['node_modules/next/dist/bin/next', 'dev', '--port', String(e2ePorts.next), '--hostname', '127.0.0.1'],
-  {
+const nextEnv = {
+  ...process.env,
+  NEXT_PUBLIC_SUPABASE_URL: context.apiUrl,
+  NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: projectApiKeys(context).publishable,
+  SUPABASE_SECRET_KEY: projectApiKeys(context).secret,
+  TYPESENSE_URL: context.typesenseUrl,
+  TYPESENSE_API_KEY: context.config.typesenseApiKey,
+  TYPESENSE_SEARCH_KEY: context.config.typesenseSearchKey,
+  // A second Next.js build dir: `npm run dev` may be running beside the tests.
+  BATON_NEXT_DIST_DIR: '.next-e2e',
+  NEXT_TELEMETRY_DISABLED: '1',
+};
+const nextCli = (args: string[]) =>
+  spawn(process.execPath, ['node_modules/next/dist/bin/next', ...args], {
     cwd: projectRoot,
     stdio: 'inherit',
-    env: {
-      ...process.env,
-      NEXT_PUBLIC_SUPABASE_URL: context.apiUrl,
-      NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: projectApiKeys(context).publishable,
-      SUPABASE_SECRET_KEY: projectApiKeys(context).secret,
-      TYPESENSE_URL: context.typesenseUrl,
-      TYPESENSE_API_KEY: context.config.typesenseApiKey,
-      TYPESENSE_SEARCH_KEY: context.config.typesenseSearchKey,
-      // A second Next.js build dir: `npm run dev` may be running beside the tests.
-      BATON_NEXT_DIST_DIR: '.next-e2e',
-    },
-  },
-);
+    env: nextEnv,
+  });
 
+// Whichever Next.js process runs now (the build, then the server): stopped with the stack.
+let nextProcess: ChildProcess | undefined;
 let stopping = false;
-const stop = async () => {
+const stop = async (code = 0) => {
   if (stopping) return;
   stopping = true;
-  next.kill('SIGTERM');
+  nextProcess?.kill('SIGTERM');
   await stack.stop();
-  process.exit(0);
+  process.exit(code);
 };
 process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
-next.on('exit', () => void stop());
+
+// The build inlines NEXT_PUBLIC_* (this stack's URL and key), so it runs here, after the devstack is up.
+nextProcess = nextCli(['build']);
+const buildCode = await new Promise<number | null>((resolve) => nextProcess!.on('exit', resolve));
+if (buildCode !== 0) {
+  console.error(`next build exited with ${buildCode}: the end-to-end tests run against a production build`);
+  await stop(1);
+}
+nextProcess = nextCli(['start', '--port', String(e2ePorts.next), '--hostname', '127.0.0.1']);
+nextProcess.on('exit', () => void stop());

@@ -25,7 +25,7 @@ export async function signIn(page: Page, user: { email: string; password: string
   await page.getByLabel('Email').fill(user.email);
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  // Generous: the first visit of a page in `next dev` compiles it.
+  // Generous: the machine running the tests may be busy.
   await expect(page.getByRole('heading', { name: 'Exports', level: 1 })).toBeVisible({ timeout: 60_000 });
 }
 

@@ -56,8 +56,7 @@ function styleDirectives(nonce: string): string[][] {
  * `next dev` only: its dev tools overlay inserts a dozen `<style>` elements without a nonce (its bundled
  * style-loader has none to give), and a nonce in `style-src` would switch `'unsafe-inline'` off. So
  * development enforces inline styles, and reports (Content-Security-Policy-Report-Only) what production
- * would refuse: the end-to-end tests, which run `next dev`, fail on those reports unless they come from
- * the dev tools.
+ * would refuse. The end-to-end tests run a production build, where these rules are enforced.
  */
 const DEVELOPMENT_STYLE_DIRECTIVES = [["style-src 'self' 'unsafe-inline'"]];
 
