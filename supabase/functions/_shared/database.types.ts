@@ -6,6 +6,95 @@ export type Json = string | number | boolean | null | { [key: string]: Json | un
 export type Database = {
   public: {
     Tables: {
+      api_idempotency_keys: {
+        Row: {
+          created_at: string;
+          job_id: string | null;
+          key: string;
+          organisation_id: string;
+          request_hash: string;
+        };
+        Insert: {
+          created_at?: string;
+          job_id?: string | null;
+          key: string;
+          organisation_id: string;
+          request_hash: string;
+        };
+        Update: {
+          created_at?: string;
+          job_id?: string | null;
+          key?: string;
+          organisation_id?: string;
+          request_hash?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: 'api_idempotency_keys_job_id_fkey';
+            columns: ['job_id'];
+            referencedRelation: 'export_jobs';
+            referencedColumns: ['id'];
+          },
+          {
+            foreignKeyName: 'api_idempotency_keys_organisation_id_fkey';
+            columns: ['organisation_id'];
+            referencedRelation: 'organisations';
+            referencedColumns: ['id'];
+          },
+        ];
+      };
+      api_tokens: {
+        Row: {
+          created_at: string;
+          created_by: string | null;
+          expires_at: string;
+          id: string;
+          last_used_at: string | null;
+          name: string;
+          organisation_id: string;
+          prefix: string;
+          rate_limit_per_minute: number;
+          revoked_at: string | null;
+          scopes: string[];
+          token_hash: string;
+        };
+        Insert: {
+          created_at?: string;
+          created_by?: string | null;
+          expires_at: string;
+          id?: string;
+          last_used_at?: string | null;
+          name: string;
+          organisation_id: string;
+          prefix: string;
+          rate_limit_per_minute?: number;
+          revoked_at?: string | null;
+          scopes: string[];
+          token_hash: string;
+        };
+        Update: {
+          created_at?: string;
+          created_by?: string | null;
+          expires_at?: string;
+          id?: string;
+          last_used_at?: string | null;
+          name?: string;
+          organisation_id?: string;
+          prefix?: string;
+          rate_limit_per_minute?: number;
+          revoked_at?: string | null;
+          scopes?: string[];
+          token_hash?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: 'api_tokens_organisation_id_fkey';
+            columns: ['organisation_id'];
+            referencedRelation: 'organisations';
+            referencedColumns: ['id'];
+          },
+        ];
+      };
       export_events: {
         Row: {
           actor: string | null;
@@ -106,6 +195,7 @@ export type Database = {
       };
       export_jobs: {
         Row: {
+          api_token_id: string | null;
           attempts: number;
           budget_cpu_ms: number | null;
           budget_time_ms: number | null;
@@ -144,6 +234,7 @@ export type Database = {
           updated_at: string;
         };
         Insert: {
+          api_token_id?: string | null;
           attempts?: number;
           budget_cpu_ms?: number | null;
           budget_time_ms?: number | null;
@@ -182,6 +273,7 @@ export type Database = {
           updated_at?: string;
         };
         Update: {
+          api_token_id?: string | null;
           attempts?: number;
           budget_cpu_ms?: number | null;
           budget_time_ms?: number | null;
@@ -220,6 +312,12 @@ export type Database = {
           updated_at?: string;
         };
         Relationships: [
+          {
+            foreignKeyName: 'export_jobs_api_token_id_fkey';
+            columns: ['api_token_id'];
+            referencedRelation: 'api_tokens';
+            referencedColumns: ['id'];
+          },
           {
             foreignKeyName: 'export_jobs_organisation_id_fkey';
             columns: ['organisation_id'];
@@ -717,6 +815,7 @@ export type Database = {
       cancel_export: {
         Args: { p_job_id: string };
         Returns: {
+          api_token_id: string | null;
           attempts: number;
           budget_cpu_ms: number | null;
           budget_time_ms: number | null;
@@ -767,6 +866,17 @@ export type Database = {
           p_job_id: string;
           p_lane_no: number;
           p_lease_seconds: number;
+        };
+        Returns: Json;
+      };
+      create_api_token: {
+        Args: {
+          p_expires_at: string;
+          p_name: string;
+          p_organisation_id: string;
+          p_prefix: string;
+          p_scopes: string[];
+          p_token_hash: string;
         };
         Returns: Json;
       };
@@ -895,6 +1005,7 @@ export type Database = {
       rename_export: {
         Args: { p_job_id: string; p_name: string };
         Returns: {
+          api_token_id: string | null;
           attempts: number;
           budget_cpu_ms: number | null;
           budget_time_ms: number | null;
@@ -942,6 +1053,7 @@ export type Database = {
       request_export_cancel: {
         Args: { p_job_id: string };
         Returns: {
+          api_token_id: string | null;
           attempts: number;
           budget_cpu_ms: number | null;
           budget_time_ms: number | null;
@@ -989,6 +1101,7 @@ export type Database = {
       request_export_rerun: {
         Args: { p_job_id: string; p_reasons: string[]; p_shard_nos: number[] };
         Returns: {
+          api_token_id: string | null;
           attempts: number;
           budget_cpu_ms: number | null;
           budget_time_ms: number | null;
@@ -1036,6 +1149,7 @@ export type Database = {
       rerun_export: {
         Args: { p_job_id: string; p_reasons: string[]; p_shard_nos: number[] };
         Returns: {
+          api_token_id: string | null;
           attempts: number;
           budget_cpu_ms: number | null;
           budget_time_ms: number | null;
@@ -1080,6 +1194,7 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      revoke_api_token: { Args: { p_token_id: string }; Returns: undefined };
       sweep_export_jobs: {
         Args: Record<PropertyKey, never>;
         Returns: {
@@ -1092,6 +1207,7 @@ export type Database = {
         Args: { p_job_id: string; p_keys: string[] };
         Returns: string[];
       };
+      use_api_token: { Args: { p_token_hash: string }; Returns: Json };
     };
     Enums: {
       [_ in never]: never;
