@@ -14,12 +14,18 @@ const appErrorStatus = {
   unsupported_media_type: 415,
   unprocessable: 422,
   range_not_satisfiable: 416,
+  /** A caller over its request budget (API tokens: per minute); `details.retryAfterSeconds` says when to come back. */
+  too_many_requests: 429,
   /** A service we depend on answered with data that fails verification (e.g. a damaged shard object). */
   upstream_damaged: 502,
   upstream_unavailable: 503,
 } as const;
 
 export type AppErrorCode = keyof typeof appErrorStatus;
+
+export function appErrorHttpStatus(code: AppErrorCode): number {
+  return appErrorStatus[code];
+}
 
 export class AppError extends Error {
   constructor(

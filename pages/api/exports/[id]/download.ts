@@ -1,8 +1,7 @@
-import { Readable } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { NextApiRequest, NextApiResponse } from 'next';
 import { parseUuidParam } from '@/lib/api/path-params';
 import { handleRoute } from '@/lib/api/route-handler';
+import { sendWebResponse, toWebRequest } from '@/lib/api/send-pages-response';
 import { routeDeps } from '@/lib/api/server-deps';
 import { downloadExport, downloadQuery } from '@/lib/download/download-export';
 import { recordExportDownload } from '@/lib/exports/record-export-download';
@@ -33,18 +32,6 @@ const download = handleRoute<{ id: string }>(async (request, { id }) => {
   return response;
 });
 
-function toWebRequest(req: NextApiRequest): Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (typeof value === 'string') headers.set(name, value);
-    else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-  }
-  return new Request(new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`), {
-    method: req.method,
-    headers,
-  });
-}
-
 export default async function handler(req: NextApiRequest, res: NextApiResponse) {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
@@ -52,17 +39,5 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
     return;
   }
   const id = typeof req.query.id === 'string' ? req.query.id : '';
-  const response = await download(toWebRequest(req), { id });
-  res.statusCode = response.status;
-  response.headers.forEach((value, name) => res.setHeader(name, value));
-  if (!response.body || req.method === 'HEAD') {
-    await response.body?.cancel();
-    res.end();
-    return;
-  }
-  // Pull-based to the socket: a slow client slows the storage reads; a client that leaves cancels them.
-  const body = Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
-  res.on('close', () => body.destroy());
-  body.on('error', () => res.destroy());
-  body.pipe(res);
+  await sendWebResponse(req, res, await download(toWebRequest(req), { id }));
 }
