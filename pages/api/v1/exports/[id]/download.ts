@@ -1,20 +1,13 @@
 import type { NextApiRequest, NextApiResponse } from 'next';
 import { sendWebResponse, toWebRequest } from '@/lib/api/send-pages-response';
-import { downloadOrganisationExport } from '@/lib/api-v1/download-organisation-export';
+import { downloadExportRoute } from '@/lib/api-v1/download-route';
 import { problemResponse } from '@/lib/api-v1/problem-response';
-import { exportIdParams } from '@/lib/api-v1/schemas';
-import { v1Route } from '@/lib/api-v1/v1-route';
 
 /**
  * GET/HEAD /api/v1/exports/:id/download[?form=plain|excel|gzip][&partial=1]. A Pages route for the reason
  * the dashboard's is one (an exact Content-Length: pages/api/exports/[id]/download.ts).
  */
 export const config = { api: { bodyParser: false, responseLimit: false } };
-
-const download = v1Route<{ id: string }>('downloads', async (request, caller, ctx) => {
-  const { id } = exportIdParams.parse(ctx);
-  return downloadOrganisationExport(caller, id, request);
-});
 
 export default async function handler(req: NextApiRequest, res: NextApiResponse) {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -26,5 +19,5 @@ export default async function handler(req: NextApiRequest, res: NextApiResponse)
     return;
   }
   const id = typeof req.query.id === 'string' ? req.query.id : '';
-  await sendWebResponse(req, res, await download(toWebRequest(req), { id }));
+  await sendWebResponse(req, res, await downloadExportRoute(toWebRequest(req), { id }));
 }
