@@ -40,7 +40,10 @@ export async function authenticateApiToken(request: Request): Promise<ApiCaller>
   const header = request.headers.get('authorization');
   const bearer = header ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
   if (!bearer) {
-    throw new AppError('unauthenticated', `Send an API token in the header "Authorization: Bearer baton_pat_…". ${MANAGE}`);
+    throw new AppError(
+      'unauthenticated',
+      `Send an API token in the header "Authorization: Bearer baton_pat_…". ${MANAGE}`,
+    );
   }
   if (!API_TOKEN_PATTERN.test(bearer)) {
     throw new AppError(

@@ -9,15 +9,22 @@ import { problemResponse } from './problem-response';
  * and its manifest through the client it is given; for a token that is the service client, so the
  * organisation is checked first — the job id it then reads by cannot change organisation.
  */
-export async function downloadOrganisationExport(caller: ApiCaller, jobId: string, request: Request): Promise<Response> {
+export async function downloadOrganisationExport(
+  caller: ApiCaller,
+  jobId: string,
+  request: Request,
+): Promise<Response> {
   await getOrganisationExportOrThrow(caller, jobId);
   const response = await downloadExport({ user: { supabase: caller.admin }, admin: caller.admin }, jobId, request);
   if (response.status === 416) {
     // The same answer in the API's one error shape (Content-Range kept: it says the file's size).
     const detail = ((await response.json()) as { error: { message: string } }).error.message;
-    return problemResponse({ status: 416, code: 'range_not_satisfiable', detail }, {
-      'Content-Range': response.headers.get('content-range') ?? '',
-    });
+    return problemResponse(
+      { status: 416, code: 'range_not_satisfiable', detail },
+      {
+        'Content-Range': response.headers.get('content-range') ?? '',
+      },
+    );
   }
   if (request.method === 'GET' && response.status === 200) {
     const query = downloadQuery.parse(Object.fromEntries(new URL(request.url).searchParams));

@@ -24,7 +24,10 @@ function decodeCursor(cursor: string): Cursor {
   } catch {
     // falls through to the 400 below
   }
-  throw new AppError('bad_request', 'cursor is not one this API gave out: pass the nextCursor of the previous page as it was.');
+  throw new AppError(
+    'bad_request',
+    'cursor is not one this API gave out: pass the nextCursor of the previous page as it was.',
+  );
 }
 
 /** The token organisation's exports, newest first, a page at a time (keyset on created_at, id). */

@@ -8,6 +8,9 @@ import type { ApiCaller } from './authenticate-api-token';
 export function shardStorage(caller: ApiCaller): ShardStorage {
   return {
     admin: caller.admin,
-    storedSize: storedObjectSize({ url: publicEnv.NEXT_PUBLIC_SUPABASE_URL, secretKey: serverEnv().SUPABASE_SECRET_KEY }),
+    storedSize: storedObjectSize({
+      url: publicEnv.NEXT_PUBLIC_SUPABASE_URL,
+      secretKey: serverEnv().SUPABASE_SECRET_KEY,
+    }),
   };
 }
