@@ -43,7 +43,7 @@ const TITLES: Record<string, string> = {
 export const PROBLEM_TYPES = Object.keys(TITLES);
 
 export function problemType(code: string): string {
-  return `/api/v1/docs#problem-${code}`;
+  return `/docs/api#problem-${code}`;
 }
 
 export function problemTitle(code: string): string {

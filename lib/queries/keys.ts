@@ -19,6 +19,9 @@ export const queryKeys = {
   system: {
     health: () => ['system', 'health'] as const,
   },
+  apiTokens: {
+    list: () => ['api-tokens', 'list'] as const,
+  },
   notifications: {
     all: ['notifications'] as const,
     list: (userId: string) => [...queryKeys.notifications.all, 'list', userId] as const,

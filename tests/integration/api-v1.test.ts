@@ -78,7 +78,7 @@ async function expectProblem(response: Response, status: number, code: string): 
   expect(response.status).toBe(status);
   expect(response.headers.get('content-type')).toBe('application/problem+json');
   const body = (await response.json()) as Record<string, unknown>;
-  expect(body).toMatchObject({ type: `/api/v1/docs#problem-${code}`, status, code });
+  expect(body).toMatchObject({ type: `/docs/api#problem-${code}`, status, code });
   expect(typeof body.title).toBe('string');
   // A sentence a person can act on, not a bare code.
   expect(body.detail).toMatch(/^[A-Z"].{20,}[.)]$/s);

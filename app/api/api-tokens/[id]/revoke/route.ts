@@ -9,5 +9,5 @@ export const POST = handleRoute<Ctx>(async (request, { params }) => {
   const id = parseUuidParam((await params).id, 'token id');
   const { supabase } = await requireUser(request);
   await revokeApiToken(supabase, id);
-  return new Response(null, { status: 204 });
+  return Response.json({ id, revoked: true });
 });
