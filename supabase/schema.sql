@@ -107,8 +107,6 @@ alter table public.api_idempotency_keys add constraint api_idempotency_keys_orga
 alter table public.api_idempotency_keys add constraint api_idempotency_keys_pkey PRIMARY KEY (organisation_id, key);
 alter table public.api_idempotency_keys add constraint api_idempotency_keys_request_hash_check CHECK (request_hash ~ '^[0-9a-f]{64}$'::text);
 alter table public.api_idempotency_keys enable row level security;
-grant delete, insert, maintain, references, select, trigger, truncate, update on table public.api_idempotency_keys to anon;
-grant delete, insert, maintain, references, select, trigger, truncate, update on table public.api_idempotency_keys to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.api_idempotency_keys to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.api_idempotency_keys to service_role;
 
@@ -137,8 +135,6 @@ alter table public.api_tokens add constraint api_tokens_scopes_check CHECK (card
 alter table public.api_tokens add constraint api_tokens_token_hash_check CHECK (token_hash ~ '^[0-9a-f]{64}$'::text);
 alter table public.api_tokens add constraint api_tokens_token_hash_key UNIQUE (token_hash);
 alter table public.api_tokens enable row level security;
-grant delete, insert, maintain, references, select, trigger, truncate, update on table public.api_tokens to anon;
-grant delete, insert, maintain, references, select, trigger, truncate, update on table public.api_tokens to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.api_tokens to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.api_tokens to service_role;
 grant select (id) on table public.api_tokens to authenticated;

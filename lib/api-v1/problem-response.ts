@@ -57,6 +57,15 @@ export function problemResponse(problem: Omit<Problem, 'type' | 'title'>, header
   return new Response(JSON.stringify(body), { status: problem.status, headers: all });
 }
 
+/**
+ * A field's message as a sentence that names the field once: most of the schemas' messages start with it
+ * already ("sourceId must be the UUID…"); zod's own ("Invalid input") do not.
+ */
+function fieldSentence({ path, message }: { path: string; message: string }): string {
+  const named = path && !message.startsWith(path) ? `${path}: ${message}` : message;
+  return /[.)]$/.test(named) ? named : `${named}.`;
+}
+
 /** The one mapping of a thrown error to a problem; unknown errors are a logged 500 that leaks nothing. */
 export function problemFor(error: unknown): Response {
   if (error instanceof AppError) {
@@ -72,7 +81,7 @@ export function problemFor(error: unknown): Response {
     return problemResponse({
       status: 422,
       code: 'validation_failed',
-      detail: first ? (first.path ? `${first.path}: ${first.message}` : first.message) : 'The request is invalid.',
+      detail: first ? fieldSentence(first) : 'The request is invalid.',
       errors,
     });
   }

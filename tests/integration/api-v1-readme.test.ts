@@ -95,6 +95,7 @@ beforeAll(async () => {
   vi.stubEnv('SUPABASE_SECRET_KEY', stack.secretKey);
   vi.stubEnv('TYPESENSE_URL', stack.typesenseUrl);
   vi.stubEnv('TYPESENSE_API_KEY', stack.typesenseApiKey);
+  vi.stubEnv('TYPESENSE_SEARCH_KEY', stack.typesenseSearchKey);
   db = superuserPool();
   await seedCollection(COLLECTION, 30, { portalId: PORTAL, bodyBytes: 50 });
   tenant = await createTenant(db, 'README agency');
@@ -136,7 +137,7 @@ describe('README "Automation"', () => {
         [tenant.organisationId],
       );
       expect(rows).toHaveLength(1);
-      expect(rows[0]!.rows_written).toBe(30);
+      expect(Number(rows[0]!.rows_written)).toBe(30);
       const served = await fetch(`${baseUrl}/api/v1/exports/${rows[0]!.id}/download`, {
         headers: { authorization: `Bearer ${secret}` },
       });

@@ -81,7 +81,7 @@ async function expectProblem(response: Response, status: number, code: string): 
   expect(body).toMatchObject({ type: `/docs/api#problem-${code}`, status, code });
   expect(typeof body.title).toBe('string');
   // A sentence a person can act on, not a bare code.
-  expect(body.detail).toMatch(/^[A-Z"].{20,}[.)]$/s);
+  expect(body.detail).toMatch(/^\S.{20,}[.)]$/s);
   return body as { detail: string };
 }
 
@@ -99,6 +99,7 @@ beforeAll(async () => {
   vi.stubEnv('SUPABASE_SECRET_KEY', stack.secretKey);
   vi.stubEnv('TYPESENSE_URL', stack.typesenseUrl);
   vi.stubEnv('TYPESENSE_API_KEY', stack.typesenseApiKey);
+  vi.stubEnv('TYPESENSE_SEARCH_KEY', stack.typesenseSearchKey);
   routes = {
     exports: await import('@/app/api/v1/exports/route'),
     exportById: await import('@/app/api/v1/exports/[id]/route'),
