@@ -15,6 +15,7 @@ import {
   AlertDialogTitle,
   AlertDialogTrigger,
 } from '@/components/ui/alert-dialog';
+import { useNow } from '@/components/hooks/use-now';
 import { Badge } from '@/components/ui/badge';
 import { Button } from '@/components/ui/button';
 import { RelativeTime } from '@/components/ui/relative-time';
@@ -26,7 +27,7 @@ import { CreateTokenDialog } from './create-token-dialog';
 
 function tokenState(token: ApiTokenRow, now: number): { label: string; tone: 'done' | 'cancelled' | 'failed' } {
   if (token.revoked_at) return { label: 'Revoked', tone: 'cancelled' };
-  if (Date.parse(token.expires_at) <= now) return { label: 'Expired', tone: 'failed' };
+  if (now > 0 && Date.parse(token.expires_at) <= now) return { label: 'Expired', tone: 'failed' };
   return { label: 'Active', tone: 'done' };
 }
 
@@ -35,7 +36,8 @@ export function ApiTokensView({ organisationId, initial }: { organisationId: str
   const queryClient = useQueryClient();
   const tokens = useQuery(apiTokensQueryOptions(initial));
   const revoke = useMutation(revokeApiTokenMutationOptions(queryClient));
-  const now = Date.now();
+  // A minute's precision is enough to tell an expired token; 0 until mounted (the server render).
+  const now = useNow(60_000);
   const shown = (tokens.data ?? initial).filter((token) => token.organisation_id === organisationId);
   return (
     <div className="flex flex-col gap-6">
@@ -62,60 +64,60 @@ export function ApiTokensView({ organisationId, initial }: { organisationId: str
           aria-label="API tokens"
         >
           {shown.map((token) => {
-              const state = tokenState(token, now);
-              return (
-                <li key={token.id} className="flex flex-col gap-2 p-4 sm:flex-row sm:items-center sm:justify-between">
-                  <div className="flex min-w-0 flex-col gap-1">
-                    <p className="flex flex-wrap items-center gap-2">
-                      <span className="font-medium break-all">{token.name}</span>
-                      <Badge tone={state.tone}>{state.label}</Badge>
-                    </p>
-                    <p className="font-mono text-xs text-neutral-600">{token.prefix}…</p>
-                    <p className="flex flex-wrap gap-1">
-                      {token.scopes.map((scope) => (
-                        <Badge key={scope}>{scope}</Badge>
-                      ))}
-                    </p>
-                    <p className="text-xs text-neutral-600">
-                      Created {format(new Date(token.created_at), 'd MMM yyyy')} · expires{' '}
-                      {format(new Date(token.expires_at), 'd MMM yyyy')} · last used{' '}
-                      {token.last_used_at ? <RelativeTime iso={token.last_used_at} /> : 'never'}
-                    </p>
-                  </div>
-                  {state.label === 'Active' ? (
-                    <AlertDialog>
-                      <AlertDialogTrigger asChild>
-                        <Button variant="outline" size="sm" aria-label={`Revoke ${token.name}`}>
-                          Revoke
-                        </Button>
-                      </AlertDialogTrigger>
-                      <AlertDialogContent>
-                        <AlertDialogHeader>
-                          <AlertDialogTitle>Revoke “{token.name}”?</AlertDialogTitle>
-                          <AlertDialogDescription>
-                            Its very next request is refused. Scripts using it stop working until they get a new token.
-                          </AlertDialogDescription>
-                        </AlertDialogHeader>
-                        <AlertDialogFooter>
-                          <AlertDialogCancel>Keep it</AlertDialogCancel>
-                          <AlertDialogAction
-                            onClick={() =>
-                              toast.promise(revoke.mutateAsync(token.id), {
-                                loading: 'Revoking…',
-                                success: `“${token.name}” is revoked`,
-                                error: errorMessage,
-                              })
-                            }
-                          >
-                            Revoke token
-                          </AlertDialogAction>
-                        </AlertDialogFooter>
-                      </AlertDialogContent>
-                    </AlertDialog>
-                  ) : null}
-                </li>
-              );
-            })}
+            const state = tokenState(token, now);
+            return (
+              <li key={token.id} className="flex flex-col gap-2 p-4 sm:flex-row sm:items-center sm:justify-between">
+                <div className="flex min-w-0 flex-col gap-1">
+                  <p className="flex flex-wrap items-center gap-2">
+                    <span className="font-medium break-all">{token.name}</span>
+                    <Badge tone={state.tone}>{state.label}</Badge>
+                  </p>
+                  <p className="font-mono text-xs text-neutral-600">{token.prefix}…</p>
+                  <p className="flex flex-wrap gap-1">
+                    {token.scopes.map((scope) => (
+                      <Badge key={scope}>{scope}</Badge>
+                    ))}
+                  </p>
+                  <p className="text-xs text-neutral-600">
+                    Created {format(new Date(token.created_at), 'd MMM yyyy')} · expires{' '}
+                    {format(new Date(token.expires_at), 'd MMM yyyy')} · last used{' '}
+                    {token.last_used_at ? <RelativeTime iso={token.last_used_at} /> : 'never'}
+                  </p>
+                </div>
+                {state.label === 'Active' ? (
+                  <AlertDialog>
+                    <AlertDialogTrigger asChild>
+                      <Button variant="outline" size="sm" aria-label={`Revoke ${token.name}`}>
+                        Revoke
+                      </Button>
+                    </AlertDialogTrigger>
+                    <AlertDialogContent>
+                      <AlertDialogHeader>
+                        <AlertDialogTitle>Revoke “{token.name}”?</AlertDialogTitle>
+                        <AlertDialogDescription>
+                          Its very next request is refused. Scripts using it stop working until they get a new token.
+                        </AlertDialogDescription>
+                      </AlertDialogHeader>
+                      <AlertDialogFooter>
+                        <AlertDialogCancel>Keep it</AlertDialogCancel>
+                        <AlertDialogAction
+                          onClick={() =>
+                            toast.promise(revoke.mutateAsync(token.id), {
+                              loading: 'Revoking…',
+                              success: `“${token.name}” is revoked`,
+                              error: errorMessage,
+                            })
+                          }
+                        >
+                          Revoke token
+                        </AlertDialogAction>
+                      </AlertDialogFooter>
+                    </AlertDialogContent>
+                  </AlertDialog>
+                ) : null}
+              </li>
+            );
+          })}
         </ul>
       )}
     </div>

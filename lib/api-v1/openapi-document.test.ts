@@ -42,7 +42,9 @@ describe('the OpenAPI document of the REST API v1', () => {
   it('is a valid OpenAPI 3.1 document', async () => {
     const document = openApiDocument();
     expect(document.openapi).toBe('3.1.0');
-    const result = await new Validator().validate(structuredClone(document) as unknown as Parameters<Validator['validate']>[0]);
+    const result = await new Validator().validate(
+      structuredClone(document) as unknown as Parameters<Validator['validate']>[0],
+    );
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
   });

@@ -477,15 +477,17 @@ describe('a viewer going straight to the database (PostgREST, as supabase-js)', 
        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
        where n.nspname = 'public' order by 1`,
     );
-    // Reads, the role check itself, the three changes that check the role inside, and system health,
-    // which checks it too (README, roles).
+    // Reads, the role check itself, the three changes that check the role inside, system health and the
+    // API token functions, which check it too (README, roles).
     expect(rows.filter((r) => r.callable).map((r) => r.name)).toEqual([
       'assert_export_operator',
       'cancel_export',
+      'create_api_token',
       'export_change_horizon',
       'organisation_members',
       'rename_export',
       'rerun_export',
+      'revoke_api_token',
       'system_health',
     ]);
     const jobId = await queuedJob();
