@@ -2239,6 +2239,24 @@ $function$;
 grant execute on function public.heartbeat_export_lane(p_job_id uuid, p_lane_no integer, p_invocation_id uuid, p_generation bigint) to postgres;
 grant execute on function public.heartbeat_export_lane(p_job_id uuid, p_lane_no integer, p_invocation_id uuid, p_generation bigint) to service_role;
 
+CREATE OR REPLACE FUNCTION public.list_api_tokens()
+ RETURNS SETOF jsonb
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+  select to_jsonb(t) - 'token_hash'
+  from public.api_tokens t
+  where exists (
+    select 1 from public.memberships m
+    where m.organisation_id = t.organisation_id and m.user_id = (select auth.uid()) and m.role = 'admin'
+  )
+  order by t.created_at desc
+$function$;
+grant execute on function public.list_api_tokens() to authenticated;
+grant execute on function public.list_api_tokens() to postgres;
+grant execute on function public.list_api_tokens() to service_role;
+
 CREATE OR REPLACE FUNCTION public.organisation_members()
  RETURNS TABLE(user_id uuid, email text)
  LANGUAGE sql

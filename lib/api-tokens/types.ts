@@ -15,5 +15,3 @@ export type ApiTokenRow = {
   revoked_at: string | null;
 };
 
-export const API_TOKEN_COLUMNS =
-  'id, organisation_id, name, prefix, scopes, expires_at, rate_limit_per_minute, created_by, created_at, last_used_at, revoked_at';

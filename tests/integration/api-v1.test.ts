@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiToken } from '../../lib/api-tokens/create-api-token';
+import { listApiTokens } from '../../lib/api-tokens/list-api-tokens';
 import { revokeApiToken } from '../../lib/api-tokens/revoke-api-token';
 import type { ApiTokenScope } from '../../lib/api-v1/api-token-scopes';
 import { downloadExport } from '../../lib/download/download-export';
@@ -325,7 +326,11 @@ describe('a token stops working the moment it is revoked or expires', () => {
     ).rejects.toMatchObject({ code: 'forbidden' });
     const { id } = await token(agency, ['exports:read']);
     await expect(revokeApiToken(rival.client as TypedSupabaseClient, id)).rejects.toMatchObject({ code: 'forbidden' });
-    // Nobody reads a hash, not even an admin.
+    // Admins list their own organisation's tokens, without any hash; nobody reads a hash, not even an admin.
+    const listed = await listApiTokens(agency.client as TypedSupabaseClient);
+    expect(listed.map((t) => t.id)).toContain(id);
+    expect(listed.every((t) => t.organisation_id === agency.organisationId && !('token_hash' in t))).toBe(true);
+    expect(await listApiTokens(member.client as TypedSupabaseClient)).toEqual([]);
     const { error } = await agency.client.from('api_tokens').select('token_hash');
     expect(error).not.toBeNull();
   });

@@ -938,6 +938,7 @@ export type Database = {
         };
         Returns: Json;
       };
+      list_api_tokens: { Args: Record<PropertyKey, never>; Returns: Json[] };
       organisation_members: {
         Args: Record<PropertyKey, never>;
         Returns: {
