@@ -14,4 +14,3 @@ export type ApiTokenRow = {
   last_used_at: string | null;
   revoked_at: string | null;
 };
-
