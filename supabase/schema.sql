@@ -31,6 +31,16 @@ grant select, update, usage on sequence public.export_shard_failures_id_seq to s
 
 -- ==== tables =====================================================================================
 
+create table private.api_token_rate_windows (
+  token_id uuid not null,
+  window_start timestamp with time zone not null,
+  requests integer not null
+);
+alter table private.api_token_rate_windows add constraint api_token_rate_windows_pkey PRIMARY KEY (token_id);
+alter table private.api_token_rate_windows add constraint api_token_rate_windows_token_id_fkey FOREIGN KEY (token_id) REFERENCES public.api_tokens(id) ON DELETE CASCADE;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table private.api_token_rate_windows to postgres;
+grant delete, insert, select, update on table private.api_token_rate_windows to service_role;
+
 create table private.export_expiries (
   job_id uuid not null,
   started_at timestamp with time zone not null,
@@ -117,6 +127,61 @@ alter table private.share_link_request_windows add constraint share_link_request
 alter table private.share_link_request_windows add constraint share_link_request_windows_pkey PRIMARY KEY (link_id, window_start);
 grant delete, insert, maintain, references, select, trigger, truncate, update on table private.share_link_request_windows to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table private.share_link_request_windows to service_role;
+
+create table public.api_idempotency_keys (
+  organisation_id uuid not null,
+  key text not null,
+  request_hash text not null,
+  job_id uuid,
+  created_at timestamp with time zone not null default now()
+);
+alter table public.api_idempotency_keys add constraint api_idempotency_keys_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.export_jobs(id) ON DELETE CASCADE;
+alter table public.api_idempotency_keys add constraint api_idempotency_keys_key_check CHECK (char_length(key) >= 1 AND char_length(key) <= 255);
+alter table public.api_idempotency_keys add constraint api_idempotency_keys_organisation_id_fkey FOREIGN KEY (organisation_id) REFERENCES public.organisations(id) ON DELETE CASCADE;
+alter table public.api_idempotency_keys add constraint api_idempotency_keys_pkey PRIMARY KEY (organisation_id, key);
+alter table public.api_idempotency_keys add constraint api_idempotency_keys_request_hash_check CHECK (request_hash ~ '^[0-9a-f]{64}$'::text);
+alter table public.api_idempotency_keys enable row level security;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.api_idempotency_keys to postgres;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.api_idempotency_keys to service_role;
+
+create table public.api_tokens (
+  id uuid not null default gen_random_uuid(),
+  organisation_id uuid not null,
+  name text not null,
+  prefix text not null,
+  token_hash text not null,
+  scopes text[] not null,
+  expires_at timestamp with time zone not null,
+  rate_limit_per_minute integer not null default 120,
+  created_by uuid,
+  created_at timestamp with time zone not null default now(),
+  last_used_at timestamp with time zone,
+  revoked_at timestamp with time zone
+);
+alter table public.api_tokens add constraint api_tokens_check CHECK (expires_at > created_at);
+alter table public.api_tokens add constraint api_tokens_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+alter table public.api_tokens add constraint api_tokens_name_check CHECK (char_length(name) >= 1 AND char_length(name) <= 100);
+alter table public.api_tokens add constraint api_tokens_organisation_id_fkey FOREIGN KEY (organisation_id) REFERENCES public.organisations(id) ON DELETE CASCADE;
+alter table public.api_tokens add constraint api_tokens_pkey PRIMARY KEY (id);
+alter table public.api_tokens add constraint api_tokens_prefix_check CHECK (prefix ~ '^baton_pat_[0-9A-Za-z]{6}$'::text);
+alter table public.api_tokens add constraint api_tokens_rate_limit_per_minute_check CHECK (rate_limit_per_minute >= 1 AND rate_limit_per_minute <= 10000);
+alter table public.api_tokens add constraint api_tokens_scopes_check CHECK (cardinality(scopes) >= 1 AND cardinality(scopes) <= 3 AND scopes <@ ARRAY['exports:read'::text, 'exports:write'::text, 'downloads'::text]);
+alter table public.api_tokens add constraint api_tokens_token_hash_check CHECK (token_hash ~ '^[0-9a-f]{64}$'::text);
+alter table public.api_tokens add constraint api_tokens_token_hash_key UNIQUE (token_hash);
+alter table public.api_tokens enable row level security;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.api_tokens to postgres;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.api_tokens to service_role;
+grant select (id) on table public.api_tokens to authenticated;
+grant select (organisation_id) on table public.api_tokens to authenticated;
+grant select (name) on table public.api_tokens to authenticated;
+grant select (prefix) on table public.api_tokens to authenticated;
+grant select (scopes) on table public.api_tokens to authenticated;
+grant select (expires_at) on table public.api_tokens to authenticated;
+grant select (rate_limit_per_minute) on table public.api_tokens to authenticated;
+grant select (created_by) on table public.api_tokens to authenticated;
+grant select (created_at) on table public.api_tokens to authenticated;
+grant select (last_used_at) on table public.api_tokens to authenticated;
+grant select (revoked_at) on table public.api_tokens to authenticated;
 
 create table public.export_events (
   id bigint generated always as identity not null,
@@ -206,8 +271,10 @@ create table public.export_jobs (
   kept_until timestamp with time zone,
   expired_at timestamp with time zone,
   approval text,
-  approval_reason text
+  approval_reason text,
+  api_token_id uuid
 );
+alter table public.export_jobs add constraint export_jobs_api_token_id_fkey FOREIGN KEY (api_token_id) REFERENCES public.api_tokens(id) ON DELETE SET NULL;
 alter table public.export_jobs add constraint export_jobs_approval_check CHECK (approval = ANY (ARRAY['pending'::text, 'approved'::text, 'declined'::text]));
 alter table public.export_jobs add constraint export_jobs_approval_reason_check CHECK (approval_reason IS NULL OR length(approval_reason) >= 1 AND length(approval_reason) <= 500);
 alter table public.export_jobs add constraint export_jobs_attempts_check CHECK (attempts >= 0);
@@ -504,6 +571,8 @@ CREATE INDEX export_list_pending_job_idx ON private.export_list_pending USING bt
 
 CREATE INDEX export_sweep_runs_ran_at_idx ON private.export_sweep_runs USING btree (ran_at);
 
+CREATE INDEX api_tokens_organisation_idx ON public.api_tokens USING btree (organisation_id, created_at DESC);
+
 CREATE INDEX export_events_job_idx ON public.export_events USING btree (job_id, at);
 
 CREATE INDEX export_invocations_change_idx ON public.export_invocations USING btree (job_id, change_xid);
@@ -537,6 +606,12 @@ CREATE INDEX memberships_user_id_idx ON public.memberships USING btree (user_id)
 CREATE INDEX notifications_user_created_idx ON public.notifications USING btree (user_id, created_at DESC);
 
 -- ==== policies ===================================================================================
+
+create policy "Admins can see their organisation's API tokens" on public.api_tokens
+  as permissive for select to authenticated
+  using ((EXISTS ( SELECT 1
+   FROM public.memberships m
+  WHERE ((m.organisation_id = api_tokens.organisation_id) AND (m.user_id = ( SELECT auth.uid() AS uid)) AND (m.role = 'admin'::text)))));
 
 create policy "Members can see events of jobs they can see" on public.export_events
   as permissive for select to authenticated
@@ -1671,6 +1746,24 @@ end
 $function$;
 grant execute on function private.require_org_admin(p_organisation_id uuid, p_action text) to postgres;
 
+CREATE OR REPLACE FUNCTION private.require_organisation_admin(p_organisation_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  if not exists (
+    select 1 from public.memberships m
+    where m.organisation_id = p_organisation_id and m.user_id = (select auth.uid()) and m.role = 'admin'
+  ) then
+    raise exception 'Only admins of this organisation can manage its API tokens. Ask an admin of your organisation.'
+      using errcode = '42501';
+  end if;
+end
+$function$;
+grant execute on function private.require_organisation_admin(p_organisation_id uuid) to postgres;
+
 CREATE OR REPLACE FUNCTION private.schedule_export_cleanup()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -2179,6 +2272,29 @@ $function$;
 grant execute on function public.claim_export_lane(p_job_id uuid, p_lane_no integer, p_lease_seconds integer, p_budget jsonb) to postgres;
 grant execute on function public.claim_export_lane(p_job_id uuid, p_lane_no integer, p_lease_seconds integer, p_budget jsonb) to service_role;
 
+CREATE OR REPLACE FUNCTION public.create_api_token(p_organisation_id uuid, p_name text, p_scopes text[], p_expires_at timestamp with time zone, p_prefix text, p_token_hash text)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_token public.api_tokens;
+begin
+  perform private.require_organisation_admin(p_organisation_id);
+  if p_expires_at <= now() then
+    raise exception 'The expiry must be in the future.' using errcode = 'PT422';
+  end if;
+  insert into public.api_tokens (organisation_id, name, prefix, token_hash, scopes, expires_at, created_by)
+  values (p_organisation_id, p_name, p_prefix, p_token_hash, p_scopes, p_expires_at, (select auth.uid()))
+  returning * into v_token;
+  return to_jsonb(v_token) - 'token_hash';
+end
+$function$;
+grant execute on function public.create_api_token(p_organisation_id uuid, p_name text, p_scopes text[], p_expires_at timestamp with time zone, p_prefix text, p_token_hash text) to authenticated;
+grant execute on function public.create_api_token(p_organisation_id uuid, p_name text, p_scopes text[], p_expires_at timestamp with time zone, p_prefix text, p_token_hash text) to postgres;
+grant execute on function public.create_api_token(p_organisation_id uuid, p_name text, p_scopes text[], p_expires_at timestamp with time zone, p_prefix text, p_token_hash text) to service_role;
+
 CREATE OR REPLACE FUNCTION public.create_export_share_link(p_job_id uuid, p_token_sha256 text, p_lifetime_seconds integer, p_forms text[], p_note text)
  RETURNS uuid
  LANGUAGE plpgsql
@@ -2501,6 +2617,24 @@ $function$;
 grant execute on function public.keep_export(p_job_id uuid, p_until timestamp with time zone) to authenticated;
 grant execute on function public.keep_export(p_job_id uuid, p_until timestamp with time zone) to postgres;
 grant execute on function public.keep_export(p_job_id uuid, p_until timestamp with time zone) to service_role;
+
+CREATE OR REPLACE FUNCTION public.list_api_tokens()
+ RETURNS SETOF jsonb
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+  select to_jsonb(t) - 'token_hash'
+  from public.api_tokens t
+  where exists (
+    select 1 from public.memberships m
+    where m.organisation_id = t.organisation_id and m.user_id = (select auth.uid()) and m.role = 'admin'
+  )
+  order by t.created_at desc
+$function$;
+grant execute on function public.list_api_tokens() to authenticated;
+grant execute on function public.list_api_tokens() to postgres;
+grant execute on function public.list_api_tokens() to service_role;
 
 CREATE OR REPLACE FUNCTION public.organisation_download_log(p_organisation_id uuid)
  RETURNS TABLE(at timestamp with time zone, export_id uuid, export_name text, downloaded_by text, share_link_id uuid, share_link_note text, form text, partial boolean, range_first bigint, range_last bigint, file_bytes bigint, bytes_sent bigint, outcome text)
@@ -2932,6 +3066,27 @@ $function$;
 grant execute on function public.resolve_export_share_link(p_token_sha256 text) to postgres;
 grant execute on function public.resolve_export_share_link(p_token_sha256 text) to service_role;
 
+CREATE OR REPLACE FUNCTION public.revoke_api_token(p_token_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_org uuid;
+begin
+  select t.organisation_id into v_org from public.api_tokens t where t.id = p_token_id;
+  if v_org is null then
+    raise exception 'API token % not found', p_token_id using errcode = 'PT404';
+  end if;
+  perform private.require_organisation_admin(v_org);
+  update public.api_tokens set revoked_at = coalesce(revoked_at, now()) where id = p_token_id;
+end
+$function$;
+grant execute on function public.revoke_api_token(p_token_id uuid) to authenticated;
+grant execute on function public.revoke_api_token(p_token_id uuid) to postgres;
+grant execute on function public.revoke_api_token(p_token_id uuid) to service_role;
+
 CREATE OR REPLACE FUNCTION public.revoke_export_share_link(p_link_id uuid)
  RETURNS void
  LANGUAGE plpgsql
@@ -3132,3 +3287,50 @@ $function$;
 grant execute on function public.update_organisation_settings(p_organisation_id uuid, p_retention_days integer, p_approval_threshold bigint) to authenticated;
 grant execute on function public.update_organisation_settings(p_organisation_id uuid, p_retention_days integer, p_approval_threshold bigint) to postgres;
 grant execute on function public.update_organisation_settings(p_organisation_id uuid, p_retention_days integer, p_approval_threshold bigint) to service_role;
+
+CREATE OR REPLACE FUNCTION public.use_api_token(p_token_hash text)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  v_token public.api_tokens;
+  v_window timestamptz := date_trunc('minute', now());
+  v_requests integer;
+begin
+  select * into v_token from public.api_tokens where token_hash = p_token_hash;
+  if not found then
+    return jsonb_build_object('outcome', 'unknown');
+  end if;
+  if v_token.revoked_at is not null then
+    return jsonb_build_object('outcome', 'revoked', 'name', v_token.name, 'at', v_token.revoked_at);
+  end if;
+  if v_token.expires_at <= now() then
+    return jsonb_build_object('outcome', 'expired', 'name', v_token.name, 'at', v_token.expires_at);
+  end if;
+  insert into private.api_token_rate_windows as w (token_id, window_start, requests)
+  values (v_token.id, v_window, 1)
+  on conflict (token_id) do update
+    set requests = case when w.window_start = excluded.window_start then w.requests + 1 else 1 end,
+        window_start = excluded.window_start
+  returning requests into v_requests;
+  if v_requests > v_token.rate_limit_per_minute then
+    return jsonb_build_object(
+      'outcome', 'limited',
+      'limit', v_token.rate_limit_per_minute,
+      'retry_after_seconds', greatest(1, ceil(extract(epoch from v_window + interval '1 minute' - now())))::int
+    );
+  end if;
+  update public.api_tokens set last_used_at = now() where id = v_token.id;
+  return jsonb_build_object(
+    'outcome', 'ok',
+    'token_id', v_token.id,
+    'organisation_id', v_token.organisation_id,
+    'scopes', to_jsonb(v_token.scopes),
+    'limit', v_token.rate_limit_per_minute,
+    'remaining', v_token.rate_limit_per_minute - v_requests
+  );
+end
+$function$;
+grant execute on function public.use_api_token(p_token_hash text) to postgres;
+grant execute on function public.use_api_token(p_token_hash text) to service_role;

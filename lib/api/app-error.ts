@@ -16,7 +16,7 @@ const appErrorStatus = {
   unsupported_media_type: 415,
   unprocessable: 422,
   range_not_satisfiable: 416,
-  /** Too many requests in a window; `details.retryAfterSeconds` becomes the Retry-After header. */
+  /** Too many requests in a window (a share link's, an API token's); `details.retryAfterSeconds` becomes the Retry-After header. */
   too_many_requests: 429,
   /** A service we depend on answered with data that fails verification (e.g. a damaged shard object). */
   upstream_damaged: 502,
@@ -24,6 +24,10 @@ const appErrorStatus = {
 } as const;
 
 export type AppErrorCode = keyof typeof appErrorStatus;
+
+export function appErrorHttpStatus(code: AppErrorCode): number {
+  return appErrorStatus[code];
+}
 
 export class AppError extends Error {
   constructor(

@@ -15,8 +15,8 @@ export type DownloadRecord = BodyEnd & {
 };
 
 /**
- * Puts a download on the export's activity timeline and in the organisation's download log: by whom or
- * through which link, which form, which range, how many bytes went out, whether it completed. Best
+ * Puts a download on the export's activity timeline and in the organisation's download log: by whom, through
+ * which link or with which API token, which form, which range, how many bytes went out, whether it completed. Best
  * effort, after the response ended: the file matters more than its log line, so a failure here is
  * logged, never thrown.
  */
@@ -34,6 +34,7 @@ export async function recordExportDownload(admin: TypedSupabaseClient, download:
       bytes: download.bytes,
       outcome: download.outcome,
       ...(downloader.kind === 'share_link' ? { note: downloader.note } : {}),
+      ...(downloader.kind === 'api_token' ? { apiTokenId: downloader.tokenId } : {}),
     },
   });
   if (error) console.warn(`[exports] could not record the download of ${download.jobId}: ${error.message}`);

@@ -112,11 +112,48 @@ export async function retryExport(
   // Verifying and re-running are an operator's, not a viewer's: refused before the state is looked at
   // and before storage is read.
   const job = await getOperableExportOrThrow(deps.user.supabase, jobId);
+  const plan = await planRetry({ reader: deps.user.supabase, ...deps }, job, input);
+  if (input.dryRun) return { plan, job };
+
+  // As the user: the database checks their role again before it queues the re-run. One reason per shard:
+  // each shard's attempt history keeps why *it* was re-run.
+  const { data, error } = await deps.user.supabase
+    .rpc('rerun_export', {
+      p_job_id: jobId,
+      p_shard_nos: plan.shards.map((s) => s.shardNo),
+      p_reasons: plan.shards.map((s) => s.reason),
+    })
+    .single<ExportJob>();
+  if (error) throw rpcError(error, `Queuing the re-run of export ${jobId}`);
+  await kickRerunLanes(deps.admin, data);
+  return { plan, job: data };
+}
+
+/** Starts a worker for every lane the re-run queued. */
+export async function kickRerunLanes(admin: TypedSupabaseClient, job: ExportJob): Promise<void> {
+  await kickExportLanes(
+    admin,
+    job.id,
+    job.lanes.filter((lane) => lane.status === 'queued').map((lane) => lane.lane),
+  );
+}
+
+/**
+ * What "Retry missing" would re-run for a job the caller may change, read through `reader` (the user's
+ * RLS client, or the service client after the API checked the job's organisation). Refuses a job that is
+ * still running, and a plan with nothing in it.
+ */
+export async function planRetry(
+  deps: { reader: TypedSupabaseClient } & ShardStorage,
+  job: ExportJob,
+  input: Pick<z.output<typeof retryExportInput>, 'shardNos' | 'verify'>,
+): Promise<RetryPlan> {
+  const jobId = job.id;
   if (job.status === 'queued' || job.status === 'running' || job.status === 'retrying') {
     throw new AppError('conflict', `This export is still ${job.status}. Cancel it or wait for it to end, then retry.`);
   }
 
-  const { shards } = await listShards(deps.user.supabase, jobId);
+  const { shards } = await listShards(deps.reader, jobId);
   const byNo = new Map(shards.map((s) => [s.shard_no, s]));
   const unknown = input.shardNos.filter((n) => !byNo.has(n));
   if (unknown.length > 0) {
@@ -153,7 +190,7 @@ export async function retryExport(
     rows: planned.reduce((sum, [n]) => sum + byNo.get(n)!.rows, 0),
     tail: !job.tail_complete,
     tailRowsEstimate: job.tail_complete ? 0 : Math.max(0, job.estimated_rows - job.rows_written),
-    tailLanes: job.tail_complete ? [] : await tailLanes(deps.user.supabase, jobId, job.page_size),
+    tailLanes: job.tail_complete ? [] : await tailLanes(deps.reader, jobId, job.page_size),
   };
   if (plan.shards.length === 0 && !plan.tail) {
     throw new AppError(
@@ -161,22 +198,5 @@ export async function retryExport(
       `Nothing to re-run: all ${shards.length} shards check out and the export is complete.`,
     );
   }
-  if (input.dryRun) return { plan, job };
-
-  // As the user: the database checks their role again before it queues the re-run. One reason per shard:
-  // each shard's attempt history keeps why *it* was re-run.
-  const { data, error } = await deps.user.supabase
-    .rpc('rerun_export', {
-      p_job_id: jobId,
-      p_shard_nos: plan.shards.map((s) => s.shardNo),
-      p_reasons: plan.shards.map((s) => s.reason),
-    })
-    .single<ExportJob>();
-  if (error) throw rpcError(error, `Queuing the re-run of export ${jobId}`);
-  await kickExportLanes(
-    deps.admin,
-    jobId,
-    data.lanes.filter((lane) => lane.status === 'queued').map((lane) => lane.lane),
-  );
-  return { plan, job: data };
+  return plan;
 }

@@ -8,6 +8,7 @@ import { getSourceOrThrow } from '@/lib/sources/get-source-or-throw';
 import { MAX_LANES } from '@/lib/sources/lane-count';
 import { planLanes } from '@/lib/sources/plan-lanes';
 import { getSourceSchema } from '@/lib/sources/source-schema';
+import type { ExportSource } from '@/lib/sources/types';
 import type { TypesenseAccess } from '@/lib/typesense/client';
 import { MAX_USER_FILTER_LENGTH } from '@/supabase/functions/_shared/export-filter.ts';
 import { kickExportLanes } from './kick-export-worker';
@@ -61,6 +62,25 @@ export async function startExport(deps: StartExportDeps, rawInput: StartExportIn
   const source = await getSourceOrThrow(deps.user.supabase, input.sourceId);
   // Viewers see and download only; the job insert is checked again by the database (requested_by's role).
   await assertExportOperator(deps.user.supabase, source.organisation_id);
+  return createExportJob(deps, source, input, { requested_by: deps.user.userId });
+}
+
+/**
+ * Who a job is started for: a person (whose role the database checks again on insert) or an API token
+ * of the source's organisation (its scope was checked by the API).
+ */
+export type ExportRequester = { requested_by: string } | { api_token_id: string };
+
+/**
+ * The part of starting an export after the caller was authorised for `source`: checks the fields against
+ * the collection, plans the lanes, inserts the job and kicks its lanes.
+ */
+export async function createExportJob(
+  deps: Pick<StartExportDeps, 'admin' | 'typesense'>,
+  source: ExportSource,
+  input: z.output<typeof startExportInput>,
+  requester: ExportRequester,
+): Promise<ExportJob> {
   const schema = await getSourceSchema(deps.typesense, source);
 
   const known = new Set(schema.fields.map((f) => f.name));
@@ -92,7 +112,7 @@ export async function startExport(deps: StartExportDeps, rawInput: StartExportIn
     .insert({
       organisation_id: source.organisation_id,
       source_id: source.id,
-      requested_by: deps.user.userId,
+      ...requester,
       collection: source.collection,
       key_field: source.key_field,
       mandatory_filter: source.mandatory_filter,

@@ -25,6 +25,9 @@ export const queryKeys = {
     settings: (id: string) => [...queryKeys.organisations.all, 'settings', id] as const,
     storage: (id: string) => [...queryKeys.organisations.all, 'storage', id] as const,
   },
+  apiTokens: {
+    list: () => ['api-tokens', 'list'] as const,
+  },
   notifications: {
     all: ['notifications'] as const,
     list: (userId: string) => [...queryKeys.notifications.all, 'list', userId] as const,

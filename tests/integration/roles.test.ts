@@ -488,20 +488,23 @@ describe('a viewer going straight to the database (PostgREST, as supabase-js)', 
        where n.nspname = 'public' order by 1`,
     );
     // Reads, the role check itself, the changes that check the role inside (cancel, rename, re-run, share
-    // and revoke a link), and system health, the download log and the admins' retention and approval
-    // functions, which check it too (README, roles).
+    // and revoke a link), and system health, the download log, the admins' retention and approval
+    // functions and the API token functions, which check it too (README, roles).
     expect(rows.filter((r) => r.callable).map((r) => r.name)).toEqual([
       'assert_export_operator',
       'cancel_export',
+      'create_api_token',
       'create_export_share_link',
       'decide_export_approval',
       'export_change_horizon',
       'keep_export',
+      'list_api_tokens',
       'organisation_download_log',
       'organisation_members',
       'organisation_storage_use',
       'rename_export',
       'rerun_export',
+      'revoke_api_token',
       'revoke_export_share_link',
       'system_health',
       'update_organisation_settings',

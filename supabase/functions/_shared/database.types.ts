@@ -6,6 +6,95 @@ export type Json = string | number | boolean | null | { [key: string]: Json | un
 export type Database = {
   public: {
     Tables: {
+      api_idempotency_keys: {
+        Row: {
+          created_at: string;
+          job_id: string | null;
+          key: string;
+          organisation_id: string;
+          request_hash: string;
+        };
+        Insert: {
+          created_at?: string;
+          job_id?: string | null;
+          key: string;
+          organisation_id: string;
+          request_hash: string;
+        };
+        Update: {
+          created_at?: string;
+          job_id?: string | null;
+          key?: string;
+          organisation_id?: string;
+          request_hash?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: 'api_idempotency_keys_job_id_fkey';
+            columns: ['job_id'];
+            referencedRelation: 'export_jobs';
+            referencedColumns: ['id'];
+          },
+          {
+            foreignKeyName: 'api_idempotency_keys_organisation_id_fkey';
+            columns: ['organisation_id'];
+            referencedRelation: 'organisations';
+            referencedColumns: ['id'];
+          },
+        ];
+      };
+      api_tokens: {
+        Row: {
+          created_at: string;
+          created_by: string | null;
+          expires_at: string;
+          id: string;
+          last_used_at: string | null;
+          name: string;
+          organisation_id: string;
+          prefix: string;
+          rate_limit_per_minute: number;
+          revoked_at: string | null;
+          scopes: string[];
+          token_hash: string;
+        };
+        Insert: {
+          created_at?: string;
+          created_by?: string | null;
+          expires_at: string;
+          id?: string;
+          last_used_at?: string | null;
+          name: string;
+          organisation_id: string;
+          prefix: string;
+          rate_limit_per_minute?: number;
+          revoked_at?: string | null;
+          scopes: string[];
+          token_hash: string;
+        };
+        Update: {
+          created_at?: string;
+          created_by?: string | null;
+          expires_at?: string;
+          id?: string;
+          last_used_at?: string | null;
+          name?: string;
+          organisation_id?: string;
+          prefix?: string;
+          rate_limit_per_minute?: number;
+          revoked_at?: string | null;
+          scopes?: string[];
+          token_hash?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: 'api_tokens_organisation_id_fkey';
+            columns: ['organisation_id'];
+            referencedRelation: 'organisations';
+            referencedColumns: ['id'];
+          },
+        ];
+      };
       export_events: {
         Row: {
           actor: string | null;
@@ -115,6 +204,7 @@ export type Database = {
       };
       export_jobs: {
         Row: {
+          api_token_id: string | null;
           approval: string | null;
           approval_reason: string | null;
           attempts: number;
@@ -158,6 +248,7 @@ export type Database = {
           updated_at: string;
         };
         Insert: {
+          api_token_id?: string | null;
           approval?: string | null;
           approval_reason?: string | null;
           attempts?: number;
@@ -201,6 +292,7 @@ export type Database = {
           updated_at?: string;
         };
         Update: {
+          api_token_id?: string | null;
           approval?: string | null;
           approval_reason?: string | null;
           attempts?: number;
@@ -244,6 +336,12 @@ export type Database = {
           updated_at?: string;
         };
         Relationships: [
+          {
+            foreignKeyName: 'export_jobs_api_token_id_fkey';
+            columns: ['api_token_id'];
+            referencedRelation: 'api_tokens';
+            referencedColumns: ['id'];
+          },
           {
             foreignKeyName: 'export_jobs_organisation_id_fkey';
             columns: ['organisation_id'];
@@ -800,6 +898,7 @@ export type Database = {
       cancel_export: {
         Args: { p_job_id: string };
         Returns: {
+          api_token_id: string | null;
           approval: string | null;
           approval_reason: string | null;
           attempts: number;
@@ -858,6 +957,17 @@ export type Database = {
         };
         Returns: Json;
       };
+      create_api_token: {
+        Args: {
+          p_expires_at: string;
+          p_name: string;
+          p_organisation_id: string;
+          p_prefix: string;
+          p_scopes: string[];
+          p_token_hash: string;
+        };
+        Returns: Json;
+      };
       create_export_share_link: {
         Args: {
           p_forms: string[];
@@ -871,6 +981,7 @@ export type Database = {
       decide_export_approval: {
         Args: { p_approve: boolean; p_job_id: string; p_reason?: string };
         Returns: {
+          api_token_id: string | null;
           approval: string | null;
           approval_reason: string | null;
           attempts: number;
@@ -985,6 +1096,7 @@ export type Database = {
       keep_export: {
         Args: { p_job_id: string; p_until?: string };
         Returns: {
+          api_token_id: string | null;
           approval: string | null;
           approval_reason: string | null;
           attempts: number;
@@ -1034,6 +1146,7 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      list_api_tokens: { Args: Record<PropertyKey, never>; Returns: Json[] };
       organisation_download_log: {
         Args: { p_organisation_id: string };
         Returns: {
@@ -1128,6 +1241,7 @@ export type Database = {
       rename_export: {
         Args: { p_job_id: string; p_name: string };
         Returns: {
+          api_token_id: string | null;
           approval: string | null;
           approval_reason: string | null;
           attempts: number;
@@ -1180,6 +1294,7 @@ export type Database = {
       request_export_cancel: {
         Args: { p_job_id: string };
         Returns: {
+          api_token_id: string | null;
           approval: string | null;
           approval_reason: string | null;
           attempts: number;
@@ -1232,6 +1347,7 @@ export type Database = {
       request_export_rerun: {
         Args: { p_job_id: string; p_reasons: string[]; p_shard_nos: number[] };
         Returns: {
+          api_token_id: string | null;
           approval: string | null;
           approval_reason: string | null;
           attempts: number;
@@ -1284,6 +1400,7 @@ export type Database = {
       rerun_export: {
         Args: { p_job_id: string; p_reasons: string[]; p_shard_nos: number[] };
         Returns: {
+          api_token_id: string | null;
           approval: string | null;
           approval_reason: string | null;
           attempts: number;
@@ -1344,6 +1461,7 @@ export type Database = {
           token_sha256: string;
         }[];
       };
+      revoke_api_token: { Args: { p_token_id: string }; Returns: undefined };
       revoke_export_share_link: {
         Args: { p_link_id: string };
         Returns: undefined;
@@ -1384,6 +1502,7 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      use_api_token: { Args: { p_token_hash: string }; Returns: Json };
     };
     Enums: {
       [_ in never]: never;
