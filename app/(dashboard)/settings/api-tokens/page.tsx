@@ -4,6 +4,7 @@ import { ApiTokensView } from '@/components/api-tokens/api-tokens-view';
 import { listApiTokens } from '@/lib/api-tokens/list-api-tokens';
 import { currentMemberships } from '@/lib/auth/current-memberships';
 import { requireCurrentUser } from '@/lib/auth/current-user';
+import { administeredOrganisation } from '@/lib/retention/administered-organisation';
 import { createClient } from '@/lib/supabase/server';
 
 export const metadata: Metadata = { title: 'API tokens — Baton' };
@@ -14,8 +15,8 @@ export const metadata: Metadata = { title: 'API tokens — Baton' };
  */
 export default async function ApiTokensPage() {
   const user = await requireCurrentUser('/settings/api-tokens');
-  const adminOf = (await currentMemberships(user.userId)).find((m) => m.role === 'admin');
-  if (!adminOf) {
+  const organisationId = administeredOrganisation(await currentMemberships(user.userId));
+  if (!organisationId) {
     return (
       <div className="mx-auto flex max-w-lg flex-col gap-3 py-16 text-center">
         <h1 className="text-2xl font-semibold">API tokens</h1>
@@ -31,8 +32,8 @@ export default async function ApiTokensPage() {
   const tokens = await listApiTokens(await createClient());
   return (
     <ApiTokensView
-      organisationId={adminOf.organisation_id}
-      initial={tokens.filter((t) => t.organisation_id === adminOf.organisation_id)}
+      organisationId={organisationId}
+      initial={tokens.filter((t) => t.organisation_id === organisationId)}
     />
   );
 }
