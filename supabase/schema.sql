@@ -31,8 +31,6 @@ grant select, update, usage on sequence public.export_shard_failures_id_seq to s
 
 create sequence public.webhook_attempts_id_seq as bigint start 1 increment 1 minvalue 1 maxvalue 9223372036854775807 cache 1;
 -- identity of public.webhook_attempts.id
-grant select, update, usage on sequence public.webhook_attempts_id_seq to anon;
-grant select, update, usage on sequence public.webhook_attempts_id_seq to authenticated;
 grant select, update, usage on sequence public.webhook_attempts_id_seq to postgres;
 grant select, update, usage on sequence public.webhook_attempts_id_seq to service_role;
 
@@ -454,8 +452,7 @@ alter table public.webhook_attempts add constraint webhook_attempts_organisation
 alter table public.webhook_attempts add constraint webhook_attempts_pkey PRIMARY KEY (id);
 alter table public.webhook_attempts add constraint webhook_attempts_response_excerpt_check CHECK (length(response_excerpt) <= 1000);
 alter table public.webhook_attempts enable row level security;
-grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_attempts to anon;
-grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_attempts to authenticated;
+grant select on table public.webhook_attempts to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_attempts to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_attempts to service_role;
 
@@ -480,8 +477,7 @@ alter table public.webhook_deliveries add constraint webhook_deliveries_pending_
 alter table public.webhook_deliveries add constraint webhook_deliveries_pkey PRIMARY KEY (id);
 alter table public.webhook_deliveries add constraint webhook_deliveries_status_check CHECK (status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text]));
 alter table public.webhook_deliveries enable row level security;
-grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_deliveries to anon;
-grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_deliveries to authenticated;
+grant select on table public.webhook_deliveries to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_deliveries to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_deliveries to service_role;
 
@@ -507,11 +503,10 @@ alter table public.webhook_endpoints add constraint webhook_endpoints_pkey PRIMA
 alter table public.webhook_endpoints add constraint webhook_endpoints_secret_check CHECK (secret ~ '^whsec_[A-Za-z0-9+/]{32}$'::text);
 alter table public.webhook_endpoints add constraint webhook_endpoints_url_check CHECK (url ~ '^https?://'::text AND length(url) <= 2048);
 alter table public.webhook_endpoints enable row level security;
-grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_endpoints to anon;
-grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_endpoints to authenticated;
+grant delete on table public.webhook_endpoints to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_endpoints to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_endpoints to service_role;
-grant select (id) on table public.webhook_endpoints to authenticated;
+grant insert, select (id) on table public.webhook_endpoints to authenticated;
 grant insert, select (organisation_id) on table public.webhook_endpoints to authenticated;
 grant insert, select, update (url) on table public.webhook_endpoints to authenticated;
 grant insert, select, update (events) on table public.webhook_endpoints to authenticated;
@@ -532,8 +527,7 @@ alter table public.webhook_event_types add constraint webhook_event_types_event_
 alter table public.webhook_event_types add constraint webhook_event_types_job_status_key UNIQUE (job_status);
 alter table public.webhook_event_types add constraint webhook_event_types_pkey PRIMARY KEY (event_type);
 alter table public.webhook_event_types enable row level security;
-grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_event_types to anon;
-grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_event_types to authenticated;
+grant select on table public.webhook_event_types to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_event_types to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_event_types to service_role;
 comment on table public.webhook_event_types is 'Which job status emits which webhook event. A status that should emit one is a row here.';
@@ -552,8 +546,7 @@ alter table public.webhook_messages add constraint webhook_messages_one_per_run_
 alter table public.webhook_messages add constraint webhook_messages_organisation_id_fkey FOREIGN KEY (organisation_id) REFERENCES public.organisations(id) ON DELETE CASCADE;
 alter table public.webhook_messages add constraint webhook_messages_pkey PRIMARY KEY (id);
 alter table public.webhook_messages enable row level security;
-grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_messages to anon;
-grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_messages to authenticated;
+grant select on table public.webhook_messages to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_messages to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_messages to service_role;
 
@@ -2689,7 +2682,7 @@ $function$;
 grant execute on function public.record_export_shard_problem(p_job_id uuid, p_shard_no integer, p_attempt integer, p_kind text, p_problem text) to postgres;
 grant execute on function public.record_export_shard_problem(p_job_id uuid, p_shard_no integer, p_attempt integer, p_kind text, p_problem text) to service_role;
 
-CREATE OR REPLACE FUNCTION public.record_webhook_attempt(p_delivery_id uuid, p_attempt integer, p_started_at timestamp with time zone, p_response_status integer, p_latency_ms integer, p_response_excerpt text, p_error text, p_succeeded boolean, p_next_attempt_at timestamp with time zone, p_disable_after_ms bigint)
+CREATE OR REPLACE FUNCTION public.record_webhook_attempt(p_delivery_id uuid, p_attempt integer, p_started_at timestamp with time zone, p_latency_ms integer, p_succeeded boolean, p_disable_after_ms bigint, p_response_status integer DEFAULT NULL::integer, p_response_excerpt text DEFAULT NULL::text, p_error text DEFAULT NULL::text, p_next_attempt_at timestamp with time zone DEFAULT NULL::timestamp with time zone)
  RETURNS void
  LANGUAGE plpgsql
  SET search_path TO ''
@@ -2745,8 +2738,8 @@ begin
   end if;
 end
 $function$;
-grant execute on function public.record_webhook_attempt(p_delivery_id uuid, p_attempt integer, p_started_at timestamp with time zone, p_response_status integer, p_latency_ms integer, p_response_excerpt text, p_error text, p_succeeded boolean, p_next_attempt_at timestamp with time zone, p_disable_after_ms bigint) to postgres;
-grant execute on function public.record_webhook_attempt(p_delivery_id uuid, p_attempt integer, p_started_at timestamp with time zone, p_response_status integer, p_latency_ms integer, p_response_excerpt text, p_error text, p_succeeded boolean, p_next_attempt_at timestamp with time zone, p_disable_after_ms bigint) to service_role;
+grant execute on function public.record_webhook_attempt(p_delivery_id uuid, p_attempt integer, p_started_at timestamp with time zone, p_latency_ms integer, p_succeeded boolean, p_disable_after_ms bigint, p_response_status integer, p_response_excerpt text, p_error text, p_next_attempt_at timestamp with time zone) to postgres;
+grant execute on function public.record_webhook_attempt(p_delivery_id uuid, p_attempt integer, p_started_at timestamp with time zone, p_latency_ms integer, p_succeeded boolean, p_disable_after_ms bigint, p_response_status integer, p_response_excerpt text, p_error text, p_next_attempt_at timestamp with time zone) to service_role;
 
 CREATE OR REPLACE FUNCTION public.register_export_heir(p_job_id uuid, p_lane_no integer, p_predecessor uuid)
  RETURNS jsonb

@@ -56,7 +56,6 @@ insert into public.webhook_event_types (event_type, job_status) values
 alter table public.webhook_event_types enable row level security;
 create policy "Signed-in users can read the webhook event types" on public.webhook_event_types
   for select to authenticated using (true);
-grant select on public.webhook_event_types to authenticated;
 
 -- ---- Endpoints ---------------------------------------------------------------------------------------
 
@@ -196,11 +195,16 @@ create policy "Admins can see their organisation's webhook deliveries" on public
 create policy "Admins can see their organisation's webhook attempts" on public.webhook_attempts
   for select to authenticated using ((select private.is_org_admin(organisation_id)));
 
--- The secret is written once and never read back by a user; re-enabling clears the failure streak.
+-- The project's default privileges give every new table to anon and authenticated: take them back,
+-- then grant what the policies above are for. The secret is written once and never read back by a user.
+revoke all on public.webhook_event_types, public.webhook_endpoints, public.webhook_messages,
+  public.webhook_deliveries, public.webhook_attempts from anon, authenticated;
+revoke all on sequence public.webhook_attempts_id_seq from anon, authenticated;
+grant select on public.webhook_event_types to authenticated;
 grant select (id, organisation_id, url, events, enabled, disabled_at, disabled_reason, failing_since,
               last_success_at, created_by, created_at)
   on public.webhook_endpoints to authenticated;
-grant insert (organisation_id, url, events, secret, created_by) on public.webhook_endpoints to authenticated;
+grant insert (id, organisation_id, url, events, secret, created_by) on public.webhook_endpoints to authenticated;
 grant update (url, events, enabled, disabled_at, disabled_reason, failing_since) on public.webhook_endpoints
   to authenticated;
 grant delete on public.webhook_endpoints to authenticated;
@@ -378,13 +382,14 @@ create function public.record_webhook_attempt(
   p_delivery_id uuid,
   p_attempt int,
   p_started_at timestamptz,
-  p_response_status int,
   p_latency_ms int,
-  p_response_excerpt text,
-  p_error text,
   p_succeeded boolean,
-  p_next_attempt_at timestamptz,
-  p_disable_after_ms bigint
+  p_disable_after_ms bigint,
+  -- Null when there was none: no answer, no excerpt, no error, no further attempt.
+  p_response_status int default null,
+  p_response_excerpt text default null,
+  p_error text default null,
+  p_next_attempt_at timestamptz default null
 )
 returns void
 language plpgsql
@@ -443,11 +448,11 @@ end
 $$;
 
 revoke execute on function public.claim_webhook_deliveries(int, int) from public, anon, authenticated;
-revoke execute on function public.record_webhook_attempt(uuid, int, timestamptz, int, int, text, text, boolean,
-  timestamptz, bigint) from public, anon, authenticated;
+revoke execute on function public.record_webhook_attempt(uuid, int, timestamptz, int, boolean, bigint, int,
+  text, text, timestamptz) from public, anon, authenticated;
 grant execute on function public.claim_webhook_deliveries(int, int) to service_role;
-grant execute on function public.record_webhook_attempt(uuid, int, timestamptz, int, int, text, text, boolean,
-  timestamptz, bigint) to service_role;
+grant execute on function public.record_webhook_attempt(uuid, int, timestamptz, int, boolean, bigint, int,
+  text, text, timestamptz) to service_role;
 
 -- "Send again" from the dashboard: the same message (same webhook-id) to the same endpoint, now, with a
 -- fresh retry window. Admins of the delivery's organisation only.

@@ -1148,11 +1148,11 @@ export type Database = {
           p_attempt: number;
           p_delivery_id: string;
           p_disable_after_ms: number;
-          p_error: string;
+          p_error?: string;
           p_latency_ms: number;
-          p_next_attempt_at: string;
-          p_response_excerpt: string;
-          p_response_status: number;
+          p_next_attempt_at?: string;
+          p_response_excerpt?: string;
+          p_response_status?: number;
           p_started_at: string;
           p_succeeded: boolean;
         };
