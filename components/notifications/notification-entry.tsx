@@ -1,6 +1,6 @@
 'use client';
 
-import { CheckCircle2Icon, CircleSlashIcon, XCircleIcon } from 'lucide-react';
+import { CheckCircle2Icon, CircleSlashIcon, UnplugIcon, XCircleIcon } from 'lucide-react';
 import Link from 'next/link';
 import { RelativeTime } from '@/components/ui/relative-time';
 import type { Notification } from '@/lib/exports/types';
@@ -12,12 +12,14 @@ const kindIcon = {
   export_completed: <CheckCircle2Icon className="text-state-done-ink size-4 shrink-0" aria-hidden />,
   export_failed: <XCircleIcon className="text-state-failed-ink size-4 shrink-0" aria-hidden />,
   export_cancelled: <CircleSlashIcon className="text-state-cancelled-ink size-4 shrink-0" aria-hidden />,
+  webhook_disabled: <UnplugIcon className="text-state-failed-ink size-4 shrink-0" aria-hidden />,
 } satisfies Record<Notification['kind'], React.ReactNode>;
 
 const kindLabel = {
   export_completed: 'Completed',
   export_failed: 'Failed',
   export_cancelled: 'Cancelled',
+  webhook_disabled: 'Webhook disabled',
 } satisfies Record<Notification['kind'], string>;
 
 /** The bell's folds are smaller, with a focus ring that shows on the popover's white. */
@@ -45,7 +47,7 @@ export function NotificationEntry({
   return (
     <li className={cn('flex flex-col', highlighted && 'bg-blue-50/60')}>
       <Link
-        href={`/exports/${group.jobId}`}
+        href={group.href}
         onClick={onOpen}
         className="flex gap-3 px-4 pt-3 pb-1 text-sm hover:bg-neutral-50 focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-blue-600"
       >

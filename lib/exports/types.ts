@@ -132,9 +132,12 @@ export type Notification = {
   id: string;
   user_id: string;
   organisation_id: string;
-  job_id: string;
+  /** The export it is about; null for a notification about a webhook endpoint. */
+  job_id: string | null;
+  /** The webhook endpoint a `webhook_disabled` notification is about. */
+  webhook_endpoint_id: string | null;
   run_no: number;
-  kind: 'export_completed' | 'export_failed' | 'export_cancelled';
+  kind: 'export_completed' | 'export_failed' | 'export_cancelled' | 'webhook_disabled';
   title: string;
   /** The outcome's numbers; for a failure, its raw error (the details support reads). */
   body: string;
