@@ -481,12 +481,22 @@ grant select on table public.webhook_deliveries to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_deliveries to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_deliveries to service_role;
 
+create table public.webhook_endpoint_secrets (
+  endpoint_id uuid not null,
+  secret text not null
+);
+alter table public.webhook_endpoint_secrets add constraint webhook_endpoint_secrets_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES public.webhook_endpoints(id) ON DELETE CASCADE;
+alter table public.webhook_endpoint_secrets add constraint webhook_endpoint_secrets_pkey PRIMARY KEY (endpoint_id);
+alter table public.webhook_endpoint_secrets add constraint webhook_endpoint_secrets_secret_check CHECK (secret ~ '^whsec_[A-Za-z0-9+/]{32}$'::text);
+alter table public.webhook_endpoint_secrets enable row level security;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_endpoint_secrets to postgres;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_endpoint_secrets to service_role;
+
 create table public.webhook_endpoints (
   id uuid not null default gen_random_uuid(),
   organisation_id uuid not null,
   url text not null,
   events text[] not null,
-  secret text not null,
   enabled boolean not null default true,
   disabled_at timestamp with time zone,
   disabled_reason text,
@@ -500,24 +510,17 @@ alter table public.webhook_endpoints add constraint webhook_endpoints_disabled_h
 alter table public.webhook_endpoints add constraint webhook_endpoints_events_check CHECK (cardinality(events) >= 1 AND cardinality(events) <= 20);
 alter table public.webhook_endpoints add constraint webhook_endpoints_organisation_id_fkey FOREIGN KEY (organisation_id) REFERENCES public.organisations(id) ON DELETE CASCADE;
 alter table public.webhook_endpoints add constraint webhook_endpoints_pkey PRIMARY KEY (id);
-alter table public.webhook_endpoints add constraint webhook_endpoints_secret_check CHECK (secret ~ '^whsec_[A-Za-z0-9+/]{32}$'::text);
 alter table public.webhook_endpoints add constraint webhook_endpoints_url_check CHECK (url ~ '^https?://'::text AND length(url) <= 2048);
 alter table public.webhook_endpoints enable row level security;
-grant delete on table public.webhook_endpoints to authenticated;
+grant delete, select on table public.webhook_endpoints to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_endpoints to postgres;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_endpoints to service_role;
-grant insert, select (id) on table public.webhook_endpoints to authenticated;
-grant insert, select (organisation_id) on table public.webhook_endpoints to authenticated;
-grant insert, select, update (url) on table public.webhook_endpoints to authenticated;
-grant insert, select, update (events) on table public.webhook_endpoints to authenticated;
-grant insert (secret) on table public.webhook_endpoints to authenticated;
-grant select, update (enabled) on table public.webhook_endpoints to authenticated;
-grant select, update (disabled_at) on table public.webhook_endpoints to authenticated;
-grant select, update (disabled_reason) on table public.webhook_endpoints to authenticated;
-grant select, update (failing_since) on table public.webhook_endpoints to authenticated;
-grant select (last_success_at) on table public.webhook_endpoints to authenticated;
-grant insert, select (created_by) on table public.webhook_endpoints to authenticated;
-grant select (created_at) on table public.webhook_endpoints to authenticated;
+grant update (url) on table public.webhook_endpoints to authenticated;
+grant update (events) on table public.webhook_endpoints to authenticated;
+grant update (enabled) on table public.webhook_endpoints to authenticated;
+grant update (disabled_at) on table public.webhook_endpoints to authenticated;
+grant update (disabled_reason) on table public.webhook_endpoints to authenticated;
+grant update (failing_since) on table public.webhook_endpoints to authenticated;
 
 create table public.webhook_event_types (
   event_type text not null,
@@ -669,10 +672,6 @@ create policy "Admins can change their organisation's webhook endpoints" on publ
 create policy "Admins can delete their organisation's webhook endpoints" on public.webhook_endpoints
   as permissive for delete to authenticated
   using (( SELECT private.is_org_admin(webhook_endpoints.organisation_id) AS is_org_admin));
-
-create policy "Admins can register webhook endpoints for their organisation" on public.webhook_endpoints
-  as permissive for insert to authenticated
-  with check ((( SELECT private.is_org_admin(webhook_endpoints.organisation_id) AS is_org_admin) AND (created_by = ( SELECT auth.uid() AS uid))));
 
 create policy "Admins can see their organisation's webhook endpoints" on public.webhook_endpoints
   as permissive for select to authenticated
@@ -2274,9 +2273,9 @@ AS $function$
   set attempts = d.attempts + 1,
       last_attempt_at = now(),
       next_attempt_at = now() + p_lease_ms * interval '1 millisecond'
-  from due, public.webhook_messages m, public.webhook_endpoints e
-  where d.id = due.id and m.id = d.message_id and e.id = d.endpoint_id
-  returning d.id, d.attempts, d.retry_window_from, m.id, m.event_type, m.body, e.id, e.url, e.secret
+  from due, public.webhook_messages m, public.webhook_endpoints e, public.webhook_endpoint_secrets k
+  where d.id = due.id and m.id = d.message_id and e.id = d.endpoint_id and k.endpoint_id = e.id
+  returning d.id, d.attempts, d.retry_window_from, m.id, m.event_type, m.body, e.id, e.url, k.secret
 $function$;
 grant execute on function public.claim_webhook_deliveries(p_limit integer, p_lease_ms integer) to postgres;
 grant execute on function public.claim_webhook_deliveries(p_limit integer, p_lease_ms integer) to service_role;
@@ -2768,6 +2767,29 @@ $function$;
 grant execute on function public.register_export_heir(p_job_id uuid, p_lane_no integer, p_predecessor uuid) to postgres;
 grant execute on function public.register_export_heir(p_job_id uuid, p_lane_no integer, p_predecessor uuid) to service_role;
 
+CREATE OR REPLACE FUNCTION public.register_webhook_endpoint(p_organisation_id uuid, p_url text, p_events text[], p_secret text)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_id uuid;
+begin
+  if not private.is_org_admin(p_organisation_id) then
+    raise exception 'Only admins of the organisation can register webhook endpoints.' using errcode = '42501';
+  end if;
+  insert into public.webhook_endpoints (organisation_id, url, events, created_by)
+  values (p_organisation_id, p_url, p_events, (select auth.uid()))
+  returning id into v_id;
+  insert into public.webhook_endpoint_secrets (endpoint_id, secret) values (v_id, p_secret);
+  return v_id;
+end
+$function$;
+grant execute on function public.register_webhook_endpoint(p_organisation_id uuid, p_url text, p_events text[], p_secret text) to authenticated;
+grant execute on function public.register_webhook_endpoint(p_organisation_id uuid, p_url text, p_events text[], p_secret text) to postgres;
+grant execute on function public.register_webhook_endpoint(p_organisation_id uuid, p_url text, p_events text[], p_secret text) to service_role;
+
 CREATE OR REPLACE FUNCTION public.rename_export(p_job_id uuid, p_name text)
  RETURNS public.export_jobs
  LANGUAGE plpgsql
@@ -3029,3 +3051,22 @@ AS $function$
 $function$;
 grant execute on function public.unreferenced_export_objects(p_job_id uuid, p_keys text[]) to postgres;
 grant execute on function public.unreferenced_export_objects(p_job_id uuid, p_keys text[]) to service_role;
+
+CREATE OR REPLACE FUNCTION public.webhook_delivery_log(p_endpoint_id uuid, p_limit integer DEFAULT 50)
+ RETURNS TABLE(attempt_id bigint, delivery_id uuid, message_id text, event_type text, delivery_status text, attempt integer, started_at timestamp with time zone, response_status integer, latency_ms integer, response_excerpt text, error text, succeeded boolean)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  select a.id, d.id, m.id, m.event_type, d.status, a.attempt, a.started_at, a.response_status, a.latency_ms,
+         a.response_excerpt, a.error, a.succeeded
+  from public.webhook_attempts a
+  join public.webhook_deliveries d on d.id = a.delivery_id
+  join public.webhook_messages m on m.id = d.message_id
+  where a.endpoint_id = p_endpoint_id
+  order by a.id desc
+  limit least(greatest(p_limit, 1), 200)
+$function$;
+grant execute on function public.webhook_delivery_log(p_endpoint_id uuid, p_limit integer) to authenticated;
+grant execute on function public.webhook_delivery_log(p_endpoint_id uuid, p_limit integer) to postgres;
+grant execute on function public.webhook_delivery_log(p_endpoint_id uuid, p_limit integer) to service_role;

@@ -19,6 +19,11 @@ export const queryKeys = {
   system: {
     health: () => ['system', 'health'] as const,
   },
+  webhooks: {
+    all: ['webhooks'] as const,
+    endpoints: (organisationId: string) => [...queryKeys.webhooks.all, 'endpoints', organisationId] as const,
+    log: (endpointId: string) => [...queryKeys.webhooks.all, 'log', endpointId] as const,
+  },
   notifications: {
     all: ['notifications'] as const,
     list: (userId: string) => [...queryKeys.notifications.all, 'list', userId] as const,

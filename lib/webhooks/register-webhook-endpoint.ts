@@ -18,20 +18,14 @@ export async function registerWebhookEndpoint(
   const check = await checkEndpointUrl(input.url, resolveHost, deps.policy);
   if (!check.ok) throw new AppError('unprocessable', check.reason, { field: 'url' });
   const secret = newSigningSecret();
-  // As the user: RLS lets only the organisation's admins insert. Read back in a second call, since the
-  // insert may not return columns (the secret is not readable).
-  const id = crypto.randomUUID();
-  const { error } = await deps.user.supabase.from('webhook_endpoints').insert({
-    id,
-    organisation_id: input.organisationId,
-    url: input.url,
-    events: input.events,
-    secret,
-    created_by: deps.user.userId,
+  // As the user: the function checks that they administer the organisation.
+  const { data: id, error } = await deps.user.supabase.rpc('register_webhook_endpoint', {
+    p_organisation_id: input.organisationId,
+    p_url: input.url,
+    p_events: input.events,
+    p_secret: secret,
   });
-  if (error?.code === '42501') {
-    throw new AppError('forbidden', 'Only admins of the organisation can register webhook endpoints.');
-  }
+  if (error?.code === '42501') throw new AppError('forbidden', error.message);
   if (error) throw new Error(`Registering the webhook endpoint failed: ${error.message}`);
   const { data, error: readError } = await deps.user.supabase
     .from('webhook_endpoints')

@@ -4,9 +4,10 @@
 -- * `webhook_event_types` maps a job status to the event it emits (`running` → `export.started`, each
 --   terminal status → `export.<status>`). A new status that should emit an event (retention's `expired`)
 --   is one row here and one entry in supabase/functions/_shared/webhooks/webhook-events.ts.
--- * An admin registers endpoints for their organisation (`webhook_endpoints`): an URL, the events it wants
---   and a signing secret (`whsec_…`). Only admins see or change endpoints, deliveries and attempts (RLS);
---   nobody reads a secret back through the API (column grants): the dashboard shows it once, at creation.
+-- * An admin registers endpoints for their organisation (`register_webhook_endpoint`): an URL, the events
+--   it wants and a signing secret (`whsec_…`). Only admins see or change endpoints, deliveries and
+--   attempts (RLS); no user reads a secret back (`webhook_endpoint_secrets` has no grant for them): the
+--   dashboard shows it once, at creation.
 -- * When a job enters a status that emits an event, a trigger writes one message per job, run and event
 --   (`webhook_messages`, the outbox: its id is the `webhook-id` of every attempt) and one delivery per
 --   enabled endpoint subscribed to that event (`webhook_deliveries`), in the transaction that changed the
@@ -64,8 +65,6 @@ create table public.webhook_endpoints (
   organisation_id uuid not null references public.organisations (id) on delete cascade,
   url text not null check (url ~ '^https?://' and length(url) <= 2048),
   events text[] not null check (cardinality(events) between 1 and 20),
-  -- `whsec_` + base64 of 24 random bytes (Standard Webhooks); readable only by the service role.
-  secret text not null check (secret ~ '^whsec_[A-Za-z0-9+/]{32}$'),
   enabled boolean not null default true,
   disabled_at timestamptz,
   disabled_reason text,
@@ -77,6 +76,13 @@ create table public.webhook_endpoints (
   constraint webhook_endpoints_disabled_has_a_time check (enabled or disabled_at is not null)
 );
 create index webhook_endpoints_organisation_idx on public.webhook_endpoints (organisation_id);
+
+-- The signing secrets, apart: no user may read this table, so the endpoints' rows can be read whole.
+create table public.webhook_endpoint_secrets (
+  endpoint_id uuid primary key references public.webhook_endpoints (id) on delete cascade,
+  -- `whsec_` + base64 of 24 random bytes, as Standard Webhooks libraries make them.
+  secret text not null check (secret ~ '^whsec_[A-Za-z0-9+/]{32}$')
+);
 
 -- Events are checked against the table above (a check constraint cannot read a table).
 create function private.check_webhook_endpoint_events()
@@ -172,15 +178,13 @@ alter table public.notifications add constraint notifications_subject_matches_ki
 -- ---- RLS: admins only --------------------------------------------------------------------------------
 
 alter table public.webhook_endpoints enable row level security;
+alter table public.webhook_endpoint_secrets enable row level security;
 alter table public.webhook_messages enable row level security;
 alter table public.webhook_deliveries enable row level security;
 alter table public.webhook_attempts enable row level security;
 
 create policy "Admins can see their organisation's webhook endpoints" on public.webhook_endpoints
   for select to authenticated using ((select private.is_org_admin(organisation_id)));
-create policy "Admins can register webhook endpoints for their organisation" on public.webhook_endpoints
-  for insert to authenticated
-  with check ((select private.is_org_admin(organisation_id)) and created_by = (select auth.uid()));
 create policy "Admins can change their organisation's webhook endpoints" on public.webhook_endpoints
   for update to authenticated
   using ((select private.is_org_admin(organisation_id)))
@@ -196,20 +200,17 @@ create policy "Admins can see their organisation's webhook attempts" on public.w
   for select to authenticated using ((select private.is_org_admin(organisation_id)));
 
 -- The project's default privileges give every new table to anon and authenticated: take them back,
--- then grant what the policies above are for. The secret is written once and never read back by a user.
-revoke all on public.webhook_event_types, public.webhook_endpoints, public.webhook_messages,
-  public.webhook_deliveries, public.webhook_attempts from anon, authenticated;
+-- then grant what the policies above are for. Endpoints are inserted by `register_webhook_endpoint`.
+revoke all on public.webhook_event_types, public.webhook_endpoints, public.webhook_endpoint_secrets,
+  public.webhook_messages, public.webhook_deliveries, public.webhook_attempts from anon, authenticated;
 revoke all on sequence public.webhook_attempts_id_seq from anon, authenticated;
-grant select on public.webhook_event_types to authenticated;
-grant select (id, organisation_id, url, events, enabled, disabled_at, disabled_reason, failing_since,
-              last_success_at, created_by, created_at)
-  on public.webhook_endpoints to authenticated;
-grant insert (id, organisation_id, url, events, secret, created_by) on public.webhook_endpoints to authenticated;
+grant select on public.webhook_event_types, public.webhook_endpoints, public.webhook_messages,
+  public.webhook_deliveries, public.webhook_attempts to authenticated;
 grant update (url, events, enabled, disabled_at, disabled_reason, failing_since) on public.webhook_endpoints
   to authenticated;
 grant delete on public.webhook_endpoints to authenticated;
-grant select on public.webhook_messages, public.webhook_deliveries, public.webhook_attempts to authenticated;
-grant all on public.webhook_event_types, public.webhook_endpoints, public.webhook_messages,
+grant all on public.webhook_event_types, public.webhook_endpoints, public.webhook_endpoint_secrets,
+  public.webhook_messages,
   public.webhook_deliveries, public.webhook_attempts to service_role;
 
 -- ---- Kicking the delivery function -------------------------------------------------------------------
@@ -368,9 +369,9 @@ as $$
   set attempts = d.attempts + 1,
       last_attempt_at = now(),
       next_attempt_at = now() + p_lease_ms * interval '1 millisecond'
-  from due, public.webhook_messages m, public.webhook_endpoints e
-  where d.id = due.id and m.id = d.message_id and e.id = d.endpoint_id
-  returning d.id, d.attempts, d.retry_window_from, m.id, m.event_type, m.body, e.id, e.url, e.secret
+  from due, public.webhook_messages m, public.webhook_endpoints e, public.webhook_endpoint_secrets k
+  where d.id = due.id and m.id = d.message_id and e.id = d.endpoint_id and k.endpoint_id = e.id
+  returning d.id, d.attempts, d.retry_window_from, m.id, m.event_type, m.body, e.id, e.url, k.secret
 $$;
 
 -- Records one attempt. A success ends the delivery and the endpoint's failure streak. A failure makes the
@@ -454,6 +455,35 @@ grant execute on function public.claim_webhook_deliveries(int, int) to service_r
 grant execute on function public.record_webhook_attempt(uuid, int, timestamptz, int, boolean, bigint, int,
   text, text, timestamptz) to service_role;
 
+-- Registers an endpoint with its secret, for an organisation the caller administers. The URL's addresses
+-- are checked by the caller's route before (DNS is not reachable from here) and again at every delivery.
+create function public.register_webhook_endpoint(
+  p_organisation_id uuid,
+  p_url text,
+  p_events text[],
+  p_secret text
+)
+returns uuid
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_id uuid;
+begin
+  if not private.is_org_admin(p_organisation_id) then
+    raise exception 'Only admins of the organisation can register webhook endpoints.' using errcode = '42501';
+  end if;
+  insert into public.webhook_endpoints (organisation_id, url, events, created_by)
+  values (p_organisation_id, p_url, p_events, (select auth.uid()))
+  returning id into v_id;
+  insert into public.webhook_endpoint_secrets (endpoint_id, secret) values (v_id, p_secret);
+  return v_id;
+end
+$$;
+revoke execute on function public.register_webhook_endpoint(uuid, text, text[], text) from public, anon;
+grant execute on function public.register_webhook_endpoint(uuid, text, text[], text) to authenticated, service_role;
+
 -- "Send again" from the dashboard: the same message (same webhook-id) to the same endpoint, now, with a
 -- fresh retry window. Admins of the delivery's organisation only.
 create function public.resend_webhook_delivery(p_delivery_id uuid)
@@ -477,6 +507,39 @@ end
 $$;
 revoke execute on function public.resend_webhook_delivery(uuid) from public, anon;
 grant execute on function public.resend_webhook_delivery(uuid) to authenticated, service_role;
+
+-- The dashboard's delivery log of one endpoint: its newest attempts with their message and the
+-- delivery's state. As the caller (security invoker): RLS shows admins their organisation's only.
+create function public.webhook_delivery_log(p_endpoint_id uuid, p_limit int default 50)
+returns table (
+  attempt_id bigint,
+  delivery_id uuid,
+  message_id text,
+  event_type text,
+  delivery_status text,
+  attempt int,
+  started_at timestamptz,
+  response_status int,
+  latency_ms int,
+  response_excerpt text,
+  error text,
+  succeeded boolean
+)
+language sql
+stable
+set search_path = ''
+as $$
+  select a.id, d.id, m.id, m.event_type, d.status, a.attempt, a.started_at, a.response_status, a.latency_ms,
+         a.response_excerpt, a.error, a.succeeded
+  from public.webhook_attempts a
+  join public.webhook_deliveries d on d.id = a.delivery_id
+  join public.webhook_messages m on m.id = d.message_id
+  where a.endpoint_id = p_endpoint_id
+  order by a.id desc
+  limit least(greatest(p_limit, 1), 200)
+$$;
+revoke execute on function public.webhook_delivery_log(uuid, int) from public, anon;
+grant execute on function public.webhook_delivery_log(uuid, int) to authenticated, service_role;
 
 do $$
 begin

@@ -53,10 +53,14 @@ export async function insertEndpoint(
 ): Promise<{ id: string; secret: string }> {
   const secret = newSigningSecret();
   const { rows } = await db.query<{ id: string }>(
-    `insert into public.webhook_endpoints (organisation_id, url, events, secret, created_by, failing_since)
-     values ($1, $2, $3, $4, $5, $6::timestamptz) returning id`,
-    [tenant.organisationId, url, events, secret, tenant.userId, extra.failingSince ?? null],
+    `insert into public.webhook_endpoints (organisation_id, url, events, created_by, failing_since)
+     values ($1, $2, $3, $4, $5::timestamptz) returning id`,
+    [tenant.organisationId, url, events, tenant.userId, extra.failingSince ?? null],
   );
+  await db.query('insert into public.webhook_endpoint_secrets (endpoint_id, secret) values ($1, $2)', [
+    rows[0]!.id,
+    secret,
+  ]);
   return { id: rows[0]!.id, secret };
 }
 

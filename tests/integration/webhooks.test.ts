@@ -1,6 +1,9 @@
 import { Webhook } from 'standardwebhooks';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '../../lib/api/app-error';
+import { registerWebhookEndpoint } from '../../lib/webhooks/register-webhook-endpoint';
+import { setWebhookEndpointEnabled } from '../../lib/webhooks/set-webhook-endpoint-enabled';
 import { createTenant, superuserPool, type Tenant } from './export-fixtures';
 import {
   deliveryStatuses,
@@ -43,6 +46,13 @@ beforeAll(async () => {
   await db.query(`update public.memberships set role = 'admin' where user_id = $1`, [otherAdmin.userId]);
 });
 
+// Each test's endpoints go with it: later tests' events must not queue deliveries to them.
+afterEach(async () => {
+  await db.query('delete from public.webhook_endpoints where organisation_id = any ($1::uuid[])', [
+    [admin.organisationId, otherAdmin.organisationId],
+  ]);
+});
+
 afterAll(async () => {
   await Promise.all(receivers.map((r) => r.close()));
   await db.end();
@@ -66,11 +76,15 @@ describe('webhook deliveries', () => {
       ['export.completed', jobId, 'completed'],
       ['export.started', jobId, 'running'],
     ]);
-    const { rows } = await db.query<{ id: string }>('select id from public.webhook_messages where job_id = $1', [jobId]);
+    const { rows } = await db.query<{ id: string }>('select id from public.webhook_messages where job_id = $1', [
+      jobId,
+    ]);
     expect(hooks.received.map((r) => r.headers['webhook-id']).sort()).toEqual(rows.map((r) => r.id).sort());
     // A different secret does not verify: the signature is over this endpoint's secret.
     const stranger = new Webhook((await insertEndpoint(db, otherAdmin, hooks.url)).secret);
-    expect(() => stranger.verify(hooks.received[0]!.body, hooks.received[0]!.headers as Record<string, string>)).toThrow();
+    expect(() =>
+      stranger.verify(hooks.received[0]!.body, hooks.received[0]!.headers as Record<string, string>),
+    ).toThrow();
   });
 
   it('emits each event once per run, even when a run is running again after a retry', async () => {
@@ -114,12 +128,15 @@ describe('webhook deliveries', () => {
     // Every failed request's message came again, under the same id, until it was answered.
     for (const request of failed) expect(answeredOk.has(request.headers['webhook-id'])).toBe(true);
     // The log has every attempt: a success per message, a failure per faulty answer.
-    const { rows: attempts } = await db.query<{ succeeded: boolean; response_status: number | null; error: string | null }>(
-      'select succeeded, response_status, error from public.webhook_attempts where endpoint_id = $1',
-      [endpoint.id],
-    );
+    const { rows: attempts } = await db.query<{
+      succeeded: boolean;
+      response_status: number | null;
+      error: string | null;
+    }>('select succeeded, response_status, error from public.webhook_attempts where endpoint_id = $1', [endpoint.id]);
     expect(attempts.filter((a) => a.succeeded)).toHaveLength(120);
-    expect(attempts.filter((a) => a.response_status === 500).length).toBe(failed.filter((r) => r.answered === 'error').length);
+    expect(attempts.filter((a) => a.response_status === 500).length).toBe(
+      failed.filter((r) => r.answered === 'error').length,
+    );
     expect(attempts.some((a) => a.error?.startsWith('No answer within'))).toBe(true);
   });
 
@@ -184,21 +201,37 @@ describe('who sees and changes webhooks', () => {
 
     const columns = 'id, url, events, enabled';
     expect((await admin.client.from('webhook_endpoints').select(columns).eq('id', endpoint.id)).data).toHaveLength(1);
-    expect((await admin.client.from('webhook_attempts').select('id').eq('endpoint_id', endpoint.id)).data).toHaveLength(1);
+    expect((await admin.client.from('webhook_attempts').select('id').eq('endpoint_id', endpoint.id)).data).toHaveLength(
+      1,
+    );
     for (const outsider of [member, otherAdmin]) {
       expect((await outsider.client.from('webhook_endpoints').select(columns).eq('id', endpoint.id)).data).toEqual([]);
-      expect((await outsider.client.from('webhook_deliveries').select('id').eq('endpoint_id', endpoint.id)).data).toEqual([]);
-      expect((await outsider.client.from('webhook_attempts').select('id').eq('endpoint_id', endpoint.id)).data).toEqual([]);
-      const insert = await outsider.client.from('webhook_endpoints').insert({
-        organisation_id: admin.organisationId,
-        url: 'https://example.com/hook',
-        events: ['export.completed'],
-        secret: 'whsec_' + 'A'.repeat(32),
-        created_by: outsider.userId,
+      expect(
+        (await outsider.client.from('webhook_deliveries').select('id').eq('endpoint_id', endpoint.id)).data,
+      ).toEqual([]);
+      expect((await outsider.client.from('webhook_attempts').select('id').eq('endpoint_id', endpoint.id)).data).toEqual(
+        [],
+      );
+      const register = await outsider.client.rpc('register_webhook_endpoint', {
+        p_organisation_id: admin.organisationId,
+        p_url: 'https://example.com/hook',
+        p_events: ['export.completed'],
+        p_secret: 'whsec_' + 'A'.repeat(32),
       });
-      expect(insert.error?.code).toBe('42501');
+      expect(register.error?.code).toBe('42501');
+      const direct = await outsider.client
+        .from('webhook_endpoints')
+        .insert({
+          organisation_id: admin.organisationId,
+          url: 'https://example.com/hook',
+          events: ['export.completed'],
+        });
+      expect(direct.error?.code).toBe('42501');
     }
-    const secretRead = await admin.client.from('webhook_endpoints').select('secret').eq('id', endpoint.id);
+    const secretRead = await admin.client
+      .from('webhook_endpoint_secrets')
+      .select('secret')
+      .eq('endpoint_id', endpoint.id);
     expect(secretRead.error?.code).toBe('42501');
 
     const { rows } = await db.query<{ id: string }>('select id from public.webhook_deliveries where endpoint_id = $1', [
@@ -207,18 +240,74 @@ describe('who sees and changes webhooks', () => {
     const deliveryId = rows[0]!.id;
     expect((await member.client.rpc('resend_webhook_delivery', { p_delivery_id: deliveryId })).error).not.toBeNull();
     expect((await admin.client.rpc('resend_webhook_delivery', { p_delivery_id: deliveryId })).error).toBeNull();
-    await kickUntil(async () => hooks.received.length === 2 && (await deliveryStatuses(db, endpoint.id)).succeeded === 1);
+    await kickUntil(
+      async () => hooks.received.length === 2 && (await deliveryStatuses(db, endpoint.id)).succeeded === 1,
+    );
     expect(hooks.received[1]!.headers['webhook-id']).toBe(hooks.received[0]!.headers['webhook-id']);
   });
 
   it('refuses an event type that no status emits', async () => {
-    const result = await admin.client.from('webhook_endpoints').insert({
-      organisation_id: admin.organisationId,
-      url: 'https://example.com/hook',
-      events: ['export.exploded'],
-      secret: 'whsec_' + 'A'.repeat(32),
-      created_by: admin.userId,
+    const result = await admin.client.rpc('register_webhook_endpoint', {
+      p_organisation_id: admin.organisationId,
+      p_url: 'https://example.com/hook',
+      p_events: ['export.exploded'],
+      p_secret: 'whsec_' + 'A'.repeat(32),
     });
     expect(result.error?.message).toContain('Unknown webhook event "export.exploded"');
+  });
+});
+
+describe("registering an endpoint (the route's domain call, as the signed-in user)", () => {
+  const asUser = (tenant: Tenant, allowLoopback = false) => ({
+    user: { supabase: tenant.client, userId: tenant.userId },
+    policy: { allowLoopback },
+  });
+  const input = (url: string) => ({ organisationId: admin.organisationId, url, events: ['export.completed' as const] });
+
+  it('gives an admin the secret once, and a working endpoint', async () => {
+    const hooks = await receiver();
+    const { endpoint, secret } = await registerWebhookEndpoint(asUser(admin, true), input(hooks.url));
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+    expect(endpoint).toMatchObject({ url: hooks.url, events: ['export.completed'], enabled: true });
+    expect(endpoint).not.toHaveProperty('secret');
+    const [jobId] = await insertJobs(db, admin, 1);
+    await setStatus(db, [jobId!], 'completed');
+    await kickUntil(async () => (await deliveryStatuses(db, endpoint.id)).succeeded === 1);
+    expect(() =>
+      new Webhook(secret).verify(hooks.received[0]!.body, hooks.received[0]!.headers as Record<string, string>),
+    ).not.toThrow();
+  });
+
+  it('refuses loopback, private and metadata URLs in production, and http', async () => {
+    for (const url of [
+      'https://127.0.0.1/hook',
+      'https://[::ffff:10.0.0.1]/hook',
+      'https://169.254.169.254/',
+      'https://localhost/',
+      'http://example.com/',
+    ]) {
+      await expect(registerWebhookEndpoint(asUser(admin), input(url))).rejects.toMatchObject({ code: 'unprocessable' });
+    }
+  });
+
+  it('refuses a member: only admins register', async () => {
+    const refusal = await registerWebhookEndpoint(asUser(member, true), input('http://127.0.0.1:9/hook')).catch(
+      (e: unknown) => e,
+    );
+    expect(refusal).toBeInstanceOf(AppError);
+    expect(refusal).toMatchObject({ code: 'forbidden' });
+  });
+
+  it('enables a disabled endpoint again, its failure streak cleared', async () => {
+    const endpoint = await insertEndpoint(db, admin, 'http://127.0.0.1:9/hook');
+    await db.query(
+      `update public.webhook_endpoints set enabled = false, disabled_at = now(), failing_since = now() - interval '4 days' where id = $1`,
+      [endpoint.id],
+    );
+    await expect(setWebhookEndpointEnabled(member.client, endpoint.id, true)).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    const enabled = await setWebhookEndpointEnabled(admin.client, endpoint.id, true);
+    expect(enabled).toMatchObject({ enabled: true, failing_since: null, disabled_at: null });
   });
 });

@@ -816,6 +816,28 @@ export type Database = {
           },
         ];
       };
+      webhook_endpoint_secrets: {
+        Row: {
+          endpoint_id: string;
+          secret: string;
+        };
+        Insert: {
+          endpoint_id: string;
+          secret: string;
+        };
+        Update: {
+          endpoint_id?: string;
+          secret?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: 'webhook_endpoint_secrets_endpoint_id_fkey';
+            columns: ['endpoint_id'];
+            referencedRelation: 'webhook_endpoints';
+            referencedColumns: ['id'];
+          },
+        ];
+      };
       webhook_endpoints: {
         Row: {
           created_at: string;
@@ -828,7 +850,6 @@ export type Database = {
           id: string;
           last_success_at: string | null;
           organisation_id: string;
-          secret: string;
           url: string;
         };
         Insert: {
@@ -842,7 +863,6 @@ export type Database = {
           id?: string;
           last_success_at?: string | null;
           organisation_id: string;
-          secret: string;
           url: string;
         };
         Update: {
@@ -856,7 +876,6 @@ export type Database = {
           id?: string;
           last_success_at?: string | null;
           organisation_id?: string;
-          secret?: string;
           url?: string;
         };
         Relationships: [
@@ -1162,6 +1181,15 @@ export type Database = {
         Args: { p_job_id: string; p_lane_no: number; p_predecessor: string };
         Returns: Json;
       };
+      register_webhook_endpoint: {
+        Args: {
+          p_events: string[];
+          p_organisation_id: string;
+          p_secret: string;
+          p_url: string;
+        };
+        Returns: string;
+      };
       rename_export: {
         Args: { p_job_id: string; p_name: string };
         Returns: {
@@ -1365,6 +1393,23 @@ export type Database = {
       unreferenced_export_objects: {
         Args: { p_job_id: string; p_keys: string[] };
         Returns: string[];
+      };
+      webhook_delivery_log: {
+        Args: { p_endpoint_id: string; p_limit?: number };
+        Returns: {
+          attempt: number;
+          attempt_id: number;
+          delivery_id: string;
+          delivery_status: string;
+          error: string;
+          event_type: string;
+          latency_ms: number;
+          message_id: string;
+          response_excerpt: string;
+          response_status: number;
+          started_at: string;
+          succeeded: boolean;
+        }[];
       };
     };
     Enums: {

@@ -49,7 +49,12 @@ export async function attemptDelivery(delivery: ClaimedDelivery, ports: AttemptP
   });
   const check = await checkEndpointUrl(delivery.url, ports.resolve, ports.policy);
   if (!check.ok) {
-    return outcome({ responseStatus: null, responseExcerpt: null, error: `Not sent: ${check.reason}`, succeeded: false });
+    return outcome({
+      responseStatus: null,
+      responseExcerpt: null,
+      error: `Not sent: ${check.reason}`,
+      succeeded: false,
+    });
   }
   try {
     const response = await ports.fetch(delivery.url, {

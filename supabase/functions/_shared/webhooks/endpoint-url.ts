@@ -26,14 +26,20 @@ export async function checkEndpointUrl(
   try {
     url = new URL(raw);
   } catch {
-    return { ok: false, reason: 'The endpoint is not a valid URL: write it in full, e.g. https://example.com/hooks/baton.' };
+    return {
+      ok: false,
+      reason: 'The endpoint is not a valid URL: write it in full, e.g. https://example.com/hooks/baton.',
+    };
   }
   const schemes = policy.allowLoopback ? ['https:', 'http:'] : ['https:'];
   if (!schemes.includes(url.protocol)) {
     return { ok: false, reason: 'The endpoint must use https:// (events carry your export details).' };
   }
   if (url.username || url.password) {
-    return { ok: false, reason: 'Put no user name or password in the URL: the signature authenticates Baton to your receiver.' };
+    return {
+      ok: false,
+      reason: 'Put no user name or password in the URL: the signature authenticates Baton to your receiver.',
+    };
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
   let addresses: string[];

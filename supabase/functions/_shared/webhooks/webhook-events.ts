@@ -11,7 +11,4 @@ export const WEBHOOK_EVENT_FOR_STATUS = {
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_FOR_STATUS)[keyof typeof WEBHOOK_EVENT_FOR_STATUS];
 
-export const WEBHOOK_EVENT_TYPES = Object.values(WEBHOOK_EVENT_FOR_STATUS) as [
-  WebhookEventType,
-  ...WebhookEventType[],
-];
+export const WEBHOOK_EVENT_TYPES = Object.values(WEBHOOK_EVENT_FOR_STATUS) as [WebhookEventType, ...WebhookEventType[]];

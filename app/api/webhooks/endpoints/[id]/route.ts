@@ -20,5 +20,5 @@ export const DELETE = handleRoute<Ctx>(async (request, { params }) => {
   const id = parseUuidParam((await params).id, 'webhook endpoint id');
   const user = await requireUser(request);
   await deleteWebhookEndpoint(user.supabase, id);
-  return new Response(null, { status: 204 });
+  return Response.json({ deleted: true });
 });
