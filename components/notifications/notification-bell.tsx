@@ -70,7 +70,12 @@ export function NotificationBell({ userId }: { userId: string }) {
   }, [viewingJob, groups, markSeen]);
 
   useNotificationsSubscription(userId, (n) => {
-    const show = n.kind === 'export_failed' || n.kind === 'webhook_disabled' ? toast.error : n.kind === 'export_completed' ? toast.success : toast.info;
+    const show =
+      n.kind === 'export_failed' || n.kind === 'webhook_disabled'
+        ? toast.error
+        : n.kind === 'export_completed'
+          ? toast.success
+          : toast.info;
     show(n.title, {
       id: `notification-${n.id}`,
       // An outcome people wait for: longer than sonner's 4 s, and the bell keeps it anyway.
@@ -143,12 +148,7 @@ export function NotificationBell({ userId }: { userId: string }) {
         ) : (
           <ul className="max-h-96 divide-y divide-neutral-100 overflow-y-auto" aria-label="Recent notifications">
             {groups.map((group) => (
-              <NotificationEntry
-                key={group.key}
-                group={group}
-                isNew={isNew}
-                onOpen={() => markSeen(group.unreadIds)}
-              />
+              <NotificationEntry key={group.key} group={group} isNew={isNew} onOpen={() => markSeen(group.unreadIds)} />
             ))}
           </ul>
         )}

@@ -19,7 +19,7 @@ const column = createColumnHelper<WebhookLogEntry>();
 export function DeliveryLog({ endpointId, endpointEnabled }: { endpointId: string; endpointEnabled: boolean }) {
   const queryClient = useQueryClient();
   const log = useQuery(webhookDeliveryLogQueryOptions(endpointId));
-  const resend = useMutation(resendWebhookMutationOptions(queryClient));
+  const { mutateAsync: resendDelivery, isPending: resending } = useMutation(resendWebhookMutationOptions(queryClient));
   const columns = useMemo(
     () => [
       column.accessor('started_at', {
@@ -73,10 +73,10 @@ export function DeliveryLog({ endpointId, endpointEnabled }: { endpointId: strin
             <Button
               variant="ghost"
               size="sm"
-              disabled={!endpointEnabled || entry.delivery_status === 'pending' || resend.isPending}
+              disabled={!endpointEnabled || entry.delivery_status === 'pending' || resending}
               aria-label={`Send ${entry.event_type} ${entry.message_id} again`}
               onClick={() =>
-                toast.promise(resend.mutateAsync(entry.delivery_id), {
+                toast.promise(resendDelivery(entry.delivery_id), {
                   loading: 'Queuing…',
                   success: 'Queued: it is sent again with the same webhook-id',
                   error: (error: unknown) => errorMessage(error),
@@ -90,8 +90,10 @@ export function DeliveryLog({ endpointId, endpointEnabled }: { endpointId: strin
         },
       }),
     ],
-    [endpointEnabled, resend],
+    [endpointEnabled, resendDelivery, resending],
   );
+  // The React Compiler is not enabled (next.config.ts); TanStack Table is used as documented.
+  // eslint-disable-next-line react-hooks/incompatible-library
   const table = useReactTable({ data: log.data ?? [], columns, getCoreRowModel: getCoreRowModel() });
 
   if (log.isPending) return <p className="text-sm text-neutral-600">Loading deliveries…</p>;

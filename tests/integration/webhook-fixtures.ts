@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pg from 'pg';
+import type pg from 'pg';
 import { newSigningSecret } from '../../supabase/functions/_shared/webhooks/sign-webhook.ts';
 import { serviceClient } from './clients';
 import { createSource, type Tenant } from './export-fixtures';

@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../lib/api/app-error';
 import { registerWebhookEndpoint } from '../../lib/webhooks/register-webhook-endpoint';
@@ -219,13 +219,11 @@ describe('who sees and changes webhooks', () => {
         p_secret: 'whsec_' + 'A'.repeat(32),
       });
       expect(register.error?.code).toBe('42501');
-      const direct = await outsider.client
-        .from('webhook_endpoints')
-        .insert({
-          organisation_id: admin.organisationId,
-          url: 'https://example.com/hook',
-          events: ['export.completed'],
-        });
+      const direct = await outsider.client.from('webhook_endpoints').insert({
+        organisation_id: admin.organisationId,
+        url: 'https://example.com/hook',
+        events: ['export.completed'],
+      });
       expect(direct.error?.code).toBe('42501');
     }
     const secretRead = await admin.client
