@@ -50,6 +50,15 @@ export const demoUsers = [
     organisationId: '0b5e6a9e-0000-4000-a000-000000000001',
     sources: [],
   },
+  // An admin of the first agency: everything support may, and its webhooks (/settings/webhooks).
+  {
+    email: 'admin@baton.local',
+    password: 'baton-admin-password',
+    role: 'admin',
+    organisation: 'Acme Digital Agency',
+    organisationId: '0b5e6a9e-0000-4000-a000-000000000001',
+    sources: [],
+  },
 ] as const;
 
 async function ensureUser(db: Pool, email: string, password: string): Promise<string> {

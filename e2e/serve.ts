@@ -46,6 +46,8 @@ const next = spawn(
       TYPESENSE_SEARCH_KEY: context.config.typesenseSearchKey,
       // A second Next.js build dir: `npm run dev` may be running beside the tests.
       BATON_NEXT_DIST_DIR: '.next-e2e',
+      // As `npm run dev` writes it: webhook receivers on this machine may be registered.
+      BATON_WEBHOOK_ALLOW_LOOPBACK: 'true',
     },
   },
 );

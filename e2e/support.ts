@@ -10,11 +10,12 @@ import { demoUsers } from '../devstack/demo';
 import { e2ePorts } from './ports';
 
 /** Demo sign-ins seeded by the devstack: one source for them, devstack/demo.ts. */
-const [demo, partner, viewer, support] = demoUsers;
+const [demo, partner, viewer, support, admin] = demoUsers;
 export const demoUser = { email: demo.email, password: demo.password } as const;
 export const partnerUser = { email: partner.email, password: partner.password } as const;
 export const viewerUser = { email: viewer.email, password: viewer.password } as const;
 export const supportUser = { email: support.email, password: support.password } as const;
+export const adminUser = { email: admin.email, password: admin.password } as const;
 
 export const AUTH_FILE = 'test-results/e2e/.auth/demo-user.json';
 const faultsUrl = `http://127.0.0.1:${e2ePorts.api}/_devstack/faults`;
