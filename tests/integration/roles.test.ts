@@ -477,16 +477,19 @@ describe('a viewer going straight to the database (PostgREST, as supabase-js)', 
        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
        where n.nspname = 'public' order by 1`,
     );
-    // Reads, the role check itself, the three changes that check the role inside, and system health,
-    // which checks it too (README, roles).
+    // Reads, the role check itself, the three changes that check the role inside, system health, and
+    // the webhook calls, which check it too (admins only; the log reads through RLS) (README, roles).
     expect(rows.filter((r) => r.callable).map((r) => r.name)).toEqual([
       'assert_export_operator',
       'cancel_export',
       'export_change_horizon',
       'organisation_members',
+      'register_webhook_endpoint',
       'rename_export',
       'rerun_export',
+      'resend_webhook_delivery',
       'system_health',
+      'webhook_delivery_log',
     ]);
     const jobId = await queuedJob();
     const before = await jobState(jobId);
@@ -503,7 +506,7 @@ describe('a viewer going straight to the database (PostgREST, as supabase-js)', 
     expect(await jobState(jobId)).toEqual(before);
   });
 
-  it('may write no table but their own notifications’ read_at', async () => {
+  it('may write no table but their own notifications’ read_at (webhook endpoints: only for admins, by RLS)', async () => {
     const { rows } = await db.query<{ writable: string }>(
       `select c.relname || '.' || a.attname || ' ' || p.privilege as writable
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -518,7 +521,18 @@ describe('a viewer going straight to the database (PostgREST, as supabase-js)', 
        where n.nspname = 'public' and c.relkind in ('r', 'p', 'v') and has_table_privilege('authenticated', c.oid, p.privilege)
        order by 1`,
     );
-    expect(rows.map((r) => r.writable)).toEqual(['notifications.read_at UPDATE']);
+    // Webhook endpoints: granted for admins, whom RLS alone lets through (webhooks.test.ts proves a
+    // member and another organisation's admin change nothing).
+    expect(rows.map((r) => r.writable)).toEqual([
+      'notifications.read_at UPDATE',
+      'webhook_endpoints DELETE',
+      'webhook_endpoints.disabled_at UPDATE',
+      'webhook_endpoints.disabled_reason UPDATE',
+      'webhook_endpoints.enabled UPDATE',
+      'webhook_endpoints.events UPDATE',
+      'webhook_endpoints.failing_since UPDATE',
+      'webhook_endpoints.url UPDATE',
+    ]);
   });
 
   it('is refused each table write that would change an export, a role or someone else’s notification', async () => {
