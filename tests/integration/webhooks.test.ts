@@ -68,7 +68,9 @@ describe('webhook deliveries', () => {
     await kickUntil(async () => (await deliveryStatuses(db, endpoint.id)).succeeded === 2);
 
     const verifier = new Webhook(endpoint.secret);
-    const events = hooks.received.map((r) => verifier.verify(r.body, r.headers as Record<string, string>)) as Array<{
+    // One per message (a sender that timed out on a slow answer sends it again: at least once).
+    const unique = [...new Map(hooks.received.map((r) => [r.headers['webhook-id'], r])).values()];
+    const events = unique.map((r) => verifier.verify(r.body, r.headers as Record<string, string>)) as Array<{
       type: string;
       data: { id: string; status: string };
     }>;
@@ -79,7 +81,7 @@ describe('webhook deliveries', () => {
     const { rows } = await db.query<{ id: string }>('select id from public.webhook_messages where job_id = $1', [
       jobId,
     ]);
-    expect(hooks.received.map((r) => r.headers['webhook-id']).sort()).toEqual(rows.map((r) => r.id).sort());
+    expect(unique.map((r) => r.headers['webhook-id']).sort()).toEqual(rows.map((r) => r.id).sort());
     // A different secret does not verify: the signature is over this endpoint's secret.
     const stranger = new Webhook((await insertEndpoint(db, otherAdmin, hooks.url)).secret);
     expect(() =>
