@@ -247,7 +247,7 @@ describe('who sees and changes webhooks', () => {
     expect((await member.client.rpc('resend_webhook_delivery', { p_delivery_id: deliveryId })).error).not.toBeNull();
     expect((await admin.client.rpc('resend_webhook_delivery', { p_delivery_id: deliveryId })).error).toBeNull();
     await kickUntil(
-      async () => hooks.received.length === 2 && (await deliveryStatuses(db, endpoint.id)).succeeded === 1,
+      async () => hooks.received.length >= 2 && (await deliveryStatuses(db, endpoint.id)).succeeded === 1,
     );
     expect(hooks.received[1]!.headers['webhook-id']).toBe(hooks.received[0]!.headers['webhook-id']);
   });
