@@ -55,7 +55,7 @@ test('an admin adds a webhook endpoint, copies its secret once, and sees the sig
     expect(verifier.verify(ours()[0]!.body, ours()[0]!.headers)).toMatchObject({ type: 'export.completed' });
 
     const endpoint = page.getByRole('article', { name: url });
-    const again = endpoint.getByRole('button', { name: `Send export.completed ${messageId} again` });
+    const again = endpoint.getByRole('button', { name: `Send again: export.completed ${messageId}` });
     await expect(again).toBeEnabled({ timeout: 20_000 });
     await expect(endpoint.getByText('HTTP 200').first()).toBeVisible();
     await expect(endpoint.getByText('thanks').first()).toBeVisible();

@@ -74,7 +74,7 @@ export function DeliveryLog({ endpointId, endpointEnabled }: { endpointId: strin
               variant="ghost"
               size="sm"
               disabled={!endpointEnabled || entry.delivery_status === 'pending' || resending}
-              aria-label={`Send ${entry.event_type} ${entry.message_id} again`}
+              aria-label={`Send again: ${entry.event_type} ${entry.message_id}`}
               onClick={() =>
                 toast.promise(resendDelivery(entry.delivery_id), {
                   loading: 'Queuing…',
