@@ -63,6 +63,10 @@ test('an admin adds a webhook endpoint, copies its secret once, and sees the sig
     await expect.poll(() => ours().length, { timeout: 30_000 }).toBeGreaterThan(1);
     expect(ours()[1]!.headers['webhook-id']).toBe(messageId);
 
+    // The toast fades out over the page: scan the page itself once it has gone.
+    await expect(page.getByText('Queued: it is sent again with the same webhook-id')).toHaveCount(0, {
+      timeout: 15_000,
+    });
     await expectAccessible(page, testInfo, 'webhooks');
     await snapWidths(page, testInfo, '70-webhooks');
     await page.emulateMedia({ colorScheme: 'dark' });
