@@ -27,7 +27,8 @@ export const setWebhookEnabledMutationOptions = (queryClient: QueryClient, endpo
 
 export const deleteWebhookMutationOptions = (queryClient: QueryClient, endpointId: string) =>
   mutationOptions({
-    mutationFn: () => apiFetch<{ deleted: true }>(`/api/webhooks/endpoints/${endpointId}`, { method: 'DELETE' }),
+    mutationFn: () =>
+      apiFetch<{ deleted: true }>(`/api/webhooks/endpoints/${endpointId}`, { method: 'DELETE', json: {} }),
     onSuccess: () => refreshWebhooks(queryClient),
   });
 
