@@ -18,6 +18,7 @@ import { pagination } from './scenarios/pagination';
 import { realtime } from './scenarios/realtime';
 import { realtimeViewers } from './scenarios/realtime-viewers';
 import { retryCheck } from './scenarios/retry-check';
+import { webhookDelivery } from './scenarios/webhook-delivery';
 
 /**
  * `npm run bench` runs every scenario on a fresh devstack (one per worker heap cap: the hosted 256 MB,
@@ -41,6 +42,7 @@ import { retryCheck } from './scenarios/retry-check';
  *   --detail-viewers 5          … and this many on one export's page each; then
  *   --viewer-seconds 60         … as many job rows written at a full-speed worker's rate for this long
  *   --live-view-records 1000000 live-view: the export its page watches (250 a shard)
+ *   --webhook-events 40         webhook-delivery: exports whose "completed" event is timed to a receiver
  */
 const scenarios: Scenario[] = [
   exportMemory,
@@ -57,6 +59,7 @@ const scenarios: Scenario[] = [
   realtimeViewers,
   pagination,
   liveView,
+  webhookDelivery,
 ];
 
 const list = (text: string) =>
@@ -83,6 +86,7 @@ const { values, positionals } = parseArgs({
     'detail-viewers': { type: 'string', default: '5' },
     'viewer-seconds': { type: 'string', default: '60' },
     'live-view-records': { type: 'string', default: '1000000' },
+    'webhook-events': { type: 'string', default: '40' },
   },
 });
 
@@ -102,6 +106,7 @@ const options: BenchOptions = {
   detailViewers: Number(values['detail-viewers']),
   viewerSeconds: Number(values['viewer-seconds']),
   liveViewRecords: Number(values['live-view-records']),
+  webhookEvents: Number(values['webhook-events']),
 };
 
 const unknown = positionals.filter((name) => !scenarios.some((s) => s.name === name));

@@ -51,7 +51,7 @@ export const demoUsers = [
     sources: [],
   },
   // An admin of the first agency: everything support may, and its settings (/settings: retention,
-  // approvals of large exports).
+  // approvals of large exports, API tokens, webhooks).
   {
     email: 'admin@baton.local',
     password: 'baton-admin-password',

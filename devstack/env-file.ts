@@ -19,6 +19,8 @@ export async function writeEnvLocal(file: string, ctx: DevstackContext): Promise
     `TYPESENSE_URL=${ctx.typesenseUrl}`,
     `TYPESENSE_API_KEY=${ctx.config.typesenseApiKey}`,
     `TYPESENSE_SEARCH_KEY=${ctx.config.typesenseSearchKey}`,
+    // Webhook receivers on this machine may be registered (the devstack's functions deliver to them too).
+    'BATON_WEBHOOK_ALLOW_LOOPBACK=true',
     '',
   ];
   await writeFile(file, lines.join('\n'), { mode: 0o600 });

@@ -20,6 +20,7 @@ import { createRestHandler } from './rest/handler';
 import { createStorageHandler } from './storage/handler';
 import { ensureStorageSchema } from './storage/schema';
 import { startSweep } from './sweep';
+import { startWebhookKicks } from './webhook-kicks';
 import { startTypesenseServer } from './typesense/server';
 
 export const projectRoot = path.resolve(import.meta.dirname, '..');
@@ -157,12 +158,14 @@ export async function startDevstack(options: StartOptions = {}): Promise<Devstac
   const attached = await attachRealtime(context, server);
   realtime = attached;
   const sweep = startSweep(context);
+  const webhookKicks = startWebhookKicks(context);
 
   return {
     context,
     appliedMigrations,
     stop: async () => {
       sweep.stop();
+      await webhookKicks.stop();
       await functions.close();
       await attached.close();
       server.closeAllConnections();

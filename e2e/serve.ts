@@ -43,6 +43,8 @@ const nextEnv = {
   // A second Next.js build dir: `npm run dev` may be running beside the tests.
   BATON_NEXT_DIST_DIR: '.next-e2e',
   NEXT_TELEMETRY_DISABLED: '1',
+  // As `npm run dev` writes it: webhook receivers on this machine may be registered.
+  BATON_WEBHOOK_ALLOW_LOOPBACK: 'true',
 };
 const nextCli = (args: string[]) =>
   spawn(process.execPath, ['node_modules/next/dist/bin/next', ...args], {

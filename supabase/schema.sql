@@ -29,6 +29,11 @@ grant select, update, usage on sequence public.export_shard_failures_id_seq to a
 grant select, update, usage on sequence public.export_shard_failures_id_seq to postgres;
 grant select, update, usage on sequence public.export_shard_failures_id_seq to service_role;
 
+create sequence public.webhook_attempts_id_seq as bigint start 1 increment 1 minvalue 1 maxvalue 9223372036854775807 cache 1;
+-- identity of public.webhook_attempts.id
+grant select, update, usage on sequence public.webhook_attempts_id_seq to postgres;
+grant select, update, usage on sequence public.webhook_attempts_id_seq to service_role;
+
 -- ==== tables =====================================================================================
 
 create table private.api_token_rate_windows (
@@ -525,21 +530,28 @@ create table public.notifications (
   id uuid not null default gen_random_uuid(),
   user_id uuid not null,
   organisation_id uuid not null,
-  job_id uuid not null,
+  job_id uuid,
   kind text not null,
   title text not null,
   body text not null,
   read_at timestamp with time zone,
   created_at timestamp with time zone not null default now(),
   run_no integer not null default 1,
-  error_kind text
+  error_kind text,
+  webhook_endpoint_id uuid
 );
 alter table public.notifications add constraint notifications_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.export_jobs(id) ON DELETE CASCADE;
-alter table public.notifications add constraint notifications_kind_check CHECK (kind = ANY (ARRAY['export_completed'::text, 'export_failed'::text, 'export_cancelled'::text, 'export_approval_requested'::text]));
+alter table public.notifications add constraint notifications_kind_check CHECK (kind = ANY (ARRAY['export_completed'::text, 'export_failed'::text, 'export_cancelled'::text, 'export_approval_requested'::text, 'webhook_disabled'::text]));
 alter table public.notifications add constraint notifications_one_per_run_and_kind UNIQUE (job_id, run_no, kind, user_id);
 alter table public.notifications add constraint notifications_organisation_id_fkey FOREIGN KEY (organisation_id) REFERENCES public.organisations(id) ON DELETE CASCADE;
 alter table public.notifications add constraint notifications_pkey PRIMARY KEY (id);
+alter table public.notifications add constraint notifications_subject_matches_kind CHECK (
+CASE kind
+    WHEN 'webhook_disabled'::text THEN webhook_endpoint_id IS NOT NULL AND job_id IS NULL
+    ELSE job_id IS NOT NULL AND webhook_endpoint_id IS NULL
+END);
 alter table public.notifications add constraint notifications_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+alter table public.notifications add constraint notifications_webhook_endpoint_id_fkey FOREIGN KEY (webhook_endpoint_id) REFERENCES public.webhook_endpoints(id) ON DELETE CASCADE;
 alter table public.notifications enable row level security;
 grant maintain, references, select, trigger on table public.notifications to authenticated;
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.notifications to postgres;
@@ -564,6 +576,128 @@ grant delete, insert, maintain, references, select, trigger, truncate, update on
 grant delete, insert, maintain, references, select, trigger, truncate, update on table public.organisations to service_role;
 comment on column public.organisations.retention_days is 'Days an ended export''s files are kept after it ended (1–365). Admins change it (update_organisation_settings).';
 comment on column public.organisations.approval_threshold is 'Estimated records above which a new export waits for an admin''s approval; null: no approval needed.';
+
+create table public.webhook_attempts (
+  id bigint generated always as identity not null,
+  delivery_id uuid not null,
+  endpoint_id uuid not null,
+  organisation_id uuid not null,
+  attempt integer not null,
+  started_at timestamp with time zone not null,
+  response_status integer,
+  latency_ms integer not null,
+  response_excerpt text,
+  error text,
+  succeeded boolean not null
+);
+alter table public.webhook_attempts add constraint webhook_attempts_delivery_id_fkey FOREIGN KEY (delivery_id) REFERENCES public.webhook_deliveries(id) ON DELETE CASCADE;
+alter table public.webhook_attempts add constraint webhook_attempts_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES public.webhook_endpoints(id) ON DELETE CASCADE;
+alter table public.webhook_attempts add constraint webhook_attempts_error_check CHECK (length(error) <= 1000);
+alter table public.webhook_attempts add constraint webhook_attempts_latency_ms_check CHECK (latency_ms >= 0);
+alter table public.webhook_attempts add constraint webhook_attempts_organisation_id_fkey FOREIGN KEY (organisation_id) REFERENCES public.organisations(id) ON DELETE CASCADE;
+alter table public.webhook_attempts add constraint webhook_attempts_pkey PRIMARY KEY (id);
+alter table public.webhook_attempts add constraint webhook_attempts_response_excerpt_check CHECK (length(response_excerpt) <= 1000);
+alter table public.webhook_attempts enable row level security;
+grant select on table public.webhook_attempts to authenticated;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_attempts to postgres;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_attempts to service_role;
+
+create table public.webhook_deliveries (
+  id uuid not null default gen_random_uuid(),
+  message_id text not null,
+  endpoint_id uuid not null,
+  organisation_id uuid not null,
+  status text not null default 'pending'::text,
+  attempts integer not null default 0,
+  next_attempt_at timestamp with time zone,
+  retry_window_from timestamp with time zone not null default now(),
+  last_attempt_at timestamp with time zone,
+  delivered_at timestamp with time zone,
+  created_at timestamp with time zone not null default now()
+);
+alter table public.webhook_deliveries add constraint webhook_deliveries_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES public.webhook_endpoints(id) ON DELETE CASCADE;
+alter table public.webhook_deliveries add constraint webhook_deliveries_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.webhook_messages(id) ON DELETE CASCADE;
+alter table public.webhook_deliveries add constraint webhook_deliveries_one_per_endpoint UNIQUE (message_id, endpoint_id);
+alter table public.webhook_deliveries add constraint webhook_deliveries_organisation_id_fkey FOREIGN KEY (organisation_id) REFERENCES public.organisations(id) ON DELETE CASCADE;
+alter table public.webhook_deliveries add constraint webhook_deliveries_pending_is_due CHECK ((status = 'pending'::text) = (next_attempt_at IS NOT NULL));
+alter table public.webhook_deliveries add constraint webhook_deliveries_pkey PRIMARY KEY (id);
+alter table public.webhook_deliveries add constraint webhook_deliveries_status_check CHECK (status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text]));
+alter table public.webhook_deliveries enable row level security;
+grant select on table public.webhook_deliveries to authenticated;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_deliveries to postgres;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_deliveries to service_role;
+
+create table public.webhook_endpoint_secrets (
+  endpoint_id uuid not null,
+  secret text not null
+);
+alter table public.webhook_endpoint_secrets add constraint webhook_endpoint_secrets_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES public.webhook_endpoints(id) ON DELETE CASCADE;
+alter table public.webhook_endpoint_secrets add constraint webhook_endpoint_secrets_pkey PRIMARY KEY (endpoint_id);
+alter table public.webhook_endpoint_secrets add constraint webhook_endpoint_secrets_secret_check CHECK (secret ~ '^whsec_[A-Za-z0-9+/]{32}$'::text);
+alter table public.webhook_endpoint_secrets enable row level security;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_endpoint_secrets to postgres;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_endpoint_secrets to service_role;
+
+create table public.webhook_endpoints (
+  id uuid not null default gen_random_uuid(),
+  organisation_id uuid not null,
+  url text not null,
+  events text[] not null,
+  enabled boolean not null default true,
+  disabled_at timestamp with time zone,
+  disabled_reason text,
+  failing_since timestamp with time zone,
+  last_success_at timestamp with time zone,
+  created_by uuid,
+  created_at timestamp with time zone not null default now()
+);
+alter table public.webhook_endpoints add constraint webhook_endpoints_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+alter table public.webhook_endpoints add constraint webhook_endpoints_disabled_has_a_time CHECK (enabled OR disabled_at IS NOT NULL);
+alter table public.webhook_endpoints add constraint webhook_endpoints_events_check CHECK (cardinality(events) >= 1 AND cardinality(events) <= 20);
+alter table public.webhook_endpoints add constraint webhook_endpoints_organisation_id_fkey FOREIGN KEY (organisation_id) REFERENCES public.organisations(id) ON DELETE CASCADE;
+alter table public.webhook_endpoints add constraint webhook_endpoints_pkey PRIMARY KEY (id);
+alter table public.webhook_endpoints add constraint webhook_endpoints_url_check CHECK (url ~ '^https?://'::text AND length(url) <= 2048);
+alter table public.webhook_endpoints enable row level security;
+grant delete, select on table public.webhook_endpoints to authenticated;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_endpoints to postgres;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_endpoints to service_role;
+grant update (url) on table public.webhook_endpoints to authenticated;
+grant update (events) on table public.webhook_endpoints to authenticated;
+grant update (enabled) on table public.webhook_endpoints to authenticated;
+grant update (disabled_at) on table public.webhook_endpoints to authenticated;
+grant update (disabled_reason) on table public.webhook_endpoints to authenticated;
+grant update (failing_since) on table public.webhook_endpoints to authenticated;
+
+create table public.webhook_event_types (
+  event_type text not null,
+  job_status text not null
+);
+alter table public.webhook_event_types add constraint webhook_event_types_event_type_check CHECK (event_type ~ '^export\.[a-z_]+$'::text);
+alter table public.webhook_event_types add constraint webhook_event_types_job_status_key UNIQUE (job_status);
+alter table public.webhook_event_types add constraint webhook_event_types_pkey PRIMARY KEY (event_type);
+alter table public.webhook_event_types enable row level security;
+grant select on table public.webhook_event_types to authenticated;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_event_types to postgres;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_event_types to service_role;
+comment on table public.webhook_event_types is 'Which job status emits which webhook event. A status that should emit one is a row here.';
+
+create table public.webhook_messages (
+  id text not null default ('msg_'::text || replace((gen_random_uuid())::text, '-'::text, ''::text)),
+  organisation_id uuid not null,
+  job_id uuid not null,
+  run_no integer not null,
+  event_type text not null,
+  body text not null,
+  created_at timestamp with time zone not null default now()
+);
+alter table public.webhook_messages add constraint webhook_messages_event_type_fkey FOREIGN KEY (event_type) REFERENCES public.webhook_event_types(event_type);
+alter table public.webhook_messages add constraint webhook_messages_one_per_run_and_event UNIQUE (job_id, run_no, event_type);
+alter table public.webhook_messages add constraint webhook_messages_organisation_id_fkey FOREIGN KEY (organisation_id) REFERENCES public.organisations(id) ON DELETE CASCADE;
+alter table public.webhook_messages add constraint webhook_messages_pkey PRIMARY KEY (id);
+alter table public.webhook_messages enable row level security;
+grant select on table public.webhook_messages to authenticated;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_messages to postgres;
+grant delete, insert, maintain, references, select, trigger, truncate, update on table public.webhook_messages to service_role;
 
 -- ==== indexes ====================================================================================
 
@@ -604,6 +738,18 @@ CREATE INDEX export_share_links_job_idx ON public.export_share_links USING btree
 CREATE INDEX memberships_user_id_idx ON public.memberships USING btree (user_id);
 
 CREATE INDEX notifications_user_created_idx ON public.notifications USING btree (user_id, created_at DESC);
+
+CREATE INDEX webhook_attempts_delivery_idx ON public.webhook_attempts USING btree (delivery_id, id DESC);
+
+CREATE INDEX webhook_attempts_endpoint_idx ON public.webhook_attempts USING btree (endpoint_id, id DESC);
+
+CREATE INDEX webhook_deliveries_due_idx ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
+
+CREATE INDEX webhook_deliveries_endpoint_idx ON public.webhook_deliveries USING btree (endpoint_id, created_at DESC);
+
+CREATE INDEX webhook_endpoints_organisation_idx ON public.webhook_endpoints USING btree (organisation_id);
+
+CREATE INDEX webhook_messages_organisation_idx ON public.webhook_messages USING btree (organisation_id, created_at DESC);
 
 -- ==== policies ===================================================================================
 
@@ -673,6 +819,35 @@ create policy "Members can see their organisations" on public.organisations
   as permissive for select to authenticated
   using ((id = ANY (ARRAY( SELECT private.member_organisations() AS member_organisations))));
 
+create policy "Admins can see their organisation's webhook attempts" on public.webhook_attempts
+  as permissive for select to authenticated
+  using (( SELECT private.is_org_admin(webhook_attempts.organisation_id) AS is_org_admin));
+
+create policy "Admins can see their organisation's webhook deliveries" on public.webhook_deliveries
+  as permissive for select to authenticated
+  using (( SELECT private.is_org_admin(webhook_deliveries.organisation_id) AS is_org_admin));
+
+create policy "Admins can change their organisation's webhook endpoints" on public.webhook_endpoints
+  as permissive for update to authenticated
+  using (( SELECT private.is_org_admin(webhook_endpoints.organisation_id) AS is_org_admin))
+  with check (( SELECT private.is_org_admin(webhook_endpoints.organisation_id) AS is_org_admin));
+
+create policy "Admins can delete their organisation's webhook endpoints" on public.webhook_endpoints
+  as permissive for delete to authenticated
+  using (( SELECT private.is_org_admin(webhook_endpoints.organisation_id) AS is_org_admin));
+
+create policy "Admins can see their organisation's webhook endpoints" on public.webhook_endpoints
+  as permissive for select to authenticated
+  using (( SELECT private.is_org_admin(webhook_endpoints.organisation_id) AS is_org_admin));
+
+create policy "Signed-in users can read the webhook event types" on public.webhook_event_types
+  as permissive for select to authenticated
+  using (true);
+
+create policy "Admins can see their organisation's webhook messages" on public.webhook_messages
+  as permissive for select to authenticated
+  using (( SELECT private.is_org_admin(webhook_messages.organisation_id) AS is_org_admin));
+
 create policy "Members receive their jobs, organisations' lists and own notifi" on realtime.messages
   as permissive for select to authenticated
   using (((extension = 'broadcast'::text) AND ((( SELECT realtime.topic() AS topic) = (('user:'::text || (( SELECT auth.uid() AS uid))::text) || ':notifications'::text)) OR (EXISTS ( SELECT 1
@@ -692,6 +867,8 @@ CREATE TRIGGER export_invocations_stamp_change_xid BEFORE INSERT OR UPDATE ON pu
 CREATE TRIGGER broadcast_export_job AFTER INSERT OR UPDATE ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.broadcast_export_job();
 
 CREATE TRIGGER check_export_requester BEFORE INSERT ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.check_export_requester();
+
+CREATE TRIGGER enqueue_webhook_event AFTER INSERT OR UPDATE OF status ON public.export_jobs FOR EACH ROW WHEN (new.status IS DISTINCT FROM 'queued'::text) EXECUTE FUNCTION private.enqueue_webhook_event();
 
 CREATE TRIGGER export_jobs_create_lanes AFTER INSERT ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.create_export_lanes();
 
@@ -730,6 +907,8 @@ CREATE TRIGGER export_shards_stamp_change_xid BEFORE INSERT OR UPDATE ON public.
 CREATE TRIGGER broadcast_notification AFTER INSERT ON public.notifications FOR EACH ROW EXECUTE FUNCTION private.broadcast_notification();
 
 CREATE TRIGGER broadcast_notification_read AFTER UPDATE OF read_at ON public.notifications FOR EACH ROW WHEN (old.read_at IS DISTINCT FROM new.read_at) EXECUTE FUNCTION private.broadcast_notification();
+
+CREATE TRIGGER check_webhook_endpoint_events BEFORE INSERT OR UPDATE OF events ON public.webhook_endpoints FOR EACH ROW EXECUTE FUNCTION private.check_webhook_endpoint_events();
 
 -- ==== functions ==================================================================================
 
@@ -836,6 +1015,27 @@ begin
 end
 $function$;
 grant execute on function private.check_export_requester() to postgres;
+
+CREATE OR REPLACE FUNCTION private.check_webhook_endpoint_events()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  v_unknown text;
+begin
+  select e into v_unknown from unnest(new.events) e
+  where e not in (select t.event_type from public.webhook_event_types t) limit 1;
+  if v_unknown is not null then
+    raise exception 'Unknown webhook event "%". Choose from: %.', v_unknown,
+      (select string_agg(t.event_type, ', ' order by t.event_type) from public.webhook_event_types t)
+      using errcode = '22023';
+  end if;
+  return new;
+end
+$function$;
+grant execute on function private.check_webhook_endpoint_events() to postgres;
+grant execute on function private.check_webhook_endpoint_events() to public;
 
 CREATE OR REPLACE FUNCTION private.clear_shard_problem_details()
  RETURNS trigger
@@ -953,6 +1153,62 @@ AS $function$
 $function$;
 grant execute on function private.default_export_name(p_source_id uuid, p_filter text, p_created_at timestamp with time zone) to postgres;
 grant execute on function private.default_export_name(p_source_id uuid, p_filter text, p_created_at timestamp with time zone) to service_role;
+
+CREATE OR REPLACE FUNCTION private.enqueue_webhook_event()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_event text;
+  v_message_id text;
+  v_queued int;
+begin
+  select t.event_type into v_event from public.webhook_event_types t where t.job_status = new.status;
+  if v_event is null then
+    return null;
+  end if;
+  insert into public.webhook_messages (organisation_id, job_id, run_no, event_type, body)
+  values (new.organisation_id, new.id, new.run_no, v_event, jsonb_build_object(
+    'type', v_event,
+    'timestamp', to_char(now() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'data', jsonb_build_object(
+      'id', new.id,
+      'organisation_id', new.organisation_id,
+      'name', new.name,
+      'status', new.status,
+      'run', new.run_no,
+      'collection', new.collection,
+      'format', new.format,
+      'estimated_rows', new.estimated_rows,
+      'rows_written', new.rows_written,
+      'shards_written', new.shards_written,
+      'bytes_written', new.bytes_written,
+      'created_at', new.created_at,
+      'started_at', new.started_at,
+      'finished_at', new.finished_at,
+      'error', case when new.status = 'failed' then new.last_error end,
+      'error_kind', case when new.status = 'failed' then new.last_error_kind end
+    )
+  )::text)
+  on conflict on constraint webhook_messages_one_per_run_and_event do nothing
+  returning id into v_message_id;
+  if v_message_id is null then
+    return null; -- this run already emitted this event (e.g. running again after a retry)
+  end if;
+  insert into public.webhook_deliveries (message_id, endpoint_id, organisation_id, next_attempt_at)
+  select v_message_id, e.id, e.organisation_id, now()
+  from public.webhook_endpoints e
+  where e.organisation_id = new.organisation_id and e.enabled and v_event = any (e.events);
+  get diagnostics v_queued = row_count;
+  if v_queued > 0 then
+    perform private.kick_webhook_deliveries();
+  end if;
+  return null;
+end
+$function$;
+grant execute on function private.enqueue_webhook_event() to postgres;
 
 CREATE OR REPLACE FUNCTION private.expiries_to_kick()
  RETURNS SETOF uuid
@@ -1113,6 +1369,21 @@ end
 $function$;
 grant execute on function private.hold_large_export() to postgres;
 
+CREATE OR REPLACE FUNCTION private.is_org_admin(p_organisation_id uuid)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+  select exists (
+    select 1 from public.memberships m
+    where m.organisation_id = p_organisation_id and m.user_id = (select auth.uid()) and m.role = 'admin'
+  )
+$function$;
+grant execute on function private.is_org_admin(p_organisation_id uuid) to authenticated;
+grant execute on function private.is_org_admin(p_organisation_id uuid) to postgres;
+grant execute on function private.is_org_admin(p_organisation_id uuid) to service_role;
+
 CREATE OR REPLACE FUNCTION private.is_org_member(p_organisation_id uuid)
  RETURNS boolean
  LANGUAGE sql
@@ -1172,6 +1443,36 @@ begin
 end
 $function$;
 grant execute on function private.kick_export_workers() to postgres;
+
+CREATE OR REPLACE FUNCTION private.kick_webhook_deliveries()
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_url text;
+  v_key text;
+begin
+  perform pg_notify('baton_webhook_deliveries', '');
+  if not exists (select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                 where n.nspname = 'net' and p.proname = 'http_post')
+     or to_regclass('vault.decrypted_secrets') is null then
+    return;
+  end if;
+  execute $q$select decrypted_secret from vault.decrypted_secrets where name = 'baton_project_url'$q$ into v_url;
+  execute $q$select decrypted_secret from vault.decrypted_secrets where name = 'baton_secret_key'$q$ into v_key;
+  if v_url is null or v_key is null then
+    return;
+  end if;
+  execute 'select net.http_post(url := $1, headers := $2, body := $3)'
+    using v_url || '/functions/v1/webhook-deliveries',
+          jsonb_build_object('Content-Type', 'application/json', 'apikey', v_key), '{}'::jsonb;
+exception when others then
+  raise warning 'baton: kicking webhook-deliveries failed: %', sqlerrm;
+end
+$function$;
+grant execute on function private.kick_webhook_deliveries() to postgres;
 
 CREATE OR REPLACE FUNCTION private.lane_work(p_job_id uuid, p_lane_no integer, p_invocation_id uuid)
  RETURNS jsonb
@@ -1966,6 +2267,20 @@ end
 $function$;
 grant execute on function private.stamp_export_expiry() to postgres;
 
+CREATE OR REPLACE FUNCTION private.sweep_webhook_deliveries()
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+begin
+  if private.webhook_deliveries_due() then
+    perform private.kick_webhook_deliveries();
+  end if;
+end
+$function$;
+grant execute on function private.sweep_webhook_deliveries() to postgres;
+
 CREATE OR REPLACE FUNCTION private.touch_updated_at()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -2026,6 +2341,20 @@ end
 $function$;
 grant execute on function private.waiting_lanes() to postgres;
 grant execute on function private.waiting_lanes() to service_role;
+
+CREATE OR REPLACE FUNCTION private.webhook_deliveries_due()
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  select exists (
+    select 1 from public.webhook_deliveries d join public.webhook_endpoints e on e.id = d.endpoint_id
+    where d.status = 'pending' and d.next_attempt_at <= now() and e.enabled
+  )
+$function$;
+grant execute on function private.webhook_deliveries_due() to postgres;
+grant execute on function private.webhook_deliveries_due() to public;
 
 CREATE OR REPLACE FUNCTION private.withdraw_wrongful_reap(p_job_id uuid, p_lane_no integer, p_invocation_id uuid)
  RETURNS void
@@ -2271,6 +2600,31 @@ end
 $function$;
 grant execute on function public.claim_export_lane(p_job_id uuid, p_lane_no integer, p_lease_seconds integer, p_budget jsonb) to postgres;
 grant execute on function public.claim_export_lane(p_job_id uuid, p_lane_no integer, p_lease_seconds integer, p_budget jsonb) to service_role;
+
+CREATE OR REPLACE FUNCTION public.claim_webhook_deliveries(p_limit integer, p_lease_ms integer)
+ RETURNS TABLE(delivery_id uuid, attempt integer, retry_window_from timestamp with time zone, message_id text, event_type text, body text, endpoint_id uuid, url text, secret text)
+ LANGUAGE sql
+ SET search_path TO ''
+AS $function$
+  with due as (
+    select d.id
+    from public.webhook_deliveries d
+    join public.webhook_endpoints e on e.id = d.endpoint_id
+    where d.status = 'pending' and d.next_attempt_at <= now() and e.enabled
+    order by d.next_attempt_at
+    limit p_limit
+    for update of d skip locked
+  )
+  update public.webhook_deliveries d
+  set attempts = d.attempts + 1,
+      last_attempt_at = now(),
+      next_attempt_at = now() + p_lease_ms * interval '1 millisecond'
+  from due, public.webhook_messages m, public.webhook_endpoints e, public.webhook_endpoint_secrets k
+  where d.id = due.id and m.id = d.message_id and e.id = d.endpoint_id and k.endpoint_id = e.id
+  returning d.id, d.attempts, d.retry_window_from, m.id, m.event_type, m.body, e.id, e.url, k.secret
+$function$;
+grant execute on function public.claim_webhook_deliveries(p_limit integer, p_lease_ms integer) to postgres;
+grant execute on function public.claim_webhook_deliveries(p_limit integer, p_lease_ms integer) to service_role;
 
 CREATE OR REPLACE FUNCTION public.create_api_token(p_organisation_id uuid, p_name text, p_scopes text[], p_expires_at timestamp with time zone, p_prefix text, p_token_hash text)
  RETURNS jsonb
@@ -2650,7 +3004,9 @@ begin
   end if;
   return query
   select e.at, j.id, j.name,
-         case when e.share_link_id is not null then null else coalesce(u.email::text, 'a former member') end,
+         case when e.share_link_id is not null then null
+              when e.detail ? 'apiTokenId' then coalesce('API token ' || t.name || ' (' || t.prefix || ')', 'a deleted API token')
+              else coalesce(u.email::text, 'a former member') end,
          e.share_link_id, l.note,
          coalesce(e.detail ->> 'form', 'plain'), coalesce((e.detail ->> 'partial')::boolean, false),
          (e.detail -> 'range' ->> 0)::bigint, (e.detail -> 'range' ->> 1)::bigint,
@@ -2660,6 +3016,7 @@ begin
   join public.export_jobs j on j.id = e.job_id
   left join auth.users u on u.id = e.actor
   left join public.export_share_links l on l.id = e.share_link_id
+  left join public.api_tokens t on t.id = (e.detail ->> 'apiTokenId')::uuid
   where j.organisation_id = p_organisation_id and e.kind = 'downloaded'
   order by e.at, e.id;
 end
@@ -2780,8 +3137,8 @@ CREATE OR REPLACE FUNCTION public.record_export_download(p_job_id uuid, p_detail
  SET search_path TO ''
 AS $function$
 begin
-  if num_nonnulls(p_actor, p_share_link_id) <> 1 then
-    raise exception 'a download is by a user or through a share link, exactly one of them';
+  if num_nonnulls(p_actor, p_share_link_id, p_detail ->> 'apiTokenId') <> 1 then
+    raise exception 'a download is by a user, through a share link or with an API token, exactly one of them';
   end if;
   insert into public.export_events (job_id, run_no, kind, actor, share_link_id, detail)
   select j.id, j.run_no, 'downloaded', p_actor, p_share_link_id, p_detail from public.export_jobs j where j.id = p_job_id;
@@ -2907,6 +3264,65 @@ $function$;
 grant execute on function public.record_export_shard_problem(p_job_id uuid, p_shard_no integer, p_attempt integer, p_kind text, p_problem text) to postgres;
 grant execute on function public.record_export_shard_problem(p_job_id uuid, p_shard_no integer, p_attempt integer, p_kind text, p_problem text) to service_role;
 
+CREATE OR REPLACE FUNCTION public.record_webhook_attempt(p_delivery_id uuid, p_attempt integer, p_started_at timestamp with time zone, p_latency_ms integer, p_succeeded boolean, p_disable_after_ms bigint, p_response_status integer DEFAULT NULL::integer, p_response_excerpt text DEFAULT NULL::text, p_error text DEFAULT NULL::text, p_next_attempt_at timestamp with time zone DEFAULT NULL::timestamp with time zone)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+declare
+  v_delivery public.webhook_deliveries;
+  v_endpoint public.webhook_endpoints;
+begin
+  select * into v_delivery from public.webhook_deliveries where id = p_delivery_id for update;
+  if not found then
+    return; -- the endpoint was deleted meanwhile
+  end if;
+  insert into public.webhook_attempts (delivery_id, endpoint_id, organisation_id, attempt, started_at,
+                                       response_status, latency_ms, response_excerpt, error, succeeded)
+  values (p_delivery_id, v_delivery.endpoint_id, v_delivery.organisation_id, p_attempt, p_started_at,
+          p_response_status, p_latency_ms, left(p_response_excerpt, 1000), left(p_error, 1000), p_succeeded);
+
+  if p_succeeded then
+    update public.webhook_deliveries
+    set status = 'succeeded', delivered_at = coalesce(delivered_at, now()), next_attempt_at = null
+    where id = p_delivery_id;
+    update public.webhook_endpoints
+    set failing_since = null, last_success_at = now()
+    where id = v_delivery.endpoint_id;
+    return;
+  end if;
+
+  if v_delivery.status = 'pending' and v_delivery.attempts = p_attempt then
+    update public.webhook_deliveries
+    set status = case when p_next_attempt_at is null then 'failed' else 'pending' end,
+        next_attempt_at = p_next_attempt_at
+    where id = p_delivery_id;
+  end if;
+
+  update public.webhook_endpoints
+  set failing_since = coalesce(failing_since, p_started_at)
+  where id = v_delivery.endpoint_id
+  returning * into v_endpoint;
+  if v_endpoint.enabled and v_endpoint.failing_since <= now() - p_disable_after_ms * interval '1 millisecond' then
+    update public.webhook_endpoints
+    set enabled = false, disabled_at = now(),
+        disabled_reason = format('Every delivery failed since %s.',
+                                 to_char(v_endpoint.failing_since at time zone 'utc', 'YYYY-MM-DD HH24:MI "UTC"'))
+    where id = v_endpoint.id;
+    insert into public.notifications (user_id, organisation_id, webhook_endpoint_id, kind, title, body)
+    select m.user_id, v_endpoint.organisation_id, v_endpoint.id, 'webhook_disabled',
+           'Webhook endpoint disabled',
+           format('%s failed every delivery since %s and receives no more events until an admin enables it again.',
+                  left(v_endpoint.url, 200),
+                  to_char(v_endpoint.failing_since at time zone 'utc', 'YYYY-MM-DD HH24:MI "UTC"'))
+    from public.memberships m
+    where m.organisation_id = v_endpoint.organisation_id and m.role = 'admin';
+  end if;
+end
+$function$;
+grant execute on function public.record_webhook_attempt(p_delivery_id uuid, p_attempt integer, p_started_at timestamp with time zone, p_latency_ms integer, p_succeeded boolean, p_disable_after_ms bigint, p_response_status integer, p_response_excerpt text, p_error text, p_next_attempt_at timestamp with time zone) to postgres;
+grant execute on function public.record_webhook_attempt(p_delivery_id uuid, p_attempt integer, p_started_at timestamp with time zone, p_latency_ms integer, p_succeeded boolean, p_disable_after_ms bigint, p_response_status integer, p_response_excerpt text, p_error text, p_next_attempt_at timestamp with time zone) to service_role;
+
 CREATE OR REPLACE FUNCTION public.register_export_heir(p_job_id uuid, p_lane_no integer, p_predecessor uuid)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -2933,6 +3349,29 @@ end
 $function$;
 grant execute on function public.register_export_heir(p_job_id uuid, p_lane_no integer, p_predecessor uuid) to postgres;
 grant execute on function public.register_export_heir(p_job_id uuid, p_lane_no integer, p_predecessor uuid) to service_role;
+
+CREATE OR REPLACE FUNCTION public.register_webhook_endpoint(p_organisation_id uuid, p_url text, p_events text[], p_secret text)
+ RETURNS uuid
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_id uuid;
+begin
+  if not private.is_org_admin(p_organisation_id) then
+    raise exception 'Only admins of the organisation can register webhook endpoints.' using errcode = '42501';
+  end if;
+  insert into public.webhook_endpoints (organisation_id, url, events, created_by)
+  values (p_organisation_id, p_url, p_events, (select auth.uid()))
+  returning id into v_id;
+  insert into public.webhook_endpoint_secrets (endpoint_id, secret) values (v_id, p_secret);
+  return v_id;
+end
+$function$;
+grant execute on function public.register_webhook_endpoint(p_organisation_id uuid, p_url text, p_events text[], p_secret text) to authenticated;
+grant execute on function public.register_webhook_endpoint(p_organisation_id uuid, p_url text, p_events text[], p_secret text) to postgres;
+grant execute on function public.register_webhook_endpoint(p_organisation_id uuid, p_url text, p_events text[], p_secret text) to service_role;
 
 CREATE OR REPLACE FUNCTION public.rename_export(p_job_id uuid, p_name text)
  RETURNS public.export_jobs
@@ -3051,6 +3490,29 @@ $function$;
 grant execute on function public.rerun_export(p_job_id uuid, p_shard_nos integer[], p_reasons text[]) to authenticated;
 grant execute on function public.rerun_export(p_job_id uuid, p_shard_nos integer[], p_reasons text[]) to postgres;
 grant execute on function public.rerun_export(p_job_id uuid, p_shard_nos integer[], p_reasons text[]) to service_role;
+
+CREATE OR REPLACE FUNCTION public.resend_webhook_delivery(p_delivery_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+declare
+  v_organisation_id uuid;
+begin
+  select organisation_id into v_organisation_id from public.webhook_deliveries where id = p_delivery_id;
+  if v_organisation_id is null or not private.is_org_admin(v_organisation_id) then
+    raise exception 'No such webhook delivery in an organisation you administer.' using errcode = 'P0002';
+  end if;
+  update public.webhook_deliveries
+  set status = 'pending', next_attempt_at = now(), retry_window_from = now(), delivered_at = null
+  where id = p_delivery_id;
+  perform private.kick_webhook_deliveries();
+end
+$function$;
+grant execute on function public.resend_webhook_delivery(p_delivery_id uuid) to authenticated;
+grant execute on function public.resend_webhook_delivery(p_delivery_id uuid) to postgres;
+grant execute on function public.resend_webhook_delivery(p_delivery_id uuid) to service_role;
 
 CREATE OR REPLACE FUNCTION public.resolve_export_share_link(p_token_sha256 text)
  RETURNS TABLE(id uuid, job_id uuid, token_sha256 text, forms text[], note text, expires_at timestamp with time zone)
@@ -3334,3 +3796,22 @@ end
 $function$;
 grant execute on function public.use_api_token(p_token_hash text) to postgres;
 grant execute on function public.use_api_token(p_token_hash text) to service_role;
+
+CREATE OR REPLACE FUNCTION public.webhook_delivery_log(p_endpoint_id uuid, p_limit integer DEFAULT 50)
+ RETURNS TABLE(attempt_id bigint, delivery_id uuid, message_id text, event_type text, delivery_status text, attempt integer, started_at timestamp with time zone, response_status integer, latency_ms integer, response_excerpt text, error text, succeeded boolean)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO ''
+AS $function$
+  select a.id, d.id, m.id, m.event_type, d.status, a.attempt, a.started_at, a.response_status, a.latency_ms,
+         a.response_excerpt, a.error, a.succeeded
+  from public.webhook_attempts a
+  join public.webhook_deliveries d on d.id = a.delivery_id
+  join public.webhook_messages m on m.id = d.message_id
+  where a.endpoint_id = p_endpoint_id
+  order by a.id desc
+  limit least(greatest(p_limit, 1), 200)
+$function$;
+grant execute on function public.webhook_delivery_log(p_endpoint_id uuid, p_limit integer) to authenticated;
+grant execute on function public.webhook_delivery_log(p_endpoint_id uuid, p_limit integer) to postgres;
+grant execute on function public.webhook_delivery_log(p_endpoint_id uuid, p_limit integer) to service_role;

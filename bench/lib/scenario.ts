@@ -34,6 +34,8 @@ export type BenchOptions = {
   viewerSeconds: number;
   /** live-view: records of the export its page watches (250 a shard: 1,000,000 is 4,000 shards). */
   liveViewRecords: number;
+  /** webhook-delivery: exports whose `completed` event is timed to the receiver. */
+  webhookEvents: number;
 };
 
 export type BenchContext = {

@@ -12,7 +12,12 @@ import { markNotificationsReadKey, markNotificationsReadMutationOptions } from '
 import { notificationsQueryOptions } from '@/lib/queries/notifications-query';
 import { useNotificationsSubscription } from '@/lib/realtime/use-notifications-subscription';
 import { exportsCount } from '@/lib/view-model/format';
-import { groupNotificationsByExport, notificationText, unreadExportCount } from '@/lib/view-model/notification-feed';
+import {
+  groupNotificationsByExport,
+  notificationHref,
+  notificationText,
+  unreadExportCount,
+} from '@/lib/view-model/notification-feed';
 import { NotificationEntry } from './notification-entry';
 
 /** How long the panel must be open before what it shows counts as seen (closing it counts too). */
@@ -65,7 +70,12 @@ export function NotificationBell({ userId }: { userId: string }) {
   }, [viewingJob, groups, markSeen]);
 
   useNotificationsSubscription(userId, (n) => {
-    const show = n.kind === 'export_failed' ? toast.error : n.kind === 'export_completed' ? toast.success : toast.info;
+    const show =
+      n.kind === 'export_failed' || n.kind === 'webhook_disabled'
+        ? toast.error
+        : n.kind === 'export_completed'
+          ? toast.success
+          : toast.info;
     show(n.title, {
       id: `notification-${n.id}`,
       // An outcome people wait for: longer than sonner's 4 s, and the bell keeps it anyway.
@@ -76,7 +86,7 @@ export function NotificationBell({ userId }: { userId: string }) {
         label: 'View',
         onClick: () => {
           markSeen([n.id]);
-          router.push(`/exports/${n.job_id}`);
+          router.push(notificationHref(n));
         },
       },
     });
@@ -138,12 +148,7 @@ export function NotificationBell({ userId }: { userId: string }) {
         ) : (
           <ul className="max-h-96 divide-y divide-neutral-100 overflow-y-auto" aria-label="Recent notifications">
             {groups.map((group) => (
-              <NotificationEntry
-                key={group.jobId}
-                group={group}
-                isNew={isNew}
-                onOpen={() => markSeen(group.unreadIds)}
-              />
+              <NotificationEntry key={group.key} group={group} isNew={isNew} onOpen={() => markSeen(group.unreadIds)} />
             ))}
           </ul>
         )}

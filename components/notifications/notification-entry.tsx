@@ -1,6 +1,6 @@
 'use client';
 
-import { CheckCircle2Icon, CircleSlashIcon, HourglassIcon, XCircleIcon } from 'lucide-react';
+import { CheckCircle2Icon, CircleSlashIcon, HourglassIcon, UnplugIcon, XCircleIcon } from 'lucide-react';
 import Link from 'next/link';
 import { RelativeTime } from '@/components/ui/relative-time';
 import type { Notification } from '@/lib/exports/types';
@@ -13,6 +13,7 @@ const kindIcon = {
   export_failed: <XCircleIcon className="text-state-failed-ink size-4 shrink-0" aria-hidden />,
   export_cancelled: <CircleSlashIcon className="text-state-cancelled-ink size-4 shrink-0" aria-hidden />,
   export_approval_requested: <HourglassIcon className="size-4 shrink-0 text-amber-800" aria-hidden />,
+  webhook_disabled: <UnplugIcon className="text-state-failed-ink size-4 shrink-0" aria-hidden />,
 } satisfies Record<Notification['kind'], React.ReactNode>;
 
 const kindLabel = {
@@ -20,6 +21,7 @@ const kindLabel = {
   export_failed: 'Failed',
   export_cancelled: 'Cancelled',
   export_approval_requested: 'Approval needed',
+  webhook_disabled: 'Webhook disabled',
 } satisfies Record<Notification['kind'], string>;
 
 /** The bell's folds are smaller, with a focus ring that shows on the popover's white. */
@@ -47,7 +49,7 @@ export function NotificationEntry({
   return (
     <li className={cn('flex flex-col', highlighted && 'bg-blue-50/60')}>
       <Link
-        href={`/exports/${group.jobId}`}
+        href={group.href}
         onClick={onOpen}
         className="flex gap-3 px-4 pt-3 pb-1 text-sm hover:bg-neutral-50 focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-blue-600"
       >

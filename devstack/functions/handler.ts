@@ -168,6 +168,9 @@ export function createFunctionsHandler(ctx: DevstackContext, options: FunctionsH
       env.TYPESENSE_URL = ctx.typesenseUrl;
       env.TYPESENSE_SEARCH_KEY = ctx.config.typesenseSearchKey;
     }
+    // The devstack's explicit exception to the webhook SSRF rule: receivers on this machine (tests, demos)
+    // over http and loopback. Production never sets it; BATON_WEBHOOK_ALLOW_LOOPBACK=false here wins.
+    env.BATON_WEBHOOK_ALLOW_LOOPBACK = 'true';
     for (const [name, value] of Object.entries(processEnv)) {
       if (value === undefined) continue;
       if (PASS_THROUGH_NAMES.has(name) || PASS_THROUGH_PREFIXES.some((prefix) => name.startsWith(prefix)))

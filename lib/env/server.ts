@@ -11,6 +11,11 @@ const serverEnvSchema = z.object({
   TYPESENSE_API_KEY: z.string().min(1),
   /** Allowed only `documents:search`: the parent of the scoped key every search of a source runs under. */
   TYPESENSE_SEARCH_KEY: z.string().min(1),
+  /** The devstack's exception to the webhook SSRF rule: endpoints over http and on loopback. Never in production. */
+  BATON_WEBHOOK_ALLOW_LOOPBACK: z
+    .enum(['true', 'false', ''])
+    .optional()
+    .transform((value) => value === 'true'),
 });
 
 export type ServerEnv = z.infer<typeof serverEnvSchema>;

@@ -142,10 +142,13 @@ export type Notification = {
   id: string;
   user_id: string;
   organisation_id: string;
-  job_id: string;
+  /** The export it is about; null for a notification about a webhook endpoint. */
+  job_id: string | null;
+  /** The webhook endpoint a `webhook_disabled` notification is about. */
+  webhook_endpoint_id: string | null;
   run_no: number;
   /** export_approval_requested: to each admin, for an export above the organisation's threshold. */
-  kind: 'export_completed' | 'export_failed' | 'export_cancelled' | 'export_approval_requested';
+  kind: 'export_completed' | 'export_failed' | 'export_cancelled' | 'export_approval_requested' | 'webhook_disabled';
   title: string;
   /** The outcome's numbers; for a failure, its raw error (the details support reads). */
   body: string;
@@ -221,6 +224,8 @@ export type ExportEvent = {
     bytes?: number;
     outcome?: 'completed' | 'cut';
     note?: string | null;
+    /** downloaded with an API token: which one (a token acts for no person). */
+    apiTokenId?: string;
     /** approval_requested: the estimate and the organisation's threshold it is above. */
     estimated_rows?: number;
     threshold?: number;

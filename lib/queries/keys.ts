@@ -28,6 +28,11 @@ export const queryKeys = {
   apiTokens: {
     list: () => ['api-tokens', 'list'] as const,
   },
+  webhooks: {
+    all: ['webhooks'] as const,
+    endpoints: (organisationId: string) => [...queryKeys.webhooks.all, 'endpoints', organisationId] as const,
+    log: (endpointId: string) => [...queryKeys.webhooks.all, 'log', endpointId] as const,
+  },
   notifications: {
     all: ['notifications'] as const,
     list: (userId: string) => [...queryKeys.notifications.all, 'list', userId] as const,

@@ -323,4 +323,20 @@ describe('downloadEntry', () => {
       technical: 'share link link-1',
     });
   });
+
+  it('says a download came with an API token, not from the system', () => {
+    const event = ev(4, 'downloaded', at, null, {
+      form: 'plain',
+      partial: false,
+      range: [0, 9],
+      size: 100,
+      bytes: 10,
+      outcome: 'completed',
+      apiTokenId: 'token-1',
+    });
+    expect(downloadEntry(event, null)).toMatchObject({
+      title: 'Downloaded with an API token',
+      technical: 'API token token-1',
+    });
+  });
 });

@@ -134,9 +134,11 @@ export function downloadEntry(
   const cut = detail.outcome === 'cut';
   const through = e.share_link_id
     ? ` through a share link${detail.note ? ` (“${detail.note}”)` : ''}`
-    : by
-      ? ` by ${by}`
-      : '';
+    : detail.apiTokenId
+      ? ' with an API token'
+      : by
+        ? ` by ${by}`
+        : '';
   const sent =
     detail.bytes === undefined
       ? null
@@ -154,7 +156,11 @@ export function downloadEntry(
     ]
       .filter(Boolean)
       .join(' · '),
-    technical: e.share_link_id ? `share link ${e.share_link_id}` : null,
+    technical: e.share_link_id
+      ? `share link ${e.share_link_id}`
+      : detail.apiTokenId
+        ? `API token ${detail.apiTokenId}`
+        : null,
   };
 }
 

@@ -10,6 +10,7 @@ const note = (id: string, jobId: string, minute: number, patch: Partial<Notifica
   user_id: 'u',
   organisation_id: 'o',
   job_id: jobId,
+  webhook_endpoint_id: null,
   run_no: 1,
   kind: 'export_completed',
   title: `Export completed: ${id}`,
@@ -59,5 +60,21 @@ describe('groupNotificationsByExport', () => {
     const groups = groupNotificationsByExport([note('a', JOB_A, 1), note('b', JOB_B, 2)], (n) => n.id === 'b');
     expect(unreadExportCount(groups)).toBe(1);
     expect(groups.find((g) => g.jobId === JOB_A)?.unreadIds).toEqual(['a']);
+  });
+});
+
+describe('a webhook endpoint disabled', () => {
+  it('is its own entry, leading to the webhooks settings', () => {
+    const disabled = note('w', JOB_A, 5, {
+      job_id: null,
+      webhook_endpoint_id: 'e1',
+      kind: 'webhook_disabled',
+      title: 'Webhook endpoint disabled',
+    });
+    const groups = groupNotificationsByExport([note('a', JOB_A, 1), disabled]);
+    expect(groups.map((g) => [g.key, g.href])).toEqual([
+      ['webhook:e1', '/settings/webhooks'],
+      [JOB_A, `/exports/${JOB_A}`],
+    ]);
   });
 });

@@ -15,11 +15,15 @@ export type NotificationText = {
  */
 export function notificationText(n: Pick<Notification, 'kind' | 'body' | 'error_kind' | 'job_id'>): NotificationText {
   if (n.kind !== 'export_failed') return { sentence: n.body, detail: null };
-  return { sentence: `${plainErrorSentence(n.error_kind)}. Export ${n.job_id.slice(0, 8)}.`, detail: n.body };
+  return { sentence: `${plainErrorSentence(n.error_kind)}. Export ${(n.job_id ?? '').slice(0, 8)}.`, detail: n.body };
 }
 
 export type NotificationGroup = {
-  jobId: string;
+  /** What the entries are about: an export, or a webhook endpoint (`webhook:<id>`). */
+  key: string;
+  jobId: string | null;
+  /** Where the entry leads: the export's page, or the webhooks settings. */
+  href: string;
   /** The export's newest outcome: what its entry shows. */
   latest: Notification;
   /** Its earlier outcomes (earlier runs), newest first. */
@@ -40,14 +44,26 @@ export function groupNotificationsByExport(
   isRead: (n: Notification) => boolean = (n) => n.read_at !== null,
 ): NotificationGroup[] {
   const byJob = new Map<string, Notification[]>();
-  for (const n of list) byJob.set(n.job_id, [...(byJob.get(n.job_id) ?? []), n]);
+  const subject = (n: Notification) => n.job_id ?? `webhook:${n.webhook_endpoint_id}`;
+  for (const n of list) byJob.set(subject(n), [...(byJob.get(subject(n)) ?? []), n]);
   return [...byJob.entries()]
-    .map(([jobId, items]) => {
+    .map(([key, items]) => {
       const [latest, ...earlier] = items.sort(newestFirst);
-      return { jobId, latest: latest!, earlier, unreadIds: items.filter((n) => !isRead(n)).map((n) => n.id) };
+      return {
+        key,
+        jobId: latest!.job_id,
+        href: notificationHref(latest!),
+        latest: latest!,
+        earlier,
+        unreadIds: items.filter((n) => !isRead(n)).map((n) => n.id),
+      };
     })
     .sort((a, b) => newestFirst(a.latest, b.latest));
 }
+
+/** Where a notification leads: its export's page, or the webhooks settings for an endpoint's news. */
+export const notificationHref = (n: Pick<Notification, 'job_id'>): string =>
+  n.job_id ? `/exports/${n.job_id}` : '/settings/webhooks';
 
 /** The bell counts exports with news, as it lists them: one entry, one count. */
 export const unreadExportCount = (groups: readonly NotificationGroup[]): number =>

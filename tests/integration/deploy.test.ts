@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createClient } from '@supabase/supabase-js';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import pg from 'pg';
+import { parse as parseToml } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeEnvLocal } from '../../devstack/env-file';
 import { migrate } from '../../devstack/migrate';
@@ -21,6 +22,7 @@ import {
   type Tenant,
 } from './export-fixtures';
 import { localContext } from './local-context';
+import { deliveryStatuses, insertEndpoint, insertJobs, kickUntil, setStatus, startReceiver } from './webhook-fixtures';
 import { testStack } from './stack-info';
 
 /**
@@ -137,6 +139,67 @@ describe('deploy checklist, exercised on the devstack', () => {
     const res = await fetch(call!.url, { method: 'POST', headers: call!.headers, body: JSON.stringify(call!.body) });
     expect(res.status).toBe(202);
     expect((await waitForJob(jobId, (job) => job.status === 'completed')).rows_written).toBe(500);
+  });
+});
+
+describe('deploy checklist: webhooks', () => {
+  it('config.toml deploys webhook-deliveries with the shared import map and no platform JWT gate', async () => {
+    const config = parseToml(await readFile(path.join(projectRoot, 'supabase', 'config.toml'), 'utf8')) as {
+      functions: Record<string, { verify_jwt: boolean; import_map: string; entrypoint: string }>;
+    };
+    const fn = config.functions['webhook-deliveries']!;
+    expect(fn).toMatchObject({ verify_jwt: false, import_map: './functions/deno.json' });
+    await expect(readFile(path.join(projectRoot, 'supabase', fn.entrypoint), 'utf8')).resolves.toContain('Deno.serve');
+  });
+
+  it('step "schedule the sweep": a queued event kicks webhook-deliveries through pg_net, and that call delivers it', async () => {
+    const hooks = await startReceiver();
+    try {
+      const endpoint = await insertEndpoint(db, tenant, hooks.url, ['export.started']);
+      const [jobId] = await insertJobs(db, tenant, 1);
+      // Vault and pg_net as the hosted database has them (see the export sweep's step): the trigger's
+      // kick and the pg_cron sweep's are recorded, and rolled back with the event.
+      const client = await db.connect();
+      let calls: Array<{ url: string; headers: Record<string, string> }>;
+      try {
+        await client.query('begin');
+        await client.query(`
+          create schema vault;
+          create table vault.decrypted_secrets (name text primary key, decrypted_secret text not null);
+          create schema net;
+          create table net.calls (url text, headers jsonb, body jsonb);
+          create function net.http_post(url text, headers jsonb, body jsonb) returns bigint
+          language sql as $$ insert into net.calls values (url, headers, body); select 1::bigint $$;
+        `);
+        await client.query(
+          `insert into vault.decrypted_secrets values ('baton_project_url', $1), ('baton_secret_key', $2)`,
+          [stack.apiUrl, stack.secretKey],
+        );
+        await client.query(`update public.export_jobs set status = 'running' where id = $1`, [jobId]);
+        await client.query('select private.sweep_webhook_deliveries()');
+        calls = (await client.query<(typeof calls)[number]>('select url, headers from net.calls')).rows;
+      } finally {
+        await client.query('rollback');
+        client.release();
+      }
+      const expected = {
+        url: `${stack.apiUrl}/functions/v1/webhook-deliveries`,
+        headers: { 'Content-Type': 'application/json', apikey: stack.secretKey },
+      };
+      expect(calls).toEqual([expected, expected]);
+      // What pg_net then does, for an event queued for real: the function accepts it and delivers.
+      await setStatus(db, [jobId!], 'running');
+      await db.query(`update public.webhook_deliveries set next_attempt_at = now() where endpoint_id = $1`, [
+        endpoint.id,
+      ]);
+      const res = await fetch(expected.url, { method: 'POST', headers: expected.headers, body: '{}' });
+      expect(res.status).toBe(202);
+      await kickUntil(async () => (await deliveryStatuses(db, endpoint.id)).succeeded === 1);
+      expect(hooks.received[0]!.headers['webhook-id']).toMatch(/^msg_/);
+    } finally {
+      await db.query('delete from public.webhook_endpoints where organisation_id = $1', [tenant.organisationId]);
+      await hooks.close();
+    }
   });
 });
 

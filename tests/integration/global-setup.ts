@@ -16,6 +16,13 @@ export default async function setup(project: TestProject) {
   // forces many hand-offs in every export test; leases keep their 8 s default (heartbeats renew them).
   process.env.BATON_WORKER_TIME_BUDGET_MS = '1500';
   process.env.BATON_WORKER_PROGRESS_INTERVAL_MS = '250';
+  // Webhook retries in milliseconds instead of seconds to hours, and a 500 ms attempt timeout, so the
+  // fault tests retry many times within a few seconds (production values: webhook-settings.ts).
+  process.env.BATON_WEBHOOK_TIMEOUT_MS = '500';
+  process.env.BATON_WEBHOOK_RETRY_FIRST_DELAY_MS = '50';
+  process.env.BATON_WEBHOOK_RETRY_MAX_DELAY_MS = '400';
+  process.env.BATON_WEBHOOK_RETRY_WINDOW_MS = '120000';
+  process.env.BATON_WEBHOOK_TIME_BUDGET_MS = '5000';
   // `.env` may switch the project to legacy keys (DEVSTACK_API_KEYS=legacy): the whole suite follows.
   loadDotEnv(projectRoot);
   const dataDir = path.join(projectRoot, '.devstack', `test-${process.pid}`);

@@ -489,7 +489,7 @@ describe('a viewer going straight to the database (PostgREST, as supabase-js)', 
     );
     // Reads, the role check itself, the changes that check the role inside (cancel, rename, re-run, share
     // and revoke a link), and system health, the download log, the admins' retention and approval
-    // functions and the API token functions, which check it too (README, roles).
+    // functions, the API token functions and the webhook calls, which check it too (README, roles).
     expect(rows.filter((r) => r.callable).map((r) => r.name)).toEqual([
       'assert_export_operator',
       'cancel_export',
@@ -502,12 +502,15 @@ describe('a viewer going straight to the database (PostgREST, as supabase-js)', 
       'organisation_download_log',
       'organisation_members',
       'organisation_storage_use',
+      'register_webhook_endpoint',
       'rename_export',
       'rerun_export',
+      'resend_webhook_delivery',
       'revoke_api_token',
       'revoke_export_share_link',
       'system_health',
       'update_organisation_settings',
+      'webhook_delivery_log',
     ]);
     const jobId = await queuedJob();
     const before = await jobState(jobId);
@@ -524,7 +527,7 @@ describe('a viewer going straight to the database (PostgREST, as supabase-js)', 
     expect(await jobState(jobId)).toEqual(before);
   });
 
-  it('may write no table but their own notifications’ read_at', async () => {
+  it('may write no table but their own notifications’ read_at (webhook endpoints: only for admins, by RLS)', async () => {
     const { rows } = await db.query<{ writable: string }>(
       `select c.relname || '.' || a.attname || ' ' || p.privilege as writable
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -539,7 +542,18 @@ describe('a viewer going straight to the database (PostgREST, as supabase-js)', 
        where n.nspname = 'public' and c.relkind in ('r', 'p', 'v') and has_table_privilege('authenticated', c.oid, p.privilege)
        order by 1`,
     );
-    expect(rows.map((r) => r.writable)).toEqual(['notifications.read_at UPDATE']);
+    // Webhook endpoints: granted for admins, whom RLS alone lets through (webhooks.test.ts proves a
+    // member and another organisation's admin change nothing).
+    expect(rows.map((r) => r.writable)).toEqual([
+      'notifications.read_at UPDATE',
+      'webhook_endpoints DELETE',
+      'webhook_endpoints.disabled_at UPDATE',
+      'webhook_endpoints.disabled_reason UPDATE',
+      'webhook_endpoints.enabled UPDATE',
+      'webhook_endpoints.events UPDATE',
+      'webhook_endpoints.failing_since UPDATE',
+      'webhook_endpoints.url UPDATE',
+    ]);
   });
 
   it('is refused each table write that would change an export, a role or someone else’s notification', async () => {

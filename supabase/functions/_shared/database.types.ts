@@ -792,39 +792,42 @@ export type Database = {
           created_at: string;
           error_kind: string | null;
           id: string;
-          job_id: string;
+          job_id: string | null;
           kind: string;
           organisation_id: string;
           read_at: string | null;
           run_no: number;
           title: string;
           user_id: string;
+          webhook_endpoint_id: string | null;
         };
         Insert: {
           body: string;
           created_at?: string;
           error_kind?: string | null;
           id?: string;
-          job_id: string;
+          job_id?: string | null;
           kind: string;
           organisation_id: string;
           read_at?: string | null;
           run_no?: number;
           title: string;
           user_id: string;
+          webhook_endpoint_id?: string | null;
         };
         Update: {
           body?: string;
           created_at?: string;
           error_kind?: string | null;
           id?: string;
-          job_id?: string;
+          job_id?: string | null;
           kind?: string;
           organisation_id?: string;
           read_at?: string | null;
           run_no?: number;
           title?: string;
           user_id?: string;
+          webhook_endpoint_id?: string | null;
         };
         Relationships: [
           {
@@ -837,6 +840,12 @@ export type Database = {
             foreignKeyName: 'notifications_organisation_id_fkey';
             columns: ['organisation_id'];
             referencedRelation: 'organisations';
+            referencedColumns: ['id'];
+          },
+          {
+            foreignKeyName: 'notifications_webhook_endpoint_id_fkey';
+            columns: ['webhook_endpoint_id'];
+            referencedRelation: 'webhook_endpoints';
             referencedColumns: ['id'];
           },
         ];
@@ -864,6 +873,257 @@ export type Database = {
           retention_days?: number;
         };
         Relationships: [];
+      };
+      webhook_attempts: {
+        Row: {
+          attempt: number;
+          delivery_id: string;
+          endpoint_id: string;
+          error: string | null;
+          id: number;
+          latency_ms: number;
+          organisation_id: string;
+          response_excerpt: string | null;
+          response_status: number | null;
+          started_at: string;
+          succeeded: boolean;
+        };
+        Insert: {
+          attempt: number;
+          delivery_id: string;
+          endpoint_id: string;
+          error?: string | null;
+          id?: never;
+          latency_ms: number;
+          organisation_id: string;
+          response_excerpt?: string | null;
+          response_status?: number | null;
+          started_at: string;
+          succeeded: boolean;
+        };
+        Update: {
+          attempt?: number;
+          delivery_id?: string;
+          endpoint_id?: string;
+          error?: string | null;
+          id?: never;
+          latency_ms?: number;
+          organisation_id?: string;
+          response_excerpt?: string | null;
+          response_status?: number | null;
+          started_at?: string;
+          succeeded?: boolean;
+        };
+        Relationships: [
+          {
+            foreignKeyName: 'webhook_attempts_delivery_id_fkey';
+            columns: ['delivery_id'];
+            referencedRelation: 'webhook_deliveries';
+            referencedColumns: ['id'];
+          },
+          {
+            foreignKeyName: 'webhook_attempts_endpoint_id_fkey';
+            columns: ['endpoint_id'];
+            referencedRelation: 'webhook_endpoints';
+            referencedColumns: ['id'];
+          },
+          {
+            foreignKeyName: 'webhook_attempts_organisation_id_fkey';
+            columns: ['organisation_id'];
+            referencedRelation: 'organisations';
+            referencedColumns: ['id'];
+          },
+        ];
+      };
+      webhook_deliveries: {
+        Row: {
+          attempts: number;
+          created_at: string;
+          delivered_at: string | null;
+          endpoint_id: string;
+          id: string;
+          last_attempt_at: string | null;
+          message_id: string;
+          next_attempt_at: string | null;
+          organisation_id: string;
+          retry_window_from: string;
+          status: string;
+        };
+        Insert: {
+          attempts?: number;
+          created_at?: string;
+          delivered_at?: string | null;
+          endpoint_id: string;
+          id?: string;
+          last_attempt_at?: string | null;
+          message_id: string;
+          next_attempt_at?: string | null;
+          organisation_id: string;
+          retry_window_from?: string;
+          status?: string;
+        };
+        Update: {
+          attempts?: number;
+          created_at?: string;
+          delivered_at?: string | null;
+          endpoint_id?: string;
+          id?: string;
+          last_attempt_at?: string | null;
+          message_id?: string;
+          next_attempt_at?: string | null;
+          organisation_id?: string;
+          retry_window_from?: string;
+          status?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: 'webhook_deliveries_endpoint_id_fkey';
+            columns: ['endpoint_id'];
+            referencedRelation: 'webhook_endpoints';
+            referencedColumns: ['id'];
+          },
+          {
+            foreignKeyName: 'webhook_deliveries_message_id_fkey';
+            columns: ['message_id'];
+            referencedRelation: 'webhook_messages';
+            referencedColumns: ['id'];
+          },
+          {
+            foreignKeyName: 'webhook_deliveries_organisation_id_fkey';
+            columns: ['organisation_id'];
+            referencedRelation: 'organisations';
+            referencedColumns: ['id'];
+          },
+        ];
+      };
+      webhook_endpoint_secrets: {
+        Row: {
+          endpoint_id: string;
+          secret: string;
+        };
+        Insert: {
+          endpoint_id: string;
+          secret: string;
+        };
+        Update: {
+          endpoint_id?: string;
+          secret?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: 'webhook_endpoint_secrets_endpoint_id_fkey';
+            columns: ['endpoint_id'];
+            referencedRelation: 'webhook_endpoints';
+            referencedColumns: ['id'];
+          },
+        ];
+      };
+      webhook_endpoints: {
+        Row: {
+          created_at: string;
+          created_by: string | null;
+          disabled_at: string | null;
+          disabled_reason: string | null;
+          enabled: boolean;
+          events: string[];
+          failing_since: string | null;
+          id: string;
+          last_success_at: string | null;
+          organisation_id: string;
+          url: string;
+        };
+        Insert: {
+          created_at?: string;
+          created_by?: string | null;
+          disabled_at?: string | null;
+          disabled_reason?: string | null;
+          enabled?: boolean;
+          events: string[];
+          failing_since?: string | null;
+          id?: string;
+          last_success_at?: string | null;
+          organisation_id: string;
+          url: string;
+        };
+        Update: {
+          created_at?: string;
+          created_by?: string | null;
+          disabled_at?: string | null;
+          disabled_reason?: string | null;
+          enabled?: boolean;
+          events?: string[];
+          failing_since?: string | null;
+          id?: string;
+          last_success_at?: string | null;
+          organisation_id?: string;
+          url?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: 'webhook_endpoints_organisation_id_fkey';
+            columns: ['organisation_id'];
+            referencedRelation: 'organisations';
+            referencedColumns: ['id'];
+          },
+        ];
+      };
+      webhook_event_types: {
+        Row: {
+          event_type: string;
+          job_status: string;
+        };
+        Insert: {
+          event_type: string;
+          job_status: string;
+        };
+        Update: {
+          event_type?: string;
+          job_status?: string;
+        };
+        Relationships: [];
+      };
+      webhook_messages: {
+        Row: {
+          body: string;
+          created_at: string;
+          event_type: string;
+          id: string;
+          job_id: string;
+          organisation_id: string;
+          run_no: number;
+        };
+        Insert: {
+          body: string;
+          created_at?: string;
+          event_type: string;
+          id?: string;
+          job_id: string;
+          organisation_id: string;
+          run_no: number;
+        };
+        Update: {
+          body?: string;
+          created_at?: string;
+          event_type?: string;
+          id?: string;
+          job_id?: string;
+          organisation_id?: string;
+          run_no?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: 'webhook_messages_event_type_fkey';
+            columns: ['event_type'];
+            referencedRelation: 'webhook_event_types';
+            referencedColumns: ['event_type'];
+          },
+          {
+            foreignKeyName: 'webhook_messages_organisation_id_fkey';
+            columns: ['organisation_id'];
+            referencedRelation: 'organisations';
+            referencedColumns: ['id'];
+          },
+        ];
       };
     };
     Views: {
@@ -956,6 +1216,20 @@ export type Database = {
           p_lease_seconds: number;
         };
         Returns: Json;
+      };
+      claim_webhook_deliveries: {
+        Args: { p_lease_ms: number; p_limit: number };
+        Returns: {
+          attempt: number;
+          body: string;
+          delivery_id: string;
+          endpoint_id: string;
+          event_type: string;
+          message_id: string;
+          retry_window_from: string;
+          secret: string;
+          url: string;
+        }[];
       };
       create_api_token: {
         Args: {
@@ -1234,9 +1508,33 @@ export type Database = {
         };
         Returns: boolean;
       };
+      record_webhook_attempt: {
+        Args: {
+          p_attempt: number;
+          p_delivery_id: string;
+          p_disable_after_ms: number;
+          p_error?: string;
+          p_latency_ms: number;
+          p_next_attempt_at?: string;
+          p_response_excerpt?: string;
+          p_response_status?: number;
+          p_started_at: string;
+          p_succeeded: boolean;
+        };
+        Returns: undefined;
+      };
       register_export_heir: {
         Args: { p_job_id: string; p_lane_no: number; p_predecessor: string };
         Returns: Json;
+      };
+      register_webhook_endpoint: {
+        Args: {
+          p_events: string[];
+          p_organisation_id: string;
+          p_secret: string;
+          p_url: string;
+        };
+        Returns: string;
       };
       rename_export: {
         Args: { p_job_id: string; p_name: string };
@@ -1450,6 +1748,10 @@ export type Database = {
           isSetofReturn: false;
         };
       };
+      resend_webhook_delivery: {
+        Args: { p_delivery_id: string };
+        Returns: undefined;
+      };
       resolve_export_share_link: {
         Args: { p_token_sha256: string };
         Returns: {
@@ -1503,6 +1805,23 @@ export type Database = {
         };
       };
       use_api_token: { Args: { p_token_hash: string }; Returns: Json };
+      webhook_delivery_log: {
+        Args: { p_endpoint_id: string; p_limit?: number };
+        Returns: {
+          attempt: number;
+          attempt_id: number;
+          delivery_id: string;
+          delivery_status: string;
+          error: string;
+          event_type: string;
+          latency_ms: number;
+          message_id: string;
+          response_excerpt: string;
+          response_status: number;
+          started_at: string;
+          succeeded: boolean;
+        }[];
+      };
     };
     Enums: {
       [_ in never]: never;
