@@ -870,6 +870,8 @@ CREATE TRIGGER check_export_requester BEFORE INSERT ON public.export_jobs FOR EA
 
 CREATE TRIGGER enqueue_webhook_event AFTER INSERT OR UPDATE OF status ON public.export_jobs FOR EACH ROW WHEN (new.status IS DISTINCT FROM 'queued'::text) EXECUTE FUNCTION private.enqueue_webhook_event();
 
+CREATE TRIGGER enqueue_webhook_expired_event AFTER UPDATE OF expired_at ON public.export_jobs FOR EACH ROW WHEN (old.expired_at IS NULL AND new.expired_at IS NOT NULL) EXECUTE FUNCTION private.enqueue_webhook_event('expired');
+
 CREATE TRIGGER export_jobs_create_lanes AFTER INSERT ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.create_export_lanes();
 
 CREATE TRIGGER export_jobs_hold_large BEFORE INSERT ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.hold_large_export();
@@ -1165,7 +1167,9 @@ declare
   v_message_id text;
   v_queued int;
 begin
-  select t.event_type into v_event from public.webhook_event_types t where t.job_status = new.status;
+  -- The trigger's argument names a state that is not a status (retention's `expired`); else the status.
+  select t.event_type into v_event from public.webhook_event_types t
+  where t.job_status = coalesce(tg_argv[0], new.status);
   if v_event is null then
     return null;
   end if;
@@ -1188,6 +1192,8 @@ begin
       'created_at', new.created_at,
       'started_at', new.started_at,
       'finished_at', new.finished_at,
+      'expires_at', new.expires_at,
+      'expired_at', new.expired_at,
       'error', case when new.status = 'failed' then new.last_error end,
       'error_kind', case when new.status = 'failed' then new.last_error_kind end
     )

@@ -192,6 +192,28 @@ describe('webhook deliveries', () => {
   });
 });
 
+describe('retention and webhooks', () => {
+  it('sends export.expired once when an export’s files are removed; the export keeps its status', async () => {
+    const hooks = await receiver();
+    const endpoint = await insertEndpoint(db, admin, hooks.url, ['export.expired']);
+    const [jobId] = await insertJobs(db, admin, 1);
+    await setStatus(db, [jobId!], 'completed');
+    // What end_export_expiry does once every object is gone (retention.test.ts drives the whole sweep).
+    await db.query('update public.export_jobs set expires_at = now(), expired_at = now() where id = $1', [jobId]);
+    await db.query('update public.export_jobs set expired_at = expired_at where id = $1', [jobId]);
+    await kickUntil(async () => (await deliveryStatuses(db, endpoint.id)).succeeded === 1);
+
+    const verifier = new Webhook(endpoint.secret);
+    const unique = [...new Map(hooks.received.map((r) => [r.headers['webhook-id'], r])).values()];
+    const events = unique.map((r) => verifier.verify(r.body, r.headers as Record<string, string>)) as Array<{
+      type: string;
+      data: { id: string; status: string; expired_at: string | null };
+    }>;
+    expect(events.map((e) => [e.type, e.data.id, e.data.status])).toEqual([['export.expired', jobId, 'completed']]);
+    expect(events[0]!.data.expired_at).not.toBeNull();
+  });
+});
+
 describe('who sees and changes webhooks', () => {
   it('admins only, in their organisation; nobody reads a secret back; "send again" keeps the webhook-id', async () => {
     const hooks = await receiver();
