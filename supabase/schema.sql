@@ -2053,24 +2053,6 @@ end
 $function$;
 grant execute on function private.require_org_admin(p_organisation_id uuid, p_action text) to postgres;
 
-CREATE OR REPLACE FUNCTION private.require_organisation_admin(p_organisation_id uuid)
- RETURNS void
- LANGUAGE plpgsql
- STABLE SECURITY DEFINER
- SET search_path TO ''
-AS $function$
-begin
-  if not exists (
-    select 1 from public.memberships m
-    where m.organisation_id = p_organisation_id and m.user_id = (select auth.uid()) and m.role = 'admin'
-  ) then
-    raise exception 'Only admins of this organisation can manage its API tokens. Ask an admin of your organisation.'
-      using errcode = '42501';
-  end if;
-end
-$function$;
-grant execute on function private.require_organisation_admin(p_organisation_id uuid) to postgres;
-
 CREATE OR REPLACE FUNCTION private.schedule_export_cleanup()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -2641,7 +2623,7 @@ AS $function$
 declare
   v_token public.api_tokens;
 begin
-  perform private.require_organisation_admin(p_organisation_id);
+  perform private.require_org_admin(p_organisation_id, 'manage its API tokens');
   if p_expires_at <= now() then
     raise exception 'The expiry must be in the future.' using errcode = 'PT422';
   end if;
@@ -3547,7 +3529,7 @@ begin
   if v_org is null then
     raise exception 'API token % not found', p_token_id using errcode = 'PT404';
   end if;
-  perform private.require_organisation_admin(v_org);
+  perform private.require_org_admin(v_org, 'manage its API tokens');
   update public.api_tokens set revoked_at = coalesce(revoked_at, now()) where id = p_token_id;
 end
 $function$;

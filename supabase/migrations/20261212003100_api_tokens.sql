@@ -76,25 +76,6 @@ grant select, insert, update, delete on public.api_idempotency_keys to service_r
 
 alter table public.export_jobs add column api_token_id uuid references public.api_tokens (id) on delete set null;
 
-create or replace function private.require_organisation_admin(p_organisation_id uuid)
-returns void
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-begin
-  if not exists (
-    select 1 from public.memberships m
-    where m.organisation_id = p_organisation_id and m.user_id = (select auth.uid()) and m.role = 'admin'
-  ) then
-    raise exception 'Only admins of this organisation can manage its API tokens. Ask an admin of your organisation.'
-      using errcode = '42501';
-  end if;
-end
-$$;
-revoke execute on function private.require_organisation_admin(uuid) from public, anon, authenticated;
-
 -- The app generates the secret and sends only its hash; answers the new token's row (without the hash).
 create or replace function public.create_api_token(
   p_organisation_id uuid, p_name text, p_scopes text[], p_expires_at timestamptz, p_prefix text, p_token_hash text
@@ -107,7 +88,7 @@ as $$
 declare
   v_token public.api_tokens;
 begin
-  perform private.require_organisation_admin(p_organisation_id);
+  perform private.require_org_admin(p_organisation_id, 'manage its API tokens');
   if p_expires_at <= now() then
     raise exception 'The expiry must be in the future.' using errcode = 'PT422';
   end if;
@@ -134,7 +115,7 @@ begin
   if v_org is null then
     raise exception 'API token % not found', p_token_id using errcode = 'PT404';
   end if;
-  perform private.require_organisation_admin(v_org);
+  perform private.require_org_admin(v_org, 'manage its API tokens');
   update public.api_tokens set revoked_at = coalesce(revoked_at, now()) where id = p_token_id;
 end
 $$;
