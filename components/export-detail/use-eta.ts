@@ -2,7 +2,7 @@
 
 import { useState } from 'react';
 import type { ExportJob, ExportShard } from '@/lib/exports/types';
-import { etaFromSamples, initialEta, observeEta, type EtaState } from '@/lib/view-model/eta';
+import { etaFromSamples, initialEta, observeAfterSeed, observeEta, type EtaState } from '@/lib/view-model/eta';
 import { samplesFromShards } from '@/lib/view-model/rate';
 
 /**
@@ -25,8 +25,9 @@ export function useEta(
       // The manifest's history wins over the few live samples seen before it arrived.
       const base = seed && seed.samples >= prev.eta.samples ? seed : prev.eta;
       const sample = { at: Date.parse(job.updated_at), rows: job.rows_written };
+      const remaining = Math.max(0, job.estimated_rows - job.rows_written);
       return {
-        eta: observeEta(base, sample, Math.max(0, job.estimated_rows - job.rows_written)),
+        eta: base === seed ? observeAfterSeed(seed, sample, remaining) : observeEta(base, sample, remaining),
         seeded: prev.seeded || seed !== null,
       };
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { etaFromSamples, initialEta, observeEta, type EtaState } from './eta';
+import { etaFromSamples, initialEta, observeAfterSeed, observeEta, type EtaState } from './eta';
 import { formatEtaRange } from './format';
 
 /**
@@ -52,6 +52,16 @@ describe('observeEta', () => {
     state = observeEta(state, { at: 21_000, rows: 100 }, 599_900);
     expect(state.shown).toBeNull();
     expect(state.samples).toBe(1);
+  });
+
+  it('keeps the estimate seeded from the manifest when the job row, refreshed on a clock, trails it', () => {
+    const seed = etaFromSamples(burstySamples(20), 600_000);
+    expect(seed.shown).not.toBeNull();
+    // The row read after a reload: a few shards behind the manifest's last write, a moment later.
+    const trailing = { at: 21_000, rows: seed.last!.rows - 5_000 };
+    expect(observeAfterSeed(seed, trailing, 600_000 - trailing.rows).shown).toEqual(seed.shown);
+    const ahead = { at: 21_000, rows: seed.last!.rows + 2_700 };
+    expect(observeAfterSeed(seed, ahead, 600_000 - ahead.rows).samples).toBe(seed.samples + 1);
   });
 
   it('moves the range when the export really slows down', () => {

@@ -92,3 +92,13 @@ export function observeEta(state: EtaState, sample: RateSample, remainingRows: n
 export function etaFromSamples(samples: readonly RateSample[], totalRows: number): EtaState {
   return samples.reduce((state, s) => observeEta(state, s, Math.max(0, totalRows - s.rows)), initialEta);
 }
+
+/**
+ * The live job row's first sample after a seed from the manifest. The row's progress is refreshed on a
+ * clock (a few seconds behind the shards at most), so right after a reload it can trail the manifest it
+ * was seeded from: a row behind the seed is not a re-run starting over, and is skipped.
+ */
+export function observeAfterSeed(seed: EtaState, sample: RateSample, remainingRows: number): EtaState {
+  if (seed.last && sample.rows <= seed.last.rows) return seed;
+  return observeEta(seed, sample, remainingRows);
+}
