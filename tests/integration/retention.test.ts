@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AppError, errorResponse } from '../../lib/api/app-error';
 import { downloadExport } from '../../lib/download/download-export';
 import { retryExport } from '../../lib/exports/retry-export';
@@ -110,15 +110,18 @@ async function events(
 
 /** Runs the sweep until the storage clean-ups of the jobs have all been done. */
 async function cleanUpsDone(jobIds: string[]): Promise<void> {
-  for (;;) {
-    const { rows } = await db.query<{ n: string }>(
-      'select count(*) as n from private.export_storage_cleanups where job_id = any($1) and done_at is null',
-      [jobIds],
-    );
-    if (Number(rows[0]!.n) === 0) return;
-    await kickSweep();
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  await vi.waitFor(
+    async () => {
+      const { rows } = await db.query<{ n: string }>(
+        'select count(*) as n from private.export_storage_cleanups where job_id = any($1) and done_at is null',
+        [jobIds],
+      );
+      if (Number(rows[0]!.n) === 0) return;
+      await kickSweep();
+      throw new Error(`${rows[0]!.n} storage clean-ups still to do`);
+    },
+    { timeout: 120_000, interval: 1_000 },
+  );
 }
 
 function downloadRequest(jobId: string): Request {

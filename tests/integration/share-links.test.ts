@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AppError, errorResponse } from '../../lib/api/app-error';
 import { downloadExport } from '../../lib/download/download-export';
 import { formSize } from '../../lib/download/download-form';
@@ -116,15 +116,18 @@ type DownloadEvent = {
 
 /** The download events of a job after `since`, waiting for `count` of them: each is written when its response ends. */
 async function downloadEvents(jobId: string, since: number, count: number): Promise<DownloadEvent[]> {
-  for (let tries = 0; ; tries += 1) {
-    const { rows } = await db.query<DownloadEvent>(
-      `select actor, share_link_id, detail from public.export_events
-       where job_id = $1 and kind = 'downloaded' and id > $2 order by id`,
-      [jobId, since],
-    );
-    if (rows.length >= count || tries > 100) return rows;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return vi.waitFor(
+    async () => {
+      const { rows } = await db.query<DownloadEvent>(
+        `select actor, share_link_id, detail from public.export_events
+         where job_id = $1 and kind = 'downloaded' and id > $2 order by id`,
+        [jobId, since],
+      );
+      expect(rows.length).toBeGreaterThanOrEqual(count);
+      return rows;
+    },
+    { timeout: 10_000, interval: 100 },
+  );
 }
 
 async function lastEventId(): Promise<number> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
+import { vi } from 'vitest';
 import { newSigningSecret } from '../../supabase/functions/_shared/webhooks/sign-webhook.ts';
 import { serviceClient } from './clients';
 import { createSource, type Tenant } from './export-fixtures';
@@ -85,13 +86,15 @@ export async function setStatus(db: pg.Pool, jobIds: string[], status: string): 
 /** Kicks the delivery function as the sweep does, until `done()` holds (at most `maxKicks` times). */
 export async function kickUntil(done: () => Promise<boolean>, maxKicks = 200): Promise<void> {
   const admin = serviceClient();
-  for (let kick = 0; kick < maxKicks; kick++) {
-    if (await done()) return;
-    const { error } = await admin.functions.invoke('webhook-deliveries', { body: {} });
-    if (error) throw error;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`still not done after ${maxKicks} kicks of webhook-deliveries`);
+  await vi.waitFor(
+    async () => {
+      if (await done()) return;
+      const { error } = await admin.functions.invoke('webhook-deliveries', { body: {} });
+      if (error) throw error;
+      throw new Error('not done yet: kicking webhook-deliveries again');
+    },
+    { timeout: maxKicks * 250, interval: 250 },
+  );
 }
 
 export async function deliveryStatuses(db: pg.Pool, endpointId: string): Promise<Record<string, number>> {
