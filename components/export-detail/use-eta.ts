@@ -2,7 +2,7 @@
 
 import { useState } from 'react';
 import type { ExportJob, ExportShard } from '@/lib/exports/types';
-import { etaFromSamples, initialEta, observeAfterSeed, observeEta, type EtaState } from '@/lib/view-model/eta';
+import { initialLiveEta, observeLive, seedEta, type LiveEta } from '@/lib/view-model/eta';
 import { samplesFromShards } from '@/lib/view-model/rate';
 
 /**
@@ -14,22 +14,16 @@ export function useEta(
   job: Pick<ExportJob, 'status' | 'updated_at' | 'rows_written' | 'estimated_rows'>,
   shards: ReadonlyArray<Pick<ExportShard, 'written_at' | 'rows' | 'status'>> | undefined,
 ): [number, number] | null {
-  const [state, setState] = useState<{ eta: EtaState; seeded: boolean }>({ eta: initialEta, seeded: false });
+  const [state, setState] = useState<LiveEta>(initialLiveEta);
   const [seen, setSeen] = useState<string | null>(null);
   const key = `${job.status}|${job.updated_at}|${job.rows_written}|${shards ? 'manifest' : ''}`;
   if (key !== seen) {
     setSeen(key);
     setState((prev) => {
-      if (job.status !== 'running') return { eta: initialEta, seeded: false };
-      const seed = !prev.seeded && shards ? etaFromSamples(samplesFromShards(shards), job.estimated_rows) : null;
-      // The manifest's history wins over the few live samples seen before it arrived.
-      const base = seed && seed.samples >= prev.eta.samples ? seed : prev.eta;
+      if (job.status !== 'running') return initialLiveEta;
+      const seeded = shards ? seedEta(prev, samplesFromShards(shards), job.estimated_rows) : prev;
       const sample = { at: Date.parse(job.updated_at), rows: job.rows_written };
-      const remaining = Math.max(0, job.estimated_rows - job.rows_written);
-      return {
-        eta: base === seed ? observeAfterSeed(seed, sample, remaining) : observeEta(base, sample, remaining),
-        seeded: prev.seeded || seed !== null,
-      };
+      return observeLive(seeded, sample, Math.max(0, job.estimated_rows - job.rows_written));
     });
   }
   return state.eta.shown;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { etaFromSamples, initialEta, observeAfterSeed, observeEta, type EtaState } from './eta';
+import { etaFromSamples, initialEta, initialLiveEta, observeEta, observeLive, seedEta, type EtaState } from './eta';
 import { formatEtaRange } from './format';
 
 /**
@@ -54,14 +54,37 @@ describe('observeEta', () => {
     expect(state.samples).toBe(1);
   });
 
-  it('keeps the estimate seeded from the manifest when the job row, refreshed on a clock, trails it', () => {
-    const seed = etaFromSamples(burstySamples(20), 600_000);
-    expect(seed.shown).not.toBeNull();
-    // The row read after a reload: a few shards behind the manifest's last write, a moment later.
-    const trailing = { at: 21_000, rows: seed.last!.rows - 5_000 };
-    expect(observeAfterSeed(seed, trailing, 600_000 - trailing.rows).shown).toEqual(seed.shown);
-    const ahead = { at: 21_000, rows: seed.last!.rows + 2_700 };
-    expect(observeAfterSeed(seed, ahead, 600_000 - ahead.rows).samples).toBe(seed.samples + 1);
+  it('keeps the estimate seeded from the manifest while the job row, refreshed on a clock, trails it', () => {
+    const samples = burstySamples(20);
+    const seeded = seedEta(initialLiveEta, samples, 600_000);
+    expect(seeded.eta.shown).not.toBeNull();
+    const seedRows = seeded.eta.last!.rows;
+    // The rows read after a reload: several in a row a few shards behind the manifest's last write.
+    let state = seeded;
+    for (const [at, behind] of [
+      [20_500, 5_000],
+      [21_000, 3_000],
+      [21_500, 0],
+    ] as const) {
+      state = observeLive(state, { at, rows: seedRows - behind }, 600_000 - seedRows + behind);
+      expect(state.eta).toBe(seeded.eta);
+    }
+    // Once the row has passed the seed, its samples count, and a later drop is a re-run again.
+    state = observeLive(state, { at: 22_000, rows: seedRows + 2_700 }, 600_000 - seedRows - 2_700);
+    expect(state.eta.samples).toBe(seeded.eta.samples + 1);
+    expect(state.eta.shown).not.toBeNull();
+    state = observeLive(state, { at: 23_000, rows: 100 }, 599_900);
+    expect(state.eta.shown).toBeNull();
+  });
+
+  it('seeds once, and not over more live samples than the manifest holds', () => {
+    const seeded = seedEta(initialLiveEta, burstySamples(20), 600_000);
+    expect(seedEta(seeded, burstySamples(30), 600_000)).toBe(seeded);
+    let live = initialLiveEta;
+    for (const s of burstySamples(8)) live = observeLive(live, s, 600_000 - s.rows);
+    const late = seedEta(live, burstySamples(3), 600_000);
+    expect(late.eta).toBe(live.eta);
+    expect(late.seeded).toBe(true);
   });
 
   it('moves the range when the export really slows down', () => {

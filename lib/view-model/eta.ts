@@ -94,11 +94,32 @@ export function etaFromSamples(samples: readonly RateSample[], totalRows: number
 }
 
 /**
- * The live job row's first sample after a seed from the manifest. The row's progress is refreshed on a
- * clock (a few seconds behind the shards at most), so right after a reload it can trail the manifest it
- * was seeded from: a row behind the seed is not a re-run starting over, and is skipped.
+ * The time left as the export page follows it: the smoothed state, whether the manifest has seeded it,
+ * and, right after a seed, the rows the live job row must pass before its samples count.
  */
-export function observeAfterSeed(seed: EtaState, sample: RateSample, remainingRows: number): EtaState {
-  if (seed.last && sample.rows <= seed.last.rows) return seed;
-  return observeEta(seed, sample, remainingRows);
+export type LiveEta = { eta: EtaState; seeded: boolean; catchUpTo: number | null };
+
+export const initialLiveEta: LiveEta = { eta: initialEta, seeded: false, catchUpTo: null };
+
+/**
+ * Seeds the state once from the manifest's shards, so after a reload the time left is there at once
+ * instead of after 10 s of live samples. The manifest's history wins over the few live samples seen
+ * before it arrived.
+ */
+export function seedEta(state: LiveEta, samples: readonly RateSample[], totalRows: number): LiveEta {
+  if (state.seeded) return state;
+  const seed = etaFromSamples(samples, totalRows);
+  if (seed.samples < state.eta.samples) return { ...state, seeded: true };
+  return { eta: seed, seeded: true, catchUpTo: seed.last?.rows ?? null };
+}
+
+/**
+ * Folds one sample of the live job row. The row's progress is refreshed on a clock (every progress
+ * interval, in record_export_shard), so for a few seconds after a seed it can trail the shards the state
+ * was seeded from: until the row has passed them, a row at or behind them is not a re-run starting
+ * over (which would blank the estimate for 10 s), and is skipped.
+ */
+export function observeLive(state: LiveEta, sample: RateSample, remainingRows: number): LiveEta {
+  if (state.catchUpTo !== null && sample.rows <= state.catchUpTo) return state;
+  return { ...state, eta: observeEta(state.eta, sample, remainingRows), catchUpTo: null };
 }
