@@ -9,6 +9,7 @@ import {
   getManifest,
   markDocument,
   setFaults,
+  skipRetryBackoff,
   snap,
   startExport,
   startSlowedExport,
@@ -217,7 +218,12 @@ test('a forced source failure shows the failed state, its error and the retry pa
 
   // Retried with backoff first, then failed for good.
   await expect(page.getByText(/^Retrying \(attempt \d+ of \d+\)/)).toBeVisible({ timeout: 60_000 });
-  await expect(page.getByText('Export failed', { exact: true })).toBeVisible({ timeout: 120_000 });
+  const stopSkipping = skipRetryBackoff(job.id);
+  try {
+    await expect(page.getByText('Export failed', { exact: true })).toBeVisible({ timeout: 120_000 });
+  } finally {
+    await stopSkipping();
+  }
 
   // The failed export opens on its own page (no panel over the headline): the first failed shard is
   // highlighted and linked from the banner, and its panel opens from there.

@@ -1,6 +1,15 @@
 import type { Locator, Page, Route, TestInfo, WebSocketRoute } from '@playwright/test';
 import { expect, test } from './fixtures';
-import { clearFaults, expectAccessible, getManifest, setFaults, snap, snapWidths, startExport } from './support';
+import {
+  clearFaults,
+  expectAccessible,
+  getManifest,
+  setFaults,
+  skipRetryBackoff,
+  snap,
+  snapWidths,
+  startExport,
+} from './support';
 
 type Box = { x: number; y: number; width: number; height: number } | null;
 
@@ -165,7 +174,12 @@ test('a failure reads as a plain sentence in its toast, the bell and the support
   await setFaults(request, { typesense: { latencyMs: 300 }, storage: { errorRate: 1, match: `/${job.id}/` } });
 
   const failedToast = page.locator('[data-sonner-toast]', { hasText: `Export failed: ${job.name}` });
-  await expect(failedToast).toBeVisible({ timeout: 180_000 });
+  const stopSkipping = skipRetryBackoff(job.id);
+  try {
+    await expect(failedToast).toBeVisible({ timeout: 180_000 });
+  } finally {
+    await stopSkipping();
+  }
   await expect(failedToast).toContainText(`Couldn't save a shard: storage unavailable. Export ${job.id.slice(0, 8)}.`);
   await expect(failedToast).not.toContainText('Storage is unavailable');
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
+import pg from 'pg';
 import { expect, type APIRequestContext, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
 import type { ExportJob } from '@/lib/exports/types';
 import type { ExportSource } from '@/lib/sources/types';
@@ -92,6 +93,35 @@ export async function startSlowedExport(page: Page, request: APIRequestContext):
     })
     .toBe(true);
   return job;
+}
+
+/**
+ * Skips a job's retry backoff (2, 4, 8 and 16 s: half a minute before a fifth attempt): every 250 ms, a
+ * lane waiting for its next try is made due now, and the stack's 2 s sweep starts it. These tests are about
+ * what a failing export shows; the backoff itself is the state machine's (export-state-machine.test.ts),
+ * which skips it the same way. Returns the stop; the caller awaits it before the test ends.
+ */
+export function skipRetryBackoff(jobId: string): () => Promise<void> {
+  const db = new pg.Pool({
+    connectionString: `postgres://postgres:postgres@127.0.0.1:${e2ePorts.postgres}/postgres`,
+    max: 1,
+  });
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      await db.query(
+        `update public.export_lanes set next_retry_at = now(), kick_at = now()
+         where job_id = $1 and status = 'retrying' and next_retry_at > now()`,
+        [jobId],
+      );
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+    await db.end();
+  };
 }
 
 /** The manifest, as the dashboard reads it; sent again on ECONNRESET like the faults above (a GET). */

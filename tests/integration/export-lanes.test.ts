@@ -36,7 +36,7 @@ import {
  */
 const COLLECTION = 'lane_posts';
 const PORTAL = 777;
-const RECORDS = 100_000;
+const RECORDS = 50_000;
 
 let db: pg.Pool;
 let tenant: Tenant;
@@ -88,7 +88,7 @@ afterEach(() => db.query('update private.export_settings set max_running_lanes =
 afterAll(() => db.end());
 
 describe('lanes', () => {
-  it('a 4-lane and a 1-lane export of the same 100,000 records are byte-identical', async () => {
+  it('a 4-lane and a 1-lane export of the same 50,000 records are byte-identical', async () => {
     const four = await startExport(depsFor(tenant), { sourceId, format: 'csv', fields: testFields, lanes: 4 });
     const one = await startExport(depsFor(tenant), { sourceId, format: 'csv', fields: testFields, lanes: 1 });
     expect(four.lane_count).toBe(4);
