@@ -1,10 +1,13 @@
+import pg from 'pg';
 import { expect, test } from './fixtures';
+import { e2ePorts } from './ports';
 import { adminUser, AUTH_FILE, expectAccessible, signIn, snap, snapWidths, startExport } from './support';
 
 // The admin signs in here; the demo member starts the large export in its own context.
 test.use({ storageState: { cookies: [], origins: [] } });
 
 const ACME = '0b5e6a9e-0000-4000-a000-000000000001';
+const PARTNER = '0b5e6a9e-0000-4000-a000-000000000002';
 
 test('an admin sets retention and an approval threshold, then approves a large export from its page; axe-clean light and dark', async ({
   page,
@@ -57,5 +60,41 @@ test('an admin sets retention and an approval threshold, then approves a large e
       data: { retentionDays: 30, approvalThreshold: null },
     });
     expect(reset.status(), await reset.text()).toBe(200);
+  }
+});
+
+test('an admin of two organisations picks whose settings to manage, and every tab keeps the choice', async ({
+  page,
+}, testInfo) => {
+  // The demo admin also administers the partner agency for this test only.
+  const db = new pg.Pool({ connectionString: `postgres://postgres:postgres@127.0.0.1:${e2ePorts.postgres}/postgres` });
+  const grant = (sql: string) =>
+    db.query(sql.replace('$user', '(select id from auth.users where email = $1)'), [adminUser.email, PARTNER]);
+  await grant(`insert into public.memberships (organisation_id, user_id, role) values ($2, $user, 'admin')`);
+  try {
+    await signIn(page, adminUser);
+    await page.goto('/settings');
+    // The first by name, as before there was a choice.
+    const menu = page.getByRole('button', { name: 'Organisation: Acme Digital Agency' });
+    await expect(menu).toBeVisible();
+    await menu.click();
+    await expectAccessible(page, testInfo, 'settings-organisations');
+    await page.getByRole('menuitem', { name: 'Partner Agency' }).click();
+    await expect(page).toHaveURL(`/settings?org=${PARTNER}`);
+    await expect(page.locator('main p', { hasText: /^Partner Agency$/ })).toBeVisible();
+    await expect(page.getByRole('region', { name: 'Retention' }).getByLabel('Keep files for (days)')).toHaveValue('30');
+    await snapWidths(page, testInfo, '75-settings-second-organisation');
+
+    for (const [tab, path] of [
+      ['Webhooks', '/settings/webhooks'],
+      ['API tokens', '/settings/api-tokens'],
+    ] as const) {
+      await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: tab }).click();
+      await expect(page).toHaveURL(`${path}?org=${PARTNER}`);
+      await expect(page.getByRole('button', { name: 'Organisation: Partner Agency' })).toBeVisible();
+    }
+  } finally {
+    await grant(`delete from public.memberships where organisation_id = $2 and user_id = $user`);
+    await db.end();
   }
 });

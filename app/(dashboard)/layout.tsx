@@ -5,7 +5,6 @@ import { SkipLink } from '@/components/layout/skip-link';
 import { currentMemberships } from '@/lib/auth/current-memberships';
 import { currentStartPermission } from '@/lib/auth/current-start-permission';
 import { requireCurrentUser } from '@/lib/auth/current-user';
-import { administeredOrganisation } from '@/lib/retention/administered-organisation';
 import { canSeeSystemHealth } from '@/lib/system/can-see-system-health';
 
 export default async function DashboardLayout({ children }: { children: ReactNode }) {
@@ -16,7 +15,7 @@ export default async function DashboardLayout({ children }: { children: ReactNod
   ]);
   const sections = {
     systemHealth: canSeeSystemHealth(memberships),
-    settings: administeredOrganisation(memberships) !== null,
+    settings: memberships.some((m) => m.role === 'admin'),
   };
   return (
     <CommandCenter canStartExports={permission.canStart}>

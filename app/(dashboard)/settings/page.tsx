@@ -3,11 +3,11 @@ import Link from 'next/link';
 import { ApprovalsSection } from '@/components/settings/approvals-section';
 import { RetentionSection } from '@/components/settings/retention-section';
 import { StorageUseSection } from '@/components/settings/storage-use-section';
-import { currentMemberships } from '@/lib/auth/current-memberships';
 import { requireCurrentUser } from '@/lib/auth/current-user';
-import { administeredOrganisation } from '@/lib/retention/administered-organisation';
 import { readOrganisationSettings } from '@/lib/retention/organisation-settings';
 import { organisationStorageUse } from '@/lib/retention/organisation-storage-use';
+import { administeredOrganisations } from '@/lib/settings/administered-organisations';
+import { chooseOrganisation, type SettingsSearchParams } from '@/lib/settings/choose-organisation';
 import { createClient } from '@/lib/supabase/server';
 
 export const metadata: Metadata = { title: 'Settings — Baton' };
@@ -16,10 +16,10 @@ export const metadata: Metadata = { title: 'Settings — Baton' };
  * The organisation's settings, for its admins: one section per concern (each its own component, so a
  * section is added without touching the others). Anyone else who follows a link here reads whom to ask.
  */
-export default async function SettingsPage() {
+export default async function SettingsPage({ searchParams }: { searchParams: SettingsSearchParams }) {
   const user = await requireCurrentUser('/settings');
-  const organisationId = administeredOrganisation(await currentMemberships(user.userId));
-  if (!organisationId) {
+  const organisation = chooseOrganisation(await administeredOrganisations(user.userId), (await searchParams).org);
+  if (!organisation) {
     return (
       <div className="mx-auto flex max-w-lg flex-col gap-3 py-16 text-center">
         <h1 className="text-2xl font-semibold">Settings</h1>
@@ -33,13 +33,15 @@ export default async function SettingsPage() {
       </div>
     );
   }
+  const organisationId = organisation.id;
   const supabase = await createClient();
   const [settings, storage] = await Promise.all([
     readOrganisationSettings(supabase, organisationId),
     organisationStorageUse(supabase, organisationId),
   ]);
+  // Keyed by organisation: the sections' forms start from the chosen organisation's values, not the last one's.
   return (
-    <div className="flex max-w-3xl flex-col gap-8">
+    <div key={organisationId} className="flex max-w-3xl flex-col gap-8">
       <div className="flex flex-col gap-1">
         <h1 className="text-2xl font-semibold">Settings</h1>
         <p className="text-sm text-neutral-600">{settings.name}</p>

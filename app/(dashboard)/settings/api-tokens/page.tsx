@@ -2,9 +2,9 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { ApiTokensView } from '@/components/api-tokens/api-tokens-view';
 import { listApiTokens } from '@/lib/api-tokens/list-api-tokens';
-import { currentMemberships } from '@/lib/auth/current-memberships';
 import { requireCurrentUser } from '@/lib/auth/current-user';
-import { administeredOrganisation } from '@/lib/retention/administered-organisation';
+import { administeredOrganisations } from '@/lib/settings/administered-organisations';
+import { chooseOrganisation, type SettingsSearchParams } from '@/lib/settings/choose-organisation';
 import { createClient } from '@/lib/supabase/server';
 
 export const metadata: Metadata = { title: 'API tokens — Baton' };
@@ -13,10 +13,10 @@ export const metadata: Metadata = { title: 'API tokens — Baton' };
  * Settings → API tokens, for admins. Anyone else reads why they cannot manage tokens and whom to ask (the
  * page's existence is no secret: the README names it).
  */
-export default async function ApiTokensPage() {
+export default async function ApiTokensPage({ searchParams }: { searchParams: SettingsSearchParams }) {
   const user = await requireCurrentUser('/settings/api-tokens');
-  const organisationId = administeredOrganisation(await currentMemberships(user.userId));
-  if (!organisationId) {
+  const organisation = chooseOrganisation(await administeredOrganisations(user.userId), (await searchParams).org);
+  if (!organisation) {
     return (
       <div className="mx-auto flex max-w-lg flex-col gap-3 py-16 text-center">
         <h1 className="text-2xl font-semibold">API tokens</h1>
@@ -32,8 +32,9 @@ export default async function ApiTokensPage() {
   const tokens = await listApiTokens(await createClient());
   return (
     <ApiTokensView
-      organisationId={organisationId}
-      initial={tokens.filter((t) => t.organisation_id === organisationId)}
+      key={organisation.id}
+      organisationId={organisation.id}
+      initial={tokens.filter((t) => t.organisation_id === organisation.id)}
     />
   );
 }
