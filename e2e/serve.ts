@@ -42,6 +42,8 @@ const nextEnv = {
   TYPESENSE_SEARCH_KEY: context.config.typesenseSearchKey,
   // A second Next.js build dir: `npm run dev` may be running beside the tests.
   BATON_NEXT_DIST_DIR: '.next-e2e',
+  // Type-checked by `npm run typecheck` before the e2e tests run (next.config.ts).
+  BATON_NEXT_SKIP_TYPECHECK: '1',
   NEXT_TELEMETRY_DISABLED: '1',
   // As `npm run dev` writes it: webhook receivers on this machine may be registered.
   BATON_WEBHOOK_ALLOW_LOOPBACK: 'true',
