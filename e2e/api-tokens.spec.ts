@@ -2,7 +2,7 @@ import pg from 'pg';
 import { createUser } from '../devstack/auth/users';
 import { expect, test } from './fixtures';
 import { demoUser, expectAccessible, signIn, snapWidths } from './support';
-import { e2ePorts } from './ports';
+import { e2eDatabaseUrl } from './ports';
 
 /**
  * Settings → API tokens: an admin creates a token (shown once), it works against the REST API, and a
@@ -14,7 +14,7 @@ test.use({ storageState: { cookies: [], origins: [] } });
 
 test.beforeAll(async () => {
   // An admin of an organisation of their own, so the demo agencies' members and pages stay as they are.
-  const db = new pg.Pool({ connectionString: `postgres://postgres:postgres@127.0.0.1:${e2ePorts.postgres}/postgres` });
+  const db = new pg.Pool({ connectionString: e2eDatabaseUrl });
   try {
     const existing = await db.query<{ id: string }>('select id from auth.users where email = $1', [admin.email]);
     const userId = existing.rows[0]?.id ?? (await createUser(db, admin)).id;

@@ -218,7 +218,7 @@ test('a forced source failure shows the failed state, its error and the retry pa
 
   // Retried with backoff first, then failed for good.
   await expect(page.getByText(/^Retrying \(attempt \d+ of \d+\)/)).toBeVisible({ timeout: 60_000 });
-  const stopSkipping = skipRetryBackoff(job.id);
+  const stopSkipping = await skipRetryBackoff(job.id);
   try {
     await expect(page.getByText('Export failed', { exact: true })).toBeVisible({ timeout: 120_000 });
   } finally {

@@ -39,7 +39,7 @@ test('a failed export opens on its page: plain error first, details folded, ever
   await expect(banner).toContainText(SOURCE_FAILED);
   await snapWidths(page, testInfo, '25-retrying');
 
-  const stopSkipping = skipRetryBackoff(job.id);
+  const stopSkipping = await skipRetryBackoff(job.id);
   try {
     await expect(banner).toContainText('Export failed', { timeout: 120_000 });
   } finally {

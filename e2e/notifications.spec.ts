@@ -174,7 +174,7 @@ test('a failure reads as a plain sentence in its toast, the bell and the support
   await setFaults(request, { typesense: { latencyMs: 300 }, storage: { errorRate: 1, match: `/${job.id}/` } });
 
   const failedToast = page.locator('[data-sonner-toast]', { hasText: `Export failed: ${job.name}` });
-  const stopSkipping = skipRetryBackoff(job.id);
+  const stopSkipping = await skipRetryBackoff(job.id);
   try {
     await expect(failedToast).toBeVisible({ timeout: 180_000 });
   } finally {

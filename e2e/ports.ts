@@ -14,3 +14,6 @@ export const e2ePorts = {
   postgres: 24322 + offset,
   typesense: 28108 + offset,
 } as const;
+
+/** The e2e stack's Postgres, for tests that arrange what no API offers (another membership, a due retry). */
+export const e2eDatabaseUrl = `postgres://postgres:postgres@127.0.0.1:${e2ePorts.postgres}/postgres`;

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { expect, test } from './fixtures';
-import { e2ePorts } from './ports';
+import { e2eDatabaseUrl } from './ports';
 import { adminUser, AUTH_FILE, expectAccessible, signIn, snap, snapWidths, startExport } from './support';
 
 // The admin signs in here; the demo member starts the large export in its own context.
@@ -67,7 +67,7 @@ test('an admin of two organisations picks whose settings to manage, and every ta
   page,
 }, testInfo) => {
   // The demo admin also administers the partner agency for this test only.
-  const db = new pg.Pool({ connectionString: `postgres://postgres:postgres@127.0.0.1:${e2ePorts.postgres}/postgres` });
+  const db = new pg.Pool({ connectionString: e2eDatabaseUrl });
   const grant = (sql: string) =>
     db.query(sql.replace('$user', '(select id from auth.users where email = $1)'), [adminUser.email, PARTNER]);
   await grant(`insert into public.memberships (organisation_id, user_id, role) values ($2, $user, 'admin')`);

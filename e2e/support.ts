@@ -8,7 +8,7 @@ import type { ExportJob } from '@/lib/exports/types';
 import type { ExportSource } from '@/lib/sources/types';
 import type { ExportManifest } from '@/lib/queries/export-manifest-query';
 import { demoUsers } from '../devstack/demo';
-import { e2ePorts } from './ports';
+import { e2eDatabaseUrl, e2ePorts } from './ports';
 
 /** Demo sign-ins seeded by the devstack: one source for them, devstack/demo.ts. */
 const [demo, partner, viewer, support, admin] = demoUsers;
@@ -96,30 +96,29 @@ export async function startSlowedExport(page: Page, request: APIRequestContext):
 }
 
 /**
- * Skips a job's retry backoff (2, 4, 8 and 16 s: half a minute before a fifth attempt): every 250 ms, a
- * lane waiting for its next try is made due now, and the stack's 2 s sweep starts it. These tests are about
+ * Skips a job's retry backoff (2, 4, 8 and 16 s: half a minute before a fifth attempt): a trigger makes each
+ * of its lanes due the moment it is set to retry, and the stack's 2 s sweep starts it. These tests are about
  * what a failing export shows; the backoff itself is the state machine's (export-state-machine.test.ts),
- * which skips it the same way. Returns the stop; the caller awaits it before the test ends.
+ * which skips it the same way. Returns the stop (drops the trigger); the caller awaits it before the test ends.
  */
-export function skipRetryBackoff(jobId: string): () => Promise<void> {
-  const db = new pg.Pool({
-    connectionString: `postgres://postgres:postgres@127.0.0.1:${e2ePorts.postgres}/postgres`,
-    max: 1,
-  });
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      await db.query(
-        `update public.export_lanes set next_retry_at = now(), kick_at = now()
-         where job_id = $1 and status = 'retrying' and next_retry_at > now()`,
-        [jobId],
-      );
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  })();
+export async function skipRetryBackoff(jobId: string): Promise<() => Promise<void>> {
+  // The id goes into DDL (a trigger's condition takes no parameters): only a uuid gets there.
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(jobId))
+    throw new Error(`not a job id: ${jobId}`);
+  const name = `e2e_skip_backoff_${jobId.replaceAll('-', '_')}`;
+  const db = new pg.Client({ connectionString: e2eDatabaseUrl });
+  await db.connect();
+  await db.query(
+    `create function private.${name}() returns trigger language plpgsql as $$
+     begin new.next_retry_at := now(); new.kick_at := now(); return new; end $$`,
+  );
+  await db.query(
+    `create trigger ${name} before update on public.export_lanes for each row
+     when (new.job_id = '${jobId}' and new.status = 'retrying' and new.next_retry_at > now())
+     execute function private.${name}()`,
+  );
   return async () => {
-    stopped = true;
-    await loop;
+    await db.query(`drop trigger ${name} on public.export_lanes; drop function private.${name}()`);
     await db.end();
   };
 }

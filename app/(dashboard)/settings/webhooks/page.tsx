@@ -8,8 +8,8 @@ import { chooseOrganisation, type SettingsSearchParams } from '@/lib/settings/ch
 export const metadata: Metadata = { title: 'Webhooks — Baton' };
 
 /**
- * Webhook endpoints of an organisation the user administers (`?org=`, else the first by name). Anyone else reads why they see nothing and
- * whom to ask (the database shows endpoints to admins only).
+ * Webhook endpoints of an organisation the user administers (`?org=`, else the first by name). Anyone else
+ * reads why they see nothing and whom to ask (the database shows endpoints to admins only).
  */
 export default async function WebhooksPage({ searchParams }: { searchParams: SettingsSearchParams }) {
   const user = await requireCurrentUser('/settings/webhooks');
